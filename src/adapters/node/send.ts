@@ -1,0 +1,92 @@
+import type { ServerResponse } from "node:http";
+import type { AnyRequest, Router } from "../../core/router/router.ts";
+import { errorReply, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
+import type { Reply, ReplyBody } from "../../core/response.ts";
+import type { NodeRequest } from "./request.ts";
+
+
+/**
+ * Hot path: writes a handler result to the native response in the cheapest way. A string goes
+ * out with one `writeHead` (raw header array, no object to copy) and `end`; other whole bodies
+ * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
+ */
+export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Router<unknown>): void {
+  if (typeof value === "string") {
+    res.writeHead(200, ["content-type", TEXT_TYPE, "content-length", String(Buffer.byteLength(value))]);
+    res.end(value);
+    return;
+  }
+  let reply: Reply | Response;
+  try {
+    reply = toReply(value);
+  } catch (error) {
+    reply = toReplySafe(router.recover(error, req as unknown as AnyRequest));
+  }
+  if (reply instanceof Response) return sendResponse(res, reply, req, router);
+  if (reply.status === 413 && !req.native.complete) res.shouldKeepAlive = false; // don't read the rest of an oversized upload
+  res.statusCode = reply.status;
+  const headers = reply.headers;
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  sendBody(res, reply.body, req, router);
+}
+
+function toReplySafe(value: HandlerResult): Reply | Response {
+  try {
+    return toReply(value);
+  } catch (error) {
+    return errorReply(error);
+  }
+}
+
+function sendResponse(res: ServerResponse, response: Response, req: NodeRequest, router: Router<unknown>): void {
+  res.statusCode = response.status;
+  if (response.statusText !== "") res.statusMessage = response.statusText;
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  sendBody(res, response.body as ReplyBody, req, router);
+}
+
+function sendBody(res: ServerResponse, body: ReplyBody, req: NodeRequest, router: Router<unknown>): void {
+  if (body === null || typeof body === "string" || body instanceof Uint8Array) {
+    res.end(body ?? undefined);
+    return;
+  }
+  if (req.native.method === "HEAD") {
+    res.end();
+    if (body instanceof ReadableStream) body.cancel().catch(() => {});
+    return;
+  }
+  void pump(res, body, req, router);
+}
+
+/** Streams chunks with backpressure; stops when the client goes away. */
+async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>, req: NodeRequest, router: Router<unknown>): Promise<void> {
+  try {
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+      if (res.destroyed) break;
+      if (!res.write(chunk)) await drained(res);
+      if (res.destroyed) break;
+    }
+    res.end();
+  } catch (error) {
+    // Headers are out: the status can no longer change. Report, then cut the connection so
+    // the client sees a truncated body rather than a complete-looking one.
+    router.recover(error, req as unknown as AnyRequest);
+    res.destroy();
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}

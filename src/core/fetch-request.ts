@@ -1,0 +1,64 @@
+import type { ConnInfo } from "./conn-info.ts";
+import { TakoRequest } from "./request.ts";
+
+/**
+ * Offset of the path in an absolute URL or absolute-form target (`http://host/p?q` → index of
+ * `/p`); 0 for an origin-form target. A single scan instead of `new URL()`.
+ */
+export function pathStart(url: string): number {
+  if (url.charCodeAt(0) === 47 /* "/" */) return 0;
+  const scheme = url.indexOf("://");
+  if (scheme === -1) return 0;
+  const at = url.indexOf("/", scheme + 3);
+  return at === -1 ? url.length : at;
+}
+
+/**
+ * The request view over a Fetch `Request`: used by `router.fetch` and by the engines whose
+ * native server speaks Fetch (Bun, Deno).
+ */
+export class FetchRequest extends TakoRequest {
+  readonly #native: Request;
+  readonly #conn: ConnInfo;
+  #target: string | null = null;
+
+  constructor(native: Request, conn: ConnInfo) {
+    super();
+    this.#native = native;
+    this.#conn = conn;
+  }
+
+  get method(): string {
+    return this.#native.method;
+  }
+
+  get target(): string {
+    if (this.#target === null) {
+      const url = this.#native.url;
+      const at = pathStart(url);
+      this.#target = at === url.length ? "/" : url.slice(at);
+    }
+    return this.#target;
+  }
+
+  get conn(): ConnInfo {
+    return this.#conn;
+  }
+
+  get headers(): Headers {
+    return this.#native.headers;
+  }
+
+  header(name: string): string | null {
+    return this.#native.headers.get(name);
+  }
+
+  /** The underlying Fetch `Request`. */
+  get raw(): Request {
+    return this.#native;
+  }
+
+  protected bodySource(): AsyncIterable<Uint8Array> | null {
+    return this.#native.body as (ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>) | null;
+  }
+}

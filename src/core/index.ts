@@ -1,0 +1,16 @@
+/**
+ * The runtime-neutral core: routing, the request view, responders and errors. Importable on
+ * its own (`tako/core`) to mount a router in any fetch-style host through `router.fetch`.
+ * @module
+ */
+export { Method, METHODS, isKnownMethod } from "./method.ts";
+export { HttpError, TakoError, type TakoErrorCode } from "./errors.ts";
+export { Router, RouteHandle, type RouterOptions, type AnyRequest } from "./router/router.ts";
+export type { Handler, Middleware, Next, ErrorHook } from "./router/types.ts";
+export type { Params, ParamNames } from "./router/pattern.ts";
+export { TakoRequest } from "./request.ts";
+export { FetchRequest } from "./fetch-request.ts";
+export { DEFAULT_BODY_LIMIT } from "./body.ts";
+export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type ReplyInit, type Responder } from "./response.ts";
+export { toReply, toFetchResponse, errorReply, type HandlerResult } from "./responder.ts";
+export type { ConnInfo, TlsInfo, PeerCertificate } from "./conn-info.ts";

@@ -1,0 +1,109 @@
+import { checkDeclaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
+import type { ConnInfo } from "./conn-info.ts";
+import { HttpError } from "./errors.ts";
+
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+const decoder = new TextDecoder();
+
+/**
+ * The request view a handler receives. Engines subclass it over their native request; nothing
+ * is parsed or copied until a handler asks (path split, query, headers, body are lazy).
+ *
+ * Named `TakoRequest` so it never shadows the global Fetch `Request` in user code.
+ */
+export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unknown> {
+  /** Path parameters of the matched route, percent-decoded. */
+  params: P = EMPTY_PARAMS as P;
+  /** The router's shared application state. */
+  state: S = undefined as S;
+  /** Body size limit in bytes for this request; bigger bodies are answered 413. */
+  bodyLimit: number = DEFAULT_BODY_LIMIT;
+  // Declared up front so every request object keeps one hidden class.
+  #query: URLSearchParams | null = null;
+  #queryAt = -2;
+  #path: string | null = null;
+  #bytes: Promise<Uint8Array> | null = null;
+  #bodyUsed = false;
+
+  /** The request method, upper case as sent. */
+  abstract get method(): string;
+  /** The raw request target, e.g. `/users/7?full=1` (absolute-form targets are reduced to it). */
+  abstract get target(): string;
+  /** Connection facts: addresses, HTTP version, TLS. */
+  abstract get conn(): ConnInfo;
+  /** All request headers as a Fetch `Headers` object (built on first use). */
+  abstract get headers(): Headers;
+  /** One header by name, case-insensitively; `null` when absent. */
+  abstract header(name: string): string | null;
+  /** The raw body chunks, or `null` when the request has no body. Engines implement this. */
+  protected abstract bodySource(): AsyncIterable<Uint8Array> | null;
+
+  #splitAt(): number {
+    if (this.#queryAt === -2) this.#queryAt = this.target.indexOf("?");
+    return this.#queryAt;
+  }
+
+  /** The path part of the target, still percent-encoded (params are decoded). */
+  get path(): string {
+    if (this.#path === null) {
+      const at = this.#splitAt();
+      this.#path = at === -1 ? this.target : this.target.slice(0, at);
+    }
+    return this.#path;
+  }
+
+  /** The query string without the leading `?`; `""` when there is none. */
+  get rawQuery(): string {
+    const at = this.#splitAt();
+    return at === -1 ? "" : this.target.slice(at + 1);
+  }
+
+  /** The parsed query string. */
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.rawQuery));
+  }
+
+  /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
+  bytes(): Promise<Uint8Array> {
+    if (this.#bytes === null) {
+      if (this.#bodyUsed) return Promise.reject(new TypeError("request body already consumed as a stream"));
+      this.#bodyUsed = true;
+      this.#bytes = this.#readBytes();
+    }
+    return this.#bytes;
+  }
+
+  async #readBytes(): Promise<Uint8Array> {
+    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+    const source = this.bodySource();
+    return source === null ? new Uint8Array(0) : readAll(source, this.bodyLimit);
+  }
+
+  /** The body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
+
+  /** The body parsed as JSON; invalid JSON is answered 400 with the parser's message. */
+  async json<T = unknown>(): Promise<T> {
+    const body = await this.text();
+    try {
+      return JSON.parse(body) as T;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new HttpError(400, `invalid JSON in request body: ${why.slice(0, 200)}`);
+    }
+  }
+
+  /**
+   * The body as a stream, for uploads processed as they arrive. It errors with a 413
+   * `HttpError` once more than `bodyLimit` bytes went through. `null` without a body.
+   */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#bodyUsed) throw new TypeError("request body already consumed");
+    this.#bodyUsed = true;
+    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+    const source = this.bodySource();
+    return source === null ? null : limitedStream(source, this.bodyLimit);
+  }
+}

@@ -1,0 +1,82 @@
+import { HttpError } from "./errors.ts";
+import { Reply, type Responder, type ReplyBody } from "./response.ts";
+
+/**
+ * What a handler may return (or resolve to):
+ * - `string` → `text/plain; charset=utf-8`
+ * - `Uint8Array` / `ArrayBuffer` → `application/octet-stream`
+ * - a Fetch `Response` or a {@link Reply} → sent as is
+ * - a `ReadableStream` or async iterable → streamed (`application/octet-stream`)
+ * - `null` / `undefined` → 200 with an empty body
+ * - an object with `intoResponse()` → whatever it returns
+ * - any other value → `JSON.stringify`, `application/json`
+ */
+export type HandlerResult =
+  | Responder
+  | Response
+  | Reply
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array | string>
+  | number
+  | boolean
+  | object
+  | null
+  | undefined
+  | void;
+
+export const TEXT_TYPE = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json";
+const BYTES_TYPE = "application/octet-stream";
+
+function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * Normalises a handler result into a {@link Reply} or a Fetch `Response`. Throws on a value
+ * that cannot be serialised (it becomes a 500 upstream).
+ */
+export function toReply(value: HandlerResult): Reply | Response {
+  if (typeof value === "string") return new Reply(value, 200, { "content-type": TEXT_TYPE });
+  if (value === null || value === undefined) return new Reply(null, 200, {});
+  if (typeof value === "object") {
+    if (value instanceof Reply || value instanceof Response) return value;
+    if (value instanceof Uint8Array) return new Reply(value, 200, { "content-type": BYTES_TYPE });
+    if (value instanceof ArrayBuffer) return new Reply(new Uint8Array(value), 200, { "content-type": BYTES_TYPE });
+    if (value instanceof ReadableStream || isAsyncIterable(value)) {
+      return new Reply(value as ReplyBody, 200, { "content-type": BYTES_TYPE });
+    }
+    if (typeof (value as Partial<Responder>).intoResponse === "function") {
+      const inner = (value as Responder).intoResponse();
+      if (inner instanceof Reply || inner instanceof Response) return inner;
+      throw new TypeError("intoResponse() must return a Response or a Reply");
+    }
+  }
+  const body = JSON.stringify(value);
+  if (body === undefined) throw new TypeError(`handler returned a value that is not JSON-serialisable (${typeof value})`);
+  return new Reply(body, 200, { "content-type": JSON_TYPE });
+}
+
+const TEXT_INIT: ResponseInit = { headers: { "content-type": TEXT_TYPE } };
+
+/** A handler result as a Fetch `Response`; `head` drops the body (HEAD requests). */
+export function toFetchResponse(value: HandlerResult, head: boolean): Response {
+  if (!head && typeof value === "string") return new Response(value, TEXT_INIT);
+  const reply = toReply(value);
+  const response = reply instanceof Response ? reply : reply.intoResponse();
+  if (!head || response.body === null) return response;
+  response.body.cancel().catch(() => {});
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** The reply for an error: its status and message for an `HttpError`, a generic 500 otherwise. */
+export function errorReply(error: unknown): Reply {
+  if (error instanceof HttpError) {
+    const headers = error.headers === undefined ? { "content-type": TEXT_TYPE } : { "content-type": TEXT_TYPE, ...error.headers };
+    return new Reply(error.message, error.status, headers);
+  }
+  return new Reply("Internal Server Error", 500, { "content-type": TEXT_TYPE });
+}

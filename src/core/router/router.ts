@@ -1,0 +1,327 @@
+import { IN_PROCESS_CONN, type ConnInfo } from "../conn-info.ts";
+import { DEFAULT_BODY_LIMIT } from "../body.ts";
+import { HttpError, TakoError } from "../errors.ts";
+import { FetchRequest } from "../fetch-request.ts";
+import { isKnownMethod, Method, METHODS } from "../method.ts";
+import type { TakoRequest } from "../request.ts";
+import { errorReply, toFetchResponse, type HandlerResult } from "../responder.ts";
+import { Reply } from "../response.ts";
+import { compose, recoverError } from "./compose.ts";
+import { joinPrefix, parsePattern, patternShape, type Params } from "./pattern.ts";
+import { RouteTree, type RouteNode } from "./tree.ts";
+import type { ErrorHook, Handler, Middleware } from "./types.ts";
+
+/** A request as engines hand it to {@link Router.handle}. */
+export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
+type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
+
+/** Options of a {@link Router}. */
+export interface RouterOptions<S> {
+  /** Shared application state, reachable from every handler as `req.state`. */
+  state?: S;
+  /** Request body limit in bytes (default 1 MiB); larger bodies are answered 413. */
+  bodyLimit?: number;
+}
+
+/** One registered route; nested routers copy these with their prefix. */
+class RouteDef {
+  readonly method: string;
+  readonly pattern: string;
+  readonly handler: Fn;
+  /** Middleware layers outside the route's own, innermost last (a nested router's globals). */
+  readonly layers: readonly (readonly Middleware<unknown>[])[];
+  readonly own: Middleware<unknown>[];
+  constructor(method: string, pattern: string, handler: Fn, layers: readonly (readonly Middleware<unknown>[])[], own: Middleware<unknown>[]) {
+    this.method = method;
+    this.pattern = pattern;
+    this.handler = handler;
+    this.layers = layers;
+    this.own = own;
+  }
+}
+
+/** What the tree stores per method: the compiled chain and the names of its parameters. */
+class RouteEntry {
+  readonly def: RouteDef;
+  readonly names: readonly string[];
+  run: Fn;
+  constructor(def: RouteDef, names: readonly string[]) {
+    this.def = def;
+    this.names = names;
+    this.run = def.handler;
+  }
+}
+
+/** Returned by route registration, to attach middleware to that route only. */
+export class RouteHandle<S> {
+  readonly #def: RouteDef;
+  readonly #changed: () => void;
+  /** @internal */
+  constructor(def: RouteDef, changed: () => void) {
+    this.#def = def;
+    this.#changed = changed;
+  }
+  /** Adds middleware that runs for this route only, inside the router's global middleware. */
+  middleware(mw: Middleware<S>): this {
+    this.#def.own.push(mw as Middleware<unknown>);
+    this.#changed();
+    return this;
+  }
+}
+
+const ANY = "*";
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Routes requests to handlers by method and path. Patterns are static segments, `{name}`
+ * (one segment) and `{*rest}` (the rest of the path, last only); static beats param beats
+ * catch-all whatever the registration order. Lookup walks a segment tree, so its cost does not
+ * grow with the number of routes.
+ *
+ * ```ts
+ * const router = new Router();
+ * router.get("/users/{id}", (req) => ({ id: req.params.id }));
+ * ```
+ */
+export class Router<S = undefined> {
+  readonly #state: S;
+  readonly #bodyLimit: number;
+  readonly #defs: RouteDef[] = [];
+  readonly #shapes = new Map<string, string>();
+  readonly #global: Middleware<unknown>[] = [];
+  #tree = new RouteTree<RouteEntry>();
+  #fallback: Fn | null = null;
+  #onError: ErrorHook<S> = (error) => {
+    console.error("tako: unhandled error in handler:", error);
+  };
+  #miss: Fn = () => null;
+  #ready = false;
+
+  constructor(options: RouterOptions<S> = {}) {
+    this.#state = options.state as S;
+    const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new TakoError("TAKO_ERR_CONFIG", `bodyLimit must be a non-negative integer number of bytes, got ${String(limit)}`);
+    }
+    this.#bodyLimit = limit;
+  }
+
+  /** Registers `handler` for `method` (or several methods) at `pattern`. */
+  route<P extends string>(method: Method | readonly Method[], pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    const methods = typeof method === "string" ? [method] : method;
+    const own: Middleware<unknown>[] = [];
+    let def: RouteDef | null = null;
+    for (const m of methods) {
+      if (!isKnownMethod(m)) throw new TakoError("TAKO_ERR_ROUTE_PATTERN", `unknown method "${String(m)}" for route "${pattern}"`);
+      def = this.#add(new RouteDef(m, pattern, handler as unknown as Fn, [], own));
+    }
+    if (def === null) throw new TakoError("TAKO_ERR_ROUTE_PATTERN", `no method given for route "${pattern}"`);
+    return new RouteHandle<S>(def, () => (this.#ready = false));
+  }
+
+  get<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.GET, pattern, handler);
+  }
+  post<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.POST, pattern, handler);
+  }
+  put<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.PUT, pattern, handler);
+  }
+  patch<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.PATCH, pattern, handler);
+  }
+  delete<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.DELETE, pattern, handler);
+  }
+  head<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.HEAD, pattern, handler);
+  }
+  options<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    return this.route(Method.OPTIONS, pattern, handler);
+  }
+  /** Registers `handler` for every method at `pattern`; a method-specific route still wins. */
+  any<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
+    const def = this.#add(new RouteDef(ANY, pattern, handler as unknown as Fn, [], []));
+    return new RouteHandle<S>(def, () => (this.#ready = false));
+  }
+
+  /** Adds middleware around every route of this router, including 404/405 answers. */
+  middleware(mw: Middleware<S>): this {
+    this.#global.push(mw as Middleware<unknown>);
+    this.#ready = false;
+    return this;
+  }
+
+  /** Mounts the routes `child` has now under `prefix`; the child's middleware stays on them. */
+  nest(prefix: string, child: Router<S>): this {
+    for (const def of child.#defs) {
+      this.#add(new RouteDef(def.method, joinPrefix(prefix, def.pattern), def.handler, [child.#global, ...def.layers], def.own));
+    }
+    return this;
+  }
+
+  /** Registers routes under `prefix` through a child router: `router.scope("/api", (r) => r.get(...))`. */
+  scope(prefix: string, build: (router: Router<S>) => void): this {
+    const child = new Router<S>({ state: this.#state, bodyLimit: this.#bodyLimit });
+    build(child);
+    return this.nest(prefix, child);
+  }
+
+  /** Answers requests no route matches (default: 404 Not Found). */
+  fallback(handler: Handler<Readonly<Record<string, string>>, S>): this {
+    this.#fallback = handler as unknown as Fn;
+    this.#ready = false;
+    return this;
+  }
+
+  /** Receives unexpected handler errors (default: `console.error`); may return a custom response. */
+  onError(hook: ErrorHook<S>): this {
+    this.#onError = hook;
+    this.#ready = false;
+    return this;
+  }
+
+  #add(def: RouteDef): RouteDef {
+    const segments = parsePattern(def.pattern);
+    const key = `${def.method} ${patternShape(segments)}`;
+    const previous = this.#shapes.get(key);
+    if (previous !== undefined) {
+      throw new TakoError(
+        "TAKO_ERR_ROUTE_CONFLICT",
+        `route ${def.method === ANY ? "ANY" : def.method} "${def.pattern}" conflicts with "${previous}", already registered`,
+      );
+    }
+    this.#shapes.set(key, def.pattern);
+    const isStatic = segments.every((s) => s.kind === "static");
+    const node = this.#tree.insert(segments, isStatic ? def.pattern : null);
+    node.routes ??= new Map();
+    const names = segments.flatMap((s) => (s.kind === "static" ? [] : [s.name]));
+    node.routes.set(def.method, new RouteEntry(def, names));
+    this.#defs.push(def);
+    this.#ready = false;
+    return def;
+  }
+
+  /** Composes every chain once; runs again only after the router changed. */
+  #prepare(): void {
+    const report = this.#onError as (error: unknown, req: AnyRequest) => HandlerResult | void;
+    const visit = (node: RouteNode<RouteEntry>): void => {
+      if (node.routes !== null) {
+        for (const entry of node.routes.values()) {
+          const layers = [this.#global, ...entry.def.layers, entry.def.own].flat();
+          entry.run = compose(layers, entry.def.handler, report);
+        }
+      }
+      if (node.statics !== null) for (const child of node.statics.values()) visit(child);
+      if (node.param !== null) visit(node.param);
+      if (node.catchAll !== null) visit(node.catchAll);
+    };
+    visit(this.#tree.root);
+    this.#miss = compose(this.#global, (req) => this.#answerMiss(req), report);
+    this.#ready = true;
+  }
+
+  /**
+   * Runs the request through the router: the hot path every engine calls. Never throws; an
+   * error becomes an error response. Returns the handler's result as is (a Promise only when
+   * the handler is async), for the engine to write in its cheapest native way.
+   */
+  handle(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
+    if (!this.#ready) this.#prepare();
+    const r = req;
+    r.state = this.#state;
+    r.bodyLimit = this.#bodyLimit;
+    let run: Fn;
+    try {
+      run = this.#lookup(r);
+    } catch (error) {
+      return errorReply(error);
+    }
+    try {
+      const result = run(r);
+      if (result instanceof Promise) return result.catch((error: unknown) => this.recover(error, r));
+      return result;
+    } catch (error) {
+      return this.recover(error, r);
+    }
+  }
+
+  /** Hot path: the chain for this request; sets `req.params`. Throws `HttpError(400)` on a bad path. */
+  #lookup(req: AnyRequest): Fn {
+    let method = req.method;
+    const path = req.path;
+    const tree = this.#tree;
+    let node = tree.find(method, path);
+    if (node === null && method === "HEAD") node = tree.find((method = "GET"), path);
+    if (node === null) return this.#miss;
+    const entry = node.routes!.get(method) ?? node.routes!.get(ANY)!;
+    const names = entry.names;
+    if (names.length !== 0) {
+      const values = tree.values;
+      const params: Record<string, string> = {};
+      for (let i = 0; i < names.length; i++) params[names[i]!] = values[i]!;
+      req.params = params;
+    }
+    return entry.run;
+  }
+
+  /** 404, 405 with `Allow`, 204 for OPTIONS, 501 for unknown methods: what a miss answers. */
+  #answerMiss(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
+    const method = req.method;
+    if (!isKnownMethod(method)) throw new HttpError(501, `method ${method.slice(0, 32)} is not implemented`);
+    const node = this.#tree.find(null, req.path);
+    if (node === null) {
+      req.params = EMPTY;
+      if (this.#fallback !== null) return this.#fallback(req);
+      throw new HttpError(404);
+    }
+    const allow = allowOf(node.routes!);
+    if (method === "OPTIONS") return new Reply(null, 204, { allow });
+    throw new HttpError(405, undefined, { allow });
+  }
+
+  /** The result for an error raised while serving `req` (hook first, then the standard error reply). Engines call it for errors in writing a result. */
+  recover(error: unknown, req: AnyRequest): HandlerResult {
+    return recoverError(error, req, this.#onError as (error: unknown, req: AnyRequest) => HandlerResult | void);
+  }
+
+  /**
+   * Dispatches a Fetch `Request` in process and resolves to a Fetch `Response`: the test client,
+   * and the way to mount the router in any fetch-style host. `conn` defaults to empty addresses.
+   */
+  async fetch(request: Request, conn: ConnInfo = IN_PROCESS_CONN): Promise<Response> {
+    return this.handleFetch(new FetchRequest(request, conn));
+  }
+
+  /**
+   * {@link handle} for fetch-style engines: the result as a Fetch `Response` (a Promise only when
+   * the handler is async). HEAD responses lose their body here.
+   */
+  handleFetch(req: AnyRequest): Response | Promise<Response> {
+    const head = req.method === "HEAD";
+    const result = this.handle(req);
+    if (result instanceof Promise) return result.then((value) => this.#toFetch(value, head, req));
+    return this.#toFetch(result, head, req);
+  }
+
+  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest): Response {
+    try {
+      return toFetchResponse(value, head);
+    } catch (error) {
+      try {
+        return toFetchResponse(this.recover(error, req), head);
+      } catch (again) {
+        return toFetchResponse(errorReply(again), head);
+      }
+    }
+  }
+}
+
+function allowOf(routes: Map<string, unknown>): string {
+  if (routes.has(ANY)) return METHODS.join(", ");
+  const allowed = new Set(routes.keys());
+  if (allowed.has("GET")) allowed.add("HEAD");
+  allowed.add("OPTIONS");
+  return METHODS.filter((m) => allowed.has(m)).join(", ");
+}
