@@ -15,6 +15,13 @@ import type { ErrorHook, Handler, Middleware } from "./types.ts";
 export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
+/** What {@link Router.match} finds. */
+export interface RouteMatch {
+  /** The pattern the route was registered with (prefix included for nested routes). */
+  readonly pattern: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
 /** Options of a {@link Router}. */
 export interface RouterOptions<S> {
   /** Shared application state, reachable from every handler as `req.state`. */
@@ -264,6 +271,23 @@ export class Router<S = undefined> {
       req.params = params;
     }
     return entry.run;
+  }
+
+  /**
+   * Looks a method and path up without running anything: the route pattern and decoded params,
+   * or `null` when no route matches (HEAD falls back to GET, as in dispatch). Throws
+   * `HttpError(400)` for malformed percent-encoding.
+   */
+  match(method: string, path: string): RouteMatch | null {
+    const tree = this.#tree;
+    let node = tree.find(method, path);
+    if (node === null && method === "HEAD") node = tree.find((method = "GET"), path);
+    if (node === null) return null;
+    const entry = node.routes!.get(method) ?? node.routes!.get(ANY)!;
+    const params: Record<string, string> = {};
+    const names = entry.names;
+    for (let i = 0; i < names.length; i++) params[names[i]!] = tree.values[i]!;
+    return { pattern: entry.def.pattern, params };
   }
 
   /** 404, 405 with `Allow`, 204 for OPTIONS, 501 for unknown methods: what a miss answers. */
