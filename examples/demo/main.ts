@@ -16,7 +16,7 @@ const addr = process.env.TAKO_ADDR ?? "127.0.0.1:8080";
 const listener = await TcpListener.bind(addr);
 const { address, port } = listener.localAddr();
 const base = `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
-console.log(`tako demo listening on ${base}
+console.log(`tako demo: listening on ${base}
 try:
   curl ${base}/
   curl ${base}/users/42

@@ -75,7 +75,9 @@ export function toFetchResponse(value: HandlerResult, head: boolean): Response {
 /** The reply for an error: its status and message for an `HttpError`, a generic 500 otherwise. */
 export function errorReply(error: unknown): Reply {
   if (error instanceof HttpError) {
-    const headers = error.headers === undefined ? { "content-type": TEXT_TYPE } : { "content-type": TEXT_TYPE, ...error.headers };
+    const headers: Record<string, string> = error.headers === undefined ? { "content-type": TEXT_TYPE } : { "content-type": TEXT_TYPE, ...error.headers };
+    // The rest of an oversized upload is never read: close rather than drain it (RFC 9110 §15.5.14).
+    if (error.status === 413) headers["connection"] = "close";
     return new Reply(error.message, error.status, headers);
   }
   return new Reply("Internal Server Error", 500, { "content-type": TEXT_TYPE });

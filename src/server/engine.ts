@@ -1,4 +1,4 @@
-import type { Router } from "../core/router/router.ts";
+import type { Dispatcher } from "../core/router/router.ts";
 
 /** An address a listener is bound to. */
 export interface SocketAddr {
@@ -20,7 +20,7 @@ export interface Serving {
 export interface BoundSocket {
   localAddr(): SocketAddr;
   /** Serves HTTP/1.1 with keep-alive on this socket. Called at most once. */
-  serveHttp(router: Router<unknown>): Serving;
+  serveHttp(router: Dispatcher): Serving;
   /** Stops listening and closes every connection. Idempotent. */
   close(): Promise<void>;
 }

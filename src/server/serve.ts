@@ -6,5 +6,5 @@ import type { TcpListener } from "./listener.ts";
  * resolves when the listener is closed; in a server process it simply never resolves.
  */
 export function serve<S>(listener: TcpListener, router: Router<S>): Promise<void> {
-  return listener.take().serveHttp(router as Router<unknown>).closed;
+  return listener.take().serveHttp(router).closed;
 }

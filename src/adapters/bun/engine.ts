@@ -1,6 +1,6 @@
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
-import type { Router } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 
 /** The part of Bun's API this engine uses (declared here so no Bun types leak elsewhere). */
@@ -71,7 +71,7 @@ const SERVER_ERROR = (): Response => new Response("Internal Server Error", { sta
 class BunBoundSocket implements BoundSocket {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
-  #router: Router<unknown> | null = null;
+  #router: Dispatcher | null = null;
   #attached: Promise<void>;
   #attach!: () => void;
   #closed: Promise<void>;
@@ -95,7 +95,7 @@ class BunBoundSocket implements BoundSocket {
     this.#local = { address: host, port: this.#server.port, family: familyOf(host) };
   }
 
-  #dispatch(router: Router<unknown>, request: Request, server: BunServer): Response | Promise<Response> {
+  #dispatch(router: Dispatcher, request: Request, server: BunServer): Response | Promise<Response> {
     return router.handleFetch(new BunRequest(request, server, this.#local));
   }
 
@@ -103,7 +103,7 @@ class BunBoundSocket implements BoundSocket {
     return this.#local;
   }
 
-  serveHttp(router: Router<unknown>): Serving {
+  serveHttp(router: Dispatcher): Serving {
     this.#router = router;
     this.#attach();
     return { closed: this.#closed };

@@ -1,6 +1,6 @@
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
-import type { Router } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 
 /** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
@@ -67,7 +67,7 @@ const SERVER_ERROR = (): Response => new Response("Internal Server Error", { sta
 class DenoBoundSocket implements BoundSocket {
   readonly #server: DenoHttpServer;
   readonly #local: SocketAddr;
-  #router: Router<unknown> | null = null;
+  #router: Dispatcher | null = null;
   #attached: Promise<void>;
   #attach!: () => void;
   #closing: Promise<void> | null = null;
@@ -93,7 +93,7 @@ class DenoBoundSocket implements BoundSocket {
     return this.#local;
   }
 
-  serveHttp(router: Router<unknown>): Serving {
+  serveHttp(router: Dispatcher): Serving {
     this.#router = router;
     this.#attach();
     return { closed: this.#server.finished };

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
-import type { Router } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 import { NodeRequest } from "./request.ts";
 import { send } from "./send.ts";
@@ -43,7 +43,7 @@ class NodeBoundSocket implements BoundSocket {
     return { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
   }
 
-  serveHttp(router: Router<unknown>): Serving {
+  serveHttp(router: Dispatcher): Serving {
     const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
       const request = new NodeRequest(req);
       const result = router.handle(request);

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { AnyRequest, Router } from "../../core/router/router.ts";
+import type { AnyRequest, Dispatcher } from "../../core/router/router.ts";
 import { errorReply, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";
@@ -10,7 +10,7 @@ import type { NodeRequest } from "./request.ts";
  * out with one `writeHead` (raw header array, no object to copy) and `end`; other whole bodies
  * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
  */
-export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Router<unknown>): void {
+export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Dispatcher): void {
   if (typeof value === "string") {
     res.writeHead(200, ["content-type", TEXT_TYPE, "content-length", String(Buffer.byteLength(value))]);
     res.end(value);
@@ -23,7 +23,6 @@ export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest
     reply = toReplySafe(router.recover(error, req as unknown as AnyRequest));
   }
   if (reply instanceof Response) return sendResponse(res, reply, req, router);
-  if (reply.status === 413 && !req.native.complete) res.shouldKeepAlive = false; // don't read the rest of an oversized upload
   res.statusCode = reply.status;
   const headers = reply.headers;
   for (const name in headers) res.setHeader(name, headers[name]!);
@@ -38,7 +37,7 @@ function toReplySafe(value: HandlerResult): Reply | Response {
   }
 }
 
-function sendResponse(res: ServerResponse, response: Response, req: NodeRequest, router: Router<unknown>): void {
+function sendResponse(res: ServerResponse, response: Response, req: NodeRequest, router: Dispatcher): void {
   res.statusCode = response.status;
   if (response.statusText !== "") res.statusMessage = response.statusText;
   response.headers.forEach((value, name) => {
@@ -49,7 +48,7 @@ function sendResponse(res: ServerResponse, response: Response, req: NodeRequest,
   sendBody(res, response.body as ReplyBody, req, router);
 }
 
-function sendBody(res: ServerResponse, body: ReplyBody, req: NodeRequest, router: Router<unknown>): void {
+function sendBody(res: ServerResponse, body: ReplyBody, req: NodeRequest, router: Dispatcher): void {
   if (body === null || typeof body === "string" || body instanceof Uint8Array) {
     res.end(body ?? undefined);
     return;
@@ -63,7 +62,7 @@ function sendBody(res: ServerResponse, body: ReplyBody, req: NodeRequest, router
 }
 
 /** Streams chunks with backpressure; stops when the client goes away. */
-async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>, req: NodeRequest, router: Router<unknown>): Promise<void> {
+async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>, req: NodeRequest, router: Dispatcher): Promise<void> {
   try {
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
       if (res.destroyed) break;

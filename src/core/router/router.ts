@@ -15,6 +15,13 @@ import type { ErrorHook, Handler, Middleware } from "./types.ts";
 export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
+/** What engines need of a router: dispatch, and error recovery for failures while writing. */
+export interface Dispatcher {
+  handle(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
+  handleFetch(req: AnyRequest): Response | Promise<Response>;
+  recover(error: unknown, req: AnyRequest): HandlerResult;
+}
+
 /** What {@link Router.match} finds. */
 export interface RouteMatch {
   /** The pattern the route was registered with (prefix included for nested routes). */
@@ -90,7 +97,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
  * router.get("/users/{id}", (req) => ({ id: req.params.id }));
  * ```
  */
-export class Router<S = undefined> {
+export class Router<S = undefined> implements Dispatcher {
   readonly #state: S;
   readonly #bodyLimit: number;
   readonly #defs: RouteDef[] = [];

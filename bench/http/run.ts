@@ -1,0 +1,684 @@
+/**
+ * HTTP benchmark: tako against each runtime's raw server and popular frameworks, the same three
+ * routes everywhere, measured with wrk.
+ *
+ *   node --import tsx bench/http/run.ts [--runtime node,bun,deno] [--rounds 3] [--duration 5]
+ *        [--warmup 2] [--connections 64] [--only tako,raw,...]
+ *
+ * Method: the server runs pinned to CPU 0 (`taskset -c 0`), wrk to CPU 1 (`taskset -c 1`, one
+ * thread, 64 keep-alive connections); this script also moves itself to CPU 1 so it never competes
+ * with the server. For each runtime and round, contenders run one after another in an order
+ * rotated every round (interleaved, so drift hits everyone alike). Each server is started fresh,
+ * checked for correct answers on all three routes (loud failure otherwise), warmed up with a mix
+ * of the three requests, then measured route by route, then its whole process group is killed.
+ * A run whose wrk report shows non-2xx/3xx answers or socket errors, or whose server died, is
+ * flagged: a server that answers errors fast must not win. Tables show medians over rounds.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+const SERVERS = join(HERE, "servers");
+const WRK_DIR = join(HERE, "wrk");
+const RESULTS = join(ROOT, "bench", "results");
+const BIN = join(ROOT, "node_modules", ".bin");
+const SERVER_CPU = "0";
+const CLIENT_CPU = "1";
+
+type Runtime = "node" | "bun" | "deno";
+const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
+
+interface Contender {
+  /** Short id used by `--only`. */
+  readonly id: string;
+  /** Column title. */
+  readonly label: string;
+  readonly runtime: Runtime;
+  readonly file: string;
+  /** The baseline ratios are computed against. */
+  readonly baseline?: true;
+}
+
+const CONTENDERS: readonly Contender[] = [
+  { id: "raw", label: "raw node:http", runtime: "node", file: "raw-node.mjs", baseline: true },
+  { id: "tako", label: "tako", runtime: "node", file: "tako.ts" },
+  { id: "fastify", label: "fastify", runtime: "node", file: "fastify-node.ts" },
+  { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
+  { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
+  { id: "tako", label: "tako", runtime: "bun", file: "tako.ts" },
+  { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
+  { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
+  { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
+  { id: "tako", label: "tako", runtime: "deno", file: "tako.ts" },
+  { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
+];
+
+/** How each runtime runs a server file (one process, so its pid is the process group leader). */
+function command(runtime: Runtime, file: string): string[] {
+  if (runtime === "node") return [process.execPath, "--import", "tsx", file];
+  if (runtime === "bun") return [join(BIN, "bun"), file];
+  return [join(BIN, "deno"), "run", "-A", "--no-lock", file];
+}
+
+interface Route {
+  readonly name: string;
+  readonly path: string;
+  readonly script: string;
+}
+
+const ROUTES: readonly Route[] = [
+  { name: "GET /", path: "/", script: join(WRK_DIR, "report.lua") },
+  { name: "GET /users/{id}", path: "/users/42", script: join(WRK_DIR, "report.lua") },
+  { name: "POST /echo (JSON)", path: "/echo", script: join(WRK_DIR, "post-echo.lua") },
+];
+
+/** The POST body, read from the wrk script so the check and the load send the same JSON. */
+const ECHO_BODY = (() => {
+  const m = /wrk\.body\s*=\s*'([^']*)'/.exec(readFileSync(join(WRK_DIR, "post-echo.lua"), "utf8"));
+  if (m === null) throw new Error("bench/http/wrk/post-echo.lua: cannot find wrk.body");
+  return m[1]!;
+})();
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  runtimes: Runtime[];
+  rounds: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  only: string[] | null;
+}
+
+const USAGE = `usage: node --import tsx bench/http/run.ts [options]
+  --runtime LIST     runtimes to bench, comma separated: node,bun,deno (default: all)
+  --rounds N         interleaved rounds per runtime (default 3)
+  --duration SECS    wrk duration per route (default 5)
+  --warmup SECS      warm-up per server before measuring (default 2)
+  --connections N    wrk connections (default 64)
+  --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(CONTENDERS.map((c) => c.id))].join(", ")})`;
+
+function parseOptions(argv: readonly string[]): Options {
+  const o: Options = { runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 64, only: null };
+  const positive = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got ${String(v)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case "--runtime":
+      case "--runtimes": {
+        const list = (value() ?? "").split(",").filter((s) => s !== "");
+        if (list.length === 1 && list[0] === "all") o.runtimes = [...RUNTIMES];
+        else {
+          for (const r of list) if (!RUNTIMES.includes(r as Runtime)) fail(`unknown runtime "${r}" (node, bun, deno, all)`);
+          if (list.length === 0) fail("--runtime needs a value");
+          o.runtimes = RUNTIMES.filter((r) => list.includes(r));
+        }
+        break;
+      }
+      case "--rounds":
+        o.rounds = positive("rounds", value(), 1);
+        break;
+      case "--duration":
+        o.duration = positive("duration", value(), 1);
+        break;
+      case "--warmup":
+        o.warmup = positive("warmup", value(), 0);
+        break;
+      case "--connections":
+        o.connections = positive("connections", value(), 1);
+        break;
+      case "--only": {
+        const ids = (value() ?? "").split(",").filter((s) => s !== "");
+        for (const id of ids) if (!CONTENDERS.some((c) => c.id === id)) fail(`unknown contender "${id}"`);
+        o.only = ids;
+        break;
+      }
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        fail(`unknown argument "${a}"\n${USAGE}`);
+    }
+  }
+  return o;
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  cleanup();
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes: every server is its own process group, killed as a group; nothing may outlive us.
+
+const liveGroups = new Set<number>();
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cleanup(): void {
+  for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
+  liveGroups.clear();
+}
+
+process.on("exit", cleanup);
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    console.error(`\nbench: ${sig}, stopping servers`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Server {
+  readonly contender: Contender;
+  readonly child: ChildProcess;
+  readonly pgid: number;
+  readonly port: number;
+  readonly exited: Promise<number | null>;
+  exitCode: number | null | undefined;
+  /** The last output of the server, for error reports. */
+  readonly log: () => string;
+}
+
+async function startServer(c: Contender): Promise<Server> {
+  const [cmd, ...args] = command(c.runtime, join(SERVERS, c.file));
+  const child = spawn("taskset", ["-c", SERVER_CPU, cmd!, ...args], {
+    cwd: ROOT,
+    detached: true, // own process group: killed as a whole
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: "0", NODE_ENV: "production", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" },
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) fail(`cannot spawn ${cmd}`);
+  liveGroups.add(pgid);
+  let out = "";
+  let tail = "";
+  const keep = (s: string): void => {
+    tail = (tail + s).slice(-8000);
+  };
+  // Keep draining both pipes for the server's whole life: a full pipe would block it.
+  child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+    if (out.length < 10000) out += s;
+    keep(s);
+  });
+  child.stderr!.setEncoding("utf8").on("data", keep);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((res) => child.once("exit", (code, signal) => res((exitCode = code ?? (signal === null ? null : -1)))));
+  const describe = `${c.runtime}/${c.id} (${relative(ROOT, join(SERVERS, c.file))})`;
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const m = /^READY (\d+)\s*$/m.exec(out);
+    if (m !== null) {
+      const port = Number(m[1]);
+      if (!(port > 0 && port < 65536)) throw new Error(`${describe}: bad READY line: ${JSON.stringify(m[0])}`);
+      const server: Server = { contender: c, child, pgid, port, exited, exitCode, log: () => tail };
+      void exited.then((code) => (server.exitCode = code));
+      return server;
+    }
+    if (exitCode !== undefined) throw new Error(`${describe} exited (${String(exitCode)}) before READY:\n${tail}`);
+    if (Date.now() > deadline) {
+      await stopServer({ contender: c, child, pgid, port: 0, exited, exitCode, log: () => tail });
+      throw new Error(`${describe}: no READY line within 30 s:\n${tail}`);
+    }
+    await sleep(20);
+  }
+}
+
+async function stopServer(s: Server): Promise<void> {
+  killGroup(s.pgid, "SIGTERM");
+  const done = await Promise.race([s.exited.then(() => true), sleep(3000).then(() => false)]);
+  if (!done) {
+    killGroup(s.pgid, "SIGKILL");
+    await s.exited;
+  }
+  // The leader is gone; make sure no other member of its group (a worker, a child) survives.
+  for (let i = 0; groupAlive(s.pgid); i++) {
+    if (i === 20) killGroup(s.pgid, "SIGKILL");
+    if (i > 60) throw new Error(`process group ${s.pgid} (${s.contender.runtime}/${s.contender.id}) survives SIGKILL`);
+    await sleep(50);
+  }
+  liveGroups.delete(s.pgid);
+}
+
+/** Peak resident memory of the server process, in MiB (Linux /proc), or null. */
+function peakRssMiB(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m === null ? null : Number(m[1]) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second for /proc times (USER_HZ; 100 on every mainstream Linux build). */
+const HZ = Number(tryRun("getconf", ["CLK_TCK"]) ?? "100") || 100;
+
+/** Busy and total jiffies of one CPU from /proc/stat. */
+function cpuTimes(cpu: string): { busy: number; total: number } {
+  const line = new RegExp(`^cpu${cpu} (.*)$`, "m").exec(readFileSync("/proc/stat", "utf8"));
+  if (line === null) return { busy: 0, total: 0 };
+  const f = line[1]!.trim().split(/\s+/).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** CPU seconds a process (all its threads) has used so far, or null when it is gone. */
+function procCpuSec(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / HZ; // utime + stime
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used by this process's children that have been waited for (cutime + cstime). */
+function childrenCpuSec(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) / HZ;
+}
+
+/** A snapshot to measure what ran on the two CPUs during a wrk run. */
+interface CpuSnap {
+  at: number;
+  cpu0: { busy: number; total: number };
+  cpu1: { busy: number; total: number };
+  server: number;
+  self: number;
+}
+function cpuSnap(serverPid: number): CpuSnap {
+  const u = process.cpuUsage();
+  return { at: performance.now(), cpu0: cpuTimes(SERVER_CPU), cpu1: cpuTimes(CLIENT_CPU), server: procCpuSec(serverPid) ?? 0, self: (u.user + u.system) / 1e6 };
+}
+
+/**
+ * Shares of one CPU during a run: the server's own use of CPU 0, and the busy time on each CPU
+ * that belongs to neither the server, wrk nor this script ("other": another workload on the
+ * machine, plus kernel network work not charged to a process).
+ */
+interface CpuReport {
+  serverShare: number;
+  wrkShare: number;
+  otherOnServerCpu: number;
+  otherOnClientCpu: number;
+}
+function cpuReport(a: CpuSnap, b: CpuSnap, wrkCpuSec: number): CpuReport {
+  const wall = (b.at - a.at) / 1000;
+  const busy0 = ((b.cpu0.busy - a.cpu0.busy) / Math.max(1, b.cpu0.total - a.cpu0.total)) * wall;
+  const busy1 = ((b.cpu1.busy - a.cpu1.busy) / Math.max(1, b.cpu1.total - a.cpu1.total)) * wall;
+  const server = b.server - a.server;
+  const self = b.self - a.self;
+  const r = (x: number): number => Math.round(Math.max(0, x / wall) * 1000) / 1000;
+  return { serverShare: r(server), wrkShare: r(wrkCpuSec), otherOnServerCpu: r(busy0 - server), otherOnClientCpu: r(busy1 - wrkCpuSec - self) };
+}
+
+/** Waits (up to `maxMs`) until the machine is quiet: both CPUs under `threshold` busy for 500 ms. */
+async function waitForQuiet(threshold: number, maxMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const a0 = cpuTimes(SERVER_CPU);
+    const a1 = cpuTimes(CLIENT_CPU);
+    await sleep(500);
+    const b0 = cpuTimes(SERVER_CPU);
+    const b1 = cpuTimes(CLIENT_CPU);
+    const u0 = (b0.busy - a0.busy) / Math.max(1, b0.total - a0.total);
+    const u1 = (b1.busy - a1.busy) / Math.max(1, b1.total - a1.total);
+    const waited = performance.now() - t0;
+    if ((u0 < threshold && u1 < threshold) || waited > maxMs) return waited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correctness check before any load
+
+async function verifyServer(s: Server): Promise<void> {
+  const base = `http://127.0.0.1:${s.port}`;
+  const who = `${s.contender.runtime}/${s.contender.id}`;
+  const problems: string[] = [];
+  const call = async (path: string, init?: RequestInit): Promise<{ status: number; type: string; body: string } | null> => {
+    try {
+      const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(5000) });
+      return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
+    } catch (error) {
+      problems.push(`${init?.method ?? "GET"} ${path}: request failed: ${String(error)}`);
+      return null;
+    }
+  };
+  const expectJson = (what: string, r: { status: number; type: string; body: string } | null, want: unknown): void => {
+    if (r === null) return;
+    let got: unknown;
+    try {
+      got = JSON.parse(r.body);
+    } catch {
+      got = Symbol("not JSON");
+    }
+    if (r.status !== 200 || !r.type.toLowerCase().startsWith("application/json") || !isDeepStrictEqual(got, want)) {
+      problems.push(`${what}: got ${r.status} [${r.type}] ${JSON.stringify(r.body.slice(0, 200))}, want 200 [application/json] ${JSON.stringify(want)}`);
+    }
+  };
+
+  const hello = await call("/");
+  if (hello !== null && (hello.status !== 200 || !hello.type.toLowerCase().startsWith("text/plain") || hello.body !== "Hello, World!")) {
+    problems.push(`GET /: got ${hello.status} [${hello.type}] ${JSON.stringify(hello.body.slice(0, 200))}, want 200 [text/plain] "Hello, World!"`);
+  }
+  // The benchmarked id and a fresh one, so an answer cannot be hard-wired.
+  const fresh = `u${Math.random().toString(36).slice(2, 10)}`;
+  for (const id of ["42", fresh]) expectJson(`GET /users/${id}`, await call(`/users/${id}`), { id });
+  expectJson(
+    "POST /echo",
+    await call("/echo", { method: "POST", headers: { "content-type": "application/json" }, body: ECHO_BODY }),
+    JSON.parse(ECHO_BODY),
+  );
+  if (problems.length > 0) {
+    throw new Error(`${who} answers wrongly, refusing to benchmark it:\n  ${problems.join("\n  ")}\nserver output:\n${s.log()}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+
+interface WrkResult {
+  rps: number;
+  requests: number;
+  durationSec: number;
+  non2xx: number;
+  socketErrors: { connect: number; read: number; write: number; timeout: number };
+  latencyUs: { p50: number; p90: number; p99: number; max: number } | null;
+  /** Why this run cannot be trusted; empty when clean. */
+  flags: string[];
+  /** CPU use during the run (see CpuReport). */
+  cpu?: CpuReport;
+  /** Set when another workload took more than NOISE of a CPU during every attempt. */
+  noisy?: boolean;
+  /** Earlier attempts discarded because the machine was busy with something else. */
+  discarded?: { rps: number; cpu: CpuReport }[];
+}
+
+function runWrk(port: number, path: string, seconds: number, connections: number, script: string): Promise<{ code: number | null; out: string; cpuSec: number }> {
+  return new Promise((res, rej) => {
+    const child = spawn(
+      "taskset",
+      ["-c", CLIENT_CPU, "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", script, `http://127.0.0.1:${port}${path}`],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    // wrk's CPU time: what this process's reaped children used grows by it once wrk is reaped.
+    const children0 = childrenCpuSec();
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
+    const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 30) * 1000);
+    child.once("error", rej);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      res({ code, out, cpuSec: childrenCpuSec() - children0 });
+    });
+  });
+}
+
+function parseWrk(code: number | null, out: string): WrkResult {
+  const flags: string[] = [];
+  const num = (re: RegExp): number | null => {
+    const m = re.exec(out);
+    return m === null ? null : Number(m[1]);
+  };
+  const rps = num(/^Requests\/sec:\s+([\d.]+)/m);
+  const non2xxText = num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0;
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  let socketErrors = sock === null ? { connect: 0, read: 0, write: 0, timeout: 0 } : { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) };
+  let requests = num(/(\d+) requests in/) ?? 0;
+  let durationSec = 0;
+  let latencyUs: WrkResult["latencyUs"] = null;
+  let non2xx = non2xxText;
+  const jsonLine = /^WRK_JSON (.*)$/m.exec(out);
+  if (jsonLine !== null) {
+    const j = JSON.parse(jsonLine[1]!) as {
+      requests: number;
+      duration_us: number;
+      errors: { connect: number; read: number; write: number; status: number; timeout: number };
+      latency_us: { p50: number; p90: number; p99: number; max: number };
+    };
+    requests = j.requests;
+    durationSec = j.duration_us / 1e6;
+    non2xx = Math.max(non2xx, j.errors.status);
+    socketErrors = { connect: j.errors.connect, read: j.errors.read, write: j.errors.write, timeout: j.errors.timeout };
+    latencyUs = j.latency_us;
+  }
+  if (code !== 0) flags.push(`wrk exited with ${String(code)}`);
+  if (rps === null) flags.push("no Requests/sec in wrk output");
+  if (non2xx > 0) flags.push(`${non2xx} non-2xx/3xx responses`);
+  const sockTotal = socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout;
+  if (sockTotal > 0) flags.push(`socket errors: connect ${socketErrors.connect}, read ${socketErrors.read}, write ${socketErrors.write}, timeout ${socketErrors.timeout}`);
+  if (requests === 0) flags.push("no requests completed");
+  return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main loop
+
+interface Sample {
+  runtime: Runtime;
+  contender: string;
+  label: string;
+  round: number;
+  position: number;
+  route: string;
+  result: WrkResult;
+}
+
+interface ServerRun {
+  runtime: Runtime;
+  contender: string;
+  round: number;
+  peakRssMiB: number | null;
+  startMs: number;
+}
+
+function tryRun(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.error !== undefined) return null;
+  return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
+}
+
+function preflight(o: Options): Record<string, string> {
+  if (availableParallelism() < 2) fail("needs 2 CPUs (server on CPU 0, wrk on CPU 1)");
+  if (tryRun("taskset", ["-V"]) === null) fail("taskset not found (util-linux)");
+  const wrk = tryRun("wrk", ["-v"]);
+  if (wrk === null) fail("wrk not found: run `bash bench/run.sh` (it installs wrk) or `apt-get install -y wrk`");
+  // Move this orchestrator (all threads) to the client CPU so it never competes with the server.
+  tryRun("taskset", ["-a", "-p", "-c", CLIENT_CPU, String(process.pid)]);
+  const versions: Record<string, string> = { node: process.version, wrk: wrk.split("\n")[0] ?? "" };
+  if (o.runtimes.includes("bun")) {
+    const v = tryRun(join(BIN, "bun"), ["--version"]);
+    if (v === null) fail(`bun not found at ${join(BIN, "bun")} (npm install)`);
+    versions.bun = v;
+  }
+  if (o.runtimes.includes("deno")) {
+    const v = tryRun(join(BIN, "deno"), ["--version"]);
+    if (v === null) fail(`deno not found at ${join(BIN, "deno")} (npm install)`);
+    versions.deno = v.split("\n")[0] ?? v;
+  }
+  const commit = tryRun("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
+  const dirty = tryRun("git", ["-C", ROOT, "status", "--porcelain", "--", "src"]);
+  versions.commit = `${commit ?? "?"}${dirty !== null && dirty !== "" ? " (src/ has uncommitted changes)" : ""}`;
+  versions.cpu = /^model name\s*:\s*(.*)$/m.exec(tryRun("cat", ["/proc/cpuinfo"]) ?? "")?.[1] ?? "?";
+  return versions;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+function tables(o: Options, versions: Record<string, string>, samples: readonly Sample[], servers: readonly ServerRun[], failures: readonly string[]): string {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  for (const runtime of o.runtimes) {
+    const contenders = CONTENDERS.filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+    if (contenders.length === 0) continue;
+    const base = contenders.find((c) => c.baseline === true);
+    const version = runtime === "node" ? versions.node : versions[runtime];
+    lines.push(`### ${runtime} (${version ?? "?"}): requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
+    lines.push("");
+    lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
+    lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
+    const spreads: string[] = [];
+    for (const route of ROUTES) {
+      const cell = (c: Contender): { text: string; med: number; spread: string } => {
+        const runs = samples.filter((s) => s.runtime === runtime && s.contender === c.id && s.route === route.name);
+        if (runs.length === 0) return { text: "n/a", med: NaN, spread: "n/a" };
+        const rps = runs.map((r) => r.result.rps);
+        const med = median(rps);
+        const flagged = runs.filter((r) => r.result.flags.length > 0);
+        for (const f of flagged) notes.push(`- ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
+        const spread = rps.length > 1 ? `±${(((Math.max(...rps) - Math.min(...rps)) / 2 / med) * 100).toFixed(1)}%` : "–";
+        return { text: `${int(med)}${flagged.length > 0 ? " ⚠" : ""}`, med, spread };
+      };
+      const baseMed = base === undefined ? NaN : cell(base).med;
+      const cells = contenders.map((c) => {
+        const x = cell(c);
+        if (c === base || Number.isNaN(baseMed) || Number.isNaN(x.med)) return x.text;
+        return `${x.text} (${(x.med / baseMed).toFixed(2)}×)`;
+      });
+      lines.push(`| ${route.name} | ${cells.join(" | ")} |`);
+      spreads.push(`| ${route.name} | ${contenders.map((c) => cell(c).spread).join(" | ")} |`);
+    }
+    if (o.rounds > 1) {
+      lines.push("");
+      lines.push(`Run-to-run spread, half of (max − min) ÷ median:`);
+      lines.push("");
+      lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
+      lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
+      lines.push(...spreads);
+    }
+    const rss = contenders.map((c) => {
+      const v = servers.filter((s) => s.runtime === runtime && s.contender === c.id).map((s) => s.peakRssMiB).filter((x): x is number => x !== null);
+      return v.length === 0 ? "n/a" : `${median(v).toFixed(0)} MiB`;
+    });
+    lines.push("");
+    lines.push(`Peak RSS of the server process after the run (median): ${contenders.map((c, i) => `${c.label} ${rss[i]}`).join(", ")}.`);
+    lines.push("");
+  }
+  lines.push(
+    `wrk -t1 -c${o.connections} -d${o.duration}s per route after a ${o.warmup} s warm-up; server on CPU ${SERVER_CPU}, wrk on CPU ${CLIENT_CPU}; ${versions.wrk}; CPU ${versions.cpu}; tako ${versions.commit}.`,
+  );
+  if (failures.length > 0) {
+    lines.push("");
+    lines.push("✗ FAILED servers (wrong answers or crashed; not measured):");
+    for (const f of failures) lines.push(`- ${f.split("\n")[0]}`);
+  }
+  if (notes.length > 0) {
+    lines.push("");
+    lines.push("⚠ flagged runs (errors or non-2xx answers under load; their numbers are not comparable):");
+    lines.push(...notes);
+  } else {
+    lines.push("No run had non-2xx answers or socket errors.");
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const versions = preflight(o);
+  const started = new Date();
+  const samples: Sample[] = [];
+  const servers: ServerRun[] = [];
+  const failures: string[] = [];
+  console.log(`HTTP bench: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections`);
+
+  for (const runtime of o.runtimes) {
+    const contenders = CONTENDERS.filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+    for (let round = 0; round < o.rounds; round++) {
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+      for (let position = 0; position < order.length; position++) {
+        const c = order[position]!;
+        const who = `${runtime}/${c.id}`;
+        const t0 = performance.now();
+        const server = await startServer(c);
+        const startMs = performance.now() - t0;
+        try {
+          await verifyServer(server);
+          if (o.warmup > 0) {
+            const w = await runWrk(server.port, "/", o.warmup, o.connections, join(WRK_DIR, "warmup-mix.lua"));
+            const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(w.out);
+            if (w.code !== 0 || bad !== null) console.warn(`  ${who}: warm-up trouble (wrk ${String(w.code)}${bad !== null ? `, ${bad[1]} non-2xx` : ""})`);
+          }
+          const line: string[] = [];
+          for (const route of ROUTES) {
+            if (server.exitCode !== undefined) {
+              const result: WrkResult = { rps: 0, requests: 0, durationSec: 0, non2xx: 0, socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 }, latencyUs: null, flags: [`server died (exit ${String(server.exitCode)})`] };
+              samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
+              continue;
+            }
+            const { code, out } = await runWrk(server.port, route.path, o.duration, o.connections, route.script);
+            const result = parseWrk(code, out);
+            if (server.exitCode !== undefined) result.flags.push(`server died during the run (exit ${String(server.exitCode)})`);
+            samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
+            line.push(`${route.name} ${int(result.rps)}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
+          }
+          servers.push({ runtime, contender: c.id, round, peakRssMiB: peakRssMiB(server.pgid), startMs });
+          console.log(`  round ${round + 1}/${o.rounds} ${who.padEnd(12)} ${line.join(" | ")}`);
+          if (server.exitCode !== undefined) console.log(`    server output:\n${server.log()}`);
+        } catch (error) {
+          failures.push(`${who}: ${(error as Error).message}`);
+          console.error(`  ${who}: FAILED\n${(error as Error).message}`);
+        } finally {
+          await stopServer(server);
+        }
+      }
+    }
+  }
+
+  const markdown = tables(o, versions, samples, servers, failures);
+  console.log(`\n${markdown}\n`);
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  const jsonPath = join(RESULTS, `http-${stamp}.json`);
+  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes: ROUTES.map((r) => ({ name: r.name, path: r.path })), echoBody: ECHO_BODY, samples, servers, failures }, null, 2) + "\n");
+  writeFileSync(join(RESULTS, `http-${stamp}.md`), markdown + "\n");
+  console.log(`raw numbers: ${relative(ROOT, jsonPath)} (tables: same name, .md)`);
+  if (failures.length > 0) {
+    console.error(`\nbench: ${failures.length} server(s) failed:\n${failures.join("\n")}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

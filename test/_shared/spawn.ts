@@ -1,0 +1,66 @@
+// Starts a fixture server under a runtime as a child process and waits for its "READY <port>"
+// line: no sleeps, no fixed ports (the fixture binds port 0 and reports the real one).
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+export type Runtime = "node" | "bun" | "deno";
+export const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
+
+/** The command line that runs a TypeScript file under `runtime`. */
+export function commandFor(runtime: Runtime, file: string): [string, string[]] {
+  if (runtime === "bun") return [bin("bun"), [file]];
+  if (runtime === "deno") return [bin("deno"), ["run", "-A", "--quiet", file]];
+  return [process.execPath, ["--import", "tsx", file]];
+}
+
+export interface Fixture {
+  readonly runtime: Runtime;
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the fixture wrote to stderr so far. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export async function startFixture(runtime: Runtime, file: string, env: Record<string, string> = {}): Promise<Fixture> {
+  const [cmd, args] = commandFor(runtime, fileURLToPath(new URL(file, `file://${root}`)));
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${runtime} fixture ${file} did not start in 30 s; stderr:\n${err}`)), 30_000);
+    lines.on("line", (line) => {
+      // Fixtures print "READY <port>"; examples print "listening on http://host:port".
+      const m = /^READY (\d+)$/.exec(line) ?? /listening on http:\/\/\S+:(\d+)/.exec(line);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${runtime} fixture ${file} exited with ${code} before READY; stderr:\n${err}`));
+    });
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+  return {
+    runtime,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

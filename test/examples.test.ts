@@ -1,0 +1,32 @@
+// The examples keep working: each is started on every runtime and asked what its header says.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { http } from "./_shared/http-client.ts";
+import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
+
+for (const runtime of RUNTIMES) {
+  describe(`examples on ${runtime}`, () => {
+    test("hello-world", async () => {
+      const f = await startFixture(runtime, "examples/hello-world/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        assert.equal((await http(f.port, "/")).text, "Hello, World!");
+        assert.deepEqual(JSON.parse((await http(f.port, "/hello/tako")).text), { hello: "tako" });
+      } finally {
+        await f.stop();
+      }
+    });
+
+    test("demo (npm start)", async () => {
+      const f = await startFixture(runtime, "examples/demo/main.ts", { TAKO_ADDR: "127.0.0.1:0" });
+      try {
+        assert.equal((await http(f.port, "/")).text, "Hello, World!");
+        assert.deepEqual(JSON.parse((await http(f.port, "/users/42")).text), { id: "42", name: "user 42" });
+        const echo = await http(f.port, "/echo", { method: "POST", body: '{"hello":"tako"}' });
+        assert.deepEqual(JSON.parse(echo.text), { hello: "tako" });
+        assert.equal((await http(f.port, "/stream")).text, "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n");
+      } finally {
+        await f.stop();
+      }
+    });
+  });
+}
