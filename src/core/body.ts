@@ -3,7 +3,8 @@ import { HttpError } from "./errors.ts";
 /** Default request body limit: 1 MiB, enough for JSON APIs, small against memory exhaustion. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-function tooLarge(limit: number): HttpError {
+/** The 413 error for a body over `limit` bytes. */
+export function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body exceeds the limit of ${limit} bytes`);
 }
 

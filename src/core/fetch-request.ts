@@ -58,6 +58,18 @@ export class FetchRequest extends TakoRequest {
     return this.#native;
   }
 
+  // With a declared length (already checked against the limit) the native readers are the
+  // fastest path; a chunked body is counted chunk by chunk instead.
+  protected override readBody(limit: number): Promise<Uint8Array> {
+    if (this.#native.headers.has("content-length")) return this.#native.arrayBuffer().then((b) => new Uint8Array(b));
+    return super.readBody(limit);
+  }
+
+  protected override readText(limit: number): Promise<string> {
+    if (this.#native.headers.has("content-length")) return this.#native.text();
+    return super.readText(limit);
+  }
+
   protected bodySource(): AsyncIterable<Uint8Array> | null {
     return this.#native.body as (ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>) | null;
   }

@@ -2,8 +2,10 @@ import { checkDeclaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from 
 import type { ConnInfo } from "./conn-info.ts";
 import { HttpError } from "./errors.ts";
 
+const consumed = (): TypeError => new TypeError("request body already consumed");
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * The request view a handler receives. Engines subclass it over their native request; nothing
@@ -23,6 +25,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   #queryAt = -2;
   #path: string | null = null;
   #bytes: Promise<Uint8Array> | null = null;
+  #text: Promise<string> | null = null;
   #bodyUsed = false;
 
   /** The request method, upper case as sent. */
@@ -35,7 +38,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   abstract get headers(): Headers;
   /** One header by name, case-insensitively; `null` when absent. */
   abstract header(name: string): string | null;
-  /** The raw body chunks, or `null` when the request has no body. Engines implement this. */
+  /** The raw body chunks, or `null` when the request has no body (for streaming reads). */
   protected abstract bodySource(): AsyncIterable<Uint8Array> | null;
 
   #splitAt(): number {
@@ -66,22 +69,45 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
     if (this.#bytes === null) {
-      if (this.#bodyUsed) return Promise.reject(new TypeError("request body already consumed as a stream"));
-      this.#bodyUsed = true;
-      this.#bytes = this.#readBytes();
+      if (this.#text !== null) this.#bytes = this.#text.then((t) => encoder.encode(t));
+      else if (this.#bodyUsed) return Promise.reject(consumed());
+      else {
+        this.#bodyUsed = true;
+        this.#bytes = this.#guard().then(() => this.readBody(this.bodyLimit));
+      }
     }
     return this.#bytes;
   }
 
-  async #readBytes(): Promise<Uint8Array> {
-    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
-    const source = this.bodySource();
-    return source === null ? new Uint8Array(0) : readAll(source, this.bodyLimit);
+  /** The body decoded as UTF-8. Reading twice returns the same text. */
+  text(): Promise<string> {
+    if (this.#text === null) {
+      if (this.#bytes !== null) this.#text = this.#bytes.then((b) => decoder.decode(b));
+      else if (this.#bodyUsed) return Promise.reject(consumed());
+      else {
+        this.#bodyUsed = true;
+        this.#text = this.#guard().then(() => this.readText(this.bodyLimit));
+      }
+    }
+    return this.#text;
   }
 
-  /** The body decoded as UTF-8. */
-  async text(): Promise<string> {
-    return decoder.decode(await this.bytes());
+  async #guard(): Promise<void> {
+    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+  }
+
+  /**
+   * Engines: buffers the whole body, rejecting with a 413 `HttpError` past `limit`. The
+   * default reads {@link bodySource}; engines override it with a native fast path.
+   */
+  protected readBody(limit: number): Promise<Uint8Array> {
+    const source = this.bodySource();
+    return source === null ? Promise.resolve(new Uint8Array(0)) : readAll(source, limit);
+  }
+
+  /** Engines: the whole body as UTF-8 text; override for a native decode. */
+  protected async readText(limit: number): Promise<string> {
+    return decoder.decode(await this.readBody(limit));
   }
 
   /** The body parsed as JSON; invalid JSON is answered 400 with the parser's message. */
@@ -100,7 +126,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    * `HttpError` once more than `bodyLimit` bytes went through. `null` without a body.
    */
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.#bodyUsed) throw new TypeError("request body already consumed");
+    if (this.#bodyUsed) throw consumed();
     this.#bodyUsed = true;
     checkDeclaredLength(this.header("content-length"), this.bodyLimit);
     const source = this.bodySource();

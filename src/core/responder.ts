@@ -28,7 +28,7 @@ export type HandlerResult =
   | void;
 
 export const TEXT_TYPE = "text/plain; charset=utf-8";
-const JSON_TYPE = "application/json";
+export const JSON_TYPE = "application/json";
 const BYTES_TYPE = "application/octet-stream";
 
 function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
@@ -61,10 +61,21 @@ export function toReply(value: HandlerResult): Reply | Response {
 }
 
 const TEXT_INIT: ResponseInit = { headers: { "content-type": TEXT_TYPE } };
+const JSON_INIT: ResponseInit = { headers: { "content-type": JSON_TYPE } };
+
+/** True for `{…}` literals (without `intoResponse`) and arrays: the JSON fast path. */
+export function isPlainJson(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) return true;
+  return proto === Object.prototype && typeof (value as Partial<Responder>).intoResponse !== "function";
+}
 
 /** A handler result as a Fetch `Response`; `head` drops the body (HEAD requests). */
 export function toFetchResponse(value: HandlerResult, head: boolean): Response {
-  if (!head && typeof value === "string") return new Response(value, TEXT_INIT);
+  if (!head) {
+    if (typeof value === "string") return new Response(value, TEXT_INIT);
+    if (typeof value === "object" && value !== null && isPlainJson(value)) return new Response(JSON.stringify(value), JSON_INIT);
+  }
   const reply = toReply(value);
   const response = reply instanceof Response ? reply : reply.intoResponse();
   if (!head || response.body === null) return response;

@@ -47,7 +47,10 @@ export class Reply implements Responder {
 }
 
 /** Fetch `Headers` init from a {@link HeaderMap}, repeating array values. */
-export function toHeadersInit(map: HeaderMap): [string, string][] {
+export function toHeadersInit(map: HeaderMap): Record<string, string> | [string, string][] {
+  let plain = true;
+  for (const name in map) if (typeof map[name] !== "string") plain = false;
+  if (plain) return map as Record<string, string>;
   const out: [string, string][] = [];
   for (const name in map) {
     const value = map[name]!;

@@ -31,6 +31,7 @@ export function fixtureApp(): Router<{ name: string }> {
   router.get("/teapot", () => {
     throw new HttpError(418, "short and stout");
   });
+  router.get("/bad-header", () => new Reply("x", 200, { "x-bad": "a\r\nInjected: yes" }));
   router.get("/bytes", () => new Uint8Array([0, 1, 2, 253, 254, 255]));
   router.get("/big", () => "x".repeat(1024 * 1024));
   router.get("/response", () => new Response("fetch response", { status: 202, headers: { "x-from": "response" } }));

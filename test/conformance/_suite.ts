@@ -69,6 +69,9 @@ export function conformanceSuite(runtime: Runtime): void {
         assert.equal(res.text, "Internal Server Error");
         assert.doesNotMatch(res.text, /secret|at .*\(/);
       }
+      const bad = await rawExchange(port, ["GET /bad-header HTTP/1.1\r\nHost: t\r\n\r\n"], { timeoutMs: 1500 });
+      assert.deepEqual(bad.statuses, [500], "a header value with CR/LF must not reach the wire");
+      assert.doesNotMatch(bad.text, /Injected/);
       const tea = await http(port, "/teapot");
       assert.equal(tea.status, 418);
       assert.equal(tea.text, "short and stout");

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { pathStart } from "../../core/fetch-request.ts";
+import { tooLarge } from "../../core/body.ts";
+import { HttpError } from "../../core/errors.ts";
 import { TakoRequest } from "../../core/request.ts";
 
 /** Connection facts read from the socket when a handler first asks. */
@@ -65,6 +67,53 @@ export class NodeRequest extends TakoRequest {
     const value = this.native.headers[name.toLowerCase()];
     if (value === undefined) return null;
     return typeof value === "string" ? value : value.join(", ");
+  }
+
+  // 'data' events are several times cheaper than the async iterator for whole-body reads.
+  protected override readBody(limit: number): Promise<Uint8Array> {
+    return this.#collect(limit);
+  }
+
+  protected override async readText(limit: number): Promise<string> {
+    return (await this.#collect(limit)).toString("utf8");
+  }
+
+  #collect(limit: number): Promise<Buffer> {
+    const req = this.native;
+    if (this.bodySource() === null) return Promise.resolve(Buffer.alloc(0));
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer): void => {
+        size += chunk.length;
+        if (size > limit) {
+          cleanup();
+          req.pause();
+          reject(tooLarge(limit));
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = (): void => {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        req.off("error", onError);
+        req.off("aborted", onAborted);
+      };
+      const onAborted = (): void => onError(new HttpError(400, "request body aborted by the client"));
+      req.on("data", onData);
+      req.on("end", onEnd);
+      req.on("error", onError);
+      req.on("aborted", onAborted);
+    });
   }
 
   protected bodySource(): AsyncIterable<Uint8Array> | null {

@@ -1,9 +1,8 @@
 import type { ServerResponse } from "node:http";
-import type { AnyRequest, Dispatcher } from "../../core/router/router.ts";
-import { errorReply, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
+import type { Dispatcher } from "../../core/router/router.ts";
+import { errorReply, isPlainJson, JSON_TYPE, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";
-
 
 /**
  * Hot path: writes a handler result to the native response in the cheapest way. A string goes
@@ -11,17 +10,46 @@ import type { NodeRequest } from "./request.ts";
  * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
  */
 export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Dispatcher): void {
+  try {
+    write(res, value, req, router);
+  } catch (error) {
+    // e.g. a header value with a newline: Node refuses it. Answer 500 if nothing went out yet.
+    router.recover(error, req);
+    if (res.headersSent) res.destroy();
+    else {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      writeReply(res, errorReply(error), req, router);
+    }
+  }
+}
+
+function write(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Dispatcher): void {
   if (typeof value === "string") {
     res.writeHead(200, ["content-type", TEXT_TYPE, "content-length", String(Buffer.byteLength(value))]);
     res.end(value);
+    return;
+  }
+  if (typeof value === "object" && value !== null && isPlainJson(value)) {
+    let body: string;
+    try {
+      body = JSON.stringify(value);
+    } catch (error) {
+      return writeReply(res, toReplySafe(router.recover(error, req)), req, router);
+    }
+    res.writeHead(200, ["content-type", JSON_TYPE, "content-length", String(Buffer.byteLength(body))]);
+    res.end(body);
     return;
   }
   let reply: Reply | Response;
   try {
     reply = toReply(value);
   } catch (error) {
-    reply = toReplySafe(router.recover(error, req as unknown as AnyRequest));
+    reply = toReplySafe(router.recover(error, req));
   }
+  writeReply(res, reply, req, router);
+}
+
+function writeReply(res: ServerResponse, reply: Reply | Response, req: NodeRequest, router: Dispatcher): void {
   if (reply instanceof Response) return sendResponse(res, reply, req, router);
   res.statusCode = reply.status;
   const headers = reply.headers;
@@ -73,7 +101,7 @@ async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string
   } catch (error) {
     // Headers are out: the status can no longer change. Report, then cut the connection so
     // the client sees a truncated body rather than a complete-looking one.
-    router.recover(error, req as unknown as AnyRequest);
+    router.recover(error, req);
     res.destroy();
   }
 }
