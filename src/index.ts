@@ -1,8 +1,13 @@
 /**
- * tako: one Router served over HTTP/1.1 on Node.js, Bun and Deno from the same code.
+ * tako: one Router served on Node.js, Bun and Deno from the same code, with a production
+ * server builder (graceful drain, connection cap, timeouts).
  * @module
  */
 export * from "./core/index.ts";
+export { DEFAULT_SERVER_CONFIG, type ServerConfig, type AcceptBackoff } from "./core/config.ts";
 export { TcpListener } from "./server/listener.ts";
 export { serve } from "./server/serve.ts";
+export { Server, ServerBuilder } from "./server/builder.ts";
+export { ServerHandle } from "./server/handle.ts";
+export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
 export type { SocketAddr } from "./server/engine.ts";

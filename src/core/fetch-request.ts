@@ -1,4 +1,4 @@
-import type { ConnInfo } from "./conn-info.ts";
+import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
 import { TakoRequest } from "./request.ts";
 
 /**
@@ -22,7 +22,7 @@ export class FetchRequest extends TakoRequest {
   readonly #conn: ConnInfo;
   #target: string | null = null;
 
-  constructor(native: Request, conn: ConnInfo) {
+  constructor(native: Request, conn: ConnInfo = IN_PROCESS_CONN) {
     super();
     this.#native = native;
     this.#conn = conn;

@@ -1,3 +1,4 @@
+import type { ServerConfig } from "../core/config.ts";
 import type { Dispatcher } from "../core/router/router.ts";
 
 /** An address a listener is bound to. */
@@ -7,10 +8,21 @@ export interface SocketAddr {
   readonly family: "IPv4" | "IPv6";
 }
 
-/** A running transport on a bound socket. */
+/**
+ * A running transport on a bound socket: the engine half of the lifecycle. The runtime-neutral
+ * `ServerHandle` drives it (accept → track → drain → force-close is written once, there).
+ */
 export interface Serving {
-  /** Resolves when the server has stopped. */
+  /** Resolves when the listener is closed and every connection is gone. */
   readonly closed: Promise<void>;
+  /**
+   * Starts the graceful drain: stop accepting (new connects are refused), close idle
+   * connections now, let in-flight requests finish with `Connection: close`, close each
+   * connection after its last response. Idempotent.
+   */
+  drain(): void;
+  /** Destroys every remaining connection (the drain deadline). Idempotent. */
+  forceClose(): void;
 }
 
 /**
@@ -19,9 +31,13 @@ export interface Serving {
  */
 export interface BoundSocket {
   localAddr(): SocketAddr;
-  /** Serves HTTP/1.1 with keep-alive on this socket. Called at most once. */
-  serveHttp(router: Dispatcher): Serving;
-  /** Stops listening and closes every connection. Idempotent. */
+  /**
+   * Serves HTTP/1.1 on this socket under `config`. `explicit` lists the fields the user set:
+   * an engine whose native server cannot honour one of them serves through its socket path
+   * instead. Called at most once.
+   */
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving;
+  /** Stops listening and destroys every connection at once. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -29,6 +45,8 @@ export interface BoundSocket {
 export interface Engine {
   readonly runtime: "node" | "bun" | "deno";
   bind(host: string, port: number): Promise<BoundSocket>;
+  /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */
+  onSignals(signals: readonly string[], handler: (signal: string) => void): () => void;
 }
 
 /** The runtime this code runs on. */

@@ -1,5 +1,5 @@
 import { TakoError } from "../core/errors.ts";
-import { loadEngine, type BoundSocket, type SocketAddr } from "./engine.ts";
+import { loadEngine, type BoundSocket, type Engine, type SocketAddr } from "./engine.ts";
 
 /** Splits `"127.0.0.1:8080"` or `"[::1]:0"` into host and port; throws on anything else. */
 export function parseAddress(addr: string): { host: string; port: number } {
@@ -40,10 +40,12 @@ export function parseAddress(addr: string): { host: string; port: number } {
  */
 export class TcpListener {
   readonly #socket: BoundSocket;
+  readonly #engine: Engine;
   #taken = false;
 
-  private constructor(socket: BoundSocket) {
+  private constructor(socket: BoundSocket, engine: Engine) {
     this.#socket = socket;
+    this.#engine = engine;
   }
 
   /**
@@ -54,7 +56,7 @@ export class TcpListener {
     const { host, port } = parseAddress(addr);
     const engine = await loadEngine();
     try {
-      return new TcpListener(await engine.bind(host, port));
+      return new TcpListener(await engine.bind(host, port), engine);
     } catch (error) {
       const code = (error as { code?: string }).code;
       const why =
@@ -74,9 +76,14 @@ export class TcpListener {
     return this.#socket.localAddr();
   }
 
-  /** Stops listening and closes every connection; what `serve` returned then resolves. */
+  /** Stops listening and destroys every connection at once (prefer a handle's graceful `shutdown()`). */
   close(): Promise<void> {
     return this.#socket.close();
+  }
+
+  /** @internal The runtime engine that bound this listener. */
+  engine(): Engine {
+    return this.#engine;
   }
 
   /** @internal Hands the socket to one server; a listener serves once. */

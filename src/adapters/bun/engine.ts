@@ -1,7 +1,10 @@
 import type { ConnInfo } from "../../core/conn-info.ts";
+import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
+import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
+import { bindNodeSocket, nodeEngine } from "../node/engine.ts";
 
 /** The part of Bun's API this engine uses (declared here so no Bun types leak elsewhere). */
 interface BunSocketAddress {
@@ -11,7 +14,6 @@ interface BunSocketAddress {
 }
 interface BunServer {
   readonly port: number;
-  readonly hostname: string;
   stop(closeActiveConnections?: boolean): Promise<void>;
   requestIP(request: Request): BunSocketAddress | null;
 }
@@ -49,7 +51,7 @@ class BunRequest extends FetchRequest {
   readonly #local: SocketAddr;
   #info: ConnInfo | null = null;
   constructor(native: Request, server: BunServer, local: SocketAddr) {
-    super(native, undefined as unknown as ConnInfo);
+    super(native);
     this.#server = server;
     this.#local = local;
   }
@@ -58,29 +60,25 @@ class BunRequest extends FetchRequest {
   }
 }
 
-function familyOf(address: string): "IPv4" | "IPv6" {
-  return address.includes(":") ? "IPv6" : "IPv4";
-}
-
 const SERVER_ERROR = (): Response => new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 
 /**
- * Bun engine: `Bun.serve` is started at bind time (it binds and listens in one step) with a
- * fetch handler that waits until a router is attached, so binding first works as on Node.
+ * Bun engine. `Bun.serve` starts at bind time (it binds and listens in one step) with a fetch
+ * handler that waits until a router is attached, so binding first works as on Node. A config
+ * that needs connection hooks Bun.serve lacks moves to Bun's node:net (the Node engine's
+ * socket path) on the same port.
  */
 class BunBoundSocket implements BoundSocket {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
+  readonly #drain = new FetchDrain();
   #router: Dispatcher | null = null;
-  #attached: Promise<void>;
+  readonly #attached: Promise<void>;
   #attach!: () => void;
-  #closed: Promise<void>;
-  #finish!: () => void;
-  #closing: Promise<void> | null = null;
+  #stopped: Promise<void> | null = null;
 
   constructor(bun: BunApi, host: string, port: number) {
     this.#attached = new Promise((resolve) => (this.#attach = resolve));
-    this.#closed = new Promise((resolve) => (this.#finish = resolve));
     this.#server = bun.serve({
       hostname: host,
       port,
@@ -92,26 +90,46 @@ class BunBoundSocket implements BoundSocket {
       },
       error: SERVER_ERROR,
     });
-    this.#local = { address: host, port: this.#server.port, family: familyOf(host) };
+    this.#local = { address: host, port: this.#server.port, family: host.includes(":") ? "IPv6" : "IPv4" };
   }
 
   #dispatch(router: Dispatcher, request: Request, server: BunServer): Response | Promise<Response> {
-    return router.handleFetch(new BunRequest(request, server, this.#local));
+    return router.handleFetch(new BunRequest(request, server, this.#local), this.#drain.finish);
   }
 
   localAddr(): SocketAddr {
     return this.#local;
   }
 
-  serveHttp(router: Dispatcher): Serving {
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
+    if (socketPathField(explicit) !== null) {
+      const { address, port } = this.#local;
+      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port)).then((s) => s.serveHttp(router, config, explicit)));
+    }
     this.#router = router;
     this.#attach();
-    return { closed: this.#closed };
+    if (!config.keepAlive) this.#drain.closing = true;
+    const closed = new Promise<void>((resolve) => (this.#onStopped = resolve));
+    return {
+      closed,
+      drain: () => {
+        this.#drain.closing = true;
+        void this.#stop(false);
+      },
+      forceClose: () => void this.#server.stop(true).then(() => this.#onStopped()),
+    };
+  }
+
+  #onStopped: () => void = () => {};
+
+  /** Bun's stop(false) refuses new connects, closes idle ones, and resolves after the last response. */
+  #stop(force: boolean): Promise<void> {
+    this.#stopped ??= this.#server.stop(force).then(() => this.#onStopped());
+    return this.#stopped;
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#server.stop(true).then(() => this.#finish());
-    return this.#closing;
+    return this.#server.stop(true).then(() => this.#onStopped());
   }
 }
 
@@ -121,4 +139,5 @@ export const bunEngine: Engine = {
     const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
     return new BunBoundSocket(bun, host, port);
   },
+  onSignals: nodeEngine.onSignals,
 };

@@ -1,7 +1,10 @@
 import type { ConnInfo } from "../../core/conn-info.ts";
+import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
+import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
+import { bindNodeSocket } from "../node/engine.ts";
 
 /** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
 interface DenoNetAddr {
@@ -26,6 +29,8 @@ interface DenoServeOptions {
 }
 interface DenoApi {
   serve(options: DenoServeOptions): DenoHttpServer;
+  addSignalListener(signal: string, handler: () => void): void;
+  removeSignalListener(signal: string, handler: () => void): void;
 }
 
 class DenoConnInfo implements ConnInfo {
@@ -49,7 +54,7 @@ class DenoRequest extends FetchRequest {
   readonly #local: SocketAddr;
   #conn: ConnInfo | null = null;
   constructor(native: Request, info: DenoServeInfo, local: SocketAddr) {
-    super(native, undefined as unknown as ConnInfo);
+    super(native);
     this.#info = info;
     this.#local = local;
   }
@@ -60,55 +65,95 @@ class DenoRequest extends FetchRequest {
 
 const SERVER_ERROR = (): Response => new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 
+const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
+
 /**
- * Deno engine: `Deno.serve` binds and listens in one step, so it starts at bind time with a
- * handler that waits until a router is attached.
+ * Deno engine. `Deno.serve` binds and listens in one step, so it starts at bind time with a
+ * handler that waits until a router is attached. A config that needs connection hooks
+ * Deno.serve lacks moves to Deno's node:net (the Node engine's socket path) on the same port.
  */
 class DenoBoundSocket implements BoundSocket {
   readonly #server: DenoHttpServer;
   readonly #local: SocketAddr;
+  readonly #drain = new FetchDrain();
   #router: Dispatcher | null = null;
-  #attached: Promise<void>;
+  readonly #attached: Promise<void>;
   #attach!: () => void;
-  #closing: Promise<void> | null = null;
+  #shutdown: Promise<void> | null = null;
 
-  constructor(deno: DenoApi, host: string, port: number) {
+  constructor(host: string, port: number) {
     this.#attached = new Promise((resolve) => (this.#attach = resolve));
-    this.#server = deno.serve({
+    this.#server = deno().serve({
       hostname: host,
       port,
       onListen: () => {},
       onError: SERVER_ERROR,
       handler: (request, info) => {
         const router = this.#router;
-        if (router === null) return this.#attached.then(() => this.#router!.handleFetch(new DenoRequest(request, info, this.#local)));
-        return router.handleFetch(new DenoRequest(request, info, this.#local));
+        if (router === null) return this.#attached.then(() => this.#dispatch(this.#router!, request, info));
+        return this.#dispatch(router, request, info);
       },
     });
     const addr = this.#server.addr;
     this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
   }
 
+  #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
+    const result = router.handleFetch(new DenoRequest(request, info, this.#local), this.#drain.finish);
+    // Deno.serve cannot destroy a connection: the drain deadline answers pending handlers instead.
+    return result instanceof Promise ? this.#drain.bounded(result) : result;
+  }
+
   localAddr(): SocketAddr {
     return this.#local;
   }
 
-  serveHttp(router: Dispatcher): Serving {
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
+    if (socketPathField(explicit) !== null) {
+      const { address, port } = this.#local;
+      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port)).then((s) => s.serveHttp(router, config, explicit)));
+    }
     this.#router = router;
     this.#attach();
-    return { closed: this.#server.finished };
+    if (!config.keepAlive) this.#drain.closing = true;
+    return {
+      closed: this.#server.finished,
+      drain: () => {
+        this.#drain.closing = true;
+        void this.#stop();
+      },
+      forceClose: () => {
+        void this.#stop();
+        this.#drain.force();
+      },
+    };
+  }
+
+  /** Deno's shutdown() refuses new connects, closes idle ones, and resolves after the last response. */
+  #stop(): Promise<void> {
+    this.#shutdown ??= this.#server.shutdown();
+    return this.#shutdown;
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#server.shutdown();
-    return this.#closing;
+    this.#drain.force();
+    return this.#stop();
   }
 }
 
 export const denoEngine: Engine = {
   runtime: "deno",
   async bind(host, port) {
-    const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-    return new DenoBoundSocket(deno, host, port);
+    return new DenoBoundSocket(host, port);
+  },
+  onSignals(signals, handler) {
+    const hooks = signals.map((signal) => {
+      const hook = (): void => handler(signal);
+      deno().addSignalListener(signal, hook);
+      return [signal, hook] as const;
+    });
+    return () => {
+      for (const [signal, hook] of hooks) deno().removeSignalListener(signal, hook);
+    };
   },
 };

@@ -1,83 +1,62 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
-import { NodeRequest } from "./request.ts";
-import { send } from "./send.ts";
+import { serveHttp1 } from "./http1.ts";
+import { NodeAcceptor } from "./listener.ts";
 
 /**
- * Node.js engine. The listener is a bare `net.Server` bound at `TcpListener.bind`; a transport
- * takes its connections by `emit("connection")`, the same entry node:http uses for its own
- * listener, so llhttp parsing and its error answers (400, 431, 413 …) are Node's.
+ * Node.js engine. The listener is a bare `net.Server` bound at `TcpListener.bind`; transports
+ * take its connections by `emit("connection")`, the entry node:http uses for its own listener,
+ * so llhttp parsing and its error answers (400, 431, 413 …) are Node's.
  */
-class NodeBoundSocket implements BoundSocket {
-  readonly #server: NetServer;
-  readonly #sockets = new Set<Socket>();
-  readonly #closed: Promise<void>;
-  #closing: Promise<void> | null = null;
-  /** Connections accepted before a transport was attached; handed over when it is. */
-  #pending: Socket[] = [];
-  #accept: ((socket: Socket) => void) | null = null;
+export class NodeBoundSocket implements BoundSocket {
+  readonly #acceptor: NodeAcceptor;
 
-  constructor(server: NetServer) {
-    this.#server = server;
-    this.#closed = new Promise((resolve) => server.once("close", () => resolve()));
-    server.on("connection", (socket) => {
-      this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
-      if (this.#accept !== null) this.#accept(socket);
-      else this.#pending.push(socket);
-    });
-  }
-
-  #attach(accept: (socket: Socket) => void): void {
-    this.#accept = accept;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const socket of pending) if (!socket.destroyed) accept(socket);
+  constructor(acceptor: NodeAcceptor) {
+    this.#acceptor = acceptor;
   }
 
   localAddr(): SocketAddr {
-    const a = this.#server.address();
-    if (a === null || typeof a === "string") throw new Error("listener is not bound to a TCP address");
-    return { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
+    return this.#acceptor.localAddr();
   }
 
-  serveHttp(router: Dispatcher): Serving {
-    const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
-      const request = new NodeRequest(req);
-      const result = router.handle(request);
-      if (result instanceof Promise) result.then((value) => send(res, value, request, router));
-      else send(res, result, request, router);
-    });
-    // node:http arms its header/request timeout checks on "listening"; the socket is ours, so
-    // say it is listening once to keep Node's default slow-client protection.
-    http.emit("listening");
-    this.#attach((socket) => http.emit("connection", socket));
-    this.#server.once("close", () => http.close());
-    return { closed: this.#closed };
+  /** node:http honours every field, so `explicit` changes nothing here. */
+  serveHttp(router: Dispatcher, config: ServerConfig, _explicit?: ReadonlySet<keyof ServerConfig>): Serving {
+    return serveHttp1(this.#acceptor, router, config);
   }
 
   close(): Promise<void> {
-    if (this.#closing === null) {
-      this.#closing = this.#closed;
-      this.#server.close();
-      for (const socket of this.#sockets) socket.destroy();
-    }
-    return this.#closing;
+    this.#acceptor.stopAccepting();
+    this.#acceptor.destroyAll();
+    return this.#acceptor.closed;
   }
+}
+
+/**
+ * Binds a node:net listener. This is also the Bun and Deno engines' socket path: both runtimes
+ * implement node:net and node:http, so the same acceptor and lifecycle serve configs their
+ * native servers cannot honour.
+ */
+export function bindNodeSocket(host: string, port: number): Promise<NodeBoundSocket> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer({ noDelay: true });
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off("error", reject);
+      resolve(new NodeBoundSocket(new NodeAcceptor(server)));
+    });
+  });
 }
 
 export const nodeEngine: Engine = {
   runtime: "node",
-  bind(host, port) {
-    return new Promise((resolve, reject) => {
-      const server = createNetServer({ noDelay: true });
-      server.once("error", reject);
-      server.listen({ host, port, exclusive: true }, () => {
-        server.off("error", reject);
-        resolve(new NodeBoundSocket(server));
-      });
-    });
+  bind: bindNodeSocket,
+  onSignals(signals, handler) {
+    const listener = (signal: string): void => handler(signal);
+    for (const s of signals) process.once(s, listener);
+    return () => {
+      for (const s of signals) process.off(s, listener);
+    };
   },
 };

@@ -9,7 +9,16 @@ import type { NodeRequest } from "./request.ts";
  * out with one `writeHead` (raw header array, no object to copy) and `end`; other whole bodies
  * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
  */
-export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, router: Dispatcher): void {
+/** Per-server state the write path reads. */
+export interface SendContext {
+  readonly router: Dispatcher;
+  /** Set when keep-alive is off or a drain started: responses carry `Connection: close`. */
+  closeAfterResponse: boolean;
+}
+
+export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, ctx: SendContext): void {
+  const router = ctx.router;
+  if (ctx.closeAfterResponse) res.shouldKeepAlive = false;
   try {
     write(res, value, req, router);
   } catch (error) {

@@ -18,7 +18,7 @@ type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 /** What engines need of a router: dispatch, and error recovery for failures while writing. */
 export interface Dispatcher {
   handle(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
-  handleFetch(req: AnyRequest): Response | Promise<Response>;
+  handleFetch(req: AnyRequest, finish?: (response: Response) => Response): Response | Promise<Response>;
   recover(error: unknown, req: AnyRequest): HandlerResult;
 }
 
@@ -327,16 +327,22 @@ export class Router<S = undefined> implements Dispatcher {
 
   /**
    * {@link handle} for fetch-style engines: the result as a Fetch `Response` (a Promise only when
-   * the handler is async). HEAD responses lose their body here.
+   * the handler is async). HEAD responses lose their body here. `finish` sees every response
+   * when it is ready (engines use it to add `Connection: close` during a drain).
    */
-  handleFetch(req: AnyRequest): Response | Promise<Response> {
+  handleFetch(req: AnyRequest, finish?: (response: Response) => Response): Response | Promise<Response> {
     const head = req.method === "HEAD";
     const result = this.handle(req);
-    if (result instanceof Promise) return result.then((value) => this.#toFetch(value, head, req));
-    return this.#toFetch(result, head, req);
+    if (result instanceof Promise) return result.then((value) => this.#toFetch(value, head, req, finish));
+    return this.#toFetch(result, head, req, finish);
   }
 
-  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest): Response {
+  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest, finish?: (response: Response) => Response): Response {
+    const response = this.#toFetchSafe(value, head, req);
+    return finish === undefined ? response : finish(response);
+  }
+
+  #toFetchSafe(value: HandlerResult, head: boolean, req: AnyRequest): Response {
     try {
       return toFetchResponse(value, head);
     } catch (error) {

@@ -1,0 +1,129 @@
+import { TakoError } from "./errors.ts";
+
+/** Doubling backoff after an accept error (EMFILE, ENFILE …): `initial` ms, doubling to `max` ms. */
+export interface AcceptBackoff {
+  readonly initial: number;
+  readonly max: number;
+}
+
+/**
+ * Production limits shared by every transport. Durations are milliseconds; `null` disables a
+ * limit. Field names and defaults follow tako's `ServerConfig`; each default's reason is on
+ * its field.
+ */
+export interface ServerConfig {
+  /** Drain budget after `trigger()`: in-flight requests get this long, then connections are destroyed. Default 30 s: long enough for ordinary requests, short enough for orchestrators' kill timeouts. */
+  readonly drainTimeout: number;
+  /** Deadline for a complete request head (slowloris defence); answered 408 and closed. Default 30 s. */
+  readonly headerReadTimeout: number | null;
+  /** HTTP/1.1 keep-alive. Default `true`; `false` closes after every response. */
+  readonly keepAlive: boolean;
+  /** Idle keep-alive connections are closed after this long. Default 5 s (Node's): idle sockets hold descriptors and memory. `null`: never. */
+  readonly keepAliveTimeout: number | null;
+  /** Connections served at once (accept to close); more are answered 503 and closed. Default `null`: no cap. */
+  readonly maxConnections: number | null;
+  /** Accept-error backoff. Default 5 ms doubling to 1 s: no busy loop when descriptors run out. */
+  readonly acceptBackoff: AcceptBackoff;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 (RFC 9113 §6.5.2 recommends at least 100). */
+  readonly h2MaxConcurrentStreams: number;
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE in bytes. Default 16 KiB: bounds HPACK-decoded header memory. */
+  readonly h2MaxHeaderListSize: number;
+  /** HTTP/2 bytes buffered per stream for a peer that does not read. Default 1 MiB. */
+  readonly h2MaxSendBufSize: number;
+  /** HTTP/2 streams reset before being accepted, before GOAWAY (CVE-2023-44487 rapid reset). Default 50. */
+  readonly h2MaxPendingAcceptResetStreams: number;
+  /** HTTP/2 PING interval for idle connections. Default `null`: off. */
+  readonly h2KeepAliveInterval: number | null;
+  /** Deadline for a PROXY protocol header. Default 10 s. */
+  readonly proxyReadTimeout: number;
+  /** Deadline for a TLS handshake (TLS slowloris). Default 10 s. */
+  readonly tlsHandshakeTimeout: number;
+}
+
+/** Every default in one place; the reasons are on {@link ServerConfig}'s fields. */
+export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
+  drainTimeout: 30_000,
+  headerReadTimeout: 30_000,
+  keepAlive: true,
+  keepAliveTimeout: 5_000,
+  maxConnections: null,
+  acceptBackoff: Object.freeze({ initial: 5, max: 1_000 }),
+  h2MaxConcurrentStreams: 100,
+  h2MaxHeaderListSize: 16 * 1024,
+  h2MaxSendBufSize: 1024 * 1024,
+  h2MaxPendingAcceptResetStreams: 50,
+  h2KeepAliveInterval: null,
+  proxyReadTimeout: 10_000,
+  tlsHandshakeTimeout: 10_000,
+});
+
+type Rule = (value: unknown) => string | null;
+
+/** Largest duration accepted: setTimeout's limit (about 24.8 days). */
+const MAX_MS = 2 ** 31 - 1;
+const MAX_U32 = 2 ** 32 - 1;
+
+const duration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_MS ? null : `a duration in milliseconds, 0..${MAX_MS}`);
+const positiveDuration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 && v <= MAX_MS ? null : `a duration in milliseconds, 1..${MAX_MS}`);
+const orNull = (rule: Rule): Rule => (v) => (v === null ? null : ((r) => (r === null ? null : `${r}, or null to disable`))(rule(v)));
+const integer = (min: number, max: number): Rule => (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`);
+const boolean: Rule = (v) => (typeof v === "boolean" ? null : "true or false");
+const backoff: Rule = (v) => {
+  if (typeof v !== "object" || v === null) return "an object { initial, max } in milliseconds";
+  const { initial, max, ...rest } = v as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return `an object { initial, max }; unknown key "${Object.keys(rest)[0]}"`;
+  if (positiveDuration(initial) !== null || positiveDuration(max) !== null || (initial as number) > (max as number)) {
+    return "{ initial, max } with 1 <= initial <= max milliseconds";
+  }
+  return null;
+};
+
+const RULES: Record<keyof ServerConfig, Rule> = {
+  drainTimeout: duration,
+  headerReadTimeout: orNull(positiveDuration),
+  keepAlive: boolean,
+  keepAliveTimeout: orNull(positiveDuration),
+  maxConnections: orNull(integer(1, 2 ** 31 - 1)),
+  acceptBackoff: backoff,
+  h2MaxConcurrentStreams: integer(1, MAX_U32),
+  h2MaxHeaderListSize: integer(1, MAX_U32),
+  h2MaxSendBufSize: integer(1, 2 ** 31 - 1),
+  h2MaxPendingAcceptResetStreams: integer(0, 2 ** 31 - 1),
+  h2KeepAliveInterval: orNull(positiveDuration),
+  proxyReadTimeout: positiveDuration,
+  tlsHandshakeTimeout: positiveDuration,
+};
+
+function describe(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * Merges `partial` over the defaults and validates every field. Throws a `TakoError`
+ * (`TAKO_ERR_CONFIG`) naming the field, the bad value and the accepted range.
+ */
+export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
+  if (typeof partial !== "object" || partial === null || Array.isArray(partial)) {
+    throw new TakoError("TAKO_ERR_CONFIG", `server config must be an object, got ${describe(partial)}`);
+  }
+  for (const key of Object.keys(partial)) {
+    if (!(key in RULES)) {
+      throw new TakoError("TAKO_ERR_CONFIG", `unknown server config field "${key}"; known fields: ${Object.keys(RULES).join(", ")}`);
+    }
+  }
+  const merged = { ...DEFAULT_SERVER_CONFIG, ...partial } as Record<string, unknown>;
+  for (const [key, rule] of Object.entries(RULES)) {
+    const problem = rule(merged[key]);
+    if (problem !== null) {
+      throw new TakoError("TAKO_ERR_CONFIG", `server config field "${key}" must be ${problem}; got ${describe(merged[key])}`);
+    }
+  }
+  merged["acceptBackoff"] = Object.freeze({ ...(merged["acceptBackoff"] as AcceptBackoff) });
+  return Object.freeze(merged) as unknown as ServerConfig;
+}

@@ -1,0 +1,55 @@
+import { resolveConfig, type ServerConfig } from "../core/config.ts";
+import type { Router } from "../core/router/router.ts";
+import { ServerHandle } from "./handle.ts";
+import type { TcpListener } from "./listener.ts";
+
+/** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
+export class ServerBuilder {
+  #partial: Partial<ServerConfig> = {};
+
+  /** Merges `partial` over what was set before (and over the defaults at `build()`). */
+  config(partial: Partial<ServerConfig>): this {
+    this.#partial = { ...this.#partial, ...partial };
+    return this;
+  }
+
+  /**
+   * Validates the configuration and returns the server; a bad value throws a `TakoError`
+   * (`TAKO_ERR_CONFIG`) naming the field and the accepted range.
+   */
+  build(): Server {
+    return new Server(resolveConfig(this.#partial), new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]));
+  }
+}
+
+/**
+ * A configured server. Spawn it on a bound listener: each `spawn*` returns a
+ * {@link ServerHandle} to stop it.
+ */
+export class Server {
+  /** The validated configuration, defaults filled in. */
+  readonly config: ServerConfig;
+  readonly #explicit: ReadonlySet<keyof ServerConfig>;
+
+  /** @internal Use `Server.builder()`. */
+  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>) {
+    this.config = config;
+    this.#explicit = explicit;
+  }
+
+  /** A builder with every default (see {@link ServerConfig}). */
+  static builder(): ServerBuilder {
+    return new ServerBuilder();
+  }
+
+  /**
+   * Serves `router` over HTTP/1.1 on `listener` until the handle stops it. On Bun and Deno, a
+   * field you set that their native server cannot honour (`headerReadTimeout`,
+   * `keepAliveTimeout`, `maxConnections`, `acceptBackoff`) moves this server to the runtime's
+   * node:net socket path, which honours every field (see the README coverage table).
+   */
+  spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
+    const socket = listener.take();
+    return new ServerHandle(socket.serveHttp(router, this.config, this.#explicit), socket, this.config.drainTimeout);
+  }
+}

@@ -1,0 +1,82 @@
+import type { ServerConfig } from "../core/config.ts";
+import type { Serving } from "./engine.ts";
+
+/**
+ * Fields a native Fetch server (Bun.serve, Deno.serve) cannot honour: set explicitly, they move
+ * the server to the runtime's node:net socket path, where the shared acceptor enforces them.
+ */
+const SOCKET_PATH_FIELDS: readonly (keyof ServerConfig)[] = ["headerReadTimeout", "keepAliveTimeout", "maxConnections", "acceptBackoff"];
+
+/** The first field in `explicit` that the native server cannot honour, or `null`. */
+export function socketPathField(explicit: ReadonlySet<keyof ServerConfig>): keyof ServerConfig | null {
+  return SOCKET_PATH_FIELDS.find((f) => explicit.has(f)) ?? null;
+}
+
+const CLOSING = "Service Unavailable: server is shutting down";
+
+/**
+ * Drain state for engines whose native server speaks Fetch: marks responses `Connection: close`
+ * once keep-alive is off or a drain began, and, where the runtime cannot destroy a connection,
+ * answers still-pending handlers with 503 at the drain deadline.
+ */
+export class FetchDrain {
+  /** Responses carry `Connection: close` while this is set. */
+  closing = false;
+  #fire: ((response: Response) => void) | null = null;
+  readonly #forced: Promise<Response> = new Promise((resolve) => (this.#fire = resolve));
+
+  /** Passed to `router.handleFetch`: sees every response when it is ready. */
+  readonly finish = (response: Response): Response => {
+    if (!this.closing) return response;
+    try {
+      response.headers.set("connection", "close");
+      return response;
+    } catch {
+      // Immutable headers (e.g. Response.redirect): copy them into a new response.
+      const headers = new Headers(response.headers);
+      headers.set("connection", "close");
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    }
+  };
+
+  /** A pending result that the drain deadline can cut short with a 503. */
+  bounded(result: Promise<Response>): Promise<Response> {
+    return Promise.race([result, this.#forced]);
+  }
+
+  /** The drain deadline: every pending `bounded` result resolves to a 503 now. */
+  force(): void {
+    this.closing = true;
+    this.#fire?.(new Response(CLOSING, { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } }));
+    this.#fire = null;
+  }
+}
+
+/**
+ * A `Serving` whose transport starts asynchronously (the switch to a socket path): calls made
+ * before it is up are replayed once it is.
+ */
+export function deferredServing(start: Promise<Serving>): Serving {
+  let serving: Serving | null = null;
+  let drained = false;
+  let forced = false;
+  start.then(
+    (s) => {
+      serving = s;
+      if (drained) s.drain();
+      if (forced) s.forceClose();
+    },
+    () => {},
+  );
+  return {
+    closed: start.then((s) => s.closed),
+    drain() {
+      drained = true;
+      serving?.drain();
+    },
+    forceClose() {
+      forced = true;
+      serving?.forceClose();
+    },
+  };
+}
