@@ -15,6 +15,8 @@ export interface SocketAddr {
 export interface Serving {
   /** Resolves when the listener is closed and every connection is gone. */
   readonly closed: Promise<void>;
+  /** Resolves once connections are being accepted (at once, except while switching paths). */
+  readonly ready: Promise<void>;
   /**
    * Starts the graceful drain: stop accepting (new connects are refused), close idle
    * connections now, let in-flight requests finish with `Connection: close`, close each

@@ -2,14 +2,19 @@ import type { ServerConfig } from "../core/config.ts";
 import type { Serving } from "./engine.ts";
 
 /**
- * Fields a native Fetch server (Bun.serve, Deno.serve) cannot honour: set explicitly, they move
- * the server to the runtime's node:net socket path, where the shared acceptor enforces them.
+ * Fields a native Fetch server cannot honour: set explicitly, they move the server to the
+ * runtime's node:net socket path, where the shared acceptor enforces them. Neither Bun.serve
+ * nor Deno.serve exposes connection hooks; Deno.serve also keeps a connection open after a
+ * `Connection: close` response (measured), so `keepAlive: false` needs the socket path there.
  */
-const SOCKET_PATH_FIELDS: readonly (keyof ServerConfig)[] = ["headerReadTimeout", "keepAliveTimeout", "maxConnections", "acceptBackoff"];
+const SOCKET_PATH_FIELDS: Record<"bun" | "deno", readonly (keyof ServerConfig)[]> = {
+  bun: ["headerReadTimeout", "keepAliveTimeout", "maxConnections", "acceptBackoff"],
+  deno: ["headerReadTimeout", "keepAliveTimeout", "maxConnections", "acceptBackoff", "keepAlive"],
+};
 
-/** The first field in `explicit` that the native server cannot honour, or `null`. */
-export function socketPathField(explicit: ReadonlySet<keyof ServerConfig>): keyof ServerConfig | null {
-  return SOCKET_PATH_FIELDS.find((f) => explicit.has(f)) ?? null;
+/** The first field in `explicit` that the runtime's native server cannot honour, or `null`. */
+export function socketPathField(explicit: ReadonlySet<keyof ServerConfig>, runtime: "bun" | "deno"): keyof ServerConfig | null {
+  return SOCKET_PATH_FIELDS[runtime].find((f) => explicit.has(f)) ?? null;
 }
 
 const CLOSING = "Service Unavailable: server is shutting down";
@@ -70,6 +75,7 @@ export function deferredServing(start: Promise<Serving>): Serving {
   );
   return {
     closed: start.then((s) => s.closed),
+    ready: start.then((s) => s.ready),
     drain() {
       drained = true;
       serving?.drain();

@@ -52,6 +52,15 @@ export class ServerHandle {
     this.#serving.drain();
   }
 
+  /**
+   * Resolves once the server accepts connections: at once, except on Bun and Deno while a
+   * server moves to the socket path (a few milliseconds, during which connects are refused).
+   * Rejects if that move fails (e.g. the port was taken in between).
+   */
+  ready(): Promise<void> {
+    return this.#serving.ready;
+  }
+
   /** Resolves when the server has stopped: listener closed and every connection gone. */
   join(): Promise<void> {
     return this.#serving.closed;

@@ -24,6 +24,10 @@ export interface Fixture {
   readonly child: ChildProcess;
   /** Everything the fixture wrote to stderr so far. */
   stderr(): string;
+  /** Resolves with the first stdout line (past or future) matching `re`. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,18 @@ export async function startFixture(runtime: Runtime, file: string, env: Record<s
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const lines = createInterface({ input: child.stdout! });
+  const seen: string[] = [];
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  lines.on("line", (line) => {
+    seen.push(line);
+    for (const w of [...waiters]) {
+      const m = w.re.exec(line);
+      if (m !== null) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime} fixture ${file} did not start in 30 s; stderr:\n${err}`)), 30_000);
     lines.on("line", (line) => {
@@ -48,9 +64,9 @@ export async function startFixture(runtime: Runtime, file: string, env: Record<s
       reject(new Error(`${runtime} fixture ${file} exited with ${code} before READY; stderr:\n${err}`));
     });
   });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null) resolve();
-    else child.once("exit", () => resolve());
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
   });
   return {
     runtime,
@@ -58,6 +74,17 @@ export async function startFixture(runtime: Runtime, file: string, env: Record<s
     url: `http://127.0.0.1:${port}`,
     child,
     stderr: () => err,
+    exited,
+    waitForLine(re, timeoutMs = 15_000) {
+      for (const line of seen) {
+        const m = re.exec(line);
+        if (m !== null) return Promise.resolve(m);
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line matching ${re} in ${timeoutMs} ms; stdout so far: ${seen.join(" | ")}; stderr: ${err}`)), timeoutMs);
+        waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    },
     async stop() {
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;

@@ -102,15 +102,16 @@ class BunBoundSocket implements BoundSocket {
   }
 
   serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
-    if (socketPathField(explicit) !== null) {
+    if (socketPathField(explicit, "bun") !== null) {
       const { address, port } = this.#local;
-      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port)).then((s) => s.serveHttp(router, config, explicit)));
+      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { ownTimers: true })).then((s) => s.serveHttp(router, config, explicit)));
     }
     this.#router = router;
     this.#attach();
     if (!config.keepAlive) this.#drain.closing = true;
     const closed = new Promise<void>((resolve) => (this.#onStopped = resolve));
     return {
+      ready: Promise.resolve(),
       closed,
       drain: () => {
         this.#drain.closing = true;

@@ -109,14 +109,15 @@ class DenoBoundSocket implements BoundSocket {
   }
 
   serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
-    if (socketPathField(explicit) !== null) {
+    if (socketPathField(explicit, "deno") !== null) {
       const { address, port } = this.#local;
-      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port)).then((s) => s.serveHttp(router, config, explicit)));
+      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { ownTimers: true })).then((s) => s.serveHttp(router, config, explicit)));
     }
     this.#router = router;
     this.#attach();
     if (!config.keepAlive) this.#drain.closing = true;
     return {
+      ready: Promise.resolve(),
       closed: this.#server.finished,
       drain: () => {
         this.#drain.closing = true;

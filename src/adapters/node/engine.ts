@@ -2,7 +2,7 @@ import { createServer as createNetServer } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
-import { serveHttp1 } from "./http1.ts";
+import { serveHttp1, type Http1Options } from "./http1.ts";
 import { NodeAcceptor } from "./listener.ts";
 
 /**
@@ -12,9 +12,11 @@ import { NodeAcceptor } from "./listener.ts";
  */
 export class NodeBoundSocket implements BoundSocket {
   readonly #acceptor: NodeAcceptor;
+  readonly #options: Http1Options;
 
-  constructor(acceptor: NodeAcceptor) {
+  constructor(acceptor: NodeAcceptor, options: Http1Options) {
     this.#acceptor = acceptor;
+    this.#options = options;
   }
 
   localAddr(): SocketAddr {
@@ -23,7 +25,7 @@ export class NodeBoundSocket implements BoundSocket {
 
   /** node:http honours every field, so `explicit` changes nothing here. */
   serveHttp(router: Dispatcher, config: ServerConfig, _explicit?: ReadonlySet<keyof ServerConfig>): Serving {
-    return serveHttp1(this.#acceptor, router, config);
+    return serveHttp1(this.#acceptor, router, config, this.#options);
   }
 
   close(): Promise<void> {
@@ -38,20 +40,20 @@ export class NodeBoundSocket implements BoundSocket {
  * implement node:net and node:http, so the same acceptor and lifecycle serve configs their
  * native servers cannot honour.
  */
-export function bindNodeSocket(host: string, port: number): Promise<NodeBoundSocket> {
+export function bindNodeSocket(host: string, port: number, options: Http1Options = { ownTimers: false }): Promise<NodeBoundSocket> {
   return new Promise((resolve, reject) => {
     const server = createNetServer({ noDelay: true });
     server.once("error", reject);
     server.listen({ host, port, exclusive: true }, () => {
       server.off("error", reject);
-      resolve(new NodeBoundSocket(new NodeAcceptor(server)));
+      resolve(new NodeBoundSocket(new NodeAcceptor(server), options));
     });
   });
 }
 
 export const nodeEngine: Engine = {
   runtime: "node",
-  bind: bindNodeSocket,
+  bind: (host, port) => bindNodeSocket(host, port),
   onSignals(signals, handler) {
     const listener = (signal: string): void => handler(signal);
     for (const s of signals) process.once(s, listener);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { Serving } from "../../server/engine.ts";
+import type { Socket } from "node:net";
 import type { NodeAcceptor } from "./listener.ts";
 import { NodeRequest } from "./request.ts";
 import { send, type SendContext } from "./send.ts";
@@ -21,8 +22,17 @@ function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   };
 }
 
+/** Options of {@link serveHttp1}. */
+export interface Http1Options {
+  /**
+   * Enforce `headerReadTimeout` and `keepAliveTimeout` with tako's own per-connection timers:
+   * for Bun's and Deno's node:http, which ignore node's `headersTimeout`/`keepAliveTimeout`.
+   */
+  readonly ownTimers: boolean;
+}
+
 /** HTTP/1.1 on node:http over connections from a {@link NodeAcceptor}. */
-export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig): Serving {
+export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, options: Http1Options = { ownTimers: false }): Serving {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     const request = new NodeRequest(req);
@@ -33,7 +43,15 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
-  acceptor.attach((socket) => http.emit("connection", socket), config.maxConnections, config.acceptBackoff);
+  const timers = options.ownTimers ? connectionTimers(http, config) : null;
+  acceptor.attach(
+    (socket) => {
+      timers?.accepted(socket);
+      http.emit("connection", socket);
+    },
+    config.maxConnections,
+    config.acceptBackoff,
+  );
 
   let sweep: ReturnType<typeof setInterval> | null = null;
   acceptor.closed.then(() => {
@@ -42,6 +60,7 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
   });
   return {
     closed: acceptor.closed,
+    ready: Promise.resolve(),
     drain() {
       if (ctx.closeAfterResponse && sweep !== null) return;
       ctx.closeAfterResponse = true;
@@ -54,6 +73,48 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
     forceClose() {
       acceptor.stopAccepting();
       acceptor.destroyAll();
+    },
+  };
+}
+
+const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+
+/**
+ * Per-connection deadlines kept by tako: a new connection must complete its first request head
+ * within `headerReadTimeout` (else 408 and close); after its last response a connection gets
+ * `min(keepAliveTimeout, headerReadTimeout)` to complete its next head, else it is closed.
+ */
+function connectionTimers(http: HttpServer, config: ServerConfig): { accepted(socket: Socket): void } {
+  const state = new Map<Socket, { timer: ReturnType<typeof setTimeout> | null; busy: number }>();
+  const first = config.headerReadTimeout;
+  const between = Math.min(config.keepAliveTimeout ?? Infinity, config.headerReadTimeout ?? Infinity);
+  const arm = (socket: Socket, ms: number | null, onFire: () => void): void => {
+    const s = state.get(socket);
+    if (s === undefined) return;
+    if (s.timer !== null) clearTimeout(s.timer);
+    s.timer = ms === null || ms === Infinity ? null : setTimeout(onFire, ms);
+  };
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const s = state.get(socket);
+    if (s === undefined) return;
+    s.busy++;
+    arm(socket, null, () => {});
+    res.once("close", () => {
+      if (--s.busy === 0 && !socket.destroyed) arm(socket, between, () => socket.destroy());
+    });
+  });
+  return {
+    accepted(socket) {
+      state.set(socket, { timer: null, busy: 0 });
+      socket.once("close", () => {
+        arm(socket, null, () => {});
+        state.delete(socket);
+      });
+      arm(socket, first, () => {
+        socket.end(REQUEST_TIMEOUT);
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
     },
   };
 }

@@ -56,7 +56,7 @@ export class NodeAcceptor {
     this.#delay = 0;
     if (this.#max !== null && this.sockets.size >= this.#max) {
       socket.on("error", () => {});
-      socket.end(BUSY);
+      socket.write(BUSY, () => socket.destroy());
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
