@@ -6,10 +6,12 @@ import type { TcpListener } from "./listener.ts";
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
 export class ServerBuilder {
   #partial: Partial<ServerConfig> = {};
+  #notAnObject: { value: unknown } | null = null;
 
   /** Merges `partial` over what was set before (and over the defaults at `build()`). */
   config(partial: Partial<ServerConfig>): this {
-    this.#partial = { ...this.#partial, ...partial };
+    if (typeof partial !== "object" || partial === null || Array.isArray(partial)) this.#notAnObject ??= { value: partial };
+    else this.#partial = { ...this.#partial, ...partial };
     return this;
   }
 
@@ -18,6 +20,7 @@ export class ServerBuilder {
    * (`TAKO_ERR_CONFIG`) naming the field and the accepted range.
    */
   build(): Server {
+    if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
     return new Server(resolveConfig(this.#partial), new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]));
   }
 }

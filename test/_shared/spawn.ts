@@ -31,8 +31,13 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
-export async function startFixture(runtime: Runtime, file: string, env: Record<string, string> = {}): Promise<Fixture> {
-  const [cmd, args] = commandFor(runtime, fileURLToPath(new URL(file, `file://${root}`)));
+export async function startFixture(runtime: Runtime, file: string, env: Record<string, string> = {}, opts: { fdLimit?: number } = {}): Promise<Fixture> {
+  let [cmd, args] = commandFor(runtime, fileURLToPath(new URL(file, `file://${root}`)));
+  if (opts.fdLimit !== undefined) {
+    // A low descriptor limit for this process only (EMFILE tests).
+    args = ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, cmd, ...args];
+    cmd = "bash";
+  }
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));

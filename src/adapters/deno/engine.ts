@@ -1,5 +1,5 @@
 import type { ConnInfo } from "../../core/conn-info.ts";
-import type { ServerConfig } from "../../core/config.ts";
+import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
@@ -73,29 +73,63 @@ const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
  * Deno.serve lacks moves to Deno's node:net (the Node engine's socket path) on the same port.
  */
 class DenoBoundSocket implements BoundSocket {
-  readonly #server: DenoHttpServer;
+  #server: DenoHttpServer;
   readonly #local: SocketAddr;
   readonly #drain = new FetchDrain();
   #router: Dispatcher | null = null;
   readonly #attached: Promise<void>;
   #attach!: () => void;
   #shutdown: Promise<void> | null = null;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #backoff: AcceptBackoff = DEFAULT_SERVER_CONFIG.acceptBackoff;
+  #delay = 0;
 
   constructor(host: string, port: number) {
     this.#attached = new Promise((resolve) => (this.#attach = resolve));
-    this.#server = deno().serve({
-      hostname: host,
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#server = this.#listen(host, port);
+    const addr = this.#server.addr;
+    this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
+  }
+
+  #listen(hostname: string, port: number): DenoHttpServer {
+    const server = deno().serve({
+      hostname,
       port,
       onListen: () => {},
       onError: SERVER_ERROR,
       handler: (request, info) => {
+        this.#delay = 0;
         const router = this.#router;
         if (router === null) return this.#attached.then(() => this.#dispatch(this.#router!, request, info));
         return this.#dispatch(router, request, info);
       },
     });
-    const addr = this.#server.addr;
-    this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
+    server.finished.then(
+      () => this.#resolveClosed(),
+      (error: unknown) => this.#recover(error),
+    );
+    return server;
+  }
+
+  /**
+   * Deno.serve's accept loop ends with an error when accept fails (EMFILE: measured). Unless the
+   * server is stopping, listen again on the same port after the backoff delay, doubling it
+   * while listening keeps failing.
+   */
+  #recover(error: unknown): void {
+    if (this.#shutdown !== null) return this.#resolveClosed();
+    this.#delay = this.#delay === 0 ? this.#backoff.initial : Math.min(this.#delay * 2, this.#backoff.max);
+    console.error(`tako: Deno.serve stopped accepting (${error instanceof Error ? error.message : String(error)}); listening again in ${this.#delay} ms`);
+    setTimeout(() => {
+      if (this.#shutdown !== null) return this.#resolveClosed();
+      try {
+        this.#server = this.#listen(this.#local.address, this.#local.port);
+      } catch (again) {
+        this.#recover(again);
+      }
+    }, this.#delay);
   }
 
   #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
@@ -114,11 +148,12 @@ class DenoBoundSocket implements BoundSocket {
       return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { ownTimers: true })).then((s) => s.serveHttp(router, config, explicit)));
     }
     this.#router = router;
+    this.#backoff = config.acceptBackoff;
     this.#attach();
     if (!config.keepAlive) this.#drain.closing = true;
     return {
       ready: Promise.resolve(),
-      closed: this.#server.finished,
+      closed: this.#closed,
       drain: () => {
         this.#drain.closing = true;
         void this.#stop();
@@ -132,7 +167,7 @@ class DenoBoundSocket implements BoundSocket {
 
   /** Deno's shutdown() refuses new connects, closes idle ones, and resolves after the last response. */
   #stop(): Promise<void> {
-    this.#shutdown ??= this.#server.shutdown();
+    this.#shutdown ??= this.#server.shutdown().catch(() => {});
     return this.#shutdown;
   }
 
