@@ -1,5 +1,5 @@
 import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
-import { TakoRequest } from "./request.ts";
+import { invalidJson, TakoRequest } from "./request.ts";
 
 /**
  * Offset of the path in an absolute URL or absolute-form target (`http://host/p?q` → index of
@@ -63,6 +63,11 @@ export class FetchRequest extends TakoRequest {
   protected override readBody(limit: number): Promise<Uint8Array> {
     if (this.#native.headers.has("content-length")) return this.#native.arrayBuffer().then((b) => new Uint8Array(b));
     return super.readBody(limit);
+  }
+
+  protected override readJson(limit: number): Promise<unknown> {
+    if (this.#native.headers.has("content-length")) return this.#native.json().catch(invalidJson);
+    return super.readJson(limit);
   }
 
   protected override readText(limit: number): Promise<string> {

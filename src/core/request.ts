@@ -7,6 +7,21 @@ const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+/** JSON.parse with the client's mistake reported as 400. */
+export function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    return invalidJson(error);
+  }
+}
+
+/** Throws the 400 for a body that is not JSON, with the parser's message. */
+export function invalidJson(error: unknown): never {
+  const why = error instanceof Error ? error.message : String(error);
+  throw new HttpError(400, `invalid JSON in request body: ${why.slice(0, 200)}`);
+}
+
 /**
  * The request view a handler receives. Engines subclass it over their native request; nothing
  * is parsed or copied until a handler asks (path split, query, headers, body are lazy).
@@ -26,6 +41,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   #path: string | null = null;
   #bytes: Promise<Uint8Array> | null = null;
   #text: Promise<string> | null = null;
+  #json: Promise<unknown> | null = null;
   #bodyUsed = false;
 
   /** The request method, upper case as sent. */
@@ -69,11 +85,12 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
     if (this.#bytes === null) {
+      if (this.#json !== null && this.#text === null) return Promise.reject(consumed());
       if (this.#text !== null) this.#bytes = this.#text.then((t) => encoder.encode(t));
       else if (this.#bodyUsed) return Promise.reject(consumed());
       else {
         this.#bodyUsed = true;
-        this.#bytes = this.#guard().then(() => this.readBody(this.bodyLimit));
+        this.#bytes = this.#checked(() => this.readBody(this.bodyLimit));
       }
     }
     return this.#bytes;
@@ -82,18 +99,25 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /** The body decoded as UTF-8. Reading twice returns the same text. */
   text(): Promise<string> {
     if (this.#text === null) {
+      if (this.#json !== null && this.#bytes === null) return Promise.reject(consumed());
       if (this.#bytes !== null) this.#text = this.#bytes.then((b) => decoder.decode(b));
       else if (this.#bodyUsed) return Promise.reject(consumed());
       else {
         this.#bodyUsed = true;
-        this.#text = this.#guard().then(() => this.readText(this.bodyLimit));
+        this.#text = this.#checked(() => this.readText(this.bodyLimit));
       }
     }
     return this.#text;
   }
 
-  async #guard(): Promise<void> {
-    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+  /** Runs `read` after the declared-length check, as one promise (no extra hop). */
+  #checked<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+      return read();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -105,20 +129,32 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
     return source === null ? Promise.resolve(new Uint8Array(0)) : readAll(source, limit);
   }
 
+  /** Engines: the body parsed as JSON (invalid JSON: a 400 `HttpError`); override for a native parser. */
+  protected readJson(limit: number): Promise<unknown> {
+    return this.readText(limit).then(parseJson);
+  }
+
   /** Engines: the whole body as UTF-8 text; override for a native decode. */
   protected async readText(limit: number): Promise<string> {
     return decoder.decode(await this.readBody(limit));
   }
 
-  /** The body parsed as JSON; invalid JSON is answered 400 with the parser's message. */
-  async json<T = unknown>(): Promise<T> {
-    const body = await this.text();
-    try {
-      return JSON.parse(body) as T;
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new HttpError(400, `invalid JSON in request body: ${why.slice(0, 200)}`);
+
+  /**
+   * The body parsed as JSON; invalid JSON is answered 400 with the parser's message. Calling it
+   * again returns the same value; `text()` or `bytes()` after `json()` rejects (the body was
+   * parsed without keeping its text).
+   */
+  json<T = unknown>(): Promise<T> {
+    if (this.#json === null) {
+      if (this.#text !== null || this.#bytes !== null) this.#json = this.text().then(parseJson);
+      else if (this.#bodyUsed) return Promise.reject(consumed());
+      else {
+        this.#bodyUsed = true;
+        this.#json = this.#checked(() => this.readJson(this.bodyLimit));
+      }
     }
+    return this.#json as Promise<T>;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ServerConfig } from "../core/config.ts";
+import type { FetchObserver } from "../core/router/router.ts";
 import type { Serving } from "./engine.ts";
 
 /**
@@ -17,20 +18,26 @@ export function socketPathField(explicit: ReadonlySet<keyof ServerConfig>, runti
   return SOCKET_PATH_FIELDS[runtime].find((f) => explicit.has(f)) ?? null;
 }
 
-const CLOSING = "Service Unavailable: server is shutting down";
+const unavailable = (): Response =>
+  new Response("Service Unavailable: server is shutting down", { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } });
 
 /**
- * Drain state for engines whose native server speaks Fetch: marks responses `Connection: close`
- * once keep-alive is off or a drain began, and, where the runtime cannot destroy a connection,
- * answers still-pending handlers with 503 at the drain deadline.
+ * Drain state for engines whose native server speaks Fetch, handed to `router.handleFetch` as
+ * its observer: marks responses `Connection: close` once keep-alive is off or a drain began,
+ * and, where the runtime cannot destroy a connection, answers still-pending handlers with 503
+ * at the drain deadline.
  */
-export class FetchDrain {
+export class FetchDrain implements FetchObserver {
   /** Responses carry `Connection: close` while this is set. */
   closing = false;
-  #fire: ((response: Response) => void) | null = null;
-  readonly #forced: Promise<Response> = new Promise((resolve) => (this.#fire = resolve));
+  /** Resolvers of responses still being produced (only when `cutPending` was asked for). */
+  readonly pending: Set<(response: Response) => void> | undefined;
 
-  /** Passed to `router.handleFetch`: sees every response when it is ready. */
+  /** `cutPending`: track pending responses so `force()` can answer them (Deno). */
+  constructor(cutPending: boolean) {
+    this.pending = cutPending ? new Set() : undefined;
+  }
+
   readonly finish = (response: Response): Response => {
     if (!this.closing) return response;
     try {
@@ -44,16 +51,12 @@ export class FetchDrain {
     }
   };
 
-  /** A pending result that the drain deadline can cut short with a 503. */
-  bounded(result: Promise<Response>): Promise<Response> {
-    return Promise.race([result, this.#forced]);
-  }
-
-  /** The drain deadline: every pending `bounded` result resolves to a 503 now. */
+  /** The drain deadline: every pending response is answered 503 now. */
   force(): void {
     this.closing = true;
-    this.#fire?.(new Response(CLOSING, { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } }));
-    this.#fire = null;
+    if (this.pending === undefined) return;
+    for (const resolve of this.pending) resolve(unavailable());
+    this.pending.clear();
   }
 }
 

@@ -71,7 +71,7 @@ const SERVER_ERROR = (): Response => new Response("Internal Server Error", { sta
 class BunBoundSocket implements BoundSocket {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
-  readonly #drain = new FetchDrain();
+  readonly #drain = new FetchDrain(false);
   #router: Dispatcher | null = null;
   readonly #attached: Promise<void>;
   #attach!: () => void;
@@ -94,7 +94,7 @@ class BunBoundSocket implements BoundSocket {
   }
 
   #dispatch(router: Dispatcher, request: Request, server: BunServer): Response | Promise<Response> {
-    return router.handleFetch(new BunRequest(request, server, this.#local), this.#drain.finish);
+    return router.handleFetch(new BunRequest(request, server, this.#local), this.#drain);
   }
 
   localAddr(): SocketAddr {

@@ -75,7 +75,7 @@ const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
 class DenoBoundSocket implements BoundSocket {
   #server: DenoHttpServer;
   readonly #local: SocketAddr;
-  readonly #drain = new FetchDrain();
+  readonly #drain = new FetchDrain(true);
   #router: Dispatcher | null = null;
   readonly #attached: Promise<void>;
   #attach!: () => void;
@@ -133,9 +133,8 @@ class DenoBoundSocket implements BoundSocket {
   }
 
   #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
-    const result = router.handleFetch(new DenoRequest(request, info, this.#local), this.#drain.finish);
     // Deno.serve cannot destroy a connection: the drain deadline answers pending handlers instead.
-    return result instanceof Promise ? this.#drain.bounded(result) : result;
+    return router.handleFetch(new DenoRequest(request, info, this.#local), this.#drain);
   }
 
   localAddr(): SocketAddr {

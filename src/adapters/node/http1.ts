@@ -36,9 +36,13 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     const request = new NodeRequest(req);
-    const result = router.handle(request);
-    if (result instanceof Promise) result.then((value) => send(res, value, request, ctx));
-    else send(res, result, request, ctx);
+    const result = router.dispatch(request);
+    if (result instanceof Promise) {
+      result.then(
+        (value) => send(res, value, request, ctx),
+        (error: unknown) => send(res, router.recover(error, request), request, ctx),
+      );
+    } else send(res, result, request, ctx);
   });
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.

@@ -17,9 +17,20 @@ type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
 /** What engines need of a router: dispatch, and error recovery for failures while writing. */
 export interface Dispatcher {
-  handle(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
-  handleFetch(req: AnyRequest, finish?: (response: Response) => Response): Response | Promise<Response>;
+  dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
+  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response>;
   recover(error: unknown, req: AnyRequest): HandlerResult;
+}
+
+/** How a fetch-style engine follows responses through {@link Router.handleFetch}. */
+export interface FetchObserver {
+  /** Sees every response when it is ready (e.g. to add `Connection: close` during a drain). */
+  finish(response: Response): Response;
+  /**
+   * Resolvers of responses still being produced, for an engine that must answer them early
+   * (the drain deadline on a runtime that cannot destroy connections). Optional.
+   */
+  readonly pending?: Set<(response: Response) => void>;
 }
 
 /** What {@link Router.match} finds. */
@@ -237,11 +248,12 @@ export class Router<S = undefined> implements Dispatcher {
   }
 
   /**
-   * Runs the request through the router: the hot path every engine calls. Never throws; an
-   * error becomes an error response. Returns the handler's result as is (a Promise only when
-   * the handler is async), for the engine to write in its cheapest native way.
+   * Runs the request through the router and returns the handler's result as is: a Promise only
+   * when the handler is async. Never throws; a returned Promise may reject, and the engine then
+   * answers `recover(error, req)`. The hot path: engines attach one `then(ok, fail)` and write
+   * the result in their cheapest native way.
    */
-  handle(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
+  dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
     if (!this.#ready) this.#prepare();
     const r = req;
     r.state = this.#state;
@@ -253,12 +265,16 @@ export class Router<S = undefined> implements Dispatcher {
       return errorReply(error);
     }
     try {
-      const result = run(r);
-      if (result instanceof Promise) return result.catch((error: unknown) => this.recover(error, r));
-      return result;
+      return run(r);
     } catch (error) {
       return this.recover(error, r);
     }
+  }
+
+  /** {@link dispatch}, with a rejection turned into its error response. Never rejects. */
+  handle(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
+    const result = this.dispatch(req);
+    return result instanceof Promise ? result.catch((error: unknown) => this.recover(error, req)) : result;
   }
 
   /** Hot path: the chain for this request; sets `req.params`. Throws `HttpError(400)` on a bad path. */
@@ -326,20 +342,29 @@ export class Router<S = undefined> implements Dispatcher {
   }
 
   /**
-   * {@link handle} for fetch-style engines: the result as a Fetch `Response` (a Promise only when
-   * the handler is async). HEAD responses lose their body here. `finish` sees every response
-   * when it is ready (engines use it to add `Connection: close` during a drain).
+   * {@link dispatch} for fetch-style engines: the result as a Fetch `Response` (a Promise only
+   * when the handler is async; it never rejects). HEAD responses lose their body here.
    */
-  handleFetch(req: AnyRequest, finish?: (response: Response) => Response): Response | Promise<Response> {
+  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response> {
     const head = req.method === "HEAD";
-    const result = this.handle(req);
-    if (result instanceof Promise) return result.then((value) => this.#toFetch(value, head, req, finish));
-    return this.#toFetch(result, head, req, finish);
+    const result = this.dispatch(req);
+    if (!(result instanceof Promise)) return this.#toFetch(result, head, req, observer);
+    const ok = (value: HandlerResult): Response => this.#toFetch(value, head, req, observer);
+    const fail = (error: unknown): Response => this.#toFetch(this.recover(error, req), head, req, observer);
+    const pending = observer?.pending;
+    if (pending === undefined) return result.then(ok, fail);
+    return new Promise((resolve) => {
+      pending.add(resolve);
+      result.then(
+        (value) => pending.delete(resolve) && resolve(ok(value)),
+        (error: unknown) => pending.delete(resolve) && resolve(fail(error)),
+      );
+    });
   }
 
-  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest, finish?: (response: Response) => Response): Response {
+  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
     const response = this.#toFetchSafe(value, head, req);
-    return finish === undefined ? response : finish(response);
+    return observer === undefined ? response : observer.finish(response);
   }
 
   #toFetchSafe(value: HandlerResult, head: boolean, req: AnyRequest): Response {
