@@ -16,6 +16,21 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("graceful-shutdown: SIGTERM lets the in-flight request finish", async () => {
+      const f = await startFixture(runtime, "examples/graceful-shutdown/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        const inFlight = http(f.port, "/work/600");
+        await new Promise((r) => setTimeout(r, 200));
+        f.child.kill("SIGTERM");
+        const res = await inFlight;
+        assert.deepEqual(JSON.parse(res.text), { done: true, ms: 600 });
+        assert.equal(res.headers["connection"], "close");
+        await f.waitForLine(/^stopped: every in-flight request answered$/);
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("demo (npm start)", async () => {
       const f = await startFixture(runtime, "examples/demo/main.ts", { TAKO_ADDR: "127.0.0.1:0" });
       try {
