@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The benchmark suite: `npm run bench` (or `bash bench/run.sh`). Arguments go to the HTTP bench,
-# e.g. `npm run bench -- --runtime node --rounds 1 --duration 2`.
+# e.g. `npm run bench -- --runtime node --rounds 1 --duration 2` (`--help` lists them).
 # Server pinned to CPU 0, wrk to CPU 1; needs Linux, 2+ CPUs, taskset and wrk (installed here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for arg in "$@"; do
+  if [ "$arg" = "-h" ] || [ "$arg" = "--help" ]; then
+    exec node --import tsx bench/http/run.ts --help
+  fi
+done
 
 if ! command -v taskset >/dev/null 2>&1; then
   echo "bench: taskset (util-linux) is required" >&2

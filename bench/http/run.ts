@@ -3,7 +3,7 @@
  * routes everywhere, measured with wrk.
  *
  *   node --import tsx bench/http/run.ts [--runtime node,bun,deno] [--rounds 3] [--duration 5]
- *        [--warmup 2] [--connections 64] [--only tako,raw,...]
+ *        [--warmup 2] [--connections 64] [--only tako,raw,...] [--noise 0.1] [--retries 2]
  *
  * Method: the server runs pinned to CPU 0 (`taskset -c 0`), wrk to CPU 1 (`taskset -c 1`, one
  * thread, 64 keep-alive connections); this script also moves itself to CPU 1 so it never competes
@@ -13,9 +13,16 @@
  * of the three requests, then measured route by route, then its whole process group is killed.
  * A run whose wrk report shows non-2xx/3xx answers or socket errors, or whose server died, is
  * flagged: a server that answers errors fast must not win. Tables show medians over rounds.
+ *
+ * Shared machines: the CPU time of the server, wrk and this script is accounted against what each
+ * CPU did during every run; a run during which other processes took a noticeable share (`--noise`)
+ * is redone once the machine is quiet (`--retries`), and marked if it never was. tako servers load
+ * src/ at start, so src/ is fingerprinted at every start and a change during the run is reported.
+ * Results: a markdown table per runtime on stdout, raw numbers in bench/results/http-*.json.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +101,9 @@ interface Options {
   warmup: number;
   connections: number;
   only: string[] | null;
+  /** Share of a CPU other workloads may take during a run before it is redone. */
+  noise: number;
+  retries: number;
 }
 
 const USAGE = `usage: node --import tsx bench/http/run.ts [options]
@@ -102,10 +112,13 @@ const USAGE = `usage: node --import tsx bench/http/run.ts [options]
   --duration SECS    wrk duration per route (default 5)
   --warmup SECS      warm-up per server before measuring (default 2)
   --connections N    wrk connections (default 64)
+  --noise SHARE      redo a run when other processes took more than this share of the server CPU
+                     (twice that of the wrk CPU, which also carries loopback kernel work) (default 0.1)
+  --retries N        how many times a noisy run is redone (default 2)
   --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(CONTENDERS.map((c) => c.id))].join(", ")})`;
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 64, only: null };
+  const o: Options = { runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 64, only: null, noise: 0.1, retries: 2 };
   const positive = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got ${String(v)}`);
@@ -138,6 +151,15 @@ function parseOptions(argv: readonly string[]): Options {
         break;
       case "--connections":
         o.connections = positive("connections", value(), 1);
+        break;
+      case "--noise": {
+        const v = Number(value());
+        if (!(v > 0 && v <= 1)) fail("--noise needs a share of a CPU in (0, 1], e.g. 0.1");
+        o.noise = v;
+        break;
+      }
+      case "--retries":
+        o.retries = positive("retries", value(), 0);
         break;
       case "--only": {
         const ids = (value() ?? "").split(",").filter((s) => s !== "");
@@ -243,15 +265,16 @@ async function startServer(c: Contender): Promise<Server> {
     const m = /^READY (\d+)\s*$/m.exec(out);
     if (m !== null) {
       const port = Number(m[1]);
-      if (!(port > 0 && port < 65536)) throw new Error(`${describe}: bad READY line: ${JSON.stringify(m[0])}`);
       const server: Server = { contender: c, child, pgid, port, exited, exitCode, log: () => tail };
       void exited.then((code) => (server.exitCode = code));
-      return server;
+      if (port > 0 && port < 65536) return server;
+      await stopServer(server);
+      throw new Error(`${describe}: bad READY line: ${JSON.stringify(m[0])}`);
     }
-    if (exitCode !== undefined) throw new Error(`${describe} exited (${String(exitCode)}) before READY:\n${tail}`);
-    if (Date.now() > deadline) {
+    if (exitCode !== undefined || Date.now() > deadline) {
       await stopServer({ contender: c, child, pgid, port: 0, exited, exitCode, log: () => tail });
-      throw new Error(`${describe}: no READY line within 30 s:\n${tail}`);
+      const why = exitCode !== undefined ? `exited (${String(exitCode)}) before READY` : "printed no READY line within 30 s";
+      throw new Error(`${describe} ${why}:\n${tail}`);
     }
     await sleep(20);
   }
@@ -271,6 +294,23 @@ async function stopServer(s: Server): Promise<void> {
     await sleep(50);
   }
   liveGroups.delete(s.pgid);
+}
+
+/**
+ * A fingerprint of src/ (paths and contents). tako servers load src/ fresh at every start, so
+ * when it changes during a run (someone editing), rounds measured different code: reported.
+ */
+function srcFingerprint(): string {
+  const hash = createHash("sha1");
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) hash.update(`${relative(ROOT, path)}\0`).update(readFileSync(path)).update("\0");
+    }
+  };
+  walk(join(ROOT, "src"));
+  return hash.digest("hex").slice(0, 12);
 }
 
 /** Peak resident memory of the server process, in MiB (Linux /proc), or null. */
@@ -488,6 +528,38 @@ function parseWrk(code: number | null, out: string): WrkResult {
   return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
 }
 
+/** A CPU is "quiet" below this busy share; measured before each server starts and between retries. */
+const QUIET = 0.15;
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+/**
+ * One wrk run on `route`, with the CPU use of both CPUs accounted. When something other than the
+ * server, wrk and this script took more than `--noise` of either CPU (another workload on the
+ * machine), the run is discarded and redone after the machine is quiet again, up to `--retries`
+ * times; a run still noisy after that is kept and marked.
+ */
+async function measure(server: Server, route: Route, o: Options): Promise<WrkResult> {
+  const discarded: { rps: number; cpu: CpuReport }[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const before = cpuSnap(server.pgid);
+    const w = await runWrk(server.port, route.path, o.duration, o.connections, route.script);
+    const after = cpuSnap(server.pgid);
+    const result = parseWrk(w.code, w.out);
+    result.cpu = cpuReport(before, after, w.cpuSec);
+    if (server.exitCode !== undefined) result.flags.push(`server died during the run (exit ${String(server.exitCode)})`);
+    // The wrk CPU also does most of the kernel's loopback work (about 3-10% of it on a quiet
+    // machine), so it gets twice the allowance.
+    const noisy = result.cpu.otherOnServerCpu > o.noise || result.cpu.otherOnClientCpu > 2 * o.noise;
+    if (!noisy || attempt >= o.retries || result.flags.length > 0) {
+      result.noisy = noisy;
+      if (discarded.length > 0) result.discarded = discarded;
+      return result;
+    }
+    discarded.push({ rps: result.rps, cpu: result.cpu });
+    await waitForQuiet(QUIET, 20_000);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main loop
 
@@ -507,6 +579,8 @@ interface ServerRun {
   round: number;
   peakRssMiB: number | null;
   startMs: number;
+  /** srcFingerprint() when the server started (tako contenders). */
+  src?: string;
 }
 
 function tryRun(cmd: string, args: string[]): string | null {
@@ -548,9 +622,10 @@ const median = (xs: readonly number[]): number => {
 
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 
-function tables(o: Options, versions: Record<string, string>, samples: readonly Sample[], servers: readonly ServerRun[], failures: readonly string[]): string {
+function tables(o: Options, versions: Record<string, string>, samples: readonly Sample[], servers: readonly ServerRun[], failures: readonly string[], warnings: readonly string[]): string {
   const lines: string[] = [];
   const notes: string[] = [];
+  const noisyNotes: string[] = [];
   for (const runtime of o.runtimes) {
     const contenders = CONTENDERS.filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
     if (contenders.length === 0) continue;
@@ -562,19 +637,26 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
     const spreads: string[] = [];
     for (const route of ROUTES) {
-      const cell = (c: Contender): { text: string; med: number; spread: string } => {
+      const cell = (c: Contender, collect = false): { text: string; med: number; spread: string } => {
         const runs = samples.filter((s) => s.runtime === runtime && s.contender === c.id && s.route === route.name);
         if (runs.length === 0) return { text: "n/a", med: NaN, spread: "n/a" };
         const rps = runs.map((r) => r.result.rps);
         const med = median(rps);
         const flagged = runs.filter((r) => r.result.flags.length > 0);
-        for (const f of flagged) notes.push(`- ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
+        const noisy = runs.filter((r) => r.result.noisy === true);
+        if (collect) {
+          for (const f of flagged) notes.push(`- ⚠ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
+          for (const f of noisy) {
+            const cpu = f.result.cpu!;
+            noisyNotes.push(`- † ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: other processes took ${pct(cpu.otherOnServerCpu)} of the server CPU, ${pct(cpu.otherOnClientCpu)} of the wrk CPU`);
+          }
+        }
         const spread = rps.length > 1 ? `±${(((Math.max(...rps) - Math.min(...rps)) / 2 / med) * 100).toFixed(1)}%` : "–";
-        return { text: `${int(med)}${flagged.length > 0 ? " ⚠" : ""}`, med, spread };
+        return { text: `${int(med)}${flagged.length > 0 ? " ⚠" : ""}${noisy.length > 0 ? " †" : ""}`, med, spread };
       };
       const baseMed = base === undefined ? NaN : cell(base).med;
       const cells = contenders.map((c) => {
-        const x = cell(c);
+        const x = cell(c, true);
         if (c === base || Number.isNaN(baseMed) || Number.isNaN(x.med)) return x.text;
         return `${x.text} (${(x.med / baseMed).toFixed(2)}×)`;
       });
@@ -600,10 +682,14 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
   lines.push(
     `wrk -t1 -c${o.connections} -d${o.duration}s per route after a ${o.warmup} s warm-up; server on CPU ${SERVER_CPU}, wrk on CPU ${CLIENT_CPU}; ${versions.wrk}; CPU ${versions.cpu}; tako ${versions.commit}.`,
   );
+  for (const w of warnings) {
+    lines.push("");
+    lines.push(`⚠ ${w}`);
+  }
   if (failures.length > 0) {
     lines.push("");
     lines.push("✗ FAILED servers (wrong answers or crashed; not measured):");
-    for (const f of failures) lines.push(`- ${f.split("\n")[0]}`);
+    for (const f of failures) lines.push(`- ${(f.split("\nserver output:")[0] ?? f).replace(/\n\s*/g, " ")}`);
   }
   if (notes.length > 0) {
     lines.push("");
@@ -611,6 +697,13 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push(...notes);
   } else {
     lines.push("No run had non-2xx answers or socket errors.");
+  }
+  const redone = samples.reduce((n, x) => n + (x.result.discarded?.length ?? 0), 0);
+  if (redone > 0) lines.push(`${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the wrk CPU) during them.`);
+  if (noisyNotes.length > 0) {
+    lines.push("");
+    lines.push(`† runs still disturbed by other processes after ${o.retries} retries (numbers less reliable):`);
+    lines.push(...noisyNotes);
   }
   return lines.join("\n");
 }
@@ -622,6 +715,7 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const servers: ServerRun[] = [];
   const failures: string[] = [];
+  const srcSeen = new Set<string>([srcFingerprint()]);
   console.log(`HTTP bench: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections`);
 
   for (const runtime of o.runtimes) {
@@ -631,8 +725,18 @@ async function main(): Promise<void> {
       for (let position = 0; position < order.length; position++) {
         const c = order[position]!;
         const who = `${runtime}/${c.id}`;
+        await waitForQuiet(QUIET, 15_000);
+        const src = c.id === "tako" ? srcFingerprint() : undefined;
+        if (src !== undefined) srcSeen.add(src);
         const t0 = performance.now();
-        const server = await startServer(c);
+        let server: Server;
+        try {
+          server = await startServer(c);
+        } catch (error) {
+          failures.push(`${who}: ${(error as Error).message}`);
+          console.error(`  ${who}: FAILED to start\n${(error as Error).message}`);
+          continue;
+        }
         const startMs = performance.now() - t0;
         try {
           await verifyServer(server);
@@ -648,13 +752,13 @@ async function main(): Promise<void> {
               samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
               continue;
             }
-            const { code, out } = await runWrk(server.port, route.path, o.duration, o.connections, route.script);
-            const result = parseWrk(code, out);
-            if (server.exitCode !== undefined) result.flags.push(`server died during the run (exit ${String(server.exitCode)})`);
+            const result = await measure(server, route, o);
             samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
-            line.push(`${route.name} ${int(result.rps)}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
+            const cpu = result.cpu === undefined ? "" : ` [cpu: srv ${pct(result.cpu.serverShare)} wrk ${pct(result.cpu.wrkShare)} other ${pct(result.cpu.otherOnServerCpu)}/${pct(result.cpu.otherOnClientCpu)}]`;
+            const retried = result.discarded === undefined ? "" : ` (${result.discarded.length} noisy attempt(s) redone)`;
+            line.push(`${route.name} ${int(result.rps)}${cpu}${retried}${result.noisy === true ? " †noisy" : ""}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
           }
-          servers.push({ runtime, contender: c.id, round, peakRssMiB: peakRssMiB(server.pgid), startMs });
+          servers.push({ runtime, contender: c.id, round, peakRssMiB: peakRssMiB(server.pgid), startMs, ...(src === undefined ? {} : { src }) });
           console.log(`  round ${round + 1}/${o.rounds} ${who.padEnd(12)} ${line.join(" | ")}`);
           if (server.exitCode !== undefined) console.log(`    server output:\n${server.log()}`);
         } catch (error) {
@@ -667,14 +771,20 @@ async function main(): Promise<void> {
     }
   }
 
-  const markdown = tables(o, versions, samples, servers, failures);
+  srcSeen.add(srcFingerprint());
+  const warnings: string[] = [];
+  if (srcSeen.size > 1 && servers.some((s) => s.contender === "tako")) {
+    warnings.push(`src/ changed during the run (${srcSeen.size} versions seen): tako rounds may have measured different code; rerun on a quiet tree.`);
+  }
+  const markdown = tables(o, versions, samples, servers, failures, warnings);
   console.log(`\n${markdown}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const jsonPath = join(RESULTS, `http-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes: ROUTES.map((r) => ({ name: r.name, path: r.path })), echoBody: ECHO_BODY, samples, servers, failures }, null, 2) + "\n");
+  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes: ROUTES.map((r) => ({ name: r.name, path: r.path })), echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2) + "\n");
   writeFileSync(join(RESULTS, `http-${stamp}.md`), markdown + "\n");
   console.log(`raw numbers: ${relative(ROOT, jsonPath)} (tables: same name, .md)`);
+  for (const w of warnings) console.error(`bench: ${w}`);
   if (failures.length > 0) {
     console.error(`\nbench: ${failures.length} server(s) failed:\n${failures.join("\n")}`);
     process.exitCode = 1;

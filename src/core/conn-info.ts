@@ -37,6 +37,23 @@ export interface ConnInfo {
   readonly proxy: null;
 }
 
+/** Connection facts of a cleartext HTTP/1.1 connection, as engines build them for `req.conn`. */
+export class PlainConnInfo implements ConnInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly httpVersion = "1.1" as const;
+  readonly tls = null;
+  readonly proxy = null;
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number) {
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    this.localAddress = localAddress;
+    this.localPort = localPort;
+  }
+}
+
 /** Connection facts for requests dispatched in process with `router.fetch`. */
 export const IN_PROCESS_CONN: ConnInfo = Object.freeze({
   remoteAddress: "",

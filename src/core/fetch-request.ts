@@ -19,17 +19,20 @@ export function pathStart(url: string): number {
  */
 export class FetchRequest extends TakoRequest {
   readonly #native: Request;
-  readonly #conn: ConnInfo;
+  #conn: ConnInfo | null;
+  #method: string | null = null;
   #target: string | null = null;
 
-  constructor(native: Request, conn: ConnInfo = IN_PROCESS_CONN) {
+  /** `conn` omitted: engines override {@link makeConn}, called on first use of `req.conn`. */
+  constructor(native: Request, conn: ConnInfo | null = IN_PROCESS_CONN) {
     super();
     this.#native = native;
     this.#conn = conn;
   }
 
+  // Read once: on Bun and Deno every property read of the native request crosses into native code.
   get method(): string {
-    return this.#native.method;
+    return (this.#method ??= this.#native.method);
   }
 
   get target(): string {
@@ -42,7 +45,12 @@ export class FetchRequest extends TakoRequest {
   }
 
   get conn(): ConnInfo {
-    return this.#conn;
+    return (this.#conn ??= this.makeConn());
+  }
+
+  /** Engines: the connection facts of this request, built when a handler first asks. */
+  protected makeConn(): ConnInfo {
+    return IN_PROCESS_CONN;
   }
 
   get headers(): Headers {

@@ -22,6 +22,14 @@ export function invalidJson(error: unknown): never {
   throw new HttpError(400, `invalid JSON in request body: ${why.slice(0, 200)}`);
 }
 
+/** What has been read of a request body, and in which form. */
+class BodyState {
+  used = false;
+  bytes: Promise<Uint8Array> | null = null;
+  text: Promise<string> | null = null;
+  json: Promise<unknown> | null = null;
+}
+
 /**
  * The request view a handler receives. Engines subclass it over their native request; nothing
  * is parsed or copied until a handler asks (path split, query, headers, body are lazy).
@@ -35,14 +43,12 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   state: S = undefined as S;
   /** Body size limit in bytes for this request; bigger bodies are answered 413. */
   bodyLimit: number = DEFAULT_BODY_LIMIT;
-  // Declared up front so every request object keeps one hidden class.
+  // Declared up front so every request object keeps one hidden class; the body's state lives
+  // in one object made on first read, so requests that never read a body stay small.
   #query: URLSearchParams | null = null;
   #queryAt = -2;
   #path: string | null = null;
-  #bytes: Promise<Uint8Array> | null = null;
-  #text: Promise<string> | null = null;
-  #json: Promise<unknown> | null = null;
-  #bodyUsed = false;
+  #body: BodyState | null = null;
 
   /** The request method, upper case as sent. */
   abstract get method(): string;
@@ -84,30 +90,32 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
 
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
-    if (this.#bytes === null) {
-      if (this.#json !== null && this.#text === null) return Promise.reject(consumed());
-      if (this.#text !== null) this.#bytes = this.#text.then((t) => encoder.encode(t));
-      else if (this.#bodyUsed) return Promise.reject(consumed());
+    const b = (this.#body ??= new BodyState());
+    if (b.bytes === null) {
+      if (b.json !== null && b.text === null) return Promise.reject(consumed());
+      if (b.text !== null) b.bytes = b.text.then((t) => encoder.encode(t));
+      else if (b.used) return Promise.reject(consumed());
       else {
-        this.#bodyUsed = true;
-        this.#bytes = this.#checked(() => this.readBody(this.bodyLimit));
+        b.used = true;
+        b.bytes = this.#checked(() => this.readBody(this.bodyLimit));
       }
     }
-    return this.#bytes;
+    return b.bytes;
   }
 
   /** The body decoded as UTF-8. Reading twice returns the same text. */
   text(): Promise<string> {
-    if (this.#text === null) {
-      if (this.#json !== null && this.#bytes === null) return Promise.reject(consumed());
-      if (this.#bytes !== null) this.#text = this.#bytes.then((b) => decoder.decode(b));
-      else if (this.#bodyUsed) return Promise.reject(consumed());
+    const b = (this.#body ??= new BodyState());
+    if (b.text === null) {
+      if (b.json !== null && b.bytes === null) return Promise.reject(consumed());
+      if (b.bytes !== null) b.text = b.bytes.then((bytes) => decoder.decode(bytes));
+      else if (b.used) return Promise.reject(consumed());
       else {
-        this.#bodyUsed = true;
-        this.#text = this.#checked(() => this.readText(this.bodyLimit));
+        b.used = true;
+        b.text = this.#checked(() => this.readText(this.bodyLimit));
       }
     }
-    return this.#text;
+    return b.text;
   }
 
   /** Runs `read` after the declared-length check, as one promise (no extra hop). */
@@ -146,15 +154,16 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    * parsed without keeping its text).
    */
   json<T = unknown>(): Promise<T> {
-    if (this.#json === null) {
-      if (this.#text !== null || this.#bytes !== null) this.#json = this.text().then(parseJson);
-      else if (this.#bodyUsed) return Promise.reject(consumed());
+    const b = (this.#body ??= new BodyState());
+    if (b.json === null) {
+      if (b.text !== null || b.bytes !== null) b.json = this.text().then(parseJson);
+      else if (b.used) return Promise.reject(consumed());
       else {
-        this.#bodyUsed = true;
-        this.#json = this.#checked(() => this.readJson(this.bodyLimit));
+        b.used = true;
+        b.json = this.#checked(() => this.readJson(this.bodyLimit));
       }
     }
-    return this.#json as Promise<T>;
+    return b.json as Promise<T>;
   }
 
   /**
@@ -162,8 +171,9 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    * `HttpError` once more than `bodyLimit` bytes went through. `null` without a body.
    */
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.#bodyUsed) throw consumed();
-    this.#bodyUsed = true;
+    const b = (this.#body ??= new BodyState());
+    if (b.used) throw consumed();
+    b.used = true;
     checkDeclaredLength(this.header("content-length"), this.bodyLimit);
     const source = this.bodySource();
     return source === null ? null : limitedStream(source, this.bodyLimit);

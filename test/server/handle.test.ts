@@ -17,6 +17,15 @@ async function spawn(config = {}) {
   return Server.builder().config(config).build().spawnHttp(listener, app());
 }
 
+/** Leaves a request in a handler that never finishes. */
+async function hangingRequest(port: number): Promise<void> {
+  const socket = connect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise((r) => socket.once("connect", r));
+  socket.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
+  await new Promise((r) => setTimeout(r, 100));
+}
+
 describe("ServerHandle", () => {
   test("localAddr and drainTimeout", async () => {
     const handle = await spawn({ drainTimeout: 1234 });
@@ -39,11 +48,7 @@ describe("ServerHandle", () => {
 
   test("shutdown(timeout) bounds the drain below drainTimeout", async () => {
     const handle = await spawn({ drainTimeout: 30_000 });
-    const socket = connect(handle.localAddr().port, "127.0.0.1");
-    socket.on("error", () => {});
-    await new Promise((r) => socket.once("connect", r));
-    socket.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 100));
+    await hangingRequest(handle.localAddr().port);
     const started = Date.now();
     await handle.shutdown(300);
     const took = Date.now() - started;
@@ -52,11 +57,7 @@ describe("ServerHandle", () => {
 
   test("a later shorter shutdown() moves the deadline earlier", async () => {
     const handle = await spawn({ drainTimeout: 30_000 });
-    const socket = connect(handle.localAddr().port, "127.0.0.1");
-    socket.on("error", () => {});
-    await new Promise((r) => socket.once("connect", r));
-    socket.write("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 100));
+    await hangingRequest(handle.localAddr().port);
     const started = Date.now();
     handle.trigger();
     await handle.shutdown(200);

@@ -1,4 +1,4 @@
-import type { ConnInfo } from "../../core/conn-info.ts";
+import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
@@ -28,35 +28,17 @@ interface BunApi {
   serve(options: BunServeOptions): BunServer;
 }
 
-/** Connection facts of a Bun request, read from the server when a handler asks. */
-class BunConnInfo implements ConnInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly httpVersion = "1.1" as const;
-  readonly tls = null;
-  readonly proxy = null;
-  constructor(server: BunServer, request: Request, local: SocketAddr) {
-    const peer = server.requestIP(request);
-    this.remoteAddress = peer?.address ?? "";
-    this.remotePort = peer?.port ?? 0;
-    this.localAddress = local.address;
-    this.localPort = local.port;
-  }
-}
-
 class BunRequest extends FetchRequest {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
-  #info: ConnInfo | null = null;
   constructor(native: Request, server: BunServer, local: SocketAddr) {
-    super(native);
+    super(native, null);
     this.#server = server;
     this.#local = local;
   }
-  override get conn(): ConnInfo {
-    return (this.#info ??= new BunConnInfo(this.#server, this.raw, this.#local));
+  protected override makeConn(): ConnInfo {
+    const peer = this.#server.requestIP(this.raw);
+    return new PlainConnInfo(peer?.address ?? "", peer?.port ?? 0, this.#local.address, this.#local.port);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ConnInfo } from "../../core/conn-info.ts";
+import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { Dispatcher } from "../../core/router/router.ts";
@@ -33,33 +33,17 @@ interface DenoApi {
   removeSignalListener(signal: string, handler: () => void): void;
 }
 
-class DenoConnInfo implements ConnInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly httpVersion = "1.1" as const;
-  readonly tls = null;
-  readonly proxy = null;
-  constructor(info: DenoServeInfo, local: SocketAddr) {
-    this.remoteAddress = info.remoteAddr.hostname;
-    this.remotePort = info.remoteAddr.port;
-    this.localAddress = local.address;
-    this.localPort = local.port;
-  }
-}
-
 class DenoRequest extends FetchRequest {
   readonly #info: DenoServeInfo;
   readonly #local: SocketAddr;
-  #conn: ConnInfo | null = null;
   constructor(native: Request, info: DenoServeInfo, local: SocketAddr) {
-    super(native);
+    super(native, null);
     this.#info = info;
     this.#local = local;
   }
-  override get conn(): ConnInfo {
-    return (this.#conn ??= new DenoConnInfo(this.#info, this.#local));
+  protected override makeConn(): ConnInfo {
+    const peer = this.#info.remoteAddr;
+    return new PlainConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port);
   }
 }
 

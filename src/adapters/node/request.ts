@@ -1,27 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import type { ConnInfo } from "../../core/conn-info.ts";
+import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import { pathStart } from "../../core/fetch-request.ts";
 import { tooLarge } from "../../core/body.ts";
 import { HttpError } from "../../core/errors.ts";
 import { TakoRequest } from "../../core/request.ts";
-
-/** Connection facts read from the socket when a handler first asks. */
-class NodeConnInfo implements ConnInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly httpVersion = "1.1" as const;
-  readonly tls = null;
-  readonly proxy = null;
-  constructor(req: IncomingMessage) {
-    const s = req.socket;
-    this.remoteAddress = s.remoteAddress ?? "";
-    this.remotePort = s.remotePort ?? 0;
-    this.localAddress = s.localAddress ?? "";
-    this.localPort = s.localPort ?? 0;
-  }
-}
 
 /**
  * The request view over `IncomingMessage`: method and target are read straight from it; the
@@ -50,7 +32,11 @@ export class NodeRequest extends TakoRequest {
   }
 
   get conn(): ConnInfo {
-    return (this.#conn ??= new NodeConnInfo(this.native));
+    if (this.#conn === null) {
+      const s = this.native.socket;
+      this.#conn = new PlainConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? "", s.localPort ?? 0);
+    }
+    return this.#conn;
   }
 
   get headers(): Headers {

@@ -279,13 +279,12 @@ export class Router<S = undefined> implements Dispatcher {
 
   /** Hot path: the chain for this request; sets `req.params`. Throws `HttpError(400)` on a bad path. */
   #lookup(req: AnyRequest): Fn {
-    let method = req.method;
+    const method = req.method;
     const path = req.path;
     const tree = this.#tree;
-    let node = tree.find(method, path);
-    if (node === null && method === "HEAD") node = tree.find((method = "GET"), path);
-    if (node === null) return this.#miss;
-    const entry = node.routes!.get(method) ?? node.routes!.get(ANY)!;
+    let entry = tree.find(method, path);
+    if (entry === null && method === "HEAD") entry = tree.find("GET", path);
+    if (entry === null) return this.#miss;
     const names = entry.names;
     if (names.length !== 0) {
       const values = tree.values;
@@ -303,10 +302,9 @@ export class Router<S = undefined> implements Dispatcher {
    */
   match(method: string, path: string): RouteMatch | null {
     const tree = this.#tree;
-    let node = tree.find(method, path);
-    if (node === null && method === "HEAD") node = tree.find((method = "GET"), path);
-    if (node === null) return null;
-    const entry = node.routes!.get(method) ?? node.routes!.get(ANY)!;
+    let entry = tree.find(method, path);
+    if (entry === null && method === "HEAD") entry = tree.find("GET", path);
+    if (entry === null) return null;
     const params: Record<string, string> = {};
     const names = entry.names;
     for (let i = 0; i < names.length; i++) params[names[i]!] = tree.values[i]!;
@@ -317,7 +315,7 @@ export class Router<S = undefined> implements Dispatcher {
   #answerMiss(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
     const method = req.method;
     if (!isKnownMethod(method)) throw new HttpError(501, `method ${method.slice(0, 32)} is not implemented`);
-    const node = this.#tree.find(null, req.path);
+    const node = this.#tree.findNode(req.path);
     if (node === null) {
       req.params = EMPTY;
       if (this.#fallback !== null) return this.#fallback(req);

@@ -41,55 +41,88 @@ export class RouteTree<R> {
   }
 
   /**
-   * Finds the best node for `path` holding a route for `method` (`null`: any route at all,
-   * used to build `Allow` for 405). Throws `HttpError(400)` on malformed percent-encoding.
+   * Finds the route for `method` at `path`, static > param > catch-all with backtracking; an
+   * `any` route (stored under `"*"`) answers when the method has none. Parameter values land in
+   * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
    */
-  find(method: string | null, path: string): RouteNode<R> | null {
+  find(method: string, path: string): R | null {
     this.values.length = 0;
     const hit = this.#staticPaths.get(path);
-    if (hit !== undefined && accepts(hit, method)) return hit;
-    const decode = path.includes("%");
-    if (decode) decodeSegment(path); // validates the whole path once: malformed → 400 even on a miss
-    // "/" is the root itself; otherwise walk from the leading slash.
-    if (path.length <= 1) return accepts(this.root, method) ? this.root : this.#rest(this.root, path, 0, method, decode);
-    return this.#walk(this.root, path, 0, method, decode);
+    if (hit !== undefined) {
+      const routes = hit.routes!;
+      const route = routes.get(method) ?? routes.get("*");
+      if (route !== undefined) return route;
+    }
+    this.#method = method;
+    return this.#search(path) === null ? null : this.#hit;
   }
 
-  #walk(node: RouteNode<R>, path: string, start: number, method: string | null, decode: boolean): RouteNode<R> | null {
-    if (start >= path.length) return accepts(node, method) ? node : null;
+  /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
+  findNode(path: string): RouteNode<R> | null {
+    this.values.length = 0;
+    this.#method = null;
+    return this.#search(path);
+  }
+
+  // Search state, valid during one synchronous call: kept on the tree rather than passed down
+  // the recursion on every level.
+  #method: string | null = null;
+  #decode = false;
+  #hit: R | null = null;
+
+  #search(path: string): RouteNode<R> | null {
+    this.#decode = path.includes("%");
+    if (this.#decode) decodeSegment(path); // validates the whole path once: malformed → 400 even on a miss
+    // "/" is the root itself; otherwise walk from the leading slash.
+    if (path.length <= 1) return this.#accepts(this.root) ? this.root : this.#rest(this.root, path, 0);
+    return this.#walk(this.root, path, 0);
+  }
+
+  #walk(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
+    if (start >= path.length) return this.#accepts(node) ? node : null;
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
-    if (node.statics !== null) {
+    const statics = node.statics;
+    const param = node.param;
+    if (statics !== null || param !== null) {
       const raw = path.slice(start + 1, end);
-      const child = node.statics.get(decode ? decodeSegment(raw) : raw);
-      if (child !== undefined) {
-        const found = this.#walk(child, path, end, method, decode);
+      const segment = this.#decode ? decodeSegment(raw) : raw;
+      if (statics !== null) {
+        const child = statics.get(segment);
+        if (child !== undefined) {
+          const found = this.#walk(child, path, end);
+          if (found !== null) return found;
+        }
+      }
+      if (param !== null && end > start + 1) {
+        this.values.push(segment);
+        const found = this.#walk(param, path, end);
         if (found !== null) return found;
+        this.values.pop();
       }
     }
-    if (node.param !== null && end > start + 1) {
-      const raw = path.slice(start + 1, end);
-      this.values.push(decode ? decodeSegment(raw) : raw);
-      const found = this.#walk(node.param, path, end, method, decode);
-      if (found !== null) return found;
-      this.values.pop();
-    }
-    return this.#rest(node, path, start, method, decode);
+    return this.#rest(node, path, start);
   }
 
-  #rest(node: RouteNode<R>, path: string, start: number, method: string | null, decode: boolean): RouteNode<R> | null {
+  #rest(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
     const tail = node.catchAll;
-    if (tail === null || !accepts(tail, method)) return null;
+    if (tail === null || !this.#accepts(tail)) return null;
     const raw = path.slice(start + 1);
-    this.values.push(decode ? decodeSegment(raw) : raw);
+    this.values.push(this.#decode ? decodeSegment(raw) : raw);
     return tail;
   }
-}
 
-function accepts<R>(node: RouteNode<R>, method: string | null): boolean {
-  const routes = node.routes;
-  if (routes === null) return false;
-  return method === null || routes.has(method) || routes.has("*");
+  /** True when `node` ends a route for the searched method; remembers that route. */
+  #accepts(node: RouteNode<R>): boolean {
+    const routes = node.routes;
+    if (routes === null) return false;
+    const method = this.#method;
+    if (method === null) return true;
+    const route = routes.get(method) ?? routes.get("*");
+    if (route === undefined) return false;
+    this.#hit = route;
+    return true;
+  }
 }
 
 /** Percent-decodes one path segment; malformed encoding is the client's fault: 400. */
