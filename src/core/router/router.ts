@@ -296,11 +296,14 @@ export class Router<S = undefined> implements Dispatcher {
   }
 
   /**
-   * Looks a method and path up without running anything: the route pattern and decoded params,
+   * Looks a method and path (a query string is ignored) up without running anything: the route
+   * pattern and decoded params,
    * or `null` when no route matches (HEAD falls back to GET, as in dispatch). Throws
    * `HttpError(400)` for malformed percent-encoding.
    */
   match(method: string, path: string): RouteMatch | null {
+    const query = path.indexOf("?");
+    if (query !== -1) path = path.slice(0, query);
     const tree = this.#tree;
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);

@@ -9,6 +9,9 @@ import type { Segment } from "./pattern.ts";
  */
 export class RouteNode<R> {
   statics: Map<string, RouteNode<R>> | null = null;
+  /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
+  labels: string[] = [];
+  children: RouteNode<R>[] = [];
   param: RouteNode<R> | null = null;
   catchAll: RouteNode<R> | null = null;
   /** Routes ending at this node, by method; `"*"` holds an `any` route. */
@@ -18,8 +21,12 @@ export class RouteNode<R> {
 export class RouteTree<R> {
   readonly root = new RouteNode<R>();
   readonly #staticPaths = new Map<string, RouteNode<R>>();
-  /** Parameter values of the last successful `find`, in pattern order (valid until the next call). */
+  /**
+   * Parameter values of the last successful `find`, in pattern order (valid until the next
+   * call). A reused array with a count: truncating with `length = 0` is a slow builtin in V8.
+   */
   readonly values: string[] = [];
+  #count = 0;
 
   /** Returns the node for `segments`, creating it; `path` is the literal path for static patterns. */
   insert(segments: readonly Segment[], path: string | null): RouteNode<R> {
@@ -28,7 +35,11 @@ export class RouteTree<R> {
       if (seg.kind === "static") {
         node.statics ??= new Map();
         let next = node.statics.get(seg.value);
-        if (next === undefined) node.statics.set(seg.value, (next = new RouteNode()));
+        if (next === undefined) {
+          node.statics.set(seg.value, (next = new RouteNode()));
+          node.labels.push(seg.value);
+          node.children.push(next);
+        }
         node = next;
       } else if (seg.kind === "param") {
         node = node.param ??= new RouteNode();
@@ -46,7 +57,7 @@ export class RouteTree<R> {
    * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
    */
   find(method: string, path: string): R | null {
-    this.values.length = 0;
+    this.#count = 0;
     const hit = this.#staticPaths.get(path);
     if (hit !== undefined) {
       const routes = hit.routes!;
@@ -59,7 +70,7 @@ export class RouteTree<R> {
 
   /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
   findNode(path: string): RouteNode<R> | null {
-    this.values.length = 0;
+    this.#count = 0;
     this.#method = null;
     return this.#search(path);
   }
@@ -82,33 +93,44 @@ export class RouteTree<R> {
     if (start >= path.length) return this.#accepts(node) ? node : null;
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
-    const statics = node.statics;
+    const child = this.#staticChild(node, path, start, end);
+    if (child !== null) {
+      const found = this.#walk(child, path, end);
+      if (found !== null) return found;
+    }
     const param = node.param;
-    if (statics !== null || param !== null) {
+    if (param !== null && end > start + 1) {
       const raw = path.slice(start + 1, end);
-      const segment = this.#decode ? decodeSegment(raw) : raw;
-      if (statics !== null) {
-        const child = statics.get(segment);
-        if (child !== undefined) {
-          const found = this.#walk(child, path, end);
-          if (found !== null) return found;
-        }
-      }
-      if (param !== null && end > start + 1) {
-        this.values.push(segment);
-        const found = this.#walk(param, path, end);
-        if (found !== null) return found;
-        this.values.pop();
-      }
+      this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
+      const found = this.#walk(param, path, end);
+      if (found !== null) return found;
+      this.#count--;
     }
     return this.#rest(node, path, start);
+  }
+
+  /** The static child for the segment `path[start+1..end)`, or `null`. */
+  #staticChild(node: RouteNode<R>, path: string, start: number, end: number): RouteNode<R> | null {
+    const labels = node.labels;
+    const count = labels.length;
+    if (count === 0) return null;
+    if (this.#decode || count > 8) {
+      const raw = path.slice(start + 1, end);
+      return node.statics!.get(this.#decode ? decodeSegment(raw) : raw) ?? null;
+    }
+    const length = end - start - 1;
+    for (let i = 0; i < count; i++) {
+      const label = labels[i]!;
+      if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
+    }
+    return null;
   }
 
   #rest(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
     const tail = node.catchAll;
     if (tail === null || !this.#accepts(tail)) return null;
     const raw = path.slice(start + 1);
-    this.values.push(this.#decode ? decodeSegment(raw) : raw);
+    this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
     return tail;
   }
 
