@@ -88,6 +88,24 @@ describe("request bodies", () => {
     assert.equal(await (await post(echo(), "/twice", "x")).text(), "x|x");
   });
 
+  test("json() twice gives the same value; text() after json() rejects (the text was not kept)", async () => {
+    const r = new Router();
+    r.post("/j", async (req) => {
+      const a = await req.json();
+      const b = await req.json();
+      const late = await req.text().then(() => "read", (e: Error) => e.message);
+      return { same: a === b, late };
+    });
+    const res = await post(r, "/j", '{"x":1}', { "content-length": "7" });
+    assert.deepEqual(await res.json(), { same: true, late: "request body already consumed" });
+  });
+
+  test("text() then json() parses the same text", async () => {
+    const r = new Router();
+    r.post("/t", async (req) => ({ text: await req.text(), json: await req.json() }));
+    assert.deepEqual(await (await post(r, "/t", '{"y":2}')).json(), { text: '{"y":2}', json: { y: 2 } });
+  });
+
   test("invalid JSON is 400 with a clear message", async () => {
     const res = await post(echo(), "/json", "{nope");
     assert.equal(res.status, 400);
