@@ -88,6 +88,23 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
   });
 
+  if (runtime === "bun" && path === "native") {
+    // Bun.serve's own idle timeout (10 s) cut a request whose handler took longer, with no
+    // response at all (measured); tako lifts it while a handler works. 15 s because Bun checks
+    // its timeouts in ticks of a few seconds (a cut came 10–14 s in when measured).
+    test("a handler that works longer than Bun's 10 s idle timeout still answers", async () => {
+      const f = await start(runtime, path);
+      try {
+        const c = await RawConn.open(f.port);
+        c.get("/slow/15000");
+        assert.ok(await c.waitFor(/slept 15000$/, 20_000), `no answer: ${JSON.stringify(c.text)}`);
+        assert.deepEqual(c.statuses, [200]);
+      } finally {
+        await f.stop();
+      }
+    });
+  }
+
   describe(`accept errors (${label})`, () => {
     // Deno's node:net listener stops accepting for good after EMFILE and reports nothing that
     // tako could act on (measured); the README coverage table lists this gap.

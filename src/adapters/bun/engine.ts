@@ -14,6 +14,7 @@ interface BunSocketAddress {
 }
 interface BunServer {
   readonly port: number;
+  timeout(request: Request, seconds: number): void;
   stop(closeActiveConnections?: boolean): Promise<void>;
   requestIP(request: Request): BunSocketAddress | null;
 }
@@ -76,7 +77,12 @@ class BunBoundSocket implements BoundSocket {
   }
 
   #dispatch(router: Dispatcher, request: Request, server: BunServer): Response | Promise<Response> {
-    return router.handleFetch(new BunRequest(request, server, this.#local), this.#drain);
+    const result = router.handleFetch(new BunRequest(request, server, this.#local), this.#drain);
+    // Bun.serve's idle timeout (10 s) also runs while a handler works, and cuts the request
+    // without a response (measured). A handler still working is not an idle connection: lift
+    // it for this request; the drain deadline still bounds it.
+    if (result instanceof Promise) server.timeout(request, 0);
+    return result;
   }
 
   localAddr(): SocketAddr {
