@@ -5,8 +5,8 @@
  */
 export { Method, METHODS, isKnownMethod } from "./method.ts";
 export { HttpError, TakoError, type TakoErrorCode } from "./errors.ts";
-export { Router, RouteHandle, type RouterOptions, type RouteMatch, type AnyRequest, type Dispatcher, type FetchObserver } from "./router/router.ts";
-export type { Handler, Middleware, Next, ErrorHook } from "./router/types.ts";
+export { Router, RouteHandle, type RouterOptions, type RouteMatch } from "./router/router.ts";
+export type { Handler, Middleware, Next, ErrorHook, AnyRequest, Dispatcher, FetchObserver } from "./router/types.ts";
 export type { Params, ParamNames } from "./router/pattern.ts";
 export { TakoRequest } from "./request.ts";
 export { FetchRequest } from "./fetch-request.ts";

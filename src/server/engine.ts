@@ -1,5 +1,5 @@
 import type { ServerConfig } from "../core/config.ts";
-import type { Dispatcher } from "../core/router/router.ts";
+import type { Dispatcher } from "../core/router/types.ts";
 
 /** An address a listener is bound to. */
 export interface SocketAddr {

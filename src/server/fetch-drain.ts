@@ -1,5 +1,5 @@
 import type { ServerConfig } from "../core/config.ts";
-import type { FetchObserver } from "../core/router/router.ts";
+import type { FetchObserver } from "../core/router/types.ts";
 import type { Serving } from "./engine.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
-import type { Dispatcher } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket, nodeEngine } from "../node/engine.ts";

@@ -1,6 +1,6 @@
 import { createServer as createNetServer } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
-import type { Dispatcher } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 import { serveHttp1, type Http1Options } from "./http1.ts";
 import { NodeAcceptor } from "./listener.ts";

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
-import type { Dispatcher } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
 import type { Serving } from "../../server/engine.ts";
 import type { Socket } from "node:net";
 import type { NodeAcceptor } from "./listener.ts";

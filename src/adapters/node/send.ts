@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { Dispatcher } from "../../core/router/router.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
 import { errorReply, isPlainJson, JSON_TYPE, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";

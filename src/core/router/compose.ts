@@ -1,9 +1,7 @@
 import { HttpError } from "../errors.ts";
 import { errorReply, toFetchResponse, type HandlerResult } from "../responder.ts";
-import type { TakoRequest } from "../request.ts";
-import type { Middleware } from "./types.ts";
+import type { AnyRequest, Middleware } from "./types.ts";
 
-type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
 /**

@@ -3,35 +3,15 @@ import { DEFAULT_BODY_LIMIT } from "../body.ts";
 import { HttpError, TakoError } from "../errors.ts";
 import { FetchRequest } from "../fetch-request.ts";
 import { isKnownMethod, Method, METHODS } from "../method.ts";
-import type { TakoRequest } from "../request.ts";
-import { errorReply, toFetchResponse, type HandlerResult } from "../responder.ts";
+import { errorReply, type HandlerResult } from "../responder.ts";
 import { Reply } from "../response.ts";
 import { compose, recoverError } from "./compose.ts";
 import { joinPrefix, parsePattern, patternShape, type Params } from "./pattern.ts";
 import { RouteTree, type RouteNode } from "./tree.ts";
-import type { ErrorHook, Handler, Middleware } from "./types.ts";
+import { respondFetch } from "./fetch.ts";
+import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
 
-/** A request as engines hand it to {@link Router.handle}. */
-export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
-
-/** What engines need of a router: dispatch, and error recovery for failures while writing. */
-export interface Dispatcher {
-  dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
-  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response>;
-  recover(error: unknown, req: AnyRequest): HandlerResult;
-}
-
-/** How a fetch-style engine follows responses through {@link Router.handleFetch}. */
-export interface FetchObserver {
-  /** Sees every response when it is ready (e.g. to add `Connection: close` during a drain). */
-  finish(response: Response): Response;
-  /**
-   * Resolvers of responses still being produced, for an engine that must answer them early
-   * (the drain deadline on a runtime that cannot destroy connections). Optional.
-   */
-  readonly pending?: Set<(response: Response) => void>;
-}
 
 /** What {@link Router.match} finds. */
 export interface RouteMatch {
@@ -347,37 +327,7 @@ export class Router<S = undefined> implements Dispatcher {
    * when the handler is async; it never rejects). HEAD responses lose their body here.
    */
   handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response> {
-    const head = req.method === "HEAD";
-    const result = this.dispatch(req);
-    if (!(result instanceof Promise)) return this.#toFetch(result, head, req, observer);
-    const ok = (value: HandlerResult): Response => this.#toFetch(value, head, req, observer);
-    const fail = (error: unknown): Response => this.#toFetch(this.recover(error, req), head, req, observer);
-    const pending = observer?.pending;
-    if (pending === undefined) return result.then(ok, fail);
-    return new Promise((resolve) => {
-      pending.add(resolve);
-      result.then(
-        (value) => pending.delete(resolve) && resolve(ok(value)),
-        (error: unknown) => pending.delete(resolve) && resolve(fail(error)),
-      );
-    });
-  }
-
-  #toFetch(value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
-    const response = this.#toFetchSafe(value, head, req);
-    return observer === undefined ? response : observer.finish(response);
-  }
-
-  #toFetchSafe(value: HandlerResult, head: boolean, req: AnyRequest): Response {
-    try {
-      return toFetchResponse(value, head);
-    } catch (error) {
-      try {
-        return toFetchResponse(this.recover(error, req), head);
-      } catch (again) {
-        return toFetchResponse(errorReply(again), head);
-      }
-    }
+    return respondFetch(this, req, observer);
   }
 }
 

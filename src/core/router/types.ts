@@ -26,3 +26,24 @@ export type ErrorHook<S = unknown> = (
 
 /** A handler with its path, ready to run. */
 export type Runner = (req: TakoRequest<never, never>) => HandlerResult | Promise<HandlerResult>;
+
+/** A request as engines hand it to the router. */
+export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
+
+/** How a fetch-style engine follows responses through `router.handleFetch`. */
+export interface FetchObserver {
+  /** Sees every response when it is ready (e.g. to add `Connection: close` during a drain). */
+  finish(response: Response): Response;
+  /**
+   * Resolvers of responses still being produced, for an engine that must answer them early
+   * (the drain deadline on a runtime that cannot destroy connections). Optional.
+   */
+  readonly pending?: Set<(response: Response) => void>;
+}
+
+/** What engines need of a router: dispatch, and error recovery for failures while writing. */
+export interface Dispatcher {
+  dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
+  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response>;
+  recover(error: unknown, req: AnyRequest): HandlerResult;
+}

@@ -1,0 +1,42 @@
+import { errorReply, toFetchResponse, type HandlerResult } from "../responder.ts";
+import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
+
+/**
+ * Runs `req` through `router` and answers a Fetch `Response`: synchronously for a sync handler,
+ * else through one `then(ok, fail)` (and, when the observer tracks pending responses, one
+ * resolver it can answer early). Never throws, never rejects.
+ */
+export function respondFetch(router: Pick<Dispatcher, "dispatch" | "recover">, req: AnyRequest, observer: FetchObserver | undefined): Response | Promise<Response> {
+  const head = req.method === "HEAD";
+  const result = router.dispatch(req);
+  if (!(result instanceof Promise)) return finish(router, result, head, req, observer);
+  const ok = (value: HandlerResult): Response => finish(router, value, head, req, observer);
+  const fail = (error: unknown): Response => finish(router, router.recover(error, req), head, req, observer);
+  const pending = observer?.pending;
+  if (pending === undefined) return result.then(ok, fail);
+  return new Promise((resolve) => {
+    pending.add(resolve);
+    result.then(
+      (value) => pending.delete(resolve) && resolve(ok(value)),
+      (error: unknown) => pending.delete(resolve) && resolve(fail(error)),
+    );
+  });
+}
+
+function finish(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
+  const response = safeResponse(router, value, head, req);
+  return observer === undefined ? response : observer.finish(response);
+}
+
+/** The value as a Response; a value that cannot become one (bad header, not serialisable) is recovered. */
+function safeResponse(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest): Response {
+  try {
+    return toFetchResponse(value, head);
+  } catch (error) {
+    try {
+      return toFetchResponse(router.recover(error, req), head);
+    } catch (again) {
+      return toFetchResponse(errorReply(again), head);
+    }
+  }
+}
