@@ -1,5 +1,5 @@
 import type { ServerConfig } from "../core/config.ts";
-import type { FetchObserver } from "../core/router/types.ts";
+import type { AnyRequest, FetchObserver } from "../core/router/types.ts";
 import type { Serving } from "./engine.ts";
 
 /**
@@ -38,7 +38,8 @@ export class FetchDrain implements FetchObserver {
     this.pending = cutPending ? new Set() : undefined;
   }
 
-  readonly finish = (response: Response): Response => {
+  readonly finish = (response: Response, req: AnyRequest, streamed: boolean): Response => {
+    this.onResponse(req, streamed);
     if (!this.closing) return response;
     try {
       response.headers.set("connection", "close");
@@ -50,6 +51,9 @@ export class FetchDrain implements FetchObserver {
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     }
   };
+
+  /** Engines: called with every response before it is sent. */
+  protected onResponse(_req: AnyRequest, _streamed: boolean): void {}
 
   /** The drain deadline: every pending response is answered 503 now. */
   force(): void {

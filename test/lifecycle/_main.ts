@@ -11,6 +11,15 @@ router.get("/slow/{ms}", async (req) => {
   return `slept ${req.params.ms}`;
 });
 router.get("/hang", () => new Promise<string>(() => {}));
+// A sync handler whose streamed body pauses for {ms} between its two chunks.
+router.get("/gap/{ms}", (req) => {
+  const ms = Number(req.params.ms);
+  return (async function* () {
+    yield "first\n";
+    await new Promise((r) => setTimeout(r, ms));
+    yield "second\n";
+  })();
+});
 
 const config = JSON.parse(process.env.TAKO_CONFIG ?? "{}");
 const listener = await TcpListener.bind("127.0.0.1:0");

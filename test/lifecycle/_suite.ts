@@ -92,13 +92,17 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     // Bun.serve's own idle timeout (10 s) cut a request whose handler took longer, with no
     // response at all (measured); tako lifts it while a handler works. 15 s because Bun checks
     // its timeouts in ticks of a few seconds (a cut came 10–14 s in when measured).
-    test("a handler that works longer than Bun's 10 s idle timeout still answers", async () => {
+    test("a handler working, or a stream pausing, longer than Bun's 10 s idle timeout is not cut", async () => {
       const f = await start(runtime, path);
       try {
-        const c = await RawConn.open(f.port);
-        c.get("/slow/15000");
-        assert.ok(await c.waitFor(/slept 15000$/, 20_000), `no answer: ${JSON.stringify(c.text)}`);
-        assert.deepEqual(c.statuses, [200]);
+        const slow = await RawConn.open(f.port);
+        const gap = await RawConn.open(f.port);
+        slow.get("/slow/15000");
+        gap.get("/gap/15000");
+        const [answered, streamed] = await Promise.all([slow.waitFor(/slept 15000$/, 20_000), gap.waitFor(/second\n(\r\n)?0\r\n\r\n$/, 20_000)]);
+        assert.ok(answered, `no answer: ${JSON.stringify(slow.text)}`);
+        assert.deepEqual(slow.statuses, [200]);
+        assert.ok(streamed, `stream cut: ${JSON.stringify(gap.text)}`);
       } finally {
         await f.stop();
       }

@@ -1,7 +1,7 @@
 import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
-import type { Dispatcher } from "../../core/router/types.ts";
+import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
 import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket, nodeEngine } from "../node/engine.ts";
@@ -30,6 +30,11 @@ interface BunApi {
 }
 
 class BunRequest extends FetchRequest {
+  /** Lifts Bun.serve's idle timeout for this request (see {@link BunDrain}). */
+  liftIdleTimeout(): void {
+    this.#server.timeout(this.raw, 0);
+  }
+
   readonly #server: BunServer;
   readonly #local: SocketAddr;
   constructor(native: Request, server: BunServer, local: SocketAddr) {
@@ -40,6 +45,18 @@ class BunRequest extends FetchRequest {
   protected override makeConn(): ConnInfo {
     const peer = this.#server.requestIP(this.raw);
     return new PlainConnInfo(peer?.address ?? "", peer?.port ?? 0, this.#local.address, this.#local.port);
+  }
+}
+
+/**
+ * Bun.serve's idle timeout (10 s) also runs while a handler works and while a streamed body
+ * pauses, and cuts the request without a response or mid-body (both measured). A handler at
+ * work or a stream in progress is not an idle connection: lift the timeout for those requests;
+ * the drain deadline still bounds them.
+ */
+class BunDrain extends FetchDrain {
+  protected override onResponse(req: AnyRequest, streamed: boolean): void {
+    if (streamed) (req as unknown as BunRequest).liftIdleTimeout();
   }
 }
 
@@ -54,7 +71,7 @@ const SERVER_ERROR = (): Response => new Response("Internal Server Error", { sta
 class BunBoundSocket implements BoundSocket {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
-  readonly #drain = new FetchDrain(false);
+  readonly #drain = new BunDrain(false);
   #router: Dispatcher | null = null;
   readonly #attached: Promise<void>;
   #attach!: () => void;
@@ -78,10 +95,7 @@ class BunBoundSocket implements BoundSocket {
 
   #dispatch(router: Dispatcher, request: Request, server: BunServer): Response | Promise<Response> {
     const result = router.handleFetch(new BunRequest(request, server, this.#local), this.#drain);
-    // Bun.serve's idle timeout (10 s) also runs while a handler works, and cuts the request
-    // without a response (measured). A handler still working is not an idle connection: lift
-    // it for this request; the drain deadline still bounds it.
-    if (result instanceof Promise) server.timeout(request, 0);
+    if (result instanceof Promise) server.timeout(request, 0); // a handler at work (see BunDrain)
     return result;
   }
 

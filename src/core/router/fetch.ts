@@ -1,4 +1,5 @@
-import { errorReply, toFetchResponse, type HandlerResult } from "../responder.ts";
+import { errorReply, isPlainJson, toFetchResponse, type HandlerResult } from "../responder.ts";
+import { Reply } from "../response.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
 
 /**
@@ -25,7 +26,15 @@ export function respondFetch(router: Pick<Dispatcher, "dispatch" | "recover">, r
 
 function finish(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
   const response = safeResponse(router, value, head, req);
-  return observer === undefined ? response : observer.finish(response);
+  return observer === undefined ? response : observer.finish(response, req, !head && mayStream(value));
+}
+
+/** False for results whose body is whole when the handler returns (the common, cheap case). */
+function mayStream(value: HandlerResult): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return false;
+  if (value instanceof Reply) return !(value.body === null || typeof value.body === "string" || value.body instanceof Uint8Array);
+  return !isPlainJson(value);
 }
 
 /** The value as a Response; a value that cannot become one (bad header, not serialisable) is recovered. */

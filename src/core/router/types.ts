@@ -32,8 +32,12 @@ export type AnyRequest = TakoRequest<Readonly<Record<string, string>>, unknown>;
 
 /** How a fetch-style engine follows responses through `router.handleFetch`. */
 export interface FetchObserver {
-  /** Sees every response when it is ready (e.g. to add `Connection: close` during a drain). */
-  finish(response: Response): Response;
+  /**
+   * Sees every response when it is ready (e.g. to add `Connection: close` during a drain).
+   * `streamed`: its body may keep producing after the handler returned (a stream, an async
+   * iterable, a Fetch `Response` from the handler), as opposed to a whole string or bytes.
+   */
+  finish(response: Response, req: AnyRequest, streamed: boolean): Response;
   /**
    * Resolvers of responses still being produced, for an engine that must answer them early
    * (the drain deadline on a runtime that cannot destroy connections). Optional.
