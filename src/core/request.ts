@@ -91,31 +91,24 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
     const b = (this.#body ??= new BodyState());
-    if (b.bytes === null) {
-      if (b.json !== null && b.text === null) return Promise.reject(consumed());
-      if (b.text !== null) b.bytes = b.text.then((t) => encoder.encode(t));
-      else if (b.used) return Promise.reject(consumed());
-      else {
-        b.used = true;
-        b.bytes = this.#checked(() => this.readBody(this.bodyLimit));
-      }
-    }
-    return b.bytes;
+    return (b.bytes ??= b.text !== null ? b.text.then((t) => encoder.encode(t)) : this.#claim((limit) => this.readBody(limit)));
   }
 
   /** The body decoded as UTF-8. Reading twice returns the same text. */
   text(): Promise<string> {
     const b = (this.#body ??= new BodyState());
-    if (b.text === null) {
-      if (b.json !== null && b.bytes === null) return Promise.reject(consumed());
-      if (b.bytes !== null) b.text = b.bytes.then((bytes) => decoder.decode(bytes));
-      else if (b.used) return Promise.reject(consumed());
-      else {
-        b.used = true;
-        b.text = this.#checked(() => this.readText(this.bodyLimit));
-      }
-    }
-    return b.text;
+    return (b.text ??= b.bytes !== null ? b.bytes.then((bytes) => decoder.decode(bytes)) : this.#claim((limit) => this.readText(limit)));
+  }
+
+  /**
+   * The first read takes the body; a later read in another form derives from it, except after
+   * `json()` or `body`, which keep nothing to derive from: then it rejects.
+   */
+  #claim<T>(read: (limit: number) => Promise<T>): Promise<T> {
+    const b = this.#body!;
+    if (b.used) return Promise.reject(consumed());
+    b.used = true;
+    return this.#checked(() => read(this.bodyLimit));
   }
 
   /** Runs `read` after the declared-length check, as one promise (no extra hop). */
@@ -143,10 +136,9 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   }
 
   /** Engines: the whole body as UTF-8 text; override for a native decode. */
-  protected async readText(limit: number): Promise<string> {
-    return decoder.decode(await this.readBody(limit));
+  protected readText(limit: number): Promise<string> {
+    return this.readBody(limit).then((bytes) => decoder.decode(bytes));
   }
-
 
   /**
    * The body parsed as JSON; invalid JSON is answered 400 with the parser's message. Calling it
@@ -155,15 +147,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   json<T = unknown>(): Promise<T> {
     const b = (this.#body ??= new BodyState());
-    if (b.json === null) {
-      if (b.text !== null || b.bytes !== null) b.json = this.text().then(parseJson);
-      else if (b.used) return Promise.reject(consumed());
-      else {
-        b.used = true;
-        b.json = this.#checked(() => this.readJson(this.bodyLimit));
-      }
-    }
-    return b.json as Promise<T>;
+    return (b.json ??= b.text !== null || b.bytes !== null ? this.text().then(parseJson) : this.#claim((limit) => this.readJson(limit))) as Promise<T>;
   }
 
   /**

@@ -66,7 +66,7 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
     closed: acceptor.closed,
     ready: Promise.resolve(),
     drain() {
-      if (ctx.closeAfterResponse && sweep !== null) return;
+      if (sweep !== null) return;
       ctx.closeAfterResponse = true;
       acceptor.stopAccepting();
       http.closeIdleConnections();

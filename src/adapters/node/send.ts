@@ -4,11 +4,6 @@ import { errorReply, isPlainJson, JSON_TYPE, toReply, TEXT_TYPE, type HandlerRes
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";
 
-/**
- * Hot path: writes a handler result to the native response in the cheapest way. A string goes
- * out with one `writeHead` (raw header array, no object to copy) and `end`; other whole bodies
- * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
- */
 /** Per-server state the write path reads. */
 export interface SendContext {
   readonly router: Dispatcher;
@@ -16,13 +11,19 @@ export interface SendContext {
   closeAfterResponse: boolean;
 }
 
+/**
+ * Hot path: writes a handler result to the native response in the cheapest way. A string goes
+ * out with one `writeHead` (raw header array, no object to copy) and `end`; other whole bodies
+ * are ended in one call, so Node adds Content-Length; streams are piped with backpressure.
+ */
 export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, ctx: SendContext): void {
   const router = ctx.router;
   if (ctx.closeAfterResponse) res.shouldKeepAlive = false;
   try {
     write(res, value, req, router);
   } catch (error) {
-    // e.g. a header value with a newline: Node refuses it. Answer 500 if nothing went out yet.
+    // e.g. a header value with a newline: Node refuses it. Report it (the hook's answer could
+    // fail the same way, so it is not used) and answer 500 if nothing went out yet.
     router.recover(error, req);
     if (res.headersSent) res.destroy();
     else {
