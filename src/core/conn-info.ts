@@ -37,20 +37,21 @@ export interface ConnInfo {
   readonly proxy: null;
 }
 
-/** Connection facts of a cleartext HTTP/1.1 connection, as engines build them for `req.conn`. */
+/** Connection facts of a cleartext connection (HTTP/1.1 or h2c), as engines build them for `req.conn`. */
 export class PlainConnInfo implements ConnInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly httpVersion = "1.1" as const;
+  readonly httpVersion: "1.1" | "2.0";
   readonly tls = null;
   readonly proxy = null;
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number) {
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1") {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = localAddress;
     this.localPort = localPort;
+    this.httpVersion = httpVersion;
   }
 }
 

@@ -27,7 +27,8 @@ export type TakoErrorCode =
   | "TAKO_ERR_LISTEN"
   | "TAKO_ERR_ADDRESS"
   | "TAKO_ERR_CONFIG"
-  | "TAKO_ERR_RUNTIME";
+  | "TAKO_ERR_RUNTIME"
+  | "TAKO_ERR_UNSUPPORTED";
 
 /** A framework error with a stable `code`, thrown for programming and configuration mistakes. */
 export class TakoError extends Error {

@@ -1,6 +1,7 @@
 import { resolveConfig, type ServerConfig } from "../core/config.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
+import type { H2cOptions } from "./engine.ts";
 import type { TcpListener } from "./listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
@@ -54,5 +55,18 @@ export class Server {
   spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
     const socket = listener.take();
     return new ServerHandle(socket.serveHttp(router, this.config, this.#explicit), socket, this.config.drainTimeout);
+  }
+
+  /**
+   * Serves `router` over HTTP/2 cleartext with prior knowledge (no Upgrade, no ALPN) on
+   * `listener`: what proxies and service meshes speak to a backend. The H2 fields of
+   * {@link ServerConfig} are advertised and enforced; the drain sends GOAWAY. With
+   * `{ http1: true }` the port also serves HTTP/1.1, chosen per connection from the client's
+   * first bytes. Expose h2c only behind a proxy you control: it has no TLS.
+   */
+  spawnH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): ServerHandle {
+    const socket = listener.take();
+    const resolved: H2cOptions = { http1: options.http1 === true };
+    return new ServerHandle(socket.serveH2c(router, this.config, this.#explicit, resolved), socket, this.config.drainTimeout);
   }
 }

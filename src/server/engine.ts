@@ -27,6 +27,15 @@ export interface Serving {
   forceClose(): void;
 }
 
+/** Options of `spawnH2c` / `serveH2c`. */
+export interface H2cOptions {
+  /**
+   * Also serve HTTP/1.1 on the same port: each connection is HTTP/2 when it opens with the
+   * HTTP/2 client preface, HTTP/1.1 otherwise. Default `false`: the port speaks only h2c.
+   */
+  readonly http1: boolean;
+}
+
 /**
  * A bound TCP socket as a runtime engine holds it. Binding happens first (so port 0 is known
  * before anything is served); serving attaches a transport to the bound socket.
@@ -39,6 +48,11 @@ export interface BoundSocket {
    * instead. Called at most once.
    */
   serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving;
+  /**
+   * Serves prior-knowledge h2c on this socket under `config` (and HTTP/1.1 too when
+   * `options.http1`, chosen per connection from the client preface). Called at most once.
+   */
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving;
   /** Stops listening and destroys every connection at once. Idempotent. */
   close(): Promise<void>;
 }

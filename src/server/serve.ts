@@ -1,5 +1,6 @@
 import type { Router } from "../core/router/router.ts";
 import { Server } from "./builder.ts";
+import type { H2cOptions } from "./engine.ts";
 import type { TcpListener } from "./listener.ts";
 
 /**
@@ -9,4 +10,13 @@ import type { TcpListener } from "./listener.ts";
  */
 export function serve<S>(listener: TcpListener, router: Router<S>): Promise<void> {
   return Server.builder().build().spawnHttp(listener, router).join();
+}
+
+/**
+ * Serves `router` over prior-knowledge HTTP/2 cleartext on `listener` with the default
+ * {@link ServerConfig}: `Server.builder().build().spawnH2c(listener, router, options).join()`.
+ * Meant for use behind an L7 proxy you control.
+ */
+export function serveH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): Promise<void> {
+  return Server.builder().build().spawnH2c(listener, router, options).join();
 }

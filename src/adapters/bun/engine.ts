@@ -2,7 +2,7 @@ import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket, nodeEngine } from "../node/engine.ts";
 
@@ -106,7 +106,7 @@ class BunBoundSocket implements BoundSocket {
   serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
     if (socketPathField(explicit, "bun") !== null) {
       const { address, port } = this.#local;
-      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { ownTimers: true })).then((s) => s.serveHttp(router, config, explicit)));
+      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveHttp(router, config, explicit)));
     }
     this.#router = router;
     this.#attach();
@@ -129,6 +129,15 @@ class BunBoundSocket implements BoundSocket {
   #stop(force: boolean): Promise<void> {
     this.#stopped ??= this.#server.stop(force).then(() => this.#onStopped());
     return this.#stopped;
+  }
+
+  /**
+   * h2c through the runtime's node:http2 on node:net sockets (the socket path), so the H2
+   * fields are enforced by tako's HTTP/2 transport.
+   */
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
+    const { address, port } = this.#local;
+    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveH2c(router, config, explicit, options)));
   }
 
   close(): Promise<void> {

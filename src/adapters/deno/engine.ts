@@ -1,8 +1,9 @@
 import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
+import { TakoError } from "../../core/errors.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket } from "../node/engine.ts";
 
@@ -43,9 +44,35 @@ class DenoRequest extends FetchRequest {
   }
   protected override makeConn(): ConnInfo {
     const peer = this.#info.remoteAddr;
-    return new PlainConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port);
+    return new PlainConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, isHttp1(this.raw) ? "1.1" : "2.0");
   }
 }
+
+/**
+ * Deno.serve does not say which protocol a request came over. Its HTTP/2 requests carry no
+ * `Host` header (the authority is in the URL only) while HTTP/1.1 requires one (RFC 9112 §3.2):
+ * the only signal available. An HTTP/1.1 request without `Host`, which Deno accepts, is taken
+ * for HTTP/2.
+ */
+function isHttp1(request: Request): boolean {
+  return request.headers.has("host");
+}
+
+/** Fields spawnH2c cannot honour on Deno.serve. */
+const H2C_UNSUPPORTED: readonly (keyof ServerConfig)[] = [
+  "h2MaxConcurrentStreams",
+  "h2MaxHeaderListSize",
+  "h2MaxSendBufSize",
+  "h2MaxPendingAcceptResetStreams",
+  "h2KeepAliveInterval",
+  "headerReadTimeout",
+  "keepAliveTimeout",
+  "maxConnections",
+  "keepAlive",
+];
+
+const HTTP1_REFUSED = (): Response =>
+  new Response("HTTP Version Not Supported: this port speaks HTTP/2 with prior knowledge (h2c)", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
 
 const SERVER_ERROR = (): Response => new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 
@@ -61,6 +88,8 @@ class DenoBoundSocket implements BoundSocket {
   readonly #local: SocketAddr;
   readonly #drain = new FetchDrain(true);
   #router: Dispatcher | null = null;
+  /** spawnH2c without `http1`: HTTP/1.1 requests are refused (Deno.serve answers both). */
+  #h2cOnly = false;
   readonly #attached: Promise<void>;
   #attach!: () => void;
   #shutdown: Promise<void> | null = null;
@@ -117,6 +146,7 @@ class DenoBoundSocket implements BoundSocket {
   }
 
   #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
+    if (this.#h2cOnly && isHttp1(request)) return HTTP1_REFUSED();
     // Deno.serve cannot destroy a connection: the drain deadline answers pending handlers instead.
     return router.handleFetch(new DenoRequest(request, info, this.#local), this.#drain);
   }
@@ -128,8 +158,29 @@ class DenoBoundSocket implements BoundSocket {
   serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
     if (socketPathField(explicit, "deno") !== null) {
       const { address, port } = this.#local;
-      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { ownTimers: true })).then((s) => s.serveHttp(router, config, explicit)));
+      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveHttp(router, config, explicit)));
     }
+    return this.#serve(router, config);
+  }
+
+  /**
+   * h2c on Deno.serve, which answers prior-knowledge HTTP/2 on every port. Deno's node:http2
+   * could take tako's HTTP/2 transport, but it aborted the process under ordinary load (an
+   * nghttp2 assertion, measured), so the fields only that transport honours are refused here.
+   */
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
+    const field = H2C_UNSUPPORTED.find((f) => explicit.has(f));
+    if (field !== undefined) {
+      throw new TakoError(
+        "TAKO_ERR_UNSUPPORTED",
+        `spawnH2c on Deno cannot honour "${field}": Deno.serve's HTTP/2 has fixed limits (200 streams, 16 KiB header list, no keep-alive PING, no connection hooks) and Deno's node:http2 is not stable enough to replace it; leave "${field}" unset on Deno (see the README coverage table)`,
+      );
+    }
+    this.#h2cOnly = !options.http1;
+    return this.#serve(router, config);
+  }
+
+  #serve(router: Dispatcher, config: ServerConfig): Serving {
     this.#router = router;
     this.#backoff = config.acceptBackoff;
     this.#attach();

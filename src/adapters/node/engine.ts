@@ -1,9 +1,11 @@
 import { createServer as createNetServer } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, Serving, SocketAddr } from "../../server/engine.ts";
-import { serveHttp1, type Http1Options } from "./http1.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
+import { h2Transport } from "./h2.ts";
+import { http1Transport, serveHttp1, type SocketPathOptions } from "./http1.ts";
 import { NodeAcceptor } from "./listener.ts";
+import { serveTransport, sniffingTransport } from "./transport.ts";
 
 /**
  * Node.js engine. The listener is a bare `net.Server` bound at `TcpListener.bind`; transports
@@ -12,9 +14,9 @@ import { NodeAcceptor } from "./listener.ts";
  */
 export class NodeBoundSocket implements BoundSocket {
   readonly #acceptor: NodeAcceptor;
-  readonly #options: Http1Options;
+  readonly #options: SocketPathOptions;
 
-  constructor(acceptor: NodeAcceptor, options: Http1Options) {
+  constructor(acceptor: NodeAcceptor, options: SocketPathOptions) {
     this.#acceptor = acceptor;
     this.#options = options;
   }
@@ -26,6 +28,13 @@ export class NodeBoundSocket implements BoundSocket {
   /** node:http honours every field, so `explicit` changes nothing here. */
   serveHttp(router: Dispatcher, config: ServerConfig, _explicit?: ReadonlySet<keyof ServerConfig>): Serving {
     return serveHttp1(this.#acceptor, router, config, this.#options);
+  }
+
+  /** node:http2 (nghttp2) honours every HTTP/2 field, so `explicit` changes nothing here. */
+  serveH2c(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
+    const h2 = h2Transport(router, config);
+    const transport = options.http1 ? sniffingTransport(http1Transport(router, config, this.#options), h2, config, this.#options.emulated) : h2;
+    return serveTransport(this.#acceptor, transport, config);
   }
 
   close(): Promise<void> {
@@ -40,7 +49,7 @@ export class NodeBoundSocket implements BoundSocket {
  * implement node:net and node:http, so the same acceptor and lifecycle serve configs their
  * native servers cannot honour.
  */
-export function bindNodeSocket(host: string, port: number, options: Http1Options = { ownTimers: false }): Promise<NodeBoundSocket> {
+export function bindNodeSocket(host: string, port: number, options: SocketPathOptions = { emulated: false }): Promise<NodeBoundSocket> {
   return new Promise((resolve, reject) => {
     const server = createNetServer({ noDelay: true });
     server.once("error", reject);

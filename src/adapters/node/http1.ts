@@ -3,9 +3,10 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Serving } from "../../server/engine.ts";
 import type { Socket } from "node:net";
-import type { NodeAcceptor } from "./listener.ts";
+import { BUSY_HTTP1, refuseWith, type NodeAcceptor } from "./listener.ts";
 import { NodeRequest } from "./request.ts";
 import { send, type SendContext } from "./send.ts";
+import { serveTransport, type Transport } from "./transport.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -22,17 +23,24 @@ function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   };
 }
 
-/** Options of {@link serveHttp1}. */
-export interface Http1Options {
+/** How the node:net socket path runs: on Node itself, or on Bun's or Deno's emulation of it. */
+export interface SocketPathOptions {
   /**
-   * Enforce `headerReadTimeout` and `keepAliveTimeout` with tako's own per-connection timers:
-   * for Bun's and Deno's node:http, which ignore node's `headersTimeout`/`keepAliveTimeout`.
+   * `true` on Bun and Deno. Their node:http ignores node's `headersTimeout`/`keepAliveTimeout`,
+   * so tako enforces `headerReadTimeout` and `keepAliveTimeout` with its own per-connection
+   * timers; and their node:http2 reads a handed-over socket through its stream interface, so a
+   * socket whose first bytes were put back must be resumed (Node's reads them itself).
    */
-  readonly ownTimers: boolean;
+  readonly emulated: boolean;
 }
 
 /** HTTP/1.1 on node:http over connections from a {@link NodeAcceptor}. */
-export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, options: Http1Options = { ownTimers: false }): Serving {
+export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, options: SocketPathOptions = { emulated: false }): Serving {
+  return serveTransport(acceptor, http1Transport(router, config, options), config);
+}
+
+/** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
+export function http1Transport(router: Dispatcher, config: ServerConfig, options: SocketPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     const request = new NodeRequest(req);
@@ -47,36 +55,25 @@ export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: S
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
-  const timers = options.ownTimers ? connectionTimers(http, config) : null;
-  acceptor.attach(
-    (socket) => {
+  const timers = options.emulated ? connectionTimers(http, config) : null;
+  let sweep: ReturnType<typeof setInterval> | null = null;
+  return {
+    refuse: (socket) => refuseWith(socket, BUSY_HTTP1),
+    accept(socket) {
       timers?.accepted(socket);
       http.emit("connection", socket);
     },
-    config.maxConnections,
-    config.acceptBackoff,
-  );
-
-  let sweep: ReturnType<typeof setInterval> | null = null;
-  acceptor.closed.then(() => {
-    if (sweep !== null) clearInterval(sweep);
-    http.close();
-  });
-  return {
-    closed: acceptor.closed,
-    ready: Promise.resolve(),
     drain() {
       if (sweep !== null) return;
       ctx.closeAfterResponse = true;
-      acceptor.stopAccepting();
       http.closeIdleConnections();
       // A connection whose response was already under way when the drain began goes idle
       // after it; sweep until every connection is gone.
       sweep = setInterval(() => http.closeIdleConnections(), DRAIN_SWEEP_MS);
     },
-    forceClose() {
-      acceptor.stopAccepting();
-      acceptor.destroyAll();
+    close() {
+      if (sweep !== null) clearInterval(sweep);
+      http.close();
     },
   };
 }

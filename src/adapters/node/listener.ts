@@ -2,8 +2,20 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { AcceptBackoff } from "../../core/config.ts";
 import type { SocketAddr } from "../../server/engine.ts";
 
-/** Sent to a connection over `maxConnections` before it is closed: refused promptly, with a reason. */
-const BUSY = "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
+/** Sent to an HTTP/1.1 connection over `maxConnections` before it is closed: refused promptly, with a reason. */
+export const BUSY_HTTP1 = "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
+
+/** How a transport refuses a connection over `maxConnections` (it is not tracked). */
+export type Refuse = (socket: Socket) => void;
+
+/** Writes `bytes`, then closes; a peer that never reads is cut after a second. */
+export function refuseWith(socket: Socket, bytes: string | Uint8Array): void {
+  socket.on("error", () => {});
+  socket.write(bytes, () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+const refuseHttp1: Refuse = (socket) => refuseWith(socket, BUSY_HTTP1);
 
 /**
  * The accept side of the lifecycle on node:net: tracks every connection from accept to close
@@ -24,6 +36,7 @@ export class NodeAcceptor {
   /** Connections accepted before a transport was attached; handed over when it is. */
   #pending: Socket[] | null = [];
   #accept: ((socket: Socket) => void) | null = null;
+  #refuse: Refuse = refuseHttp1;
 
   constructor(server: NetServer) {
     this.server = server;
@@ -42,10 +55,14 @@ export class NodeAcceptor {
     return { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
   }
 
-  /** Starts handing connections (queued ones first) to `accept`, under a cap and backoff. */
-  attach(accept: (socket: Socket) => void, max: number | null, backoff: AcceptBackoff): void {
+  /**
+   * Starts handing connections (queued ones first) to `accept`, under a cap and backoff;
+   * `refuse` answers connections over the cap in the transport's protocol.
+   */
+  attach(accept: (socket: Socket) => void, max: number | null, backoff: AcceptBackoff, refuse: Refuse = refuseHttp1): void {
     this.#max = max;
     this.#backoff = backoff;
+    this.#refuse = refuse;
     this.#accept = accept;
     const pending = this.#pending ?? [];
     this.#pending = null;
@@ -54,12 +71,7 @@ export class NodeAcceptor {
 
   #onConnection(socket: Socket): void {
     this.#delay = 0;
-    if (this.#max !== null && this.sockets.size >= this.#max) {
-      socket.on("error", () => {});
-      socket.write(BUSY, () => socket.destroy());
-      setTimeout(() => socket.destroy(), 1000).unref();
-      return;
-    }
+    if (this.#max !== null && this.sockets.size >= this.#max) return this.#refuse(socket);
     this.sockets.add(socket);
     socket.once("close", () => {
       this.sockets.delete(socket);

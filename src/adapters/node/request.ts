@@ -1,12 +1,50 @@
 import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import { pathStart } from "../../core/fetch-request.ts";
 import { tooLarge } from "../../core/body.ts";
 import { HttpError } from "../../core/errors.ts";
 import { parseJson, TakoRequest } from "../../core/request.ts";
 
-const utf8 = (body: Buffer): string => body.toString("utf8");
-const parseUtf8Json = (body: Buffer): unknown => parseJson(body.toString("utf8"));
+export const utf8 = (body: Uint8Array): string => (body as Buffer).toString("utf8");
+export const parseUtf8Json = (body: Uint8Array): unknown => parseJson((body as Buffer).toString("utf8"));
+
+/**
+ * Buffers a Node readable body (an `IncomingMessage` or an HTTP/2 stream), rejecting with 413
+ * past `limit`. Three listeners, never removed (they go with the request): adding and removing
+ * listeners per request costs more than the reading itself on small bodies. An aborted upload
+ * surfaces as an 'error' (ECONNRESET, stream reset) and becomes a 400.
+ */
+export function collect(body: Readable | null, limit: number): Promise<Buffer> {
+  if (body === null) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
+    let size = 0;
+    let done = false;
+    body.on("data", (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        body.pause();
+        return reject(tooLarge(limit));
+      }
+      if (first === null) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    });
+    body.on("end", () => {
+      if (done) return;
+      done = true;
+      resolve(chunks !== null ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+    });
+    body.on("error", (error: Error) => {
+      if (done) return;
+      done = true;
+      reject(new HttpError(400, `request body aborted: ${error.message}`));
+    });
+  });
+}
 
 /**
  * The request view over `IncomingMessage`: method and target are read straight from it; the
@@ -60,50 +98,15 @@ export class NodeRequest extends TakoRequest {
 
   // 'data' events are several times cheaper than the async iterator for whole-body reads.
   protected override readBody(limit: number): Promise<Uint8Array> {
-    return this.#collect(limit);
+    return collect(this.bodySource() === null ? null : this.native, limit);
   }
 
   protected override readText(limit: number): Promise<string> {
-    return this.#collect(limit).then(utf8);
+    return this.readBody(limit).then(utf8);
   }
 
   protected override readJson(limit: number): Promise<unknown> {
-    return this.#collect(limit).then(parseUtf8Json);
-  }
-
-  // Three listeners, never removed (they go with the request): adding and removing
-  // listeners per request costs more than the reading itself on small bodies. Node reports an
-  // aborted upload as an 'error' (ECONNRESET).
-  #collect(limit: number): Promise<Buffer> {
-    const req = this.native;
-    if (this.bodySource() === null) return Promise.resolve(Buffer.alloc(0));
-    return new Promise((resolve, reject) => {
-      let first: Buffer | null = null;
-      let chunks: Buffer[] | null = null;
-      let size = 0;
-      let done = false;
-      req.on("data", (chunk: Buffer) => {
-        if (done) return;
-        size += chunk.length;
-        if (size > limit) {
-          done = true;
-          req.pause();
-          return reject(tooLarge(limit));
-        }
-        if (first === null) first = chunk;
-        else (chunks ??= [first]).push(chunk);
-      });
-      req.on("end", () => {
-        if (done) return;
-        done = true;
-        resolve(chunks !== null ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
-      });
-      req.on("error", (error: Error) => {
-        if (done) return;
-        done = true;
-        reject(new HttpError(400, `request body aborted: ${error.message}`));
-      });
-    });
+    return this.readBody(limit).then(parseUtf8Json);
   }
 
   protected bodySource(): AsyncIterable<Uint8Array> | null {

@@ -1,0 +1,249 @@
+import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { Socket } from "node:net";
+import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import type { ServerConfig } from "../../core/config.ts";
+import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget } from "../../core/h2.ts";
+import { TEXT_TYPE } from "../../core/responder.ts";
+import { Reply } from "../../core/response.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
+import type { Serving } from "../../server/engine.ts";
+import { refuseWith, type NodeAcceptor } from "./listener.ts";
+import { H2Request, sendH2, type H2SendContext } from "./h2-send.ts";
+import { serveTransport, type Transport } from "./transport.ts";
+
+const { NGHTTP2_FLAG_END_STREAM } = constants;
+
+/** How long an abusive peer has to read its GOAWAY before the connection is closed. */
+const CALM_GRACE_MS = 500;
+
+/** Sent to an h2c connection over `maxConnections`: SETTINGS, then GOAWAY(0, NO_ERROR) with the reason. */
+const BUSY_H2 = h2Refusal(H2_NO_ERROR, "server at connection limit");
+
+/**
+ * One HTTP/2 connection's policy state: deadlines, abuse budgets, open streams. Kept on the
+ * session under a symbol so per-stream code reaches it without a lookup.
+ */
+export class H2Conn {
+  readonly socket: Socket;
+  session: Http2Session | null = null;
+  /** Streams opened and not yet closed. */
+  streams = 0;
+  /** Until the first request head arrives: the `headerReadTimeout` deadline. */
+  headerTimer: ReturnType<typeof setTimeout> | null = null;
+  pingTimer: ReturnType<typeof setInterval> | null = null;
+  awaitingPing = false;
+  readonly resets: ResetBudget;
+  readonly control = new FrameBudget();
+  #conn: ConnInfo | null = null;
+  #calmed = false;
+  /** `keepAliveTimeout`, once the connection has been idle. */
+  idleMs: number | null = null;
+  #idleSince = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(socket: Socket, config: ServerConfig) {
+    this.socket = socket;
+    this.resets = new ResetBudget(config.h2MaxPendingAcceptResetStreams);
+  }
+
+  /** The connection facts every stream of this connection shares (built once). */
+  get conn(): ConnInfo {
+    if (this.#conn === null) {
+      const s = this.socket;
+      this.#conn = new PlainConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? "", s.localPort ?? 0, "2.0");
+    }
+    return this.#conn;
+  }
+
+  /**
+   * Abuse: GOAWAY ENHANCE_YOUR_CALM, stop reading the peer at once, and close the connection
+   * after a short grace (closing with unread input would reset the connection and could
+   * discard the GOAWAY before the peer reads it).
+   */
+  calm(): void {
+    if (this.#calmed) return;
+    this.#calmed = true;
+    const session = this.session;
+    try {
+      if (session !== null && !session.destroyed) session.goaway(H2_ENHANCE_YOUR_CALM);
+    } catch {
+      // already closing
+    }
+    this.socket.pause();
+    setTimeout(() => {
+      session?.destroy();
+      this.socket.destroy();
+    }, CALM_GRACE_MS).unref();
+  }
+
+  /**
+   * `keepAliveTimeout` on HTTP/2: a connection without an open stream for that long is closed
+   * gracefully (GOAWAY). Called whenever the last stream closes; one timer per connection,
+   * re-armed only when it fires early.
+   */
+  idle(ms: number): void {
+    this.idleMs = ms;
+    this.#idleSince = Date.now();
+    if (this.#idleTimer !== null) return;
+    const check = (): void => {
+      this.#idleTimer = null;
+      if (this.streams !== 0) return; // busy: re-armed when the last stream closes
+      const left = this.#idleSince + ms - Date.now();
+      if (left > 0) this.#idleTimer = setTimeout(check, left);
+      else this.session?.close();
+    };
+    this.#idleTimer = setTimeout(check, ms);
+  }
+
+  clearTimers(): void {
+    if (this.headerTimer !== null) clearTimeout(this.headerTimer);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.headerTimer = this.pingTimer = this.#idleTimer = null;
+  }
+}
+
+const kConn = Symbol("tako.h2conn");
+type TaggedSession = Http2Session & { [kConn]?: H2Conn };
+
+/** node:http2 options for `config`: the H2 caps go to nghttp2 (advertised in SETTINGS and enforced). */
+function http2Options(config: ServerConfig): Parameters<typeof createServer>[0] {
+  return {
+    settings: {
+      maxConcurrentStreams: config.h2MaxConcurrentStreams,
+      maxHeaderListSize: config.h2MaxHeaderListSize,
+      enablePush: false,
+    },
+    // Streams refused past maxConcurrentStreams before the session is torn down.
+    maxSessionRejectedStreams: 100,
+    // Invalid frames (empty DATA, bad windows …) tolerated per session.
+    maxSessionInvalidFrames: 100,
+    maxOutstandingPings: 10,
+  };
+}
+
+function onStreamClose(this: ServerHttp2Stream & { [kConn]?: H2Conn }): void {
+  const conn = this[kConn];
+  if (conn !== undefined && --conn.streams === 0 && conn.idleMs !== null) conn.idle(conn.idleMs);
+}
+
+function onStreamAborted(this: ServerHttp2Stream & { [kConn]?: H2Conn }): void {
+  const conn = this[kConn];
+  if (conn !== undefined && conn.resets.reset()) conn.calm();
+}
+
+const ignore = (): void => {};
+
+const HEADERS_TOO_LARGE = new Reply("Request Header Fields Too Large", 431, { "content-type": TEXT_TYPE });
+
+/** RFC 9113 §6.5.2: the size of a header list is the sum of name + value + 32 octets per field. */
+function headerListSize(raw: string[]): number {
+  let size = 0;
+  for (let i = 0; i < raw.length; i++) size += raw[i]!.length + 16;
+  return size;
+}
+
+/** The h2c transport: node:http2's stream API fed accepted connections, with tako's policies on top. */
+export function h2Transport(router: Dispatcher, config: ServerConfig): Transport {
+  const ctx: H2SendContext = { router, maxSendBuf: config.h2MaxSendBufSize };
+  const server: Http2Server = createServer(http2Options(config));
+  const sessions = new Set<Http2Session>();
+  let draining = false;
+  /** The connection being handed to node:http2 (its 'session' event fires synchronously). */
+  let handing: H2Conn | null = null;
+
+  server.on("session", (session: TaggedSession) => {
+    const conn = handing;
+    if (conn === null) return;
+    handing = null;
+    conn.session = session;
+    session[kConn] = conn;
+    sessions.add(session);
+    session.on("error", ignore);
+    session.once("close", () => {
+      sessions.delete(session);
+      conn.clearTimers();
+    });
+    session.on("ping", () => {
+      if (conn.control.hit(Date.now())) conn.calm();
+    });
+    session.on("remoteSettings", () => {
+      if (conn.control.hit(Date.now())) conn.calm();
+    });
+    if (config.keepAliveTimeout !== null) conn.idle(config.keepAliveTimeout);
+    if (config.h2KeepAliveInterval !== null) {
+      conn.pingTimer = setInterval(() => {
+        // A closing session (GOAWAY sent) finishes its streams without PINGs.
+        if (session.closed || session.destroyed) return conn.clearTimers();
+        // No answer to the previous PING within an interval: the peer is gone.
+        if (conn.awaitingPing) return session.destroy();
+        conn.awaitingPing = true;
+        session.ping((error) => {
+          if (error === null) conn.awaitingPing = false;
+        });
+      }, config.h2KeepAliveInterval);
+    }
+    if (draining) session.close();
+  });
+
+  const maxHeaderList = config.h2MaxHeaderListSize;
+  server.on("stream", (stream: ServerHttp2Stream & { [kConn]?: H2Conn }, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    const conn = (stream.session as TaggedSession | undefined)?.[kConn];
+    if (conn === undefined) return stream.close();
+    if (conn.headerTimer !== null) {
+      clearTimeout(conn.headerTimer);
+      conn.headerTimer = null;
+    }
+    conn.streams++;
+    stream[kConn] = conn;
+    stream.on("close", onStreamClose);
+    stream.on("error", ignore);
+    const request = new H2Request(stream, headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0, conn);
+    // nghttp2 applies its header-list limit only once the client has acknowledged our SETTINGS,
+    // so the first streams of a connection could pass it: check every stream here.
+    if (headerListSize(rawHeaders) > maxHeaderList) return sendH2(stream, HEADERS_TOO_LARGE, request, ctx, false);
+    const result = router.dispatch(request);
+    if (result instanceof Promise) {
+      stream.on("aborted", onStreamAborted);
+      result.then(
+        (value) => sendH2(stream, value, request, ctx, true),
+        (error: unknown) => sendH2(stream, router.recover(error, request), request, ctx, true),
+      );
+    } else sendH2(stream, result, request, ctx, false);
+  });
+
+  return {
+    refuse: (socket) => refuseWith(socket, BUSY_H2),
+    accept(socket) {
+      const conn = new H2Conn(socket, config);
+      if (config.headerReadTimeout !== null) {
+        // The preface, SETTINGS and a first complete request head must arrive in time.
+        conn.headerTimer = setTimeout(() => {
+          conn.headerTimer = null;
+          if (conn.session !== null) conn.session.destroy();
+          socket.destroy();
+        }, config.headerReadTimeout);
+      }
+      socket.once("close", () => conn.clearTimers());
+      handing = conn;
+      server.emit("connection", socket);
+      handing = null;
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      // GOAWAY with the last stream id: in-flight streams finish, new ones are refused, and
+      // node:http2 closes each session after its last stream.
+      for (const session of sessions) session.close();
+    },
+    close() {
+      for (const session of sessions) session.destroy();
+      server.close();
+    },
+  };
+}
+
+/** h2c (prior knowledge) on node:http2 over connections from a {@link NodeAcceptor}. */
+export function serveH2c(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig): Serving {
+  return serveTransport(acceptor, h2Transport(router, config), config);
+}

@@ -1,0 +1,321 @@
+// HTTP/2 limits and abuse, observed on the wire with a raw-frame client against a fixture with
+// small limits (and HTTP/1.1 on the same port). Every attack is bounded in count and time,
+// targets 127.0.0.1, and runs while an honest client on another connection must keep being served.
+import assert from "node:assert/strict";
+import type { ClientHttp2Session } from "node:http2";
+import { after, before, describe, test } from "node:test";
+import { h2, h2Session } from "../_shared/h2-client.ts";
+import { continuation, data, encodeHeaders, ErrorCode, errorName, Flag, frameHeader, FrameType, H2RawConn, headers, hpackIndexed, hpackLiteral, ping, request, rstStream, Setting, settings, type Frame } from "../_shared/h2-raw.ts";
+import { http } from "../_shared/http-client.ts";
+import type { Fixture, Runtime } from "../_shared/spawn.ts";
+
+/** What Deno.serve advertises whatever the config (measured; listed in the README). */
+export const DENO_FIXED = { maxConcurrentStreams: 200, maxHeaderListSize: 16 * 1024 };
+
+export const LIMITS_CONFIG = {
+  h2MaxConcurrentStreams: 5,
+  h2MaxHeaderListSize: 4096,
+  h2MaxSendBufSize: 64 * 1024,
+  h2MaxPendingAcceptResetStreams: 10,
+  h2KeepAliveInterval: 400,
+  headerReadTimeout: 1000,
+  maxConnections: 12,
+  drainTimeout: 5000,
+};
+
+const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
+
+/** A raw connection whose SETTINGS exchange is complete (the server has our ACK). */
+async function settled(port: number, opts: Parameters<typeof H2RawConn.connect>[1] = {}): Promise<H2RawConn> {
+  const conn = await H2RawConn.connect(port, opts);
+  await conn.nextFrame((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) === 0);
+  // A PING round trip after our ACK: the server has processed everything before it.
+  conn.write(ping(Buffer.from("settled!")));
+  await conn.nextFrame((f) => f.type === FrameType.PING && (f.flags & Flag.ACK) !== 0);
+  return conn;
+}
+
+export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): void {
+  let f: Fixture;
+  let port = 0;
+  let session: ClientHttp2Session | null = null;
+  /** The honest client's session; like any client it reconnects after the server closed an idle one. */
+  const honestSession = async (): Promise<ClientHttp2Session> => {
+    if (session === null || session.closed || session.destroyed) session = await h2Session(port);
+    return session;
+  };
+  before(async () => {
+    f = await start();
+    port = f.port;
+  });
+  after(async () => {
+    session?.destroy();
+    await f.stop();
+  });
+
+  /** Runs `attack` while the honest client sends a request every 50 ms; all must be answered. */
+  async function withHonestClient(attack: () => Promise<void>): Promise<void> {
+    let stop = false;
+    let served = 0;
+    const failures: string[] = [];
+    const loop = (async () => {
+      while (!stop) {
+        const r = await h2(await honestSession(), "/users/honest").catch((e: Error) => e);
+        if (r instanceof Error || r.status !== 200) failures.push(r instanceof Error ? r.message : String(r.status));
+        else served++;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    try {
+      await attack();
+    } finally {
+      stop = true;
+      await loop;
+    }
+    assert.deepEqual(failures, [], "the honest client must be served throughout");
+    assert.ok(served > 0);
+  }
+
+  /**
+   * Deno.serve has fixed HTTP/2 limits and no hooks, and spawnH2c refuses these fields there, so
+   * tests of a configured limit run on Node and Bun only (the README coverage table says so).
+   */
+  const knobTest = (name: string, fn: () => Promise<void>): void => {
+    if (runtime !== "deno") test(name, fn);
+  };
+
+  describe(`HTTP/2 limits on the wire (${runtime})`, () => {
+    if (runtime === "deno") {
+      test("Deno.serve advertises its own fixed limits", async () => {
+        const conn = await settled(port);
+        assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), DENO_FIXED.maxConcurrentStreams);
+        assert.equal(conn.serverSettings?.get(Setting.MAX_HEADER_LIST_SIZE), DENO_FIXED.maxHeaderListSize);
+        conn.close();
+      });
+    }
+
+    knobTest("SETTINGS advertise h2MaxConcurrentStreams and h2MaxHeaderListSize", async () => {
+      const conn = await settled(port);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), 5);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_HEADER_LIST_SIZE), 4096);
+      conn.close();
+    });
+
+    knobTest("h2MaxConcurrentStreams: a stream beyond the limit is refused; the server keeps serving", async () => {
+      const conn = await settled(port);
+      for (let i = 0; i < 5; i++) conn.write(request(1 + 2 * i, { path: "/h2/hold/1500" }));
+      conn.write(request(11, { path: "/" }));
+      const refused = await conn.nextFrame((fr) => (fr.type === FrameType.RST_STREAM && fr.streamId === 11) || isGoaway(fr));
+      if (refused.type === FrameType.RST_STREAM) {
+        assert.equal(conn.resets.get(11), ErrorCode.REFUSED_STREAM, `stream 11 reset with ${errorName(conn.resets.get(11) ?? -1)}`);
+        // The five admitted streams complete.
+        for (let i = 0; i < 5; i++) assert.equal((await conn.response(1 + 2 * i, 4000)).status, 200);
+      } else {
+        // nghttp2 (node:http2) treats a peer over the advertised limit as a connection error.
+        assert.equal(runtime, "node", `only nghttp2 answers with GOAWAY here; got ${conn.summary()}`);
+        await conn.closed;
+      }
+      assert.equal(conn.responseHeaders.has(11), false, "the stream over the limit must not be served");
+      conn.close();
+      assert.equal((await h2(await honestSession(), "/")).status, 200);
+    });
+
+    knobTest("h2MaxHeaderListSize: an oversized header list gets 431 on that stream; the connection survives", async () => {
+      const conn = await settled(port);
+      conn.write(request(1, { path: "/", headers: [["x-big", "a".repeat(6000)]] }));
+      const res = await conn.response(1).catch((e: Error) => e);
+      if (res instanceof Error) assert.match(res.message, /REFUSED_STREAM|ENHANCE_YOUR_CALM|PROTOCOL_ERROR/);
+      else assert.equal(res.status, 431);
+      conn.write(request(3, { path: "/" }));
+      assert.equal((await conn.response(3)).status, 200, "other streams on the connection are served");
+      conn.close();
+    });
+
+    knobTest("HPACK bomb: one indexed 4 KB header repeated 200 times is refused, memory stays bounded", async () => {
+      const conn = await settled(port);
+      const block = Buffer.concat([
+        encodeHeaders([[":method", "GET"], [":path", "/"], [":scheme", "http"], [":authority", "127.0.0.1"]]),
+        hpackLiteral("x-bomb", "b".repeat(3900), "incremental"),
+        ...Array.from({ length: 200 }, () => hpackIndexed(62)),
+      ]);
+      conn.write(headers(1, block, { endStream: true }));
+      const outcome = await conn.nextFrame((fr) => fr.streamId === 1 || isGoaway(fr), 5000);
+      if (outcome.type === FrameType.HEADERS) assert.equal(conn.responseHeaders.get(1)?.find(([n]) => n === ":status")?.[1], "431");
+      conn.close();
+      assert.equal((await h2(await honestSession(), "/")).status, 200);
+    });
+
+    knobTest("h2MaxSendBufSize: a peer that does not read holds at most the window plus the send buffer", async () => {
+      const id = `sb${Date.now()}`;
+      const conn = await settled(port);
+      conn.write(request(1, { path: `/h2/endless/${id}` }));
+      await conn.nextFrame((fr) => fr.type === FrameType.DATA && fr.streamId === 1);
+      await new Promise((r) => setTimeout(r, 600));
+      const stalled = JSON.parse((await h2(await honestSession(), `/h2/produced/${id}`)).text).bytes as number;
+      const window = 65_535;
+      const chunk = 16 * 1024;
+      assert.ok(stalled > 0);
+      assert.ok(stalled <= window + LIMITS_CONFIG.h2MaxSendBufSize + 2 * chunk, `produced ${stalled} bytes for a peer that reads nothing`);
+      await new Promise((r) => setTimeout(r, 300));
+      const still = JSON.parse((await h2(await honestSession(), `/h2/produced/${id}`)).text).bytes as number;
+      assert.equal(still, stalled, "production is paused while the peer does not read");
+      conn.ackData(1, 1024 * 1024);
+      await new Promise((r) => setTimeout(r, 300));
+      const resumed = JSON.parse((await h2(await honestSession(), `/h2/produced/${id}`)).text).bytes as number;
+      assert.ok(resumed > stalled + 512 * 1024, `writes resume when the peer reads (${stalled} → ${resumed})`);
+      conn.close();
+    });
+
+    test("rapid reset: streams opened and reset faster than answered end the connection", async () => {
+      await withHonestClient(async () => {
+        const conn = await settled(port, { keepFrames: false });
+        const frames: Buffer[] = [];
+        for (let i = 0; i < 2000; i++) {
+          const id = 1 + 2 * i;
+          frames.push(request(id, { path: "/h2/counted" }), rstStream(id, ErrorCode.CANCEL));
+        }
+        await conn.writeAll(frames);
+        await conn.until(() => conn.goaways.length > 0 || conn.isClosed, 5000, "GOAWAY after rapid reset");
+        // tako's h2MaxPendingAcceptResetStreams on Node and Bun; hyper's own defence on Deno.serve
+        // closes the connection without a GOAWAY.
+        if (runtime !== "deno") assert.equal(conn.goaways[0]?.errorCode, ErrorCode.ENHANCE_YOUR_CALM, conn.summary());
+        await conn.closed;
+      });
+    });
+
+    for (const [name, make] of [
+      ["SETTINGS flood (20,000 frames)", () => settings([[Setting.ENABLE_PUSH, 0]])],
+      ["PING flood (20,000 frames)", () => ping(Buffer.from("floodme!"))],
+    ] as const) {
+      knobTest(`${name} gets GOAWAY ENHANCE_YOUR_CALM and a closed connection`, async () => {
+        await withHonestClient(async () => {
+          const conn = await settled(port, { keepFrames: false });
+          const one = make();
+          const batch = Buffer.concat(Array.from({ length: 500 }, () => one));
+          for (let i = 0; i < 40 && !conn.isClosed; i++) await conn.writeAll([batch]);
+          await conn.until(() => conn.goaways.length > 0 || conn.isClosed, 5000, "GOAWAY after a control-frame flood");
+          assert.equal(conn.goaways[0]?.errorCode, ErrorCode.ENHANCE_YOUR_CALM, conn.summary());
+          await conn.closed;
+        });
+      });
+    }
+
+    test("CONTINUATION flood (10,000 frames, no END_HEADERS) closes the connection", async () => {
+      await withHonestClient(async () => {
+        const conn = await settled(port, { keepFrames: false });
+        const start = encodeHeaders([[":method", "GET"], [":path", "/"], [":scheme", "http"], [":authority", "127.0.0.1"]]);
+        const frames = [headers(1, start, { endStream: true, endHeaders: false })];
+        for (let i = 0; i < 10_000; i++) frames.push(continuation(1, encodeHeaders([[`x-c${i % 10}`, "v"]]), false));
+        await conn.writeAll(frames);
+        await conn.until(() => conn.isClosed, 5000, "close after a CONTINUATION flood");
+        assert.equal(conn.responseHeaders.has(1), false);
+      });
+    });
+
+    knobTest("empty DATA frame flood closes the connection", async () => {
+      await withHonestClient(async () => {
+        const conn = await settled(port, { keepFrames: false });
+        conn.write(request(1, { method: "POST", path: "/count", endStream: false }));
+        await conn.writeAll(Array.from({ length: 10_000 }, () => data(1, Buffer.alloc(0))));
+        await conn.until(() => conn.isClosed, 5000, "close after an empty-frame flood");
+      });
+    });
+
+    test("an oversized frame gets GOAWAY FRAME_SIZE_ERROR", async () => {
+      const conn = await settled(port);
+      conn.write(Buffer.concat([frameHeader(1024 * 1024, FrameType.DATA, 0, 1), Buffer.alloc(1024)]));
+      const away = await conn.nextFrame(isGoaway, 3000);
+      assert.equal(conn.goaways[0]?.errorCode, ErrorCode.FRAME_SIZE_ERROR, `${away.type} ${conn.summary()}`);
+      conn.close();
+    });
+
+    knobTest("h2KeepAliveInterval: the server PINGs, and closes a peer that never answers", async () => {
+      const mute = await H2RawConn.connect(port, { autoAckPing: false });
+      const answering = await H2RawConn.connect(port);
+      // A first request each, so the header-read deadline is behind them.
+      mute.write(request(1));
+      answering.write(request(1));
+      await mute.response(1);
+      await answering.response(1);
+      const started = Date.now();
+      await mute.nextFrame((fr) => fr.type === FrameType.PING && (fr.flags & Flag.ACK) === 0, 2000);
+      await mute.closed;
+      const after = Date.now() - started;
+      assert.ok(after < 3000, `a peer that never answers PING closed after ${after} ms (interval 400 ms)`);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(answering.isClosed, false, "a peer that answers stays connected");
+      assert.ok(answering.count(FrameType.PING) >= 2, answering.summary());
+      answering.close();
+    });
+
+    knobTest("headerReadTimeout covers the preface and the first HEADERS", async () => {
+      for (const sendPreface of [false, true]) {
+        const conn = await H2RawConn.connect(port, { sendPreface });
+        const t0 = Date.now();
+        const { at } = await conn.closed;
+        const ms = at - t0;
+        assert.ok(ms >= 800 && ms < 3000, `closed after ${ms} ms (preface sent: ${sendPreface}, timeout 1000 ms)`);
+      }
+    });
+
+    knobTest("maxConnections counts HTTP/2 connections; one over the cap gets GOAWAY, then the slot frees", async () => {
+      const conns: H2RawConn[] = [];
+      let refused: H2RawConn | null = null;
+      try {
+        for (let i = 0; i < 20 && refused === null; i++) {
+          const conn = await H2RawConn.connect(port);
+          const first = await conn.nextFrame((fr) => fr.type === FrameType.SETTINGS || isGoaway(fr), 3000);
+          await new Promise((r) => setTimeout(r, 20));
+          if (conn.goaways.length > 0 || first.type === FrameType.GOAWAY) refused = conn;
+          else conns.push(conn);
+        }
+        assert.ok(refused !== null, "a connection over maxConnections must be refused");
+        assert.ok(conns.length + 1 <= LIMITS_CONFIG.maxConnections, `${conns.length} raw connections + the honest one were admitted`);
+        assert.equal(refused.goaways[0]?.lastStreamId, 0);
+        assert.match(refused.goaways[0]?.debug ?? "", /connection limit/);
+      } finally {
+        for (const c of conns) c.close();
+        refused?.close();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await h2(port, "/")).status, 200, "a slot frees when connections close");
+    });
+
+    test("HTTP/1.1 on the same port, chosen from the first bytes (also when they trickle in)", async () => {
+      const conn = JSON.parse((await http(port, "/conn")).text);
+      assert.equal(conn.httpVersion, "1.1");
+      assert.equal(JSON.parse((await h2(await honestSession(), "/conn")).text).httpVersion, "2.0");
+      assert.equal((await http(port, "/echo", { method: "POST", body: '{"x":1}' })).text, '{"x":1}');
+      // The preface in two pieces, then a request in the same write as the rest of it.
+      const split = await H2RawConn.connect(port, { sendPreface: false });
+      split.write(Buffer.from("PRI * HTTP/2.0\r\n"));
+      await new Promise((r) => setTimeout(r, 50));
+      split.write(Buffer.concat([Buffer.from("\r\nSM\r\n\r\n"), settings(), request(1, { path: "/users/split" })]));
+      assert.equal((await split.response(1)).body.toString(), '{"id":"split"}');
+      split.close();
+    });
+
+    // Last: it stops the fixture.
+    test("drain: GOAWAY, the in-flight stream completes, new streams are refused, then the server exits", async () => {
+      const conn = await settled(port);
+      conn.write(request(1, { path: "/h2/hold/800" }));
+      await new Promise((r) => setTimeout(r, 100));
+      f.child.kill("SIGTERM");
+      await conn.nextFrame(isGoaway, 2000);
+      assert.equal(conn.goaways[0]?.errorCode, ErrorCode.NO_ERROR);
+      // Deno.serve announces the drain with GOAWAY(2^31-1) first and the real last-stream-id after a PING.
+      await conn.until(() => conn.goaways.some((g) => g.lastStreamId < 0x7fffffff), 2000, "the final GOAWAY");
+      assert.ok(conn.goaways.every((g) => g.lastStreamId >= 1), "the in-flight stream is covered by last-stream-id");
+      conn.write(request(3, { path: "/" }));
+      const res = await conn.response(1, 3000);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "held 800");
+      assert.equal(conn.responseHeaders.has(3), false, "a stream opened after GOAWAY is not served");
+      await conn.closed;
+      await f.waitForLine(/^STOPPED \d+$/, 5000);
+      assert.equal(await f.exited, 0);
+    });
+  });
+}
+
+
