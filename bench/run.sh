@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark suite: `npm run bench` (or `bash bench/run.sh`). Arguments go to the HTTP bench,
 # e.g. `npm run bench -- --runtime node --rounds 1 --duration 2` (`--help` lists them).
-# Server pinned to CPU 0, wrk to CPU 1; needs Linux, 2+ CPUs, taskset and wrk (installed here).
+# The HTTP/1.1 bench (wrk) runs first, then the cleartext HTTP/2 one (h2load; `npm run bench:h2`
+# alone); the arguments go to both. Server pinned to CPU 0, load generator to CPU 1; needs Linux,
+# 2+ CPUs, taskset, wrk and h2load (the last two installed here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,17 +17,22 @@ if ! command -v taskset >/dev/null 2>&1; then
   echo "bench: taskset (util-linux) is required" >&2
   exit 1
 fi
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "bench: wrk not found, installing it with apt-get" >&2
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: not root; install wrk yourself (apt-get install -y wrk)" >&2
-    exit 1
+# install_tool COMMAND DEBIAN_PACKAGE: installs the package with apt-get when the command is missing.
+install_tool() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "bench: $1 not found, installing it with apt-get" >&2
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "bench: not root; install $1 yourself (apt-get install -y $2)" >&2
+      exit 1
+    fi
+    apt-get update
+    apt-get install -y "$2"
   fi
-  apt-get update
-  apt-get install -y wrk
-fi
+}
+install_tool wrk wrk
+install_tool h2load nghttp2-client
 if [ "$(nproc)" -lt 2 ]; then
-  echo "bench: needs at least 2 CPUs (server on CPU 0, wrk on CPU 1)" >&2
+  echo "bench: needs at least 2 CPUs (server on CPU 0, load generator on CPU 1)" >&2
   exit 1
 fi
 
@@ -36,5 +43,9 @@ echo "== router lookup (tako match vs find-my-way find), pinned to CPU 0"
 taskset -c 0 node --import tsx bench/router/router.bench.ts --json "bench/results/router-${stamp}.json"
 
 echo
-echo "== HTTP (wrk)"
+echo "== HTTP/1.1 (wrk)"
 node --import tsx bench/http/run.ts "$@"
+
+echo
+echo "== HTTP/2 cleartext, h2c (h2load)"
+node --import tsx bench/http/run.ts --proto h2c "$@"

@@ -1,29 +1,52 @@
 /**
  * HTTP benchmark: tako against each runtime's raw server and popular frameworks, the same three
- * routes everywhere, measured with wrk.
+ * routes everywhere, over HTTP/1.1 measured with wrk (`--proto h1`, the default) or over cleartext
+ * HTTP/2 with prior knowledge measured with h2load (`--proto h2c`).
  *
- *   node --import tsx bench/http/run.ts [--runtime node,bun,deno] [--rounds 3] [--duration 5]
- *        [--warmup 2] [--connections 64] [--only tako,raw,...] [--noise 0.1] [--retries 2]
+ *   node --import tsx bench/http/run.ts [--proto h1|h2c] [--runtime node,bun,deno] [--rounds 3]
+ *        [--duration 5] [--warmup 2] [--connections 64] [--streams 10] [--only tako,raw,...]
+ *        [--noise 0.1] [--retries 2]
  *
- * Method: the server runs pinned to CPU 0 (`taskset -c 0`), wrk to CPU 1 (`taskset -c 1`, one
- * thread, 64 keep-alive connections); this script also moves itself to CPU 1 so it never competes
- * with the server. For each runtime and round, contenders run one after another in an order
- * rotated every round (interleaved, so drift hits everyone alike). Each server is started fresh,
- * checked for correct answers on all three routes (loud failure otherwise), warmed up with a mix
- * of the three requests, then measured route by route, then its whole process group is killed.
- * A run whose wrk report shows non-2xx/3xx answers or socket errors, or whose server died, is
- * flagged: a server that answers errors fast must not win. Tables show medians over rounds.
+ * Method: the server runs pinned to CPU 0 (`taskset -c 0`), the load generator to CPU 1
+ * (`taskset -c 1`, one thread); this script also moves itself to CPU 1 so it never competes with
+ * the server. For each runtime and round, contenders run one after another in an order rotated
+ * every round (interleaved, so drift hits everyone alike). Each server is started fresh, checked
+ * for correct answers on all three routes over the protocol under test (loud failure otherwise),
+ * warmed up, then measured route by route, then its whole process group is killed. A run whose
+ * load generator reports error answers, failed requests or socket errors, or whose server died,
+ * is flagged: a server that answers errors fast must not win. Tables show medians over rounds.
  *
- * Shared machines: the CPU time of the server, wrk and this script is accounted against what each
- * CPU did during every run; a run during which other processes took a noticeable share (`--noise`)
- * is redone once the machine is quiet (`--retries`), and marked if it never was. tako servers load
- * src/ at start, so src/ is fingerprinted at every start and a change during the run is reported.
- * Results: a markdown table per runtime on stdout, raw numbers in bench/results/http-*.json.
+ * h1: `wrk -t1 -c64 -d5s`, 64 keep-alive connections with one request in flight each; the
+ * warm-up is one wrk run cycling through the three requests. Checked with fetch().
+ *
+ * h2c: `h2load -t1 -c16 -m10 -D 5s --warm-up-time=2s` (POST: `-d <file> -H 'content-type:
+ * application/json'`): 16 connections × 10 concurrent streams, 160 requests in flight. Streams,
+ * not connections, are what HTTP/2 multiplies (a browser or a proxy sends many requests on one
+ * connection), so each connection carries several; 16 connections still keep per-connection
+ * session handling in play rather than one session's batching. Against the servers on CPU 0,
+ * h2load on its one core used 15-30% of it against node:http2 (~30k req/s) and about 60% against
+ * Bun.serve at ~100k req/s with these settings, so the server saturates first (the h2load share
+ * is printed with every run: near 100% would mean the load generator is the bottleneck). With
+ * -m1 h2load needs about twice the CPU per request and every server pays a frame and a syscall
+ * per request: that measures HTTP/1.1-style lockstep, not HTTP/2. -m32 and up (or -c1 -m100) add
+ * queueing latency, 3-5× the mean time per request, for little or no throughput on one server
+ * core. The warm-up is h2load's own `--warm-up-time` before each route (h2load sends one method per
+ * run, so no mixed run): connections are set up and the route's code is hot before its measured
+ * window, and req/s and the request counts cover that window only. Checked with a node:http2
+ * client (prior knowledge).
+ *
+ * Shared machines: the CPU time of the server, the load generator and this script is accounted
+ * against what each CPU did during every run; a run during which other processes took a
+ * noticeable share (`--noise`) is redone once the machine is quiet (`--retries`), and marked if
+ * it never was. tako servers load src/ at start, so src/ is fingerprinted at every start and a
+ * change during the run is reported. Results: a markdown table per runtime on stdout, raw numbers
+ * in bench/results/http-*.json (h1) or bench/results/http-h2c-*.json (h2c).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect as http2Connect } from "node:http2";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
@@ -40,6 +63,9 @@ const CLIENT_CPU = "1";
 type Runtime = "node" | "bun" | "deno";
 const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
 
+type Proto = "h1" | "h2c";
+const PROTOS: readonly Proto[] = ["h1", "h2c"];
+
 interface Contender {
   /** Short id used by `--only`. */
   readonly id: string;
@@ -51,19 +77,31 @@ interface Contender {
   readonly baseline?: true;
 }
 
-const CONTENDERS: readonly Contender[] = [
-  { id: "raw", label: "raw node:http", runtime: "node", file: "raw-node.mjs", baseline: true },
-  { id: "tako", label: "tako", runtime: "node", file: "tako.ts" },
-  { id: "fastify", label: "fastify", runtime: "node", file: "fastify-node.ts" },
-  { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
-  { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
-  { id: "tako", label: "tako", runtime: "bun", file: "tako.ts" },
-  { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
-  { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
-  { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
-  { id: "tako", label: "tako", runtime: "deno", file: "tako.ts" },
-  { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
-];
+const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
+  h1: [
+    { id: "raw", label: "raw node:http", runtime: "node", file: "raw-node.mjs", baseline: true },
+    { id: "tako", label: "tako", runtime: "node", file: "tako.ts" },
+    { id: "fastify", label: "fastify", runtime: "node", file: "fastify-node.ts" },
+    { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
+    { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
+    { id: "tako", label: "tako", runtime: "bun", file: "tako.ts" },
+    { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
+    { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
+    { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
+    { id: "tako", label: "tako", runtime: "deno", file: "tako.ts" },
+    { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
+  ],
+  h2c: [
+    { id: "raw", label: "raw node:http2 (stream API)", runtime: "node", file: "raw-node-h2.mjs", baseline: true },
+    { id: "tako", label: "tako (serveH2c)", runtime: "node", file: "tako-h2c.ts" },
+    { id: "fastify", label: "fastify (http2)", runtime: "node", file: "fastify-node-h2.ts" },
+    { id: "raw", label: "raw Bun.serve (http2)", runtime: "bun", file: "raw-bun-h2.ts", baseline: true },
+    { id: "tako", label: "tako (serveH2c)", runtime: "bun", file: "tako-h2c.ts" },
+    // Deno.serve answers h2c prior knowledge on its own: the HTTP/1.1 baseline file, unchanged.
+    { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
+    { id: "tako", label: "tako (serveH2c)", runtime: "deno", file: "tako-h2c.ts" },
+  ],
+};
 
 /** How each runtime runs a server file (one process, so its pid is the process group leader). */
 function command(runtime: Runtime, file: string): string[] {
@@ -74,17 +112,17 @@ function command(runtime: Runtime, file: string): string[] {
 
 interface Route {
   readonly name: string;
+  readonly method: "GET" | "POST";
   readonly path: string;
-  readonly script: string;
 }
 
 const ROUTES: readonly Route[] = [
-  { name: "GET /", path: "/", script: join(WRK_DIR, "report.lua") },
-  { name: "GET /users/{id}", path: "/users/42", script: join(WRK_DIR, "report.lua") },
-  { name: "POST /echo (JSON)", path: "/echo", script: join(WRK_DIR, "post-echo.lua") },
+  { name: "GET /", method: "GET", path: "/" },
+  { name: "GET /users/{id}", method: "GET", path: "/users/42" },
+  { name: "POST /echo (JSON)", method: "POST", path: "/echo" },
 ];
 
-/** The POST body, read from the wrk script so the check and the load send the same JSON. */
+/** The POST body, read from the wrk script so the check and both load generators send the same JSON. */
 const ECHO_BODY = (() => {
   const m = /wrk\.body\s*=\s*'([^']*)'/.exec(readFileSync(join(WRK_DIR, "post-echo.lua"), "utf8"));
   if (m === null) throw new Error("bench/http/wrk/post-echo.lua: cannot find wrk.body");
@@ -95,30 +133,39 @@ const ECHO_BODY = (() => {
 // Options
 
 interface Options {
+  proto: Proto;
   runtimes: Runtime[];
   rounds: number;
   duration: number;
   warmup: number;
+  /** Connections of the load generator (default: DEFAULT_CONNECTIONS of the protocol). */
   connections: number;
+  /** h2c: concurrent streams per connection (h2load -m). */
+  streams: number;
   only: string[] | null;
   /** Share of a CPU other workloads may take during a run before it is redone. */
   noise: number;
   retries: number;
 }
 
+const DEFAULT_CONNECTIONS: Readonly<Record<Proto, number>> = { h1: 64, h2c: 16 };
+
 const USAGE = `usage: node --import tsx bench/http/run.ts [options]
+  --proto h1|h2c     h1: HTTP/1.1 with wrk (default); h2c: cleartext HTTP/2, prior knowledge, with h2load
   --runtime LIST     runtimes to bench, comma separated: node,bun,deno (default: all)
   --rounds N         interleaved rounds per runtime (default 3)
-  --duration SECS    wrk duration per route (default 5)
-  --warmup SECS      warm-up per server before measuring (default 2)
-  --connections N    wrk connections (default 64)
+  --duration SECS    measured duration per route (default 5)
+  --warmup SECS      warm-up per server before measuring; h2c: before each route (default 2)
+  --connections N    load generator connections (default ${DEFAULT_CONNECTIONS.h1} for h1, ${DEFAULT_CONNECTIONS.h2c} for h2c)
+  --streams N        h2c: concurrent streams per connection, h2load -m (default 10; h1 ignores it)
   --noise SHARE      redo a run when other processes took more than this share of the server CPU
-                     (twice that of the wrk CPU, which also carries loopback kernel work) (default 0.1)
+                     (twice that of the load generator's CPU, which also carries loopback kernel
+                     work) (default 0.1)
   --retries N        how many times a noisy run is redone (default 2)
-  --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(CONTENDERS.map((c) => c.id))].join(", ")})`;
+  --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(PROTOS.flatMap((p) => CONTENDERS[p].map((c) => c.id)))].join(", ")})`;
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 64, only: null, noise: 0.1, retries: 2 };
+  const o: Options = { proto: "h1", runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 0, streams: 10, only: null, noise: 0.1, retries: 2 };
   const positive = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got ${String(v)}`);
@@ -129,6 +176,12 @@ function parseOptions(argv: readonly string[]): Options {
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
+      case "--proto": {
+        const v = value();
+        if (!PROTOS.includes(v as Proto)) fail(`--proto needs one of ${PROTOS.join(", ")}, got ${String(v)}`);
+        o.proto = v as Proto;
+        break;
+      }
       case "--runtime":
       case "--runtimes": {
         const list = (value() ?? "").split(",").filter((s) => s !== "");
@@ -152,6 +205,9 @@ function parseOptions(argv: readonly string[]): Options {
       case "--connections":
         o.connections = positive("connections", value(), 1);
         break;
+      case "--streams":
+        o.streams = positive("streams", value(), 1);
+        break;
       case "--noise": {
         const v = Number(value());
         if (!(v > 0 && v <= 1)) fail("--noise needs a share of a CPU in (0, 1], e.g. 0.1");
@@ -161,12 +217,9 @@ function parseOptions(argv: readonly string[]): Options {
       case "--retries":
         o.retries = positive("retries", value(), 0);
         break;
-      case "--only": {
-        const ids = (value() ?? "").split(",").filter((s) => s !== "");
-        for (const id of ids) if (!CONTENDERS.some((c) => c.id === id)) fail(`unknown contender "${id}"`);
-        o.only = ids;
+      case "--only":
+        o.only = (value() ?? "").split(",").filter((s) => s !== "");
         break;
-      }
       case "-h":
       case "--help":
         console.log(USAGE);
@@ -176,6 +229,10 @@ function parseOptions(argv: readonly string[]): Options {
         fail(`unknown argument "${a}"\n${USAGE}`);
     }
   }
+  // bench/run.sh passes the same arguments to the h1 and the h2c run: an id known to either
+  // protocol is valid (it selects nothing where it has no server), and h1 ignores --streams.
+  for (const id of o.only ?? []) if (!PROTOS.some((p) => CONTENDERS[p].some((c) => c.id === id))) fail(`unknown contender "${id}"`);
+  if (o.connections === 0) o.connections = DEFAULT_CONNECTIONS[o.proto];
   return o;
 }
 
@@ -189,6 +246,8 @@ function fail(message: string): never {
 // Processes: every server is its own process group, killed as a group; nothing may outlive us.
 
 const liveGroups = new Set<number>();
+/** A temporary directory for files the load generator reads (h2load's POST body), or null. */
+let scratchDir: string | null = null;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -210,6 +269,8 @@ function groupAlive(pgid: number): boolean {
 function cleanup(): void {
   for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
   liveGroups.clear();
+  if (scratchDir !== null) rmSync(scratchDir, { recursive: true, force: true });
+  scratchDir = null;
 }
 
 process.on("exit", cleanup);
@@ -354,7 +415,7 @@ function childrenCpuSec(): number {
   return (Number(f[13]) + Number(f[14])) / HZ;
 }
 
-/** A snapshot to measure what ran on the two CPUs during a wrk run. */
+/** A snapshot to measure what ran on the two CPUs during a load run. */
 interface CpuSnap {
   at: number;
   cpu0: { busy: number; total: number };
@@ -368,24 +429,25 @@ function cpuSnap(serverPid: number): CpuSnap {
 }
 
 /**
- * Shares of one CPU during a run: the server's own use of CPU 0, and the busy time on each CPU
- * that belongs to neither the server, wrk nor this script ("other": another workload on the
- * machine, plus kernel network work not charged to a process).
+ * Shares of one CPU during a run: the server's own use of CPU 0, the load generator's (wrk or
+ * h2load) of CPU 1, and the busy time on each CPU that belongs to neither the server, the load
+ * generator nor this script ("other": another workload on the machine, plus kernel network work
+ * not charged to a process).
  */
 interface CpuReport {
   serverShare: number;
-  wrkShare: number;
+  clientShare: number;
   otherOnServerCpu: number;
   otherOnClientCpu: number;
 }
-function cpuReport(a: CpuSnap, b: CpuSnap, wrkCpuSec: number): CpuReport {
+function cpuReport(a: CpuSnap, b: CpuSnap, clientCpuSec: number): CpuReport {
   const wall = (b.at - a.at) / 1000;
   const busy0 = ((b.cpu0.busy - a.cpu0.busy) / Math.max(1, b.cpu0.total - a.cpu0.total)) * wall;
   const busy1 = ((b.cpu1.busy - a.cpu1.busy) / Math.max(1, b.cpu1.total - a.cpu1.total)) * wall;
   const server = b.server - a.server;
   const self = b.self - a.self;
   const r = (x: number): number => Math.round(Math.max(0, x / wall) * 1000) / 1000;
-  return { serverShare: r(server), wrkShare: r(wrkCpuSec), otherOnServerCpu: r(busy0 - server), otherOnClientCpu: r(busy1 - wrkCpuSec - self) };
+  return { serverShare: r(server), clientShare: r(clientCpuSec), otherOnServerCpu: r(busy0 - server), otherOnClientCpu: r(busy1 - clientCpuSec - self) };
 }
 
 /** Waits (up to `maxMs`) until the machine is quiet: both CPUs under `threshold` busy for 500 ms. */
@@ -407,20 +469,62 @@ async function waitForQuiet(threshold: number, maxMs: number): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Correctness check before any load
 
-async function verifyServer(s: Server): Promise<void> {
-  const base = `http://127.0.0.1:${s.port}`;
+/** An answer to one check request. */
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+/** One check request over HTTP/1.1 (fetch); `body` is sent as JSON. */
+async function callH1(port: number, method: string, path: string, body?: string): Promise<Answer> {
+  const init: RequestInit = body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+  return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
+}
+
+/** One check request over cleartext HTTP/2 with prior knowledge (node:http2), on its own session. */
+function callH2c(port: number, method: string, path: string, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`http://127.0.0.1:${port}`);
+    const settle = (error: Error | null, answer?: Answer): void => {
+      clearTimeout(timer);
+      session.destroy();
+      if (error === null) resolve(answer!);
+      else reject(error);
+    };
+    const timer = setTimeout(() => settle(new Error("no answer within 5 s")), 5000);
+    session.on("error", settle);
+    const headers = { ":method": method, ":path": path, ...(body === undefined ? {} : { "content-type": "application/json" }) };
+    const stream = session.request(headers, { endStream: body === undefined });
+    const answer: Answer = { status: 0, type: "", body: "" };
+    stream.on("response", (h) => {
+      answer.status = Number(h[":status"]);
+      answer.type = String(h["content-type"] ?? "");
+    });
+    stream.setEncoding("utf8").on("data", (s: string) => (answer.body += s));
+    stream.on("end", () => settle(null, answer));
+    stream.on("error", settle);
+    // After "end" this settles nothing more; before it, the stream was reset without an answer.
+    stream.on("close", () => settle(new Error(`stream closed without an answer (RST_STREAM code ${stream.rstCode})`)));
+    if (body !== undefined) stream.end(body);
+  });
+}
+
+const CHECK_CLIENT: Readonly<Record<Proto, typeof callH1>> = { h1: callH1, h2c: callH2c };
+
+async function verifyServer(s: Server, proto: Proto): Promise<void> {
   const who = `${s.contender.runtime}/${s.contender.id}`;
   const problems: string[] = [];
-  const call = async (path: string, init?: RequestInit): Promise<{ status: number; type: string; body: string } | null> => {
+  const call = async (path: string, method = "GET", body?: string): Promise<Answer | null> => {
     try {
-      const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(5000) });
-      return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
+      return await CHECK_CLIENT[proto](s.port, method, path, body);
     } catch (error) {
-      problems.push(`${init?.method ?? "GET"} ${path}: request failed: ${String(error)}`);
+      problems.push(`${method} ${path}: request failed: ${String(error)}`);
       return null;
     }
   };
-  const expectJson = (what: string, r: { status: number; type: string; body: string } | null, want: unknown): void => {
+  const expectJson = (what: string, r: Answer | null, want: unknown): void => {
     if (r === null) return;
     let got: unknown;
     try {
@@ -440,26 +544,27 @@ async function verifyServer(s: Server): Promise<void> {
   // The benchmarked id and a fresh one, so an answer cannot be hard-wired.
   const fresh = `u${Math.random().toString(36).slice(2, 10)}`;
   for (const id of ["42", fresh]) expectJson(`GET /users/${id}`, await call(`/users/${id}`), { id });
-  expectJson(
-    "POST /echo",
-    await call("/echo", { method: "POST", headers: { "content-type": "application/json" }, body: ECHO_BODY }),
-    JSON.parse(ECHO_BODY),
-  );
+  expectJson("POST /echo", await call("/echo", "POST", ECHO_BODY), JSON.parse(ECHO_BODY));
   if (problems.length > 0) {
     throw new Error(`${who} answers wrongly, refusing to benchmark it:\n  ${problems.join("\n  ")}\nserver output:\n${s.log()}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// wrk
+// Load generators: wrk (h1) and h2load (h2c)
 
-interface WrkResult {
+interface LoadResult {
   rps: number;
   requests: number;
   durationSec: number;
+  /** Answers with a status other than 2xx (wrk: other than 2xx/3xx). */
   non2xx: number;
-  socketErrors: { connect: number; read: number; write: number; timeout: number };
-  latencyUs: { p50: number; p90: number; p99: number; max: number } | null;
+  /** wrk: socket errors. */
+  socketErrors?: { connect: number; read: number; write: number; timeout: number };
+  /** h2load: its request counts (failed includes non-2xx answers; errored and timeout are subsets of failed). */
+  requestCounts?: { total: number; started: number; done: number; succeeded: number; failed: number; errored: number; timeout: number };
+  /** wrk: p50, p90, p99, max; h2load: min, max, mean, sd (it reports no percentiles). */
+  latencyUs: Record<string, number> | null;
   /** Why this run cannot be trusted; empty when clean. */
   flags: string[];
   /** CPU use during the run (see CpuReport). */
@@ -470,15 +575,35 @@ interface WrkResult {
   discarded?: { rps: number; cpu: CpuReport }[];
 }
 
-function runWrk(port: number, path: string, seconds: number, connections: number, script: string): Promise<{ code: number | null; out: string; cpuSec: number }> {
+interface ClientRun {
+  code: number | null;
+  out: string;
+  /** CPU seconds the load generator used. */
+  cpuSec: number;
+}
+
+interface LoadGenerator {
+  /** Command name, also the key of its version in the results. */
+  readonly name: string;
+  /** The Debian package that has it (bench/run.sh installs it). */
+  readonly aptPackage: string;
+  /** Its version line, or null when it is not installed. */
+  version(): string | null;
+  /** Warm-up run before the routes are measured; returns what went wrong, or null. */
+  warmUp(port: number, o: Options): Promise<string | null>;
+  /** One measured run on `route`. */
+  run(port: number, route: Route, o: Options): Promise<ClientRun>;
+  parse(code: number | null, out: string, o: Options): LoadResult;
+  /** How every route was measured, for the table footer. */
+  describe(o: Options): string;
+}
+
+/** Runs the load generator pinned to the client CPU; killed when it outlives `seconds` by 30 s. */
+function runClient(args: readonly string[], seconds: number): Promise<ClientRun> {
   return new Promise((res, rej) => {
-    const child = spawn(
-      "taskset",
-      ["-c", CLIENT_CPU, "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", script, `http://127.0.0.1:${port}${path}`],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn("taskset", ["-c", CLIENT_CPU, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    // wrk's CPU time: what this process's reaped children used grows by it once wrk is reaped.
+    // Its CPU time: what this process's reaped children used grows by it once it is reaped.
     const children0 = childrenCpuSec();
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
@@ -491,63 +616,138 @@ function runWrk(port: number, path: string, seconds: number, connections: number
   });
 }
 
-function parseWrk(code: number | null, out: string): WrkResult {
-  const flags: string[] = [];
-  const num = (re: RegExp): number | null => {
-    const m = re.exec(out);
-    return m === null ? null : Number(m[1]);
-  };
-  const rps = num(/^Requests\/sec:\s+([\d.]+)/m);
-  const non2xxText = num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0;
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  let socketErrors = sock === null ? { connect: 0, read: 0, write: 0, timeout: 0 } : { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) };
-  let requests = num(/(\d+) requests in/) ?? 0;
-  let durationSec = 0;
-  let latencyUs: WrkResult["latencyUs"] = null;
-  let non2xx = non2xxText;
-  const jsonLine = /^WRK_JSON (.*)$/m.exec(out);
-  if (jsonLine !== null) {
-    const j = JSON.parse(jsonLine[1]!) as {
-      requests: number;
-      duration_us: number;
-      errors: { connect: number; read: number; write: number; status: number; timeout: number };
-      latency_us: { p50: number; p90: number; p99: number; max: number };
-    };
-    requests = j.requests;
-    durationSec = j.duration_us / 1e6;
-    non2xx = Math.max(non2xx, j.errors.status);
-    socketErrors = { connect: j.errors.connect, read: j.errors.read, write: j.errors.write, timeout: j.errors.timeout };
-    latencyUs = j.latency_us;
-  }
-  if (code !== 0) flags.push(`wrk exited with ${String(code)}`);
-  if (rps === null) flags.push("no Requests/sec in wrk output");
-  if (non2xx > 0) flags.push(`${non2xx} non-2xx/3xx responses`);
-  const sockTotal = socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout;
-  if (sockTotal > 0) flags.push(`socket errors: connect ${socketErrors.connect}, read ${socketErrors.read}, write ${socketErrors.write}, timeout ${socketErrors.timeout}`);
-  if (requests === 0) flags.push("no requests completed");
-  return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
+/** The numbers `re` captures in `out`, named by `keys` in order, or null when it does not match. */
+function captures<K extends string>(out: string, re: RegExp, keys: readonly K[]): Record<K, number> | null {
+  const m = re.exec(out);
+  return m === null ? null : (Object.fromEntries(keys.map((k, i) => [k, Number(m[i + 1])])) as Record<K, number>);
 }
+
+/** The flags both load generators raise alike. */
+function commonFlags(name: string, code: number | null, rps: number | null, r: Pick<LoadResult, "non2xx" | "requests">, non2xxWhat: string): string[] {
+  const flags: string[] = [];
+  if (code !== 0) flags.push(`${name} exited with ${String(code)}`);
+  if (rps === null) flags.push(`no requests/s in ${name} output`);
+  if (r.non2xx > 0) flags.push(`${r.non2xx} ${non2xxWhat} responses`);
+  if (r.requests === 0) flags.push("no requests completed");
+  return flags;
+}
+
+function runWrk(port: number, path: string, seconds: number, connections: number, script: string): Promise<ClientRun> {
+  const args = ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", join(WRK_DIR, script), `http://127.0.0.1:${port}${path}`];
+  return runClient(args, seconds);
+}
+
+const wrk: LoadGenerator = {
+  name: "wrk",
+  aptPackage: "wrk",
+  version: () => tryRun("wrk", ["-v"])?.split("\n")[0] ?? null,
+  async warmUp(port, o) {
+    if (o.warmup === 0) return null;
+    const w = await runWrk(port, "/", o.warmup, o.connections, "warmup-mix.lua");
+    const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(w.out);
+    return w.code !== 0 || bad !== null ? `wrk ${String(w.code)}${bad !== null ? `, ${bad[1]} non-2xx` : ""}` : null;
+  },
+  run: (port, route, o) => runWrk(port, route.path, o.duration, o.connections, route.method === "POST" ? "post-echo.lua" : "report.lua"),
+  parse(code, out) {
+    const num = (re: RegExp): number | null => {
+      const m = re.exec(out);
+      return m === null ? null : Number(m[1]);
+    };
+    const rps = num(/^Requests\/sec:\s+([\d.]+)/m);
+    let socketErrors = captures(out, /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/, ["connect", "read", "write", "timeout"]) ?? { connect: 0, read: 0, write: 0, timeout: 0 };
+    let requests = num(/(\d+) requests in/) ?? 0;
+    let durationSec = 0;
+    let latencyUs: LoadResult["latencyUs"] = null;
+    let non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0;
+    const jsonLine = /^WRK_JSON (.*)$/m.exec(out);
+    if (jsonLine !== null) {
+      const j = JSON.parse(jsonLine[1]!) as {
+        requests: number;
+        duration_us: number;
+        errors: { connect: number; read: number; write: number; status: number; timeout: number };
+        latency_us: { p50: number; p90: number; p99: number; max: number };
+      };
+      requests = j.requests;
+      durationSec = j.duration_us / 1e6;
+      non2xx = Math.max(non2xx, j.errors.status);
+      socketErrors = { connect: j.errors.connect, read: j.errors.read, write: j.errors.write, timeout: j.errors.timeout };
+      latencyUs = j.latency_us;
+    }
+    const flags = commonFlags("wrk", code, rps, { non2xx, requests }, "non-2xx/3xx");
+    const sockTotal = socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout;
+    if (sockTotal > 0) flags.push(`socket errors: connect ${socketErrors.connect}, read ${socketErrors.read}, write ${socketErrors.write}, timeout ${socketErrors.timeout}`);
+    return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
+  },
+  describe: (o) => `wrk -t1 -c${o.connections} -d${o.duration}s per route after a ${o.warmup} s warm-up`,
+};
+
+/** h2load prints durations with a unit ("625us", "19.72ms", "1.2s"); in microseconds. */
+function h2loadMicros(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (m === null) return NaN;
+  return Number(m[1]) * (m[2] === "s" ? 1e6 : m[2] === "ms" ? 1e3 : 1);
+}
+
+const h2load: LoadGenerator = {
+  name: "h2load",
+  aptPackage: "nghttp2-client",
+  version: () => tryRun("h2load", ["--version"])?.split("\n")[0] ?? null,
+  // Each measured run warms up first (--warm-up-time): h2load sends one method per run.
+  warmUp: async () => null,
+  run(port, route, o) {
+    const args = ["h2load", "-t1", `-c${o.connections}`, `-m${o.streams}`, "-D", `${o.duration}s`];
+    if (o.warmup > 0) args.push(`--warm-up-time=${o.warmup}s`);
+    if (route.method === "POST") {
+      scratchDir ??= mkdtempSync(join(tmpdir(), "tako-bench-"));
+      const file = join(scratchDir, "echo.json");
+      writeFileSync(file, ECHO_BODY);
+      args.push("-d", file, "-H", "content-type: application/json");
+    }
+    args.push(`http://127.0.0.1:${port}${route.path}`);
+    return runClient(args, o.warmup + o.duration);
+  },
+  parse(code, out, o) {
+    // With -D, the counts and req/s cover the measured window only (not the warm-up).
+    const finished = /^finished in [^,]+, ([\d.]+) req\/s/m.exec(out);
+    const rps = finished === null ? null : Number(finished[1]);
+    const counts = captures(out, /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m, ["total", "started", "done", "succeeded", "failed", "errored", "timeout"]);
+    const status = captures(out, /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m, ["s2xx", "s3xx", "s4xx", "s5xx"]);
+    const non2xx = status === null ? 0 : status.s3xx + status.s4xx + status.s5xx;
+    const lat = /^time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/m.exec(out);
+    const latencyUs = lat === null ? null : { min: h2loadMicros(lat[1]!), max: h2loadMicros(lat[2]!), mean: h2loadMicros(lat[3]!), sd: h2loadMicros(lat[4]!) };
+    const requests = counts?.done ?? 0;
+    const flags = commonFlags("h2load", code, rps, { non2xx, requests }, "non-2xx");
+    if (counts === null || status === null) flags.push("no request counts or status codes in h2load output");
+    // failed counts error answers too (flagged above); errored and timeout are streams or connections lost.
+    else if (counts.failed > 0 || counts.errored > 0 || counts.timeout > 0) flags.push(`failed requests: ${counts.failed} (errored ${counts.errored}, timeout ${counts.timeout})`);
+    return { rps: rps ?? 0, requests, durationSec: o.duration, non2xx, ...(counts === null ? {} : { requestCounts: counts }), latencyUs, flags };
+  },
+  describe: (o) => `h2load -t1 -c${o.connections} -m${o.streams} -D ${o.duration}s${o.warmup > 0 ? ` --warm-up-time=${o.warmup}s` : ""} per route`,
+};
+
+const LOAD: Readonly<Record<Proto, LoadGenerator>> = { h1: wrk, h2c: h2load };
 
 /** A CPU is "quiet" below this busy share; measured before each server starts and between retries. */
 const QUIET = 0.15;
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 
 /**
- * One wrk run on `route`, with the CPU use of both CPUs accounted. When something other than the
- * server, wrk and this script took more than `--noise` of either CPU (another workload on the
- * machine), the run is discarded and redone after the machine is quiet again, up to `--retries`
- * times; a run still noisy after that is kept and marked.
+ * One load run on `route`, with the CPU use of both CPUs accounted. When something other than the
+ * server, the load generator and this script took more than `--noise` of either CPU (another
+ * workload on the machine), the run is discarded and redone after the machine is quiet again, up
+ * to `--retries` times; a run still noisy after that is kept and marked.
  */
-async function measure(server: Server, route: Route, o: Options): Promise<WrkResult> {
+async function measure(server: Server, route: Route, o: Options): Promise<LoadResult> {
+  const load = LOAD[o.proto];
   const discarded: { rps: number; cpu: CpuReport }[] = [];
   for (let attempt = 0; ; attempt++) {
     const before = cpuSnap(server.pgid);
-    const w = await runWrk(server.port, route.path, o.duration, o.connections, route.script);
+    const w = await load.run(server.port, route, o);
     const after = cpuSnap(server.pgid);
-    const result = parseWrk(w.code, w.out);
+    const result = load.parse(w.code, w.out, o);
     result.cpu = cpuReport(before, after, w.cpuSec);
     if (server.exitCode !== undefined) result.flags.push(`server died during the run (exit ${String(server.exitCode)})`);
-    // The wrk CPU also does most of the kernel's loopback work (about 3-10% of it on a quiet
+    // The client CPU also does most of the kernel's loopback work (about 3-10% of it on a quiet
     // machine), so it gets twice the allowance.
     const noisy = result.cpu.otherOnServerCpu > o.noise || result.cpu.otherOnClientCpu > 2 * o.noise;
     if (!noisy || attempt >= o.retries || result.flags.length > 0) {
@@ -570,7 +770,7 @@ interface Sample {
   round: number;
   position: number;
   route: string;
-  result: WrkResult;
+  result: LoadResult;
 }
 
 interface ServerRun {
@@ -590,13 +790,14 @@ function tryRun(cmd: string, args: string[]): string | null {
 }
 
 function preflight(o: Options): Record<string, string> {
-  if (availableParallelism() < 2) fail("needs 2 CPUs (server on CPU 0, wrk on CPU 1)");
+  const load = LOAD[o.proto];
+  if (availableParallelism() < 2) fail(`needs 2 CPUs (server on CPU 0, ${load.name} on CPU 1)`);
   if (tryRun("taskset", ["-V"]) === null) fail("taskset not found (util-linux)");
-  const wrk = tryRun("wrk", ["-v"]);
-  if (wrk === null) fail("wrk not found: run `bash bench/run.sh` (it installs wrk) or `apt-get install -y wrk`");
+  const loadVersion = load.version();
+  if (loadVersion === null) fail(`${load.name} not found: run \`bash bench/run.sh\` (it installs it) or \`apt-get install -y ${load.aptPackage}\``);
   // Move this orchestrator (all threads) to the client CPU so it never competes with the server.
   tryRun("taskset", ["-a", "-p", "-c", CLIENT_CPU, String(process.pid)]);
-  const versions: Record<string, string> = { node: process.version, wrk: wrk.split("\n")[0] ?? "" };
+  const versions: Record<string, string> = { node: process.version, [load.name]: loadVersion };
   if (o.runtimes.includes("bun")) {
     const v = tryRun(join(BIN, "bun"), ["--version"]);
     if (v === null) fail(`bun not found at ${join(BIN, "bun")} (npm install)`);
@@ -614,6 +815,17 @@ function preflight(o: Options): Record<string, string> {
   return versions;
 }
 
+/** The contenders of `runtime` for the protocol under test, as `--only` restricts them. */
+function contendersOf(o: Options, runtime: Runtime): Contender[] {
+  return CONTENDERS[o.proto].filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+}
+
+/** How the protocol is named in headings (HTTP/1.1 headings keep their historical form). */
+const PROTO_TITLE: Readonly<Record<Proto, { heading: string; bench: string }>> = {
+  h1: { heading: "", bench: "HTTP bench" },
+  h2c: { heading: ", HTTP/2 cleartext (h2c)", bench: "HTTP/2 cleartext (h2c, prior knowledge) bench" },
+};
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -623,15 +835,16 @@ const median = (xs: readonly number[]): number => {
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 function tables(o: Options, versions: Record<string, string>, samples: readonly Sample[], servers: readonly ServerRun[], failures: readonly string[], warnings: readonly string[]): string {
+  const load = LOAD[o.proto];
   const lines: string[] = [];
   const notes: string[] = [];
   const noisyNotes: string[] = [];
   for (const runtime of o.runtimes) {
-    const contenders = CONTENDERS.filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+    const contenders = contendersOf(o, runtime);
     if (contenders.length === 0) continue;
     const base = contenders.find((c) => c.baseline === true);
     const version = runtime === "node" ? versions.node : versions[runtime];
-    lines.push(`### ${runtime} (${version ?? "?"}): requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
+    lines.push(`### ${runtime} (${version ?? "?"})${PROTO_TITLE[o.proto].heading}: requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
     lines.push("");
     lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
     lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
@@ -648,7 +861,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
           for (const f of flagged) notes.push(`- ⚠ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
           for (const f of noisy) {
             const cpu = f.result.cpu!;
-            noisyNotes.push(`- † ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: other processes took ${pct(cpu.otherOnServerCpu)} of the server CPU, ${pct(cpu.otherOnClientCpu)} of the wrk CPU`);
+            noisyNotes.push(`- † ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: other processes took ${pct(cpu.otherOnServerCpu)} of the server CPU, ${pct(cpu.otherOnClientCpu)} of the ${load.name} CPU`);
           }
         }
         const spread = rps.length > 1 ? `±${(((Math.max(...rps) - Math.min(...rps)) / 2 / med) * 100).toFixed(1)}%` : "–";
@@ -680,7 +893,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push("");
   }
   lines.push(
-    `wrk -t1 -c${o.connections} -d${o.duration}s per route after a ${o.warmup} s warm-up; server on CPU ${SERVER_CPU}, wrk on CPU ${CLIENT_CPU}; ${versions.wrk}; CPU ${versions.cpu}; tako ${versions.commit}.`,
+    `${load.describe(o)}; server on CPU ${SERVER_CPU}, ${load.name} on CPU ${CLIENT_CPU}; ${versions[load.name]}; CPU ${versions.cpu}; tako ${versions.commit}.`,
   );
   for (const w of warnings) {
     lines.push("");
@@ -696,10 +909,10 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push("⚠ flagged runs (errors or non-2xx answers under load; their numbers are not comparable):");
     lines.push(...notes);
   } else {
-    lines.push("No run had non-2xx answers or socket errors.");
+    lines.push(`No run had non-2xx answers or ${o.proto === "h1" ? "socket errors" : "failed requests"}.`);
   }
   const redone = samples.reduce((n, x) => n + (x.result.discarded?.length ?? 0), 0);
-  if (redone > 0) lines.push(`${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the wrk CPU) during them.`);
+  if (redone > 0) lines.push(`${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the ${load.name} CPU) during them.`);
   if (noisyNotes.length > 0) {
     lines.push("");
     lines.push(`† runs still disturbed by other processes after ${o.retries} retries (numbers less reliable):`);
@@ -716,10 +929,16 @@ async function main(): Promise<void> {
   const servers: ServerRun[] = [];
   const failures: string[] = [];
   const srcSeen = new Set<string>([srcFingerprint()]);
-  console.log(`HTTP bench: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections`);
+  const load = LOAD[o.proto];
+  if (o.runtimes.every((r) => contendersOf(o, r).length === 0)) {
+    console.log(`${PROTO_TITLE[o.proto].bench}: no server of --only ${o.only?.join(",") ?? ""} exists for --proto ${o.proto}; nothing to run`);
+    return;
+  }
+  const streams = o.proto === "h2c" ? ` × ${o.streams} streams` : "";
+  console.log(`${PROTO_TITLE[o.proto].bench}: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections${streams}`);
 
   for (const runtime of o.runtimes) {
-    const contenders = CONTENDERS.filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+    const contenders = contendersOf(o, runtime);
     for (let round = 0; round < o.rounds; round++) {
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
       for (let position = 0; position < order.length; position++) {
@@ -739,22 +958,19 @@ async function main(): Promise<void> {
         }
         const startMs = performance.now() - t0;
         try {
-          await verifyServer(server);
-          if (o.warmup > 0) {
-            const w = await runWrk(server.port, "/", o.warmup, o.connections, join(WRK_DIR, "warmup-mix.lua"));
-            const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(w.out);
-            if (w.code !== 0 || bad !== null) console.warn(`  ${who}: warm-up trouble (wrk ${String(w.code)}${bad !== null ? `, ${bad[1]} non-2xx` : ""})`);
-          }
+          await verifyServer(server, o.proto);
+          const trouble = await load.warmUp(server.port, o);
+          if (trouble !== null) console.warn(`  ${who}: warm-up trouble (${trouble})`);
           const line: string[] = [];
           for (const route of ROUTES) {
             if (server.exitCode !== undefined) {
-              const result: WrkResult = { rps: 0, requests: 0, durationSec: 0, non2xx: 0, socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 }, latencyUs: null, flags: [`server died (exit ${String(server.exitCode)})`] };
+              const result: LoadResult = { rps: 0, requests: 0, durationSec: 0, non2xx: 0, latencyUs: null, flags: [`server died (exit ${String(server.exitCode)})`] };
               samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
               continue;
             }
             const result = await measure(server, route, o);
             samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
-            const cpu = result.cpu === undefined ? "" : ` [cpu: srv ${pct(result.cpu.serverShare)} wrk ${pct(result.cpu.wrkShare)} other ${pct(result.cpu.otherOnServerCpu)}/${pct(result.cpu.otherOnClientCpu)}]`;
+            const cpu = result.cpu === undefined ? "" : ` [cpu: srv ${pct(result.cpu.serverShare)} ${load.name} ${pct(result.cpu.clientShare)} other ${pct(result.cpu.otherOnServerCpu)}/${pct(result.cpu.otherOnClientCpu)}]`;
             const retried = result.discarded === undefined ? "" : ` (${result.discarded.length} noisy attempt(s) redone)`;
             line.push(`${route.name} ${int(result.rps)}${cpu}${retried}${result.noisy === true ? " †noisy" : ""}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
           }
@@ -780,9 +996,11 @@ async function main(): Promise<void> {
   console.log(`\n${markdown}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const jsonPath = join(RESULTS, `http-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes: ROUTES.map((r) => ({ name: r.name, path: r.path })), echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2) + "\n");
-  writeFileSync(join(RESULTS, `http-${stamp}.md`), markdown + "\n");
+  const name = `${o.proto === "h1" ? "http" : `http-${o.proto}`}-${stamp}`;
+  const jsonPath = join(RESULTS, `${name}.json`);
+  const routes = ROUTES.map((r) => ({ name: r.name, method: r.method, path: r.path }));
+  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes, echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2) + "\n");
+  writeFileSync(join(RESULTS, `${name}.md`), markdown + "\n");
   console.log(`raw numbers: ${relative(ROOT, jsonPath)} (tables: same name, .md)`);
   for (const w of warnings) console.error(`bench: ${w}`);
   if (failures.length > 0) {
