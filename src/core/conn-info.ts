@@ -37,21 +37,22 @@ export interface ConnInfo {
   readonly proxy: null;
 }
 
-/** Connection facts of a cleartext connection (HTTP/1.1 or h2c), as engines build them for `req.conn`. */
-export class PlainConnInfo implements ConnInfo {
+/** Connection facts as engines build them for `req.conn` (cleartext or TLS, HTTP/1.1 or HTTP/2). */
+export class SocketConnInfo implements ConnInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
   readonly httpVersion: "1.1" | "2.0";
-  readonly tls = null;
+  readonly tls: TlsInfo | null;
   readonly proxy = null;
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1") {
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1", tls: TlsInfo | null = null) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = localAddress;
     this.localPort = localPort;
     this.httpVersion = httpVersion;
+    this.tls = tls;
   }
 }
 

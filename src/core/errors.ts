@@ -28,7 +28,8 @@ export type TakoErrorCode =
   | "TAKO_ERR_ADDRESS"
   | "TAKO_ERR_CONFIG"
   | "TAKO_ERR_RUNTIME"
-  | "TAKO_ERR_UNSUPPORTED";
+  | "TAKO_ERR_UNSUPPORTED"
+  | "TAKO_ERR_TLS";
 
 /** A framework error with a stable `code`, thrown for programming and configuration mistakes. */
 export class TakoError extends Error {

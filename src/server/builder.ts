@@ -1,4 +1,7 @@
 import { resolveConfig, type ServerConfig } from "../core/config.ts";
+import { TakoError } from "../core/errors.ts";
+import type { TlsCert } from "../core/tls.ts";
+import { checkTlsCert } from "../adapters/shared/tls-material.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
 import type { H2cOptions } from "./engine.ts";
@@ -8,6 +11,24 @@ import type { TcpListener } from "./listener.ts";
 export class ServerBuilder {
   #partial: Partial<ServerConfig> = {};
   #notAnObject: { value: unknown } | null = null;
+  #tls: TlsCert | null = null;
+  #http2 = true;
+
+  /**
+   * TLS material for `spawnTls`. Files are read and checked at `build()`: a missing file,
+   * unparsable PEM/DER or a key that does not match its certificate throws there, naming the file.
+   */
+  tls(cert: TlsCert): this {
+    this.#tls = cert;
+    return this;
+  }
+
+  /** HTTP/2 over TLS (ALPN `h2`); default `true`. `false`: ALPN offers only `http/1.1`. */
+  http2(enabled: boolean): this {
+    if (typeof enabled !== "boolean") throw new TypeError("http2(enabled) expects true or false");
+    this.#http2 = enabled;
+    return this;
+  }
 
   /** Merges `partial` over what was set before (and over the defaults at `build()`). */
   config(partial: Partial<ServerConfig>): this {
@@ -22,7 +43,9 @@ export class ServerBuilder {
    */
   build(): Server {
     if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
-    return new Server(resolveConfig(this.#partial), new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]));
+    const config = resolveConfig(this.#partial);
+    if (this.#tls !== null) checkTlsCert(this.#tls);
+    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2);
   }
 }
 
@@ -34,11 +57,15 @@ export class Server {
   /** The validated configuration, defaults filled in. */
   readonly config: ServerConfig;
   readonly #explicit: ReadonlySet<keyof ServerConfig>;
+  readonly #tls: TlsCert | null;
+  readonly #http2: boolean;
 
   /** @internal Use `Server.builder()`. */
-  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>) {
+  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true) {
     this.config = config;
     this.#explicit = explicit;
+    this.#tls = tls;
+    this.#http2 = http2;
   }
 
   /** A builder with every default (see {@link ServerConfig}). */
@@ -68,5 +95,19 @@ export class Server {
     const socket = listener.take();
     const resolved: H2cOptions = { http1: options.http1 === true };
     return new ServerHandle(socket.serveH2c(router, this.config, this.#explicit, resolved), socket, this.config.drainTimeout);
+  }
+
+  /**
+   * Serves `router` over TLS on `listener`: ALPN offers `h2` and `http/1.1` (the client picks;
+   * no ALPN means HTTP/1.1), or only `http/1.1` after `.http2(false)`. TLS 1.2 and 1.3 with
+   * forward-secret AEAD suites only; `tlsHandshakeTimeout` bounds each handshake. Needs
+   * material from `Server.builder().tls(cert)`; without it this throws at once.
+   */
+  spawnTls<S>(listener: TcpListener, router: Router<S>): ServerHandle {
+    if (this.#tls === null) {
+      throw new TakoError("TAKO_ERR_TLS", "spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths(\"cert.pem\", \"key.pem\")).build()");
+    }
+    const socket = listener.take();
+    return new ServerHandle(socket.serveTls(router, this.config, this.#explicit, { cert: this.#tls, http2: this.#http2 }), socket, this.config.drainTimeout);
   }
 }

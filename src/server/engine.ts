@@ -1,5 +1,6 @@
 import type { ServerConfig } from "../core/config.ts";
 import type { Dispatcher } from "../core/router/types.ts";
+import type { TlsCert } from "../core/tls.ts";
 
 /** An address a listener is bound to. */
 export interface SocketAddr {
@@ -36,6 +37,13 @@ export interface H2cOptions {
   readonly http1: boolean;
 }
 
+/** What `spawnTls` hands the engine: checked material and the ALPN choice. */
+export interface TlsOptions {
+  readonly cert: TlsCert;
+  /** Offer `h2` before `http/1.1` in ALPN; `false`: only `http/1.1`. */
+  readonly http2: boolean;
+}
+
 /**
  * A bound TCP socket as a runtime engine holds it. Binding happens first (so port 0 is known
  * before anything is served); serving attaches a transport to the bound socket.
@@ -53,6 +61,11 @@ export interface BoundSocket {
    * `options.http1`, chosen per connection from the client preface). Called at most once.
    */
   serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving;
+  /**
+   * Serves HTTPS on this socket: TLS with tako's policy, then HTTP/2 or HTTP/1.1 by ALPN, under
+   * `config`. Throws a `TakoError` at once for material or a field the runtime cannot honour.
+   */
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving;
   /** Stops listening and destroys every connection at once. Idempotent. */
   close(): Promise<void>;
 }

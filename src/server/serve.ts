@@ -1,5 +1,6 @@
 import type { Router } from "../core/router/router.ts";
 import { Server } from "./builder.ts";
+import { TlsCert } from "../core/tls.ts";
 import type { H2cOptions } from "./engine.ts";
 import type { TcpListener } from "./listener.ts";
 
@@ -19,4 +20,18 @@ export function serve<S>(listener: TcpListener, router: Router<S>): Promise<void
  */
 export function serveH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): Promise<void> {
   return Server.builder().build().spawnH2c(listener, router, options).join();
+}
+
+/**
+ * Serves `router` over TLS (ALPN `h2` and `http/1.1`) on `listener` with the default
+ * {@link ServerConfig}, the certificate and key read from PEM files (default `cert.pem` and
+ * `key.pem` in the working directory): `Server.builder().tls(TlsCert.pemPaths(certPath,
+ * keyPath)).build().spawnTls(listener, router).join()`. Bad material rejects at once.
+ */
+export function serveTls<S>(listener: TcpListener, router: Router<S>, certPath = "cert.pem", keyPath = "key.pem"): Promise<void> {
+  try {
+    return Server.builder().tls(TlsCert.pemPaths(certPath, keyPath)).build().spawnTls(listener, router).join();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

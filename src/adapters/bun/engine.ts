@@ -1,8 +1,8 @@
-import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket, nodeEngine } from "../node/engine.ts";
 
@@ -44,7 +44,7 @@ class BunRequest extends FetchRequest {
   }
   protected override makeConn(): ConnInfo {
     const peer = this.#server.requestIP(this.raw);
-    return new PlainConnInfo(peer?.address ?? "", peer?.port ?? 0, this.#local.address, this.#local.port);
+    return new SocketConnInfo(peer?.address ?? "", peer?.port ?? 0, this.#local.address, this.#local.port);
   }
 }
 
@@ -138,6 +138,12 @@ class BunBoundSocket implements BoundSocket {
   serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
     const { address, port } = this.#local;
     return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveH2c(router, config, explicit, options)));
+  }
+
+  /** TLS through the runtime's node:tls on node:net sockets (the socket path). */
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+    const { address, port } = this.#local;
+    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, tls)));
   }
 
   close(): Promise<void> {

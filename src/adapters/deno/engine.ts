@@ -1,9 +1,9 @@
-import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { TakoError } from "../../core/errors.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket } from "../node/engine.ts";
 
@@ -44,7 +44,7 @@ class DenoRequest extends FetchRequest {
   }
   protected override makeConn(): ConnInfo {
     const peer = this.#info.remoteAddr;
-    return new PlainConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, isHttp1(this.raw) ? "1.1" : "2.0");
+    return new SocketConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, isHttp1(this.raw) ? "1.1" : "2.0");
   }
 }
 
@@ -203,6 +203,12 @@ class DenoBoundSocket implements BoundSocket {
   #stop(): Promise<void> {
     this.#shutdown ??= this.#server.shutdown().catch(() => {});
     return this.#shutdown;
+  }
+
+  /** TLS through the runtime's node:tls on node:net sockets (the socket path). */
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+    const { address, port } = this.#local;
+    return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, tls)));
   }
 
   close(): Promise<void> {

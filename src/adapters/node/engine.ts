@@ -1,10 +1,11 @@
 import { createServer as createNetServer } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { h2Transport } from "./h2.ts";
 import { http1Transport, serveHttp1, type SocketPathOptions } from "./http1.ts";
 import { NodeAcceptor } from "./listener.ts";
+import { tlsTransport } from "./tls.ts";
 import { serveTransport, sniffingTransport } from "./transport.ts";
 
 /**
@@ -35,6 +36,11 @@ export class NodeBoundSocket implements BoundSocket {
     const h2 = h2Transport(router, config);
     const transport = options.http1 ? sniffingTransport(http1Transport(router, config, this.#options), h2, config, this.#options.emulated) : h2;
     return serveTransport(this.#acceptor, transport, config);
+  }
+
+  /** TLS on node:tls, then the HTTP/2 or HTTP/1.1 transport by ALPN; every field is honoured. */
+  serveTls(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+    return serveTransport(this.#acceptor, tlsTransport(router, config, tls, this.#options), config);
   }
 
   close(): Promise<void> {

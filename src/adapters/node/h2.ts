@@ -1,6 +1,7 @@
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
-import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import type { ConnInfo } from "../../core/conn-info.ts";
+import { connInfoOf } from "./conn.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget } from "../../core/h2.ts";
 import { TEXT_TYPE } from "../../core/responder.ts";
@@ -49,8 +50,7 @@ export class H2Conn {
   /** The connection facts every stream of this connection shares (built once). */
   get conn(): ConnInfo {
     if (this.#conn === null) {
-      const s = this.socket;
-      this.#conn = new PlainConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? "", s.localPort ?? 0, "2.0");
+      this.#conn = connInfoOf(this.socket, "2.0");
     }
     return this.#conn;
   }

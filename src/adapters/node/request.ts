@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
-import { PlainConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import type { ConnInfo } from "../../core/conn-info.ts";
+import { connInfoOf } from "./conn.ts";
 import { pathStart } from "../../core/fetch-request.ts";
 import { tooLarge } from "../../core/body.ts";
 import { HttpError } from "../../core/errors.ts";
@@ -74,8 +75,7 @@ export class NodeRequest extends TakoRequest {
 
   get conn(): ConnInfo {
     if (this.#conn === null) {
-      const s = this.native.socket;
-      this.#conn = new PlainConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? "", s.localPort ?? 0);
+      this.#conn = connInfoOf(this.native.socket, "1.1");
     }
     return this.#conn;
   }

@@ -1,0 +1,52 @@
+import { X509Certificate } from "node:crypto";
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { SocketConnInfo, type ConnInfo, type PeerCertificate, type TlsInfo } from "../../core/conn-info.ts";
+
+const kTls = Symbol("tako.tlsInfo");
+type Tagged = Socket & { [kTls]?: TlsInfo };
+
+/** `X509Certificate` prints names one attribute per line; `req.conn` shows them RFC 4514 style on one line. */
+const oneLine = (name: string): string => name.split("\n").filter((part) => part !== "").join(", ");
+
+/**
+ * The TLS facts of a connection, read once after its handshake and kept on the socket. The
+ * peer certificate is given only when it was verified against the configured CA.
+ */
+export function tlsInfoOf(socket: TLSSocket): TlsInfo {
+  const tagged = socket as TLSSocket & { [kTls]?: TlsInfo };
+  const hit = tagged[kTls];
+  if (hit !== undefined) return hit;
+  let peerCertificate: PeerCertificate | null = null;
+  if (socket.authorized) {
+    const peer = socket.getPeerCertificate(true);
+    if (peer !== null && peer.raw !== undefined) {
+      const x509 = new X509Certificate(peer.raw);
+      peerCertificate = Object.freeze({
+        subject: oneLine(x509.subject),
+        issuer: oneLine(x509.issuer),
+        serialNumber: x509.serialNumber.toUpperCase(),
+        validFrom: new Date(x509.validFrom),
+        validTo: new Date(x509.validTo),
+        fingerprint256: x509.fingerprint256,
+        raw: new Uint8Array(peer.raw),
+      });
+    }
+  }
+  const cipher = socket.getCipher() as { standardName?: string; name?: string } | null;
+  const info: TlsInfo = Object.freeze({
+    alpnProtocol: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : null,
+    serverName: typeof (socket as { servername?: unknown }).servername === "string" && (socket as { servername: string }).servername !== "" ? (socket as { servername: string }).servername : null,
+    protocol: socket.getProtocol() ?? null,
+    cipher: cipher?.standardName ?? cipher?.name ?? null,
+    peerCertificate,
+  });
+  tagged[kTls] = info;
+  return info;
+}
+
+/** `req.conn` for a connection: addresses from the socket, TLS facts when it is a TLS socket. */
+export function connInfoOf(socket: Socket, httpVersion: "1.1" | "2.0"): ConnInfo {
+  const tls = (socket as Tagged & { encrypted?: boolean }).encrypted === true ? tlsInfoOf(socket as TLSSocket) : null;
+  return new SocketConnInfo(socket.remoteAddress ?? "", socket.remotePort ?? 0, socket.localAddress ?? "", socket.localPort ?? 0, httpVersion, tls);
+}

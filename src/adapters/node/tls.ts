@@ -1,0 +1,112 @@
+import type { Socket } from "node:net";
+import { createSecureContext, createServer, type SecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from "node:tls";
+import type { ServerConfig } from "../../core/config.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
+import type { TlsCert } from "../../core/tls.ts";
+import type { TlsOptions } from "../../server/engine.ts";
+import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
+import { h2Transport } from "./h2.ts";
+import { http1Transport, type SocketPathOptions } from "./http1.ts";
+import type { Transport } from "./transport.ts";
+
+/**
+ * TLS termination on connections from the acceptor: each socket is wrapped in a server-side
+ * `TLSSocket` with tako's policy (TLS 1.2+, forward-secret AEAD suites only), the certificate
+ * chosen per handshake (static, or by SNI through a resolver), optional client certificates,
+ * and a handshake deadline; after the handshake ALPN picks the HTTP/2 or HTTP/1.1 transport.
+ */
+export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: SocketPathOptions): Transport {
+  const h1 = http1Transport(router, config, options);
+  const h2 = tls.http2 ? h2Transport(router, config) : null;
+  const auth = tls.cert.clientAuth;
+  const contexts = new WeakMap<TlsCert, SecureContext>();
+  const contextFor = (cert: TlsCert): SecureContext => {
+    let context = contexts.get(cert);
+    if (context === undefined) {
+      const material = loadCert(cert);
+      context = createSecureContext({ ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: auth?.caPem });
+      contexts.set(cert, context);
+    }
+    return context;
+  };
+  const source = tls.cert.source;
+  const resolver = source.kind === "resolver" ? source.resolver : null;
+  const SNICallback =
+    resolver === null
+      ? undefined
+      : (servername: string, done: (error: Error | null, context?: SecureContext) => void): void => {
+          try {
+            Promise.resolve(resolver.resolve(servername === "" ? null : servername)).then(
+              (cert) => done(null, contextFor(cert)),
+              (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+            );
+          } catch (error) {
+            done(error instanceof Error ? error : new Error(String(error)));
+          }
+        };
+  const contextOptions = (cert: TlsCert): SecureContextOptions => {
+    const material = loadCert(cert);
+    return { ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: auth?.caPem };
+  };
+  // node:tls's server does the handshake work (and hands node:http2 a socket it can take over);
+  // it is fed the acceptor's connections and never listens itself.
+  const server: TlsServer = createServer({
+    ...(resolver === null ? contextOptions(tls.cert) : { ...TLS_POLICY, ca: auth?.caPem }),
+    SNICallback,
+    ALPNProtocols: tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
+    requestCert: auth !== null,
+    rejectUnauthorized: auth?.mode === "required",
+    handshakeTimeout: config.tlsHandshakeTimeout,
+  });
+  // A failed or timed-out handshake: node:tls has destroyed the socket; nothing to report.
+  server.on("tlsClientError", (_error: Error, socket: TLSSocket) => socket.destroy());
+  server.on("secureConnection", (secure: TLSSocket) => {
+    secure.on("error", () => {}); // the transports report what matters; a reset must not throw
+    // ClientAuth.optional: no certificate is fine, an unverifiable one is not.
+    if (auth !== null && !secure.authorized && hasPeerCertificate(secure)) return void secure.destroy();
+    secure.disableRenegotiation();
+    (secure.alpnProtocol === "h2" && h2 !== null ? h2 : h1).accept(secure);
+  });
+
+  /**
+   * A client without SNI gets the server's default context. With a resolver that is its answer
+   * for `null`, which may change (a reload): checked per connection, rebuilt only on change.
+   */
+  let defaultCert: TlsCert | null = resolver === null ? tls.cert : null;
+  const refreshDefault = (): void => {
+    let cert: TlsCert | Promise<TlsCert>;
+    try {
+      cert = resolver!.resolve(null);
+    } catch {
+      return; // no default: a client without SNI fails its handshake
+    }
+    if (cert instanceof Promise) return void cert.catch(() => {});
+    if (cert === defaultCert) return;
+    defaultCert = cert;
+    server.setSecureContext(contextOptions(cert));
+  };
+
+  return {
+    // A connection over the cap is closed before its handshake: there is nothing to say in clear.
+    refuse: (socket: Socket) => socket.destroy(),
+    accept(socket) {
+      if (resolver !== null) refreshDefault();
+      server.emit("connection", socket);
+    },
+    drain() {
+      // Handshakes under way finish into draining transports, which close them after their
+      // first exchange.
+      h1.drain();
+      h2?.drain();
+    },
+    close() {
+      h1.close();
+      h2?.close();
+    },
+  };
+}
+
+function hasPeerCertificate(socket: TLSSocket): boolean {
+  const peer = socket.getPeerCertificate();
+  return peer !== null && typeof peer === "object" && Object.keys(peer).length > 0;
+}
