@@ -1,0 +1,333 @@
+// The TLS suite: the conformance app over spawnTls under one runtime, probed with curl, openssl
+// s_client and Node's tls/https/http2 clients, with certificates made by openssl at test time.
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { testCerts, type TestCerts } from "../_shared/certs.ts";
+import { curl } from "../_shared/http-client.ts";
+import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
+import { h2tls, handshake, https, sClient } from "../_shared/tls-client.ts";
+
+/** A fixture per describe block, started in `before` and stopped in `after`. */
+function useFixture(runtime: Runtime, env: Record<string, string>): { readonly f: Fixture; readonly port: number } {
+  const holder = { f: null as unknown as Fixture, port: 0 };
+  before(async () => {
+    holder.f = await startFixture(runtime, "test/tls/_main.ts", env);
+    holder.port = holder.f.port;
+  });
+  after(async () => {
+    assert.equal(holder.f.child.exitCode, null, `${runtime} TLS fixture died; stderr:\n${holder.f.stderr()}`);
+    await holder.f.stop();
+  });
+  return holder;
+}
+
+const h2get = async (certs: TestCerts, port: number, path: string, client?: TestCerts["client"]): Promise<{ status: number; text: string }> => {
+  const session = await h2tls(certs, port, client);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({ ":path": path });
+      let status = 0;
+      let text = "";
+      stream.setEncoding("utf8");
+      stream.on("response", (h) => (status = Number(h[":status"])));
+      stream.on("data", (c: string) => (text += c));
+      stream.on("end", () => resolve({ status, text }));
+      stream.on("error", reject);
+    });
+  } finally {
+    session.close();
+  }
+};
+
+export function tlsSuite(runtime: Runtime): void {
+  const certs = testCerts();
+  const ca = ["--cacert", certs.ca.cert];
+
+  describe(`HTTPS with ALPN (${runtime})`, () => {
+    const fx = useFixture(runtime, {});
+    const url = (path: string): string => `https://localhost:${fx.port}${path}`;
+    const resolveLocal = (): string[] => ["--resolve", `localhost:${fx.port}:127.0.0.1`];
+
+    test("curl: --http2 gets HTTP/2, --http1.1 gets HTTP/1.1, the same Router answers", async () => {
+      const h2 = await curl([...ca, ...resolveLocal(), "--http2", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", url("/users/7")]);
+      assert.equal(h2, "2 200");
+      const h1 = await curl([...ca, ...resolveLocal(), "--http1.1", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", url("/users/7")]);
+      assert.equal(h1, "1.1 200");
+      assert.equal(await curl([...ca, ...resolveLocal(), "-X", "POST", "--data", '{"a":1}', url("/echo")]), '{"a":1}');
+    });
+
+    test("openssl s_client: ALPN h2 and http/1.1 as the client asks; no ALPN is HTTP/1.1", async () => {
+      assert.match((await sClient(fx.port, ["-alpn", "h2,http/1.1", "-servername", "localhost"])).out, /ALPN protocol: h2/);
+      assert.match((await sClient(fx.port, ["-alpn", "http/1.1", "-servername", "localhost"])).out, /ALPN protocol: http\/1\.1/);
+      assert.match((await sClient(fx.port, ["-servername", "localhost"])).out, /No ALPN negotiated/);
+      const noAlpn = await handshake(certs, fx.port, { keep: true });
+      assert.equal(noAlpn.alpn, false);
+      const socket = noAlpn.socket!;
+      const answer = await new Promise<string>((resolve) => {
+        let text = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (c: string) => (text += c));
+        socket.on("close", () => resolve(text));
+        socket.write("GET /users/1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+      });
+      assert.match(answer, /^HTTP\/1\.1 200/);
+      assert.match(answer, /\{"id":"1"\}$/);
+    });
+
+    test("req.conn carries the TLS facts: ALPN, SNI, version, cipher; no peer certificate without mTLS", async () => {
+      const viaH2 = JSON.parse((await h2get(certs, fx.port, "/conn")).text);
+      assert.equal(viaH2.httpVersion, "2.0");
+      assert.equal(viaH2.tls.alpnProtocol, "h2");
+      assert.equal(viaH2.tls.serverName, "localhost");
+      assert.equal(viaH2.tls.protocol, "TLSv1.3");
+      assert.match(viaH2.tls.cipher, /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/);
+      assert.equal(viaH2.tls.peerCertificate, null);
+      const viaH1 = JSON.parse((await https(certs, fx.port, "/conn")).text);
+      assert.equal(viaH1.httpVersion, "1.1");
+      assert.equal(viaH1.tls.alpnProtocol, null, "Node's https client sends no ALPN: served as HTTP/1.1");
+    });
+
+    test("policy: TLS 1.0 and 1.1 are refused", async () => {
+      for (const flag of ["-tls1", "-tls1_1"]) {
+        const r = await sClient(fx.port, [flag, "-servername", "localhost"]);
+        assert.doesNotMatch(r.out, /Cipher is (?!\(NONE\))/, `${flag} must not negotiate`);
+      }
+      assert.equal((await handshake(certs, fx.port, { minVersion: "TLSv1", maxVersion: "TLSv1.1" })).ok, false);
+      assert.equal((await handshake(certs, fx.port, { maxVersion: "TLSv1.2" })).protocol, "TLSv1.2");
+    });
+
+    test("policy: on TLS 1.2 only forward-secret AEAD suites are accepted", async () => {
+      const list = await new Promise<string>((resolve, reject) => {
+        import("node:child_process").then(({ execFile }) =>
+          execFile("openssl", ["ciphers", "-tls1_2", "ALL:COMPLEMENTOFALL"], (e, out) => (e ? reject(e) : resolve(out.trim()))),
+        );
+      });
+      const accepted: string[] = [];
+      for (const cipher of list.split(":")) {
+        const r = await handshake(certs, fx.port, { maxVersion: "TLSv1.2", ciphers: cipher, timeoutMs: 2000 });
+        if (r.ok) accepted.push(cipher);
+      }
+      assert.ok(accepted.length > 0, "some TLS 1.2 suite must work");
+      for (const cipher of accepted) assert.match(cipher, /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/, `offered: ${accepted.join(", ")}`);
+      for (const weak of ["AES128-SHA", "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"]) assert.ok(!accepted.includes(weak), weak);
+    });
+
+    test("renegotiation is refused", async () => {
+      const r = await sClient(fx.port, ["-tls1_2", "-servername", "localhost"], "R\n");
+      assert.match(r.out, /RENEGOTIATING/);
+      assert.doesNotMatch(r.out, /RENEGOTIATING[\s\S]*verify return:1[\s\S]*Verification: OK[\s\S]*read R BLOCK/);
+      // The connection does not survive the attempt: a request after it is never answered.
+      assert.doesNotMatch(r.out, /HTTP\/1\.1 \d{3}/);
+    });
+  });
+
+  describe(`TLS material sources (${runtime})`, () => {
+    for (const [source, env] of [
+      ["TlsCert.der (chain and key as DER)", { TAKO_TLS: "der" }],
+      ["TlsCert.pem (in memory)", { TAKO_TLS: "memory" }],
+    ] as const) {
+      describe(source, () => {
+        const fx = useFixture(runtime, env);
+        test("serves the localhost certificate over h2 and HTTP/1.1", async () => {
+          const r = await handshake(certs, fx.port, { alpn: ["h2"] });
+          assert.equal(r.ok, true, r.error);
+          assert.equal(r.cn, "localhost");
+          assert.equal(r.alpn, "h2");
+          assert.equal((await https(certs, fx.port, "/")).text, "Hello, World!");
+        });
+      });
+    }
+
+    test("bad material fails when the server is built, naming the file", async () => {
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ TAKO_BAD: "missing" }, /cannot read the certificate file ".*nope\.pem": no such file/],
+        [{ TAKO_BAD: "garbage" }, /contains no PEM certificate/],
+        [{ TAKO_BAD: "mismatch" }, /private key in ".*b-key\.pem" does not match the certificate in ".*a\.pem"/],
+        [{ TAKO_BAD: "badder" }, /TlsCert\.der: certificate 1 cannot be parsed as DER/],
+        [{ TAKO_BAD: "nocert" }, /spawnTls needs TLS material/],
+      ];
+      for (const [env, expected] of cases) {
+        const started = await startFixture(runtime, "test/tls/_bad.ts", env).catch((e: Error) => e);
+        assert.ok(started instanceof Error, `${JSON.stringify(env)} must not start`);
+        assert.match(started.message, /TAKO_ERR_TLS/);
+        assert.match(started.message, expected);
+      }
+    });
+  });
+
+  describe(`HTTP/2 switched off (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_HTTP2: "0" });
+    test("ALPN offers only http/1.1; curl --http2 falls back to HTTP/1.1", async () => {
+      assert.match((await sClient(fx.port, ["-alpn", "h2,http/1.1", "-servername", "localhost"])).out, /ALPN protocol: http\/1\.1/);
+      const onlyH2 = await handshake(certs, fx.port, { alpn: ["h2"] });
+      assert.ok(!onlyH2.ok || onlyH2.alpn !== "h2", "h2 must never be negotiated");
+      const v = await curl([...ca, "--resolve", `localhost:${fx.port}:127.0.0.1`, "--http2", "-s", "-o", "/dev/null", "-w", "%{http_version}", `https://localhost:${fx.port}/`]);
+      assert.equal(v, "1.1");
+    });
+  });
+
+  describe(`SNI (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_TLS: "sni" });
+    test("exact and wildcard names, case-insensitively; unknown names and no SNI get the default", async () => {
+      const cn = async (servername: string | null): Promise<string | null> => {
+        const r = await handshake(certs, fx.port, { servername });
+        assert.equal(r.ok, true, `${servername}: ${r.error}`);
+        return r.cn;
+      };
+      assert.equal(await cn("a.test"), "a.test");
+      assert.equal(await cn("b.test"), "b.test");
+      assert.equal(await cn("A.TEST"), "a.test");
+      assert.equal(await cn("x.w.test"), "*.w.test");
+      assert.equal(await cn("deep.x.w.test"), "localhost", "a wildcard covers one label");
+      assert.equal(await cn("w.test"), "localhost");
+      assert.equal(await cn("unknown.example"), "localhost");
+      assert.equal(await cn(null), "localhost");
+      const conn = JSON.parse((await https(certs, fx.port, "/conn", { servername: "a.test" })).text);
+      assert.equal(conn.tls.serverName, "a.test");
+    });
+  });
+
+  describe(`certificate reload (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_TLS: "reload" });
+    const serialOf = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
+
+    test("100 reloads under concurrent handshakes: none fails, new handshakes see the new certificate, old connections keep theirs", async () => {
+      const first = serialOf(certs.localhost);
+      const second = serialOf(certs.localhost2);
+      const old = await h2tls(certs, fx.port);
+      const oldSerial = (old.socket as unknown as { getPeerCertificate(): { serialNumber: string } }).getPeerCertificate().serialNumber;
+      assert.equal(oldSerial.toUpperCase(), first);
+      let stop = false;
+      const failures: string[] = [];
+      let handshakes = 0;
+      const clients = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const r = await handshake(certs, fx.port);
+          if (!r.ok) failures.push(r.error ?? "failed");
+          else if (r.serial?.toUpperCase() !== first && r.serial?.toUpperCase() !== second) failures.push(`unexpected serial ${r.serial}`);
+          handshakes++;
+        }
+      });
+      let expected = first;
+      for (let i = 0; i < 100; i++) {
+        const res = JSON.parse((await https(certs, fx.port, "/tls/reload", { method: "POST" })).text);
+        assert.equal(res.reloaded, true);
+        expected = res.serial === "localhost2" ? second : first;
+        if (i % 20 === 0) {
+          const after = await handshake(certs, fx.port);
+          assert.equal(after.serial?.toUpperCase(), expected, `handshake after reload ${i + 1}`);
+        }
+      }
+      stop = true;
+      await Promise.all(clients);
+      assert.deepEqual(failures, []);
+      assert.ok(handshakes > 20, `${handshakes} concurrent handshakes`);
+      // The connection opened before the reloads still works, with its original certificate.
+      const stream = old.request({ ":path": "/users/old" });
+      const text = await new Promise<string>((resolve, reject) => {
+        let t = "";
+        stream.setEncoding("utf8");
+        stream.on("data", (c: string) => (t += c));
+        stream.on("end", () => resolve(t));
+        stream.on("error", reject);
+      });
+      assert.equal(text, '{"id":"old"}');
+      old.close();
+    });
+
+    test("a reload with bad material throws and keeps the current certificate", async () => {
+      const before = await handshake(certs, fx.port);
+      const res = JSON.parse((await https(certs, fx.port, "/tls/reload-bad", { method: "POST" })).text);
+      assert.equal(res.threw, true);
+      assert.match(res.message, /does not match/);
+      const after = await handshake(certs, fx.port);
+      assert.equal(after.ok, true);
+      assert.equal(after.serial, before.serial);
+    });
+  });
+
+  describe(`certificate files watched (${runtime})`, () => {
+    const dir = mkdtempSync(join(tmpdir(), "tako-watch-"));
+    copyFileSync(certs.localhost.cert, join(dir, "cert.pem"));
+    copyFileSync(certs.localhost.key, join(dir, "key.pem"));
+    const fx = useFixture(runtime, { TAKO_TLS: "watch", TAKO_WATCH_DIR: dir });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("replaced files are picked up; broken files are reported and the old certificate stays", async () => {
+      const serial = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
+      assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost));
+      copyFileSync(certs.localhost2.cert, join(dir, "cert.pem"));
+      copyFileSync(certs.localhost2.key, join(dir, "key.pem"));
+      await fx.f.waitForLine(/^RELOADED$/, 5000);
+      assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost2));
+      writeFileSync(join(dir, "cert.pem"), "not a certificate");
+      await fx.f.waitForLine(/^RELOAD FAILED .*contains no PEM certificate/, 5000);
+      const still = await handshake(certs, fx.port);
+      assert.equal(still.ok, true);
+      assert.equal(still.serial?.toUpperCase(), serial(certs.localhost2));
+    });
+  });
+
+  describe(`mutual TLS, required (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_CLIENT_AUTH: "required" });
+    test("no certificate, a stranger's and an expired one fail the handshake; a valid one is served", async () => {
+      assert.equal((await handshake(certs, fx.port)).ok, false, "no client certificate");
+      assert.equal((await handshake(certs, fx.port, { client: certs.strangerClient })).ok, false, "signed by another CA");
+      assert.equal((await handshake(certs, fx.port, { client: certs.expiredClient })).ok, false, "expired");
+      assert.equal((await handshake(certs, fx.port, { client: certs.client })).ok, true);
+    });
+
+    test("the handler sees the verified peer certificate, over HTTP/1.1 and h2", async () => {
+      const x509 = new X509Certificate(certs.read(certs.client.cert));
+      for (const conn of [JSON.parse((await https(certs, fx.port, "/conn", { client: certs.client })).text), JSON.parse((await h2get(certs, fx.port, "/conn", certs.client)).text)]) {
+        const peer = conn.tls.peerCertificate;
+        assert.match(peer.subject, /CN=client one/);
+        assert.match(peer.issuer, /CN=tako test CA/);
+        assert.equal(peer.serialNumber, x509.serialNumber.toUpperCase());
+        assert.equal(peer.fingerprint256, x509.fingerprint256);
+        assert.equal(new Date(peer.validFrom).getTime(), new Date(x509.validFrom).getTime());
+        assert.equal(new Date(peer.validTo).getTime(), new Date(x509.validTo).getTime());
+        assert.deepEqual(Object.values(peer.raw), [...x509.raw]);
+      }
+    });
+  });
+
+  describe(`mutual TLS, optional (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_CLIENT_AUTH: "optional" });
+    test("no certificate is served without a peer; a valid one is seen; invalid ones are rejected", async () => {
+      assert.equal(JSON.parse((await https(certs, fx.port, "/conn")).text).tls.peerCertificate, null);
+      assert.match(JSON.parse((await https(certs, fx.port, "/conn", { client: certs.client })).text).tls.peerCertificate.subject, /CN=client one/);
+      for (const client of [certs.strangerClient, certs.expiredClient]) {
+        const res = await https(certs, fx.port, "/conn", { client }).catch((e: Error) => e);
+        assert.ok(res instanceof Error, `${client.cert} must be rejected`);
+      }
+    });
+  });
+
+  describe(`tlsHandshakeTimeout and maxConnections (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_CONFIG: JSON.stringify({ tlsHandshakeTimeout: 1000, maxConnections: 3 }) });
+    test("a stalled handshake is closed at the deadline and its connection slot freed", async () => {
+      const stalled = await Promise.all(
+        Array.from({ length: 3 }, () => {
+          const s = new Socket();
+          const closed = new Promise<number>((resolve) => s.once("close", () => resolve(Date.now())));
+          return new Promise<{ s: Socket; closed: Promise<number>; at: number }>((resolve) => s.connect(fx.port, "127.0.0.1", () => resolve({ s, closed, at: Date.now() })));
+        }),
+      );
+      stalled[0]!.s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])); // half a ClientHello
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await handshake(certs, fx.port, { timeoutMs: 800 })).ok, false, "the cap is full");
+      for (const { closed, at } of stalled) {
+        const ms = (await closed) - at;
+        assert.ok(ms >= 800 && ms < 3000, `stalled handshake closed after ${ms} ms (timeout 1000 ms)`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await handshake(certs, fx.port)).ok, true, "slots are free again");
+    });
+  });
+}

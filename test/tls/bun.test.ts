@@ -1,0 +1,4 @@
+// TLS suite against the conformance app served by bun.
+import { tlsSuite } from "./_suite.ts";
+
+tlsSuite("bun");
