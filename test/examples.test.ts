@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { h2, h2Session } from "./_shared/h2-client.ts";
-import { http } from "./_shared/http-client.ts";
+import { fileURLToPath } from "node:url";
+import { curl, http } from "./_shared/http-client.ts";
 import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
 
 for (const runtime of RUNTIMES) {
@@ -38,9 +39,16 @@ for (const runtime of RUNTIMES) {
         assert.deepEqual(JSON.parse((await h2(f.port, "/users/7")).text), { id: "7", httpVersion: "2.0" });
         assert.deepEqual(JSON.parse((await http(f.port, "/users/7")).text), { id: "7", httpVersion: "1.1" });
         const session = await h2Session(f.port);
-        const goaway = new Promise<number>((resolve) => session.once("goaway", (code: number) => resolve(code)));
+        // An idle session: Node always delivers the GOAWAY; Bun's node:http2 sometimes closes an
+        // idle session before its GOAWAY reaches the client (a clean close either way).
+        const ended = new Promise<number | "closed">((resolve) => {
+          session.once("goaway", (code: number) => resolve(code));
+          session.once("close", () => resolve("closed"));
+        });
         f.child.kill("SIGTERM");
-        assert.equal(await goaway, 0, "GOAWAY NO_ERROR on drain");
+        const end = await ended;
+        if (runtime === "node") assert.equal(end, 0, "GOAWAY NO_ERROR on drain");
+        else assert.ok(end === 0 || end === "closed", `session ended with ${end}`);
         session.destroy();
         await f.waitForLine(/^stopped: in-flight streams answered, GOAWAY sent$/);
       } finally {
@@ -48,8 +56,23 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("tls: each TlsCert form serves h2 and HTTP/1.1 with the TLS facts in req.conn", async () => {
+      for (const mode of ["pem", "der", "sni", "reload"]) {
+        const f = await startFixture(runtime, "examples/tls/main.ts", { ADDR: "127.0.0.1:0", MODE: mode });
+        try {
+          const caPath = fileURLToPath(new URL("../examples/demo/.dev-cert/ca.pem", import.meta.url));
+          const out = JSON.parse(await curl(["--cacert", caPath, "--resolve", `localhost:${f.port}:127.0.0.1`, `https://localhost:${f.port}/`]));
+          assert.equal(out.hello, "over TLS", mode);
+          assert.equal(out.sni, "localhost", mode);
+          assert.match(out.tls, /^TLSv1\.[23]$/, mode);
+        } finally {
+          await f.stop();
+        }
+      }
+    });
+
     test("demo (npm start)", async () => {
-      const f = await startFixture(runtime, "examples/demo/main.ts", { TAKO_ADDR: "127.0.0.1:0", TAKO_H2C_ADDR: "127.0.0.1:0" });
+      const f = await startFixture(runtime, "examples/demo/main.ts", { TAKO_ADDR: "127.0.0.1:0", TAKO_H2C_ADDR: "127.0.0.1:0", TAKO_TLS_ADDR: "127.0.0.1:0" });
       try {
         assert.equal((await http(f.port, "/")).text, "Hello, World!");
         assert.deepEqual(JSON.parse((await http(f.port, "/users/42")).text), { id: "42", name: "user 42" });
@@ -60,6 +83,12 @@ for (const runtime of RUNTIMES) {
         const viaH2 = await h2(h2cPort, "/users/42");
         assert.deepEqual(JSON.parse(viaH2.text), { id: "42", name: "user 42" });
         assert.equal((await h2(h2cPort, "/stream")).text, "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n");
+        const tlsPort = (await f.waitForLine(/^https \(h2 and http\/1\.1 by ALPN\) on https:\/\/\S+:(\d+)$/))[1]!;
+        const caPath = fileURLToPath(new URL("../examples/demo/.dev-cert/ca.pem", import.meta.url));
+        for (const version of ["--http2", "--http1.1"]) {
+          const out = await curl(["--cacert", caPath, version, "-w", " %{http_version}", `https://127.0.0.1:${tlsPort}/users/42`]);
+          assert.equal(out, `{"id":"42","name":"user 42"} ${version === "--http2" ? "2" : "1.1"}`);
+        }
       } finally {
         await f.stop();
       }

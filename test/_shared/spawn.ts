@@ -57,8 +57,8 @@ export async function startFixture(runtime: Runtime, file: string, env: Record<s
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime} fixture ${file} did not start in 30 s; stderr:\n${err}`)), 30_000);
     lines.on("line", (line) => {
-      // Fixtures print "READY <port>"; examples print "listening on http://host:port".
-      const m = /^READY (\d+)$/.exec(line) ?? /listening on http:\/\/\S+:(\d+)/.exec(line);
+      // Fixtures print "READY <port>"; examples print "listening on http(s)://host:port".
+      const m = /^READY (\d+)$/.exec(line) ?? /listening on https?:\/\/\S+:(\d+)/.exec(line);
       if (m !== null) {
         clearTimeout(timer);
         resolve(Number(m[1]));
