@@ -1,9 +1,11 @@
 /**
  * HTTP benchmark: tako against each runtime's raw server and popular frameworks, the same three
- * routes everywhere, over HTTP/1.1 measured with wrk (`--proto h1`, the default) or over cleartext
- * HTTP/2 with prior knowledge measured with h2load (`--proto h2c`).
+ * routes everywhere, over HTTP/1.1 measured with wrk (`--proto h1`, the default), over cleartext
+ * HTTP/2 with prior knowledge measured with h2load (`--proto h2c`), and over TLS: HTTPS/1.1 with
+ * wrk (`--proto h1s`), HTTP/2 negotiated by ALPN with h2load (`--proto h2s`), and TLS handshakes,
+ * one new HTTPS connection per request, with wrk (`--proto hs`).
  *
- *   node --import tsx bench/http/run.ts [--proto h1|h2c] [--runtime node,bun,deno] [--rounds 3]
+ *   node --import tsx bench/http/run.ts [--proto h1|h2c|h1s|h2s|hs] [--runtime node,bun,deno] [--rounds 3]
  *        [--duration 5] [--warmup 2] [--connections 64] [--streams 10] [--only tako,raw,...]
  *        [--noise 0.1] [--retries 2]
  *
@@ -35,21 +37,43 @@
  * window, and req/s and the request counts cover that window only. Checked with a node:http2
  * client (prior knowledge).
  *
+ * TLS: every server presents the demo's development certificate (examples/demo/dev-cert.ts, ECDSA
+ * P-256, made once with the openssl CLI); each raw baseline keeps its runtime's TLS defaults
+ * (protocol versions, suites, session resumption), tako its own policy (TLS 1.2+, forward-secret
+ * AEAD suites, server order). The check client (Node's, verifying against the development CA)
+ * reports the version and suite it negotiated with each server, h2load those it negotiated.
+ * h1s: `https://` and the h1 wrk settings above (keep-alive: one handshake per connection, then
+ * requests). h2s: `https://` and the h2c h2load settings above; h2load takes whatever ALPN
+ * selects, so a run that did not speak h2 is flagged. hs: wrk as for h1 with `-H 'Connection:
+ * close'` on GET / only: each request opens a TCP connection, completes a TLS handshake, gets its
+ * answer and the server closes; requests/s is handshakes/s. The handshake (key exchange and the
+ * certificate signature) costs far more than any route, so one route says it all; GET / keeps the
+ * rest of the request smallest. wrk offers the previous session of a connection slot when it
+ * reconnects (OpenSSL keeps it), and a server that resumes it skips the certificate signature:
+ * against node:https about every other handshake was resumed, so the rate mixes full and resumed
+ * handshakes; the check (a new connection per request with the session cache of Node's client)
+ * reports whether each server resumes. The client side of a handshake costs wrk about as much CPU
+ * as the server's side costs the server, so wrk may saturate its CPU first: a run where the load
+ * generator used 90% of its CPU or more is marked ‡ (in every protocol).
+ *
  * Shared machines: the CPU time of the server, the load generator and this script is accounted
  * against what each CPU did during every run; a run during which other processes took a
  * noticeable share (`--noise`) is redone once the machine is quiet (`--retries`), and marked if
  * it never was. tako servers load src/ at start, so src/ is fingerprinted at every start and a
  * change during the run is reported. Results: a markdown table per runtime on stdout, raw numbers
- * in bench/results/http-*.json (h1) or bench/results/http-h2c-*.json (h2c).
+ * in bench/results/http-*.json (h1) or bench/results/http-<proto>-*.json (the others).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect as http2Connect } from "node:http2";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TLSSocket } from "node:tls";
 import { isDeepStrictEqual } from "node:util";
+import { devCert, type DevCert } from "../../examples/demo/dev-cert.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
@@ -63,8 +87,12 @@ const CLIENT_CPU = "1";
 type Runtime = "node" | "bun" | "deno";
 const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
 
-type Proto = "h1" | "h2c";
-const PROTOS: readonly Proto[] = ["h1", "h2c"];
+type Proto = "h1" | "h2c" | "h1s" | "h2s" | "hs";
+const PROTOS: readonly Proto[] = ["h1", "h2c", "h1s", "h2s", "hs"];
+
+/** The protocols over TLS: https:// URLs, the development certificate, checks against its CA. */
+const overTls = (proto: Proto): boolean => proto === "h1s" || proto === "h2s" || proto === "hs";
+const origin = (proto: Proto, port: number): string => `${overTls(proto) ? "https" : "http"}://127.0.0.1:${port}`;
 
 interface Contender {
   /** Short id used by `--only`. */
@@ -76,6 +104,30 @@ interface Contender {
   /** The baseline ratios are computed against. */
   readonly baseline?: true;
 }
+
+/**
+ * The TLS contenders: each runtime's raw server with its own defaults and the development
+ * certificate, and tako's `spawnTls` (one file: ALPN picks HTTP/1.1 or HTTP/2).
+ */
+const TLS_CONTENDERS: Readonly<Record<"h1s" | "h2s", readonly Contender[]>> = {
+  h1s: [
+    { id: "raw", label: "raw node:https", runtime: "node", file: "raw-node-https.mjs", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "node", file: "tako-tls.ts" },
+    { id: "raw", label: "raw Bun.serve (tls)", runtime: "bun", file: "raw-bun-tls.ts", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "bun", file: "tako-tls.ts" },
+    { id: "raw", label: "raw Deno.serve (cert, key)", runtime: "deno", file: "raw-deno-tls.ts", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "deno", file: "tako-tls.ts" },
+  ],
+  h2s: [
+    { id: "raw", label: "raw node:http2 secure (stream API)", runtime: "node", file: "raw-node-h2s.mjs", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "node", file: "tako-tls.ts" },
+    { id: "raw", label: "raw Bun.serve (tls, http2)", runtime: "bun", file: "raw-bun-h2s.ts", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "bun", file: "tako-tls.ts" },
+    // Deno.serve with a certificate offers h2 by ALPN on its own: the HTTPS/1.1 baseline file.
+    { id: "raw", label: "raw Deno.serve (cert, key)", runtime: "deno", file: "raw-deno-tls.ts", baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime: "deno", file: "tako-tls.ts" },
+  ],
+};
 
 const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
   h1: [
@@ -101,6 +153,10 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
     { id: "tako", label: "tako (serveH2c)", runtime: "deno", file: "tako-h2c.ts" },
   ],
+  h1s: TLS_CONTENDERS.h1s,
+  h2s: TLS_CONTENDERS.h2s,
+  // New connection per request: the servers of the HTTPS/1.1 bench.
+  hs: TLS_CONTENDERS.h1s,
 };
 
 /** How each runtime runs a server file (one process, so its pid is the process group leader). */
@@ -122,6 +178,12 @@ const ROUTES: readonly Route[] = [
   { name: "POST /echo (JSON)", method: "POST", path: "/echo" },
 ];
 
+/**
+ * The routes measured per protocol. hs measures the handshake, which costs far more than any
+ * route's code: GET / alone (the cheapest answer, so the handshake dominates the most).
+ */
+const routesOf = (proto: Proto): readonly Route[] => (proto === "hs" ? ROUTES.slice(0, 1) : ROUTES);
+
 /** The POST body, read from the wrk script so the check and both load generators send the same JSON. */
 const ECHO_BODY = (() => {
   const m = /wrk\.body\s*=\s*'([^']*)'/.exec(readFileSync(join(WRK_DIR, "post-echo.lua"), "utf8"));
@@ -140,7 +202,7 @@ interface Options {
   warmup: number;
   /** Connections of the load generator (default: DEFAULT_CONNECTIONS of the protocol). */
   connections: number;
-  /** h2c: concurrent streams per connection (h2load -m). */
+  /** h2c, h2s: concurrent streams per connection (h2load -m). */
   streams: number;
   only: string[] | null;
   /** Share of a CPU other workloads may take during a run before it is redone. */
@@ -148,16 +210,18 @@ interface Options {
   retries: number;
 }
 
-const DEFAULT_CONNECTIONS: Readonly<Record<Proto, number>> = { h1: 64, h2c: 16 };
+const DEFAULT_CONNECTIONS: Readonly<Record<Proto, number>> = { h1: 64, h2c: 16, h1s: 64, h2s: 16, hs: 64 };
 
 const USAGE = `usage: node --import tsx bench/http/run.ts [options]
-  --proto h1|h2c     h1: HTTP/1.1 with wrk (default); h2c: cleartext HTTP/2, prior knowledge, with h2load
+  --proto P          h1: HTTP/1.1 with wrk (default); h2c: cleartext HTTP/2, prior knowledge, with h2load;
+                     h1s: HTTPS/1.1 with wrk; h2s: HTTP/2 over TLS (ALPN h2) with h2load;
+                     hs: TLS handshakes, a new HTTPS connection per request (wrk, Connection: close)
   --runtime LIST     runtimes to bench, comma separated: node,bun,deno (default: all)
   --rounds N         interleaved rounds per runtime (default 3)
   --duration SECS    measured duration per route (default 5)
-  --warmup SECS      warm-up per server before measuring; h2c: before each route (default 2)
-  --connections N    load generator connections (default ${DEFAULT_CONNECTIONS.h1} for h1, ${DEFAULT_CONNECTIONS.h2c} for h2c)
-  --streams N        h2c: concurrent streams per connection, h2load -m (default 10; h1 ignores it)
+  --warmup SECS      warm-up per server before measuring; h2c, h2s: before each route (default 2)
+  --connections N    load generator connections (default ${DEFAULT_CONNECTIONS.h1} for h1, h1s and hs, ${DEFAULT_CONNECTIONS.h2c} for h2c and h2s)
+  --streams N        h2c, h2s: concurrent streams per connection, h2load -m (default 10; wrk ignores it)
   --noise SHARE      redo a run when other processes took more than this share of the server CPU
                      (twice that of the load generator's CPU, which also carries loopback kernel
                      work) (default 0.1)
@@ -229,8 +293,8 @@ function parseOptions(argv: readonly string[]): Options {
         fail(`unknown argument "${a}"\n${USAGE}`);
     }
   }
-  // bench/run.sh passes the same arguments to the h1 and the h2c run: an id known to either
-  // protocol is valid (it selects nothing where it has no server), and h1 ignores --streams.
+  // bench/run.sh passes the same arguments to the run of every protocol: an id known to any is
+  // valid (it selects nothing where it has no server), and the wrk runs ignore --streams.
   for (const id of o.only ?? []) if (!PROTOS.some((p) => CONTENDERS[p].some((c) => c.id === id))) fail(`unknown contender "${id}"`);
   if (o.connections === 0) o.connections = DEFAULT_CONNECTIONS[o.proto];
   return o;
@@ -474,19 +538,75 @@ interface Answer {
   status: number;
   type: string;
   body: string;
+  /** Over TLS: what the connection negotiated. */
+  tls?: TlsFacts;
 }
 
-/** One check request over HTTP/1.1 (fetch); `body` is sent as JSON. */
-async function callH1(port: number, method: string, path: string, body?: string): Promise<Answer> {
+interface TlsFacts {
+  version: string;
+  cipher: string;
+  /** The protocol ALPN selected, or "" (none offered or none selected). */
+  alpn: string;
+  /** The handshake resumed an earlier session. */
+  resumed: boolean;
+}
+
+function tlsFacts(socket: TLSSocket): TlsFacts {
+  return { version: socket.getProtocol() ?? "?", cipher: socket.getCipher().standardName, alpn: socket.alpnProtocol || "", resumed: socket.isSessionReused() };
+}
+
+/** One check request; `body` is sent as JSON. */
+type CheckCall = (method: string, path: string, body?: string) => Promise<Answer>;
+
+/** The development certificate the TLS servers present (made on first use; see servers/_tls.ts). */
+let devCertFiles: DevCert | null = null;
+const tlsFiles = (): DevCert => (devCertFiles ??= devCert());
+
+/**
+ * A client for the checks of the server at `port`, speaking the protocol under test: fetch (h1),
+ * node:https with the development CA (h1s; hs: a new connection per request, `Connection: close`
+ * as wrk sends it, with the client's session cache, so the later requests show whether the server
+ * resumes TLS sessions), node:http2 (h2c: prior knowledge; h2s: TLS with the CA). `done` frees it.
+ */
+function checkClient(proto: Proto, port: number): { call: CheckCall; done(): void } {
+  const base = origin(proto, port);
+  if (proto === "h1") return { call: (method, path, body) => callFetch(base, method, path, body), done() {} };
+  const ca = overTls(proto) ? readFileSync(tlsFiles().ca) : undefined;
+  if (proto === "h2c" || proto === "h2s") return { call: (method, path, body) => callH2(base, ca, method, path, body), done() {} };
+  const agent = new HttpsAgent({ ca, keepAlive: proto !== "hs" });
+  return { call: (method, path, body) => callHttps(agent, base, method, path, body), done: () => agent.destroy() };
+}
+
+/** One check request over HTTP/1.1 (fetch). */
+async function callFetch(base: string, method: string, path: string, body?: string): Promise<Answer> {
   const init: RequestInit = body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body };
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
   return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
 }
 
-/** One check request over cleartext HTTP/2 with prior knowledge (node:http2), on its own session. */
-function callH2c(port: number, method: string, path: string, body?: string): Promise<Answer> {
+/** One check request over HTTPS/1.1 (node:https; fetch takes no CA). */
+function callHttps(agent: HttpsAgent, base: string, method: string, path: string, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const session = http2Connect(`http://127.0.0.1:${port}`);
+    const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+    const req = httpsRequest(`${base}${path}`, { method, headers, agent, timeout: 5000 }, (res) => {
+      const answer: Answer = { status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: "", tls: tlsFacts(res.socket as TLSSocket) };
+      res.setEncoding("utf8").on("data", (s: string) => (answer.body += s));
+      res.on("end", () => resolve(answer));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 5 s")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * One check request over HTTP/2 (node:http2), on its own session: cleartext with prior knowledge,
+ * or TLS (ALPN h2) verified against `ca`.
+ */
+function callH2(base: string, ca: Buffer | undefined, method: string, path: string, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(base, ca === undefined ? {} : { ca });
     const settle = (error: Error | null, answer?: Answer): void => {
       clearTimeout(timer);
       session.destroy();
@@ -501,6 +621,7 @@ function callH2c(port: number, method: string, path: string, body?: string): Pro
     stream.on("response", (h) => {
       answer.status = Number(h[":status"]);
       answer.type = String(h["content-type"] ?? "");
+      if (session.encrypted === true) answer.tls = tlsFacts(session.socket as TLSSocket);
     });
     stream.setEncoding("utf8").on("data", (s: string) => (answer.body += s));
     stream.on("end", () => settle(null, answer));
@@ -511,14 +632,21 @@ function callH2c(port: number, method: string, path: string, body?: string): Pro
   });
 }
 
-const CHECK_CLIENT: Readonly<Record<Proto, typeof callH1>> = { h1: callH1, h2c: callH2c };
-
-async function verifyServer(s: Server, proto: Proto): Promise<void> {
+/**
+ * Checks the answers of all three routes over the protocol under test; throws when one is wrong.
+ * Over TLS, returns what the check client negotiated (and, for hs, how many of its later
+ * connections resumed a session), else null.
+ */
+async function verifyServer(s: Server, proto: Proto): Promise<string | null> {
   const who = `${s.contender.runtime}/${s.contender.id}`;
   const problems: string[] = [];
+  const client = checkClient(proto, s.port);
+  const negotiated: TlsFacts[] = [];
   const call = async (path: string, method = "GET", body?: string): Promise<Answer | null> => {
     try {
-      return await CHECK_CLIENT[proto](s.port, method, path, body);
+      const answer = await client.call(method, path, body);
+      if (answer.tls !== undefined) negotiated.push(answer.tls);
+      return answer;
     } catch (error) {
       problems.push(`${method} ${path}: request failed: ${String(error)}`);
       return null;
@@ -545,9 +673,15 @@ async function verifyServer(s: Server, proto: Proto): Promise<void> {
   const fresh = `u${Math.random().toString(36).slice(2, 10)}`;
   for (const id of ["42", fresh]) expectJson(`GET /users/${id}`, await call(`/users/${id}`), { id });
   expectJson("POST /echo", await call("/echo", "POST", ECHO_BODY), JSON.parse(ECHO_BODY));
+  client.done();
   if (problems.length > 0) {
     throw new Error(`${who} answers wrongly, refusing to benchmark it:\n  ${problems.join("\n  ")}\nserver output:\n${s.log()}`);
   }
+  const first = negotiated[0];
+  if (first === undefined) return null;
+  const facts = [...new Set(negotiated.map((t) => `${t.version} ${t.cipher}${t.alpn === "" ? "" : `, ALPN ${t.alpn}`}`))].join(" / ");
+  if (proto !== "hs") return facts;
+  return `${facts}; sessions resumed on ${negotiated.slice(1).filter((t) => t.resumed).length} of ${negotiated.length - 1} later connections`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,6 +699,8 @@ interface LoadResult {
   requestCounts?: { total: number; started: number; done: number; succeeded: number; failed: number; errored: number; timeout: number };
   /** wrk: p50, p90, p99, max; h2load: min, max, mean, sd (it reports no percentiles). */
   latencyUs: Record<string, number> | null;
+  /** h2load: the application protocol it spoke and, over TLS, the version and cipher it negotiated. */
+  negotiated?: string;
   /** Why this run cannot be trusted; empty when clean. */
   flags: string[];
   /** CPU use during the run (see CpuReport). */
@@ -632,8 +768,14 @@ function commonFlags(name: string, code: number | null, rps: number | null, r: P
   return flags;
 }
 
-function runWrk(port: number, path: string, seconds: number, connections: number, script: string): Promise<ClientRun> {
-  const args = ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", join(WRK_DIR, script), `http://127.0.0.1:${port}${path}`];
+/**
+ * The headers wrk adds to every request: for hs `Connection: close`, so the server closes each
+ * connection after its answer and wrk opens a new one (TCP and TLS handshake) for the next.
+ */
+const wrkHeaders = (proto: Proto): string[] => (proto === "hs" ? ["Connection: close"] : []);
+
+function runWrk(port: number, path: string, seconds: number, o: Options, script: string): Promise<ClientRun> {
+  const args = ["wrk", "-t1", `-c${o.connections}`, `-d${seconds}s`, "--timeout", "5s", ...wrkHeaders(o.proto).flatMap((h) => ["-H", h]), "-s", join(WRK_DIR, script), `${origin(o.proto, port)}${path}`];
   return runClient(args, seconds);
 }
 
@@ -643,11 +785,11 @@ const wrk: LoadGenerator = {
   version: () => tryRun("wrk", ["-v"])?.split("\n")[0] ?? null,
   async warmUp(port, o) {
     if (o.warmup === 0) return null;
-    const w = await runWrk(port, "/", o.warmup, o.connections, "warmup-mix.lua");
+    const w = await runWrk(port, "/", o.warmup, o, "warmup-mix.lua");
     const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(w.out);
     return w.code !== 0 || bad !== null ? `wrk ${String(w.code)}${bad !== null ? `, ${bad[1]} non-2xx` : ""}` : null;
   },
-  run: (port, route, o) => runWrk(port, route.path, o.duration, o.connections, route.method === "POST" ? "post-echo.lua" : "report.lua"),
+  run: (port, route, o) => runWrk(port, route.path, o.duration, o, route.method === "POST" ? "post-echo.lua" : "report.lua"),
   parse(code, out) {
     const num = (re: RegExp): number | null => {
       const m = re.exec(out);
@@ -678,7 +820,7 @@ const wrk: LoadGenerator = {
     if (sockTotal > 0) flags.push(`socket errors: connect ${socketErrors.connect}, read ${socketErrors.read}, write ${socketErrors.write}, timeout ${socketErrors.timeout}`);
     return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
   },
-  describe: (o) => `wrk -t1 -c${o.connections} -d${o.duration}s per route after a ${o.warmup} s warm-up`,
+  describe: (o) => `wrk -t1 -c${o.connections} -d${o.duration}s${wrkHeaders(o.proto).map((h) => ` -H '${h}'`).join("")} per route after a ${o.warmup} s warm-up`,
 };
 
 /** h2load prints durations with a unit ("625us", "19.72ms", "1.2s"); in microseconds. */
@@ -703,7 +845,7 @@ const h2load: LoadGenerator = {
       writeFileSync(file, ECHO_BODY);
       args.push("-d", file, "-H", "content-type: application/json");
     }
-    args.push(`http://127.0.0.1:${port}${route.path}`);
+    args.push(`${origin(o.proto, port)}${route.path}`);
     return runClient(args, o.warmup + o.duration);
   },
   parse(code, out, o) {
@@ -717,15 +859,21 @@ const h2load: LoadGenerator = {
     const latencyUs = lat === null ? null : { min: h2loadMicros(lat[1]!), max: h2loadMicros(lat[2]!), mean: h2loadMicros(lat[3]!), sd: h2loadMicros(lat[4]!) };
     const requests = counts?.done ?? 0;
     const flags = commonFlags("h2load", code, rps, { non2xx, requests }, "non-2xx");
+    // Over TLS h2load takes what ALPN selects, HTTP/1.1 included: only h2 is the protocol under test.
+    const alpn = /^Application protocol: (\S+)/m.exec(out)?.[1];
+    const tls = /^TLS Protocol: (\S+)\s+^Cipher: (\S+)/m.exec(out);
+    const want = o.proto === "h2s" ? "h2" : "h2c";
+    if (alpn !== want) flags.push(`h2load spoke ${alpn ?? "no application protocol"}, not ${want}`);
     if (counts === null || status === null) flags.push("no request counts or status codes in h2load output");
     // failed counts error answers too (flagged above); errored and timeout are streams or connections lost.
     else if (counts.failed > 0 || counts.errored > 0 || counts.timeout > 0) flags.push(`failed requests: ${counts.failed} (errored ${counts.errored}, timeout ${counts.timeout})`);
-    return { rps: rps ?? 0, requests, durationSec: o.duration, non2xx, ...(counts === null ? {} : { requestCounts: counts }), latencyUs, flags };
+    const negotiated = `${alpn ?? "?"}${tls === null ? "" : `, ${tls[1]} ${tls[2]}`}`;
+    return { rps: rps ?? 0, requests, durationSec: o.duration, non2xx, ...(counts === null ? {} : { requestCounts: counts }), latencyUs, negotiated, flags };
   },
   describe: (o) => `h2load -t1 -c${o.connections} -m${o.streams} -D ${o.duration}s${o.warmup > 0 ? ` --warm-up-time=${o.warmup}s` : ""} per route`,
 };
 
-const LOAD: Readonly<Record<Proto, LoadGenerator>> = { h1: wrk, h2c: h2load };
+const LOAD: Readonly<Record<Proto, LoadGenerator>> = { h1: wrk, h2c: h2load, h1s: wrk, h2s: h2load, hs: wrk };
 
 /** A CPU is "quiet" below this busy share; measured before each server starts and between retries. */
 const QUIET = 0.15;
@@ -781,6 +929,8 @@ interface ServerRun {
   startMs: number;
   /** srcFingerprint() when the server started (tako contenders). */
   src?: string;
+  /** Over TLS: what the check client negotiated (see verifyServer). */
+  tls?: string;
 }
 
 function tryRun(cmd: string, args: string[]): string | null {
@@ -808,6 +958,15 @@ function preflight(o: Options): Record<string, string> {
     if (v === null) fail(`deno not found at ${join(BIN, "deno")} (npm install)`);
     versions.deno = v.split("\n")[0] ?? v;
   }
+  if (overTls(o.proto)) {
+    try {
+      const cert = new X509Certificate(readFileSync(tlsFiles().cert));
+      const key = cert.publicKey.asymmetricKeyDetails;
+      versions.tlsCert = `${cert.publicKey.asymmetricKeyType ?? "?"}${key?.namedCurve !== undefined ? ` ${key.namedCurve}` : key?.modulusLength !== undefined ? ` ${key.modulusLength} bits` : ""} (${relative(ROOT, tlsFiles().cert)})`;
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
   const commit = tryRun("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
   const dirty = tryRun("git", ["-C", ROOT, "status", "--porcelain", "--", "src"]);
   versions.commit = `${commit ?? "?"}${dirty !== null && dirty !== "" ? " (src/ has uncommitted changes)" : ""}`;
@@ -824,7 +983,13 @@ function contendersOf(o: Options, runtime: Runtime): Contender[] {
 const PROTO_TITLE: Readonly<Record<Proto, { heading: string; bench: string }>> = {
   h1: { heading: "", bench: "HTTP bench" },
   h2c: { heading: ", HTTP/2 cleartext (h2c)", bench: "HTTP/2 cleartext (h2c, prior knowledge) bench" },
+  h1s: { heading: ", HTTPS/1.1", bench: "HTTPS/1.1 bench" },
+  h2s: { heading: ", HTTP/2 over TLS (h2)", bench: "HTTP/2 over TLS (ALPN h2) bench" },
+  hs: { heading: ", TLS handshakes (a new HTTPS/1.1 connection per request, so requests/s = handshakes/s)", bench: "TLS handshake bench" },
 };
+
+/** A load generator using this share of its CPU or more may have been the limit, not the server. */
+const SATURATED = 0.9;
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -839,6 +1004,8 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
   const lines: string[] = [];
   const notes: string[] = [];
   const noisyNotes: string[] = [];
+  const saturatedNotes: string[] = [];
+  const tlsNotes: string[] = [];
   for (const runtime of o.runtimes) {
     const contenders = contendersOf(o, runtime);
     if (contenders.length === 0) continue;
@@ -849,7 +1016,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
     lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
     const spreads: string[] = [];
-    for (const route of ROUTES) {
+    for (const route of routesOf(o.proto)) {
       const cell = (c: Contender, collect = false): { text: string; med: number; spread: string } => {
         const runs = samples.filter((s) => s.runtime === runtime && s.contender === c.id && s.route === route.name);
         if (runs.length === 0) return { text: "n/a", med: NaN, spread: "n/a" };
@@ -857,7 +1024,9 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
         const med = median(rps);
         const flagged = runs.filter((r) => r.result.flags.length > 0);
         const noisy = runs.filter((r) => r.result.noisy === true);
+        const saturated = runs.filter((r) => (r.result.cpu?.clientShare ?? 0) >= SATURATED);
         if (collect) {
+          for (const f of saturated) saturatedNotes.push(`- ‡ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${load.name} used ${pct(f.result.cpu!.clientShare)} of its CPU, the server ${pct(f.result.cpu!.serverShare)} of its own`);
           for (const f of flagged) notes.push(`- ⚠ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
           for (const f of noisy) {
             const cpu = f.result.cpu!;
@@ -865,7 +1034,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
           }
         }
         const spread = rps.length > 1 ? `±${(((Math.max(...rps) - Math.min(...rps)) / 2 / med) * 100).toFixed(1)}%` : "–";
-        return { text: `${int(med)}${flagged.length > 0 ? " ⚠" : ""}${noisy.length > 0 ? " †" : ""}`, med, spread };
+        return { text: `${int(med)}${flagged.length > 0 ? " ⚠" : ""}${noisy.length > 0 ? " †" : ""}${saturated.length > 0 ? " ‡" : ""}`, med, spread };
       };
       const baseMed = base === undefined ? NaN : cell(base).med;
       const cells = contenders.map((c) => {
@@ -891,10 +1060,25 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push("");
     lines.push(`Peak RSS of the server process after the run (median): ${contenders.map((c, i) => `${c.label} ${rss[i]}`).join(", ")}.`);
     lines.push("");
+    for (const c of contenders) {
+      const checked = [...new Set(servers.filter((s) => s.runtime === runtime && s.contender === c.id && s.tls !== undefined).map((s) => s.tls))];
+      const spoken = [...new Set(samples.filter((s) => s.runtime === runtime && s.contender === c.id && s.result.negotiated !== undefined).map((s) => s.result.negotiated))];
+      if (checked.length + spoken.length > 0) tlsNotes.push(`- ${runtime} / ${c.label}: ${[...checked.map((t) => `check client: ${t}`), ...spoken.map((t) => `${load.name}: ${t}`)].join("; ")}`);
+    }
   }
   lines.push(
-    `${load.describe(o)}; server on CPU ${SERVER_CPU}, ${load.name} on CPU ${CLIENT_CPU}; ${versions[load.name]}; CPU ${versions.cpu}; tako ${versions.commit}.`,
+    `${load.describe(o)}; server on CPU ${SERVER_CPU}, ${load.name} on CPU ${CLIENT_CPU}; ${versions[load.name]}; CPU ${versions.cpu}; tako ${versions.commit}${versions.tlsCert === undefined ? "" : `; certificate ${versions.tlsCert}`}.`,
   );
+  if (tlsNotes.length > 0) {
+    lines.push("");
+    lines.push(`Negotiated (the check client is Node's, with OpenSSL's default preferences as ${load.name === "wrk" ? "wrk's" : "the load generator's"}):`);
+    lines.push(...tlsNotes);
+    if (o.proto === "hs") {
+      lines.push(
+        "wrk offers the session of a slot's previous connection when it reconnects; against node:https about every other handshake was resumed (counted on the server), so these rates mix full and resumed handshakes wherever a server resumes sessions (see the check client's count above).",
+      );
+    }
+  }
   for (const w of warnings) {
     lines.push("");
     lines.push(`⚠ ${w}`);
@@ -909,7 +1093,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push("⚠ flagged runs (errors or non-2xx answers under load; their numbers are not comparable):");
     lines.push(...notes);
   } else {
-    lines.push(`No run had non-2xx answers or ${o.proto === "h1" ? "socket errors" : "failed requests"}.`);
+    lines.push(`No run had non-2xx answers or ${load.name === "wrk" ? "socket errors" : "failed requests"}.`);
   }
   const redone = samples.reduce((n, x) => n + (x.result.discarded?.length ?? 0), 0);
   if (redone > 0) lines.push(`${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the ${load.name} CPU) during them.`);
@@ -917,6 +1101,11 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push("");
     lines.push(`† runs still disturbed by other processes after ${o.retries} retries (numbers less reliable):`);
     lines.push(...noisyNotes);
+  }
+  if (saturatedNotes.length > 0) {
+    lines.push("");
+    lines.push(`‡ runs where ${load.name} used ${pct(SATURATED)} or more of its CPU: the load generator may have been the limit, and the server faster than measured:`);
+    lines.push(...saturatedNotes);
   }
   return lines.join("\n");
 }
@@ -934,7 +1123,7 @@ async function main(): Promise<void> {
     console.log(`${PROTO_TITLE[o.proto].bench}: no server of --only ${o.only?.join(",") ?? ""} exists for --proto ${o.proto}; nothing to run`);
     return;
   }
-  const streams = o.proto === "h2c" ? ` × ${o.streams} streams` : "";
+  const streams = LOAD[o.proto] === h2load ? ` × ${o.streams} streams` : "";
   console.log(`${PROTO_TITLE[o.proto].bench}: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections${streams}`);
 
   for (const runtime of o.runtimes) {
@@ -958,11 +1147,11 @@ async function main(): Promise<void> {
         }
         const startMs = performance.now() - t0;
         try {
-          await verifyServer(server, o.proto);
+          const tls = await verifyServer(server, o.proto);
           const trouble = await load.warmUp(server.port, o);
           if (trouble !== null) console.warn(`  ${who}: warm-up trouble (${trouble})`);
           const line: string[] = [];
-          for (const route of ROUTES) {
+          for (const route of routesOf(o.proto)) {
             if (server.exitCode !== undefined) {
               const result: LoadResult = { rps: 0, requests: 0, durationSec: 0, non2xx: 0, latencyUs: null, flags: [`server died (exit ${String(server.exitCode)})`] };
               samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
@@ -974,7 +1163,7 @@ async function main(): Promise<void> {
             const retried = result.discarded === undefined ? "" : ` (${result.discarded.length} noisy attempt(s) redone)`;
             line.push(`${route.name} ${int(result.rps)}${cpu}${retried}${result.noisy === true ? " †noisy" : ""}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
           }
-          servers.push({ runtime, contender: c.id, round, peakRssMiB: peakRssMiB(server.pgid), startMs, ...(src === undefined ? {} : { src }) });
+          servers.push({ runtime, contender: c.id, round, peakRssMiB: peakRssMiB(server.pgid), startMs, ...(src === undefined ? {} : { src }), ...(tls === null ? {} : { tls }) });
           console.log(`  round ${round + 1}/${o.rounds} ${who.padEnd(12)} ${line.join(" | ")}`);
           if (server.exitCode !== undefined) console.log(`    server output:\n${server.log()}`);
         } catch (error) {
@@ -998,7 +1187,7 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const name = `${o.proto === "h1" ? "http" : `http-${o.proto}`}-${stamp}`;
   const jsonPath = join(RESULTS, `${name}.json`);
-  const routes = ROUTES.map((r) => ({ name: r.name, method: r.method, path: r.path }));
+  const routes = routesOf(o.proto).map((r) => ({ name: r.name, method: r.method, path: r.path }));
   writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes, echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2) + "\n");
   writeFileSync(join(RESULTS, `${name}.md`), markdown + "\n");
   console.log(`raw numbers: ${relative(ROOT, jsonPath)} (tables: same name, .md)`);

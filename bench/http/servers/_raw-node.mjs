@@ -1,7 +1,7 @@
-// The hand-written dispatch the raw node:http and node:http2 baselines share: what a careful user
-// writes without a framework (path without `new URL`, JSON.stringify, content types, 1 MiB cap).
-// Each server passes its own `send(res, status, type, body)`; `req` is the readable request body
-// (an IncomingMessage for node:http, the Http2Stream itself for node:http2).
+// The hand-written dispatch the raw node:http, node:https and node:http2 baselines share: what a
+// careful user writes without a framework (path without `new URL`, JSON.stringify, content types,
+// 1 MiB cap). `onRequest` answers node:http(s) requests, `onStreams` node:http2 streams (cleartext
+// or TLS) through the stream API, with no compatibility-layer req/res objects.
 const HELLO = "Hello, World!";
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
@@ -31,8 +31,12 @@ function echo(req, res, send) {
   });
 }
 
-/** Answers one request; `url` is the request target (path and query). */
-export function dispatch(req, res, method, url, send) {
+/**
+ * Answers one request; `url` is the request target (path and query), `send(res, status, type,
+ * body)` writes the answer, `req` is the readable request body (an IncomingMessage, or the
+ * Http2Stream itself).
+ */
+function dispatch(req, res, method, url, send) {
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
 
@@ -59,6 +63,35 @@ export function dispatch(req, res, method, url, send) {
   }
   send(res, 404, TEXT, "Not Found");
 }
+
+/** node:http and node:https request listener. */
+export function onRequest(req, res) {
+  dispatch(req, res, req.method, req.url ?? "/", sendResponse);
+}
+
+function sendResponse(res, status, type, body) {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Answers every stream of a node:http2 server (stream API); returns the server. */
+export function onStreams(server) {
+  server.on("stream", (stream, headers) => {
+    stream.on("error", ignore);
+    dispatch(stream, stream, headers[":method"], headers[":path"] ?? "/", sendStream);
+  });
+  return server;
+}
+
+function sendStream(stream, status, type, body) {
+  // A stream the client reset cannot be answered any more.
+  if (stream.destroyed) return;
+  stream.respond({ ":status": status, "content-type": type, "content-length": Buffer.byteLength(body) });
+  stream.end(body);
+}
+
+// A reset stream emits "error"; without a listener that would take the process down.
+const ignore = () => {};
 
 /** Listens on 127.0.0.1:$PORT (0: any free port) and prints "READY <port>". */
 export function listen(server) {

@@ -1,4 +1,4 @@
-import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import { SocketConnInfo, type ConnInfo, type TlsInfo } from "../../core/conn-info.ts";
 import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { TakoError } from "../../core/errors.ts";
@@ -6,6 +6,7 @@ import type { Dispatcher } from "../../core/router/types.ts";
 import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
 import { bindNodeSocket } from "../node/engine.ts";
+import { loadCert } from "../shared/tls-material.ts";
 
 /** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
 interface DenoNetAddr {
@@ -24,6 +25,8 @@ interface DenoHttpServer {
 interface DenoServeOptions {
   hostname: string;
   port: number;
+  cert?: string;
+  key?: string;
   onListen?(addr: DenoNetAddr): void;
   onError?(error: unknown): Response;
   handler(request: Request, info: DenoServeInfo): Response | Promise<Response>;
@@ -37,14 +40,17 @@ interface DenoApi {
 class DenoRequest extends FetchRequest {
   readonly #info: DenoServeInfo;
   readonly #local: SocketAddr;
-  constructor(native: Request, info: DenoServeInfo, local: SocketAddr) {
+  readonly #tls: boolean;
+  constructor(native: Request, info: DenoServeInfo, local: SocketAddr, tls: boolean) {
     super(native, null);
     this.#info = info;
     this.#local = local;
+    this.#tls = tls;
   }
   protected override makeConn(): ConnInfo {
     const peer = this.#info.remoteAddr;
-    return new SocketConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, isHttp1(this.raw) ? "1.1" : "2.0");
+    const http1 = isHttp1(this.raw);
+    return new SocketConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, http1 ? "1.1" : "2.0", this.#tls ? (http1 ? NATIVE_TLS_H1 : NATIVE_TLS_H2) : null);
   }
 }
 
@@ -58,13 +64,20 @@ function isHttp1(request: Request): boolean {
   return request.headers.has("host");
 }
 
+/**
+ * What Deno.serve tells about a TLS connection: nothing. HTTP/2 over TLS implies ALPN `h2`; an
+ * HTTP/1.1 request is reported as `http/1.1` (also when the client sent no ALPN). SNI name,
+ * version and cipher are unknown (`null`) on this path; the socket path has them all.
+ */
+const NATIVE_TLS_H2: TlsInfo = Object.freeze({ alpnProtocol: "h2", serverName: null, protocol: null, cipher: null, peerCertificate: null });
+const NATIVE_TLS_H1: TlsInfo = Object.freeze({ alpnProtocol: "http/1.1", serverName: null, protocol: null, cipher: null, peerCertificate: null });
+
+/** HTTP/2 fields Deno.serve cannot honour. */
+const H2_FIELDS: readonly (keyof ServerConfig)[] = ["h2MaxConcurrentStreams", "h2MaxHeaderListSize", "h2MaxSendBufSize", "h2MaxPendingAcceptResetStreams", "h2KeepAliveInterval"];
+
 /** Fields spawnH2c cannot honour on Deno.serve. */
 const H2C_UNSUPPORTED: readonly (keyof ServerConfig)[] = [
-  "h2MaxConcurrentStreams",
-  "h2MaxHeaderListSize",
-  "h2MaxSendBufSize",
-  "h2MaxPendingAcceptResetStreams",
-  "h2KeepAliveInterval",
+  ...H2_FIELDS,
   "headerReadTimeout",
   "keepAliveTimeout",
   "maxConnections",
@@ -98,7 +111,11 @@ class DenoBoundSocket implements BoundSocket {
   #backoff: AcceptBackoff = DEFAULT_SERVER_CONFIG.acceptBackoff;
   #delay = 0;
 
-  constructor(host: string, port: number) {
+  /** PEM for a native TLS server (`serveTls` with a plain certificate); `null`: cleartext. */
+  readonly #pem: { readonly cert: string; readonly key: string } | null;
+
+  constructor(host: string, port: number, pem: { readonly cert: string; readonly key: string } | null = null) {
+    this.#pem = pem;
     this.#attached = new Promise((resolve) => (this.#attach = resolve));
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#server = this.#listen(host, port);
@@ -110,6 +127,7 @@ class DenoBoundSocket implements BoundSocket {
     const server = deno().serve({
       hostname,
       port,
+      ...(this.#pem === null ? {} : { cert: this.#pem.cert, key: this.#pem.key }),
       onListen: () => {},
       onError: SERVER_ERROR,
       handler: (request, info) => {
@@ -148,7 +166,7 @@ class DenoBoundSocket implements BoundSocket {
   #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
     if (this.#h2cOnly && isHttp1(request)) return HTTP1_REFUSED();
     // Deno.serve cannot destroy a connection: the drain deadline answers pending handlers instead.
-    return router.handleFetch(new DenoRequest(request, info, this.#local), this.#drain);
+    return router.handleFetch(new DenoRequest(request, info, this.#local, this.#pem !== null), this.#drain);
   }
 
   localAddr(): SocketAddr {
@@ -205,10 +223,28 @@ class DenoBoundSocket implements BoundSocket {
     return this.#shutdown;
   }
 
-  /** TLS through the runtime's node:tls on node:net sockets (the socket path). */
+  /**
+   * HTTPS on Deno. A plain certificate (no resolver, no client certificates) with the defaults
+   * runs on Deno.serve's own TLS (rustls: TLS 1.2+, forward-secret AEAD suites; ALPN h2 and
+   * http/1.1), the fast path. SNI resolvers, reload, mTLS, `http2(false)` and the fields
+   * Deno.serve cannot honour go to the socket path (node:tls), which offers only `http/1.1`:
+   * Deno's node:http2 aborted the process under load over TLS too (measured).
+   */
   serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+    const field = H2_FIELDS.find((f) => explicit.has(f));
+    if (field !== undefined) {
+      throw new TakoError(
+        "TAKO_ERR_UNSUPPORTED",
+        `spawnTls on Deno cannot honour "${field}": HTTP/2 over TLS is Deno.serve's, whose limits are fixed (200 streams, 16 KiB header list, no keep-alive PING); leave "${field}" unset on Deno (see the README coverage table)`,
+      );
+    }
     const { address, port } = this.#local;
-    return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, tls)));
+    const plain = tls.cert.source.kind !== "resolver" && tls.cert.clientAuth === null;
+    if (plain && tls.http2 && socketPathField(explicit, "deno") === null && !explicit.has("tlsHandshakeTimeout")) {
+      const material = loadCert(tls.cert);
+      return deferredServing(this.#stop().then(() => new DenoBoundSocket(address, port, { cert: material.certPem, key: material.keyPem }).#serve(router, config)));
+    }
+    return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, { ...tls, http2: false })));
   }
 
   close(): Promise<void> {
