@@ -165,6 +165,14 @@ export function tlsSuite(runtime: Runtime): void {
     });
   });
 
+  if (runtime === "deno") {
+    test("Deno: an HTTP/2 field set with spawnTls is refused at spawn, naming the field", async () => {
+      const started = await startFixture(runtime, "test/tls/_main.ts", { TAKO_CONFIG: JSON.stringify({ h2MaxConcurrentStreams: 5 }) }).catch((e: Error) => e);
+      assert.ok(started instanceof Error, "the fixture must not start");
+      assert.match(started.message, /TakoError: spawnTls on Deno cannot honour "h2MaxConcurrentStreams"/);
+    });
+  }
+
   describe(`HTTP/2 switched off (${runtime})`, () => {
     const fx = useFixture(runtime, { TAKO_HTTP2: "0" });
     test("ALPN offers only http/1.1; curl --http2 falls back to HTTP/1.1", async () => {
