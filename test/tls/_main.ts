@@ -27,6 +27,10 @@ switch (env.TAKO_TLS ?? "pem") {
   case "sni":
     cert = TlsCert.resolver(new SniResolver().add("a.test", pemPaths(certs.a)).add("B.Test", pemPaths(certs.b)).add("*.w.test", pemPaths(certs.wild)).setDefault(pemPaths(certs.localhost)));
     break;
+  case "fn":
+    // A resolver of one's own: an async function of the SNI name.
+    cert = TlsCert.resolver(async (name) => (name === "a.test" ? pemPaths(certs.a) : pemPaths(certs.localhost)));
+    break;
   case "reload":
     reloadable = new ReloadableResolver(pemPaths(certs.localhost));
     cert = TlsCert.resolver(reloadable);

@@ -205,6 +205,19 @@ export function tlsSuite(runtime: Runtime): void {
     });
   });
 
+  describe(`a resolver function (${runtime})`, () => {
+    const fx = useFixture(runtime, { TAKO_TLS: "fn" });
+    test("an async function chooses per SNI name; it is asked about clients without SNI too", async () => {
+      assert.equal((await handshake(certs, fx.port, { servername: "a.test" })).cn, "a.test");
+      assert.equal((await handshake(certs, fx.port, { servername: "localhost" })).cn, "localhost");
+      // Node and Bun pick the default context before any callback, so an async answer for "no
+      // SNI" cannot serve: such a client fails. Deno's node:tls asks the SNI callback with "".
+      const noSni = await handshake(certs, fx.port, { servername: null });
+      if (runtime === "deno") assert.equal(noSni.cn, "localhost");
+      else assert.equal(noSni.ok, false);
+    });
+  });
+
   describe(`certificate reload (${runtime})`, () => {
     const fx = useFixture(runtime, { TAKO_TLS: "reload" });
     const serialOf = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
