@@ -2,8 +2,10 @@
 # The benchmark suite: `npm run bench` (or `bash bench/run.sh`). Arguments go to the HTTP bench,
 # e.g. `npm run bench -- --runtime node --rounds 1 --duration 2` (`--help` lists them).
 # The HTTP/1.1 bench (wrk) runs first, then the cleartext HTTP/2 one (h2load; `npm run bench:h2`
-# alone); the arguments go to both. Server pinned to CPU 0, load generator to CPU 1; needs Linux,
-# 2+ CPUs, taskset, wrk and h2load (the last two installed here).
+# alone), then the TLS ones (`npm run bench:tls` alone): HTTPS/1.1 (wrk), HTTP/2 over TLS (h2load)
+# and handshakes (wrk, a new connection per request); the arguments go to all. Server pinned to
+# CPU 0, load generator to CPU 1; needs Linux, 2+ CPUs, taskset, wrk and h2load (the last two
+# installed here), and the openssl CLI for the development certificate of the TLS benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,3 +51,15 @@ node --import tsx bench/http/run.ts "$@"
 echo
 echo "== HTTP/2 cleartext, h2c (h2load)"
 node --import tsx bench/http/run.ts --proto h2c "$@"
+
+echo
+echo "== HTTPS/1.1 (wrk)"
+node --import tsx bench/http/run.ts --proto h1s "$@"
+
+echo
+echo "== HTTP/2 over TLS, ALPN h2 (h2load)"
+node --import tsx bench/http/run.ts --proto h2s "$@"
+
+echo
+echo "== TLS handshakes, a new HTTPS connection per request (wrk)"
+node --import tsx bench/http/run.ts --proto hs "$@"

@@ -11,4 +11,5 @@ export { ReloadableResolver, type WatchOptions } from "./adapters/shared/tls-mat
 export { Server, ServerBuilder } from "./server/builder.ts";
 export { ServerHandle } from "./server/handle.ts";
 export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
-export type { H2cOptions, SocketAddr } from "./server/engine.ts";
+export type { H2cOptions, ProxyMode, SocketAddr } from "./server/engine.ts";
+export { readProxyHeader, type ReadProxyOptions } from "./adapters/node/proxy.ts";

@@ -54,7 +54,8 @@
  * handshakes; the check (a new connection per request with the session cache of Node's client)
  * reports whether each server resumes. The client side of a handshake costs wrk about as much CPU
  * as the server's side costs the server, so wrk may saturate its CPU first: a run where the load
- * generator used 90% of its CPU or more is marked ‡ (in every protocol).
+ * generator used 90% of its CPU or more is marked ‡ (in every protocol), and the hs table adds the
+ * server's CPU time per handshake, which does not depend on how fast the load generator is.
  *
  * Shared machines: the CPU time of the server, the load generator and this script is accounted
  * against what each CPU did during every run; a run during which other processes took a
@@ -540,6 +541,8 @@ interface Answer {
   body: string;
   /** Over TLS: what the connection negotiated. */
   tls?: TlsFacts;
+  /** HTTP/1.1 over TLS: the Connection header of the answer ("" when absent). */
+  connection?: string;
 }
 
 interface TlsFacts {
@@ -589,7 +592,8 @@ function callHttps(agent: HttpsAgent, base: string, method: string, path: string
   return new Promise((resolve, reject) => {
     const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
     const req = httpsRequest(`${base}${path}`, { method, headers, agent, timeout: 5000 }, (res) => {
-      const answer: Answer = { status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: "", tls: tlsFacts(res.socket as TLSSocket) };
+      const tls = tlsFacts(res.socket as TLSSocket);
+      const answer: Answer = { status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: "", tls, connection: res.headers.connection ?? "" };
       res.setEncoding("utf8").on("data", (s: string) => (answer.body += s));
       res.on("end", () => resolve(answer));
       res.on("error", reject);
@@ -642,10 +646,12 @@ async function verifyServer(s: Server, proto: Proto): Promise<string | null> {
   const problems: string[] = [];
   const client = checkClient(proto, s.port);
   const negotiated: TlsFacts[] = [];
+  let unannouncedClose = false;
   const call = async (path: string, method = "GET", body?: string): Promise<Answer | null> => {
     try {
       const answer = await client.call(method, path, body);
       if (answer.tls !== undefined) negotiated.push(answer.tls);
+      if (proto === "hs" && !/\bclose\b/i.test(answer.connection ?? "")) unannouncedClose = true;
       return answer;
     } catch (error) {
       problems.push(`${method} ${path}: request failed: ${String(error)}`);
@@ -681,7 +687,11 @@ async function verifyServer(s: Server, proto: Proto): Promise<string | null> {
   if (first === undefined) return null;
   const facts = [...new Set(negotiated.map((t) => `${t.version} ${t.cipher}${t.alpn === "" ? "" : `, ALPN ${t.alpn}`}`))].join(" / ");
   if (proto !== "hs") return facts;
-  return `${facts}; sessions resumed on ${negotiated.slice(1).filter((t) => t.resumed).length} of ${negotiated.length - 1} later connections`;
+  const resumed = `sessions resumed on ${negotiated.slice(1).filter((t) => t.resumed).length} of ${negotiated.length - 1} later connections`;
+  // RFC 9112 9.6: the server SHOULD say `Connection: close` in that answer. Without it wrk takes
+  // the connection for kept alive, sends its next request there and counts a read error on the close.
+  const close = unannouncedClose ? "; answers a `Connection: close` request without `Connection: close` (wrk then counts a read error per connection)" : "";
+  return `${facts}; ${resumed}${close}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1011,6 +1021,18 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     if (contenders.length === 0) continue;
     const base = contenders.find((c) => c.baseline === true);
     const version = runtime === "node" ? versions.node : versions[runtime];
+    /**
+     * The server's CPU time per request (median over rounds), its ratio to the baseline's: what
+     * the server spends however fast the load generator is (hs: wrk may saturate first).
+     */
+    const cpuPerRequest = (c: Contender, route: Route, baseline: Contender | undefined): string => {
+      const us = (x: Contender): number =>
+        median(samples.filter((s) => s.runtime === runtime && s.contender === x.id && s.route === route.name && s.result.rps > 0 && s.result.cpu !== undefined).map((s) => (s.result.cpu!.serverShare / s.result.rps) * 1e6));
+      const mine = us(c);
+      if (Number.isNaN(mine)) return "n/a";
+      const ref = baseline === undefined || baseline === c ? NaN : us(baseline);
+      return `${int(mine)}${Number.isNaN(ref) ? "" : ` (${(mine / ref).toFixed(2)}×)`}`;
+    };
     lines.push(`### ${runtime} (${version ?? "?"})${PROTO_TITLE[o.proto].heading}: requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
     lines.push("");
     lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
@@ -1043,6 +1065,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
         return `${x.text} (${(x.med / baseMed).toFixed(2)}×)`;
       });
       lines.push(`| ${route.name} | ${cells.join(" | ")} |`);
+      if (o.proto === "hs") lines.push(`| server CPU per handshake (µs) | ${contenders.map((c) => cpuPerRequest(c, route, base)).join(" | ")} |`);
       spreads.push(`| ${route.name} | ${contenders.map((c) => cell(c).spread).join(" | ")} |`);
     }
     if (o.rounds > 1) {
@@ -1071,7 +1094,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
   );
   if (tlsNotes.length > 0) {
     lines.push("");
-    lines.push(`Negotiated (the check client is Node's, with OpenSSL's default preferences as ${load.name === "wrk" ? "wrk's" : "the load generator's"}):`);
+    lines.push(`Negotiated TLS, by the check client (Node's, offering OpenSSL's default suites${load.name === "wrk" ? " in the order wrk offers them" : ""})${load.name === "wrk" ? "" : ` and by ${load.name} (its own suite order)`}:`);
     lines.push(...tlsNotes);
     if (o.proto === "hs") {
       lines.push(

@@ -1,3 +1,5 @@
+import type { ProxyHeader } from "./proxy.ts";
+
 /** The verified certificate a TLS client presented (mutual TLS). */
 export interface PeerCertificate {
   readonly subject: string;
@@ -33,8 +35,11 @@ export interface ConnInfo {
   readonly httpVersion: "1.1" | "2.0";
   /** `null` on cleartext connections. */
   readonly tls: TlsInfo | null;
-  /** `null`: the PROXY protocol is not supported yet, so the peer is always the socket's peer. */
-  readonly proxy: null;
+  /**
+   * The PROXY protocol header the connection opened with (`proxyProtocol` on the builder); then
+   * `remoteAddress`/`remotePort` are the client's from it. `null` without one.
+   */
+  readonly proxy: ProxyHeader | null;
 }
 
 /** Connection facts as engines build them for `req.conn` (cleartext or TLS, HTTP/1.1 or HTTP/2). */
@@ -45,14 +50,15 @@ export class SocketConnInfo implements ConnInfo {
   readonly localPort: number;
   readonly httpVersion: "1.1" | "2.0";
   readonly tls: TlsInfo | null;
-  readonly proxy = null;
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1", tls: TlsInfo | null = null) {
+  readonly proxy: ProxyHeader | null;
+  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1", tls: TlsInfo | null = null, proxy: ProxyHeader | null = null) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = localAddress;
     this.localPort = localPort;
     this.httpVersion = httpVersion;
     this.tls = tls;
+    this.proxy = proxy;
   }
 }
 

@@ -252,7 +252,8 @@ function parseV1(bytes: Uint8Array): ParseResult {
   if (cr === -1) {
     // No line end yet: check what arrived can still become a valid line.
     checkV1Line(latin1(bytes, limit), false);
-    if (bytes.length >= PROXY_V1_MAX) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
+    // Past 105 bytes without a CR, even an immediate CRLF would overrun the maximum.
+    if (bytes.length > PROXY_V1_MAX - 2) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
     return { done: false, need: Math.max(2, V1_MIN - bytes.length) };
   }
   if (cr + 2 > PROXY_V1_MAX) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);

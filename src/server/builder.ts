@@ -4,7 +4,7 @@ import type { TlsCert } from "../core/tls.ts";
 import { checkTlsCert } from "../adapters/shared/tls-material.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
-import type { H2cOptions } from "./engine.ts";
+import type { H2cOptions, ProxyMode, ServeOptions } from "./engine.ts";
 import type { TcpListener } from "./listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
@@ -13,6 +13,22 @@ export class ServerBuilder {
   #notAnObject: { value: unknown } | null = null;
   #tls: TlsCert | null = null;
   #http2 = true;
+  #proxy: ProxyMode = "off";
+
+  /**
+   * The PROXY protocol (v1 and v2) on every transport: `"off"` (default); `"required"`: every
+   * connection must open with a valid header, else it is closed; `"optional"`: a header is read
+   * when the first bytes start one (for health checks that connect directly — then a client
+   * that can reach the port directly can also claim any address: only behind a balancer you
+   * control). The header is read before any HTTP or TLS byte, within `proxyReadTimeout`.
+   */
+  proxyProtocol(mode: ProxyMode): this {
+    if (mode !== "off" && mode !== "required" && mode !== "optional") {
+      throw new TakoError("TAKO_ERR_CONFIG", `proxyProtocol must be "off", "required" or "optional"; got ${JSON.stringify(mode)}`);
+    }
+    this.#proxy = mode;
+    return this;
+  }
 
   /**
    * TLS material for `spawnTls`. Files are read and checked at `build()`: a missing file,
@@ -45,7 +61,7 @@ export class ServerBuilder {
     if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
     const config = resolveConfig(this.#partial);
     if (this.#tls !== null) checkTlsCert(this.#tls);
-    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2);
+    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { proxyProtocol: this.#proxy });
   }
 }
 
@@ -59,13 +75,15 @@ export class Server {
   readonly #explicit: ReadonlySet<keyof ServerConfig>;
   readonly #tls: TlsCert | null;
   readonly #http2: boolean;
+  readonly #serve: ServeOptions;
 
   /** @internal Use `Server.builder()`. */
-  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true) {
+  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, serve: ServeOptions = { proxyProtocol: "off" }) {
     this.config = config;
     this.#explicit = explicit;
     this.#tls = tls;
     this.#http2 = http2;
+    this.#serve = serve;
   }
 
   /** A builder with every default (see {@link ServerConfig}). */
@@ -81,7 +99,7 @@ export class Server {
    */
   spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
     const socket = listener.take();
-    return new ServerHandle(socket.serveHttp(router, this.config, this.#explicit), socket, this.config.drainTimeout);
+    return new ServerHandle(socket.serveHttp(router, this.config, this.#explicit, this.#serve), socket, this.config.drainTimeout);
   }
 
   /**
@@ -94,7 +112,7 @@ export class Server {
   spawnH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): ServerHandle {
     const socket = listener.take();
     const resolved: H2cOptions = { http1: options.http1 === true };
-    return new ServerHandle(socket.serveH2c(router, this.config, this.#explicit, resolved), socket, this.config.drainTimeout);
+    return new ServerHandle(socket.serveH2c(router, this.config, this.#explicit, resolved, this.#serve), socket, this.config.drainTimeout);
   }
 
   /**
@@ -108,6 +126,6 @@ export class Server {
       throw new TakoError("TAKO_ERR_TLS", "spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths(\"cert.pem\", \"key.pem\")).build()");
     }
     const socket = listener.take();
-    return new ServerHandle(socket.serveTls(router, this.config, this.#explicit, { cert: this.#tls, http2: this.#http2 }), socket, this.config.drainTimeout);
+    return new ServerHandle(socket.serveTls(router, this.config, this.#explicit, { cert: this.#tls, http2: this.#http2 }, this.#serve), socket, this.config.drainTimeout);
   }
 }

@@ -37,6 +37,14 @@ export interface H2cOptions {
   readonly http1: boolean;
 }
 
+/** How a listener treats the PROXY protocol (`Server.builder().proxyProtocol(mode)`). */
+export type ProxyMode = "off" | "required" | "optional";
+
+/** Builder settings every transport takes. */
+export interface ServeOptions {
+  readonly proxyProtocol: ProxyMode;
+}
+
 /** What `spawnTls` hands the engine: checked material and the ALPN choice. */
 export interface TlsOptions {
   readonly cert: TlsCert;
@@ -55,17 +63,17 @@ export interface BoundSocket {
    * an engine whose native server cannot honour one of them serves through its socket path
    * instead. Called at most once.
    */
-  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving;
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, serve: ServeOptions): Serving;
   /**
    * Serves prior-knowledge h2c on this socket under `config` (and HTTP/1.1 too when
    * `options.http1`, chosen per connection from the client preface). Called at most once.
    */
-  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving;
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions, serve: ServeOptions): Serving;
   /**
    * Serves HTTPS on this socket: TLS with tako's policy, then HTTP/2 or HTTP/1.1 by ALPN, under
    * `config`. Throws a `TakoError` at once for material or a field the runtime cannot honour.
    */
-  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving;
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions, serve: ServeOptions): Serving;
   /** Stops listening and destroys every connection at once. Idempotent. */
   close(): Promise<void>;
 }

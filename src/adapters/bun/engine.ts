@@ -2,9 +2,9 @@ import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, ServeOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
-import { bindNodeSocket, nodeEngine } from "../node/engine.ts";
+import { bindNodeSocket, nodeEngine, type NodeBoundSocket } from "../node/engine.ts";
 
 /** The part of Bun's API this engine uses (declared here so no Bun types leak elsewhere). */
 interface BunSocketAddress {
@@ -103,10 +103,10 @@ class BunBoundSocket implements BoundSocket {
     return this.#local;
   }
 
-  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
-    if (socketPathField(explicit, "bun") !== null) {
-      const { address, port } = this.#local;
-      return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveHttp(router, config, explicit)));
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, serve: ServeOptions): Serving {
+    // The PROXY protocol is read from the raw socket, which only the socket path has.
+    if (socketPathField(explicit, "bun") !== null || serve.proxyProtocol !== "off") {
+      return this.#socketPath((s) => s.serveHttp(router, config, explicit, serve));
     }
     this.#router = router;
     this.#attach();
@@ -135,15 +135,23 @@ class BunBoundSocket implements BoundSocket {
    * h2c through the runtime's node:http2 on node:net sockets (the socket path), so the H2
    * fields are enforced by tako's HTTP/2 transport.
    */
-  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
-    const { address, port } = this.#local;
-    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveH2c(router, config, explicit, options)));
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions, serve: ServeOptions): Serving {
+    return this.#socketPath((s) => s.serveH2c(router, config, explicit, options, serve));
   }
 
-  /** TLS through the runtime's node:tls on node:net sockets (the socket path). */
-  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+  /**
+   * TLS through the runtime's node:tls on node:net sockets (the socket path): Bun.serve's TLS
+   * offers no h2 by ALPN, accepts two CBC suites, and tells handlers nothing of the connection
+   * (measured), so it cannot carry tako's policy or `req.conn.tls`.
+   */
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions, serve: ServeOptions): Serving {
+    return this.#socketPath((s) => s.serveTls(router, config, explicit, tls, serve));
+  }
+
+  /** Moves this listener to Bun's node:net (the Node engine's socket path) on the same port. */
+  #socketPath(start: (socket: NodeBoundSocket) => Serving): Serving {
     const { address, port } = this.#local;
-    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, tls)));
+    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then(start));
   }
 
   close(): Promise<void> {

@@ -3,9 +3,9 @@ import { DEFAULT_SERVER_CONFIG, type AcceptBackoff, type ServerConfig } from "..
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { TakoError } from "../../core/errors.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, ServeOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
-import { bindNodeSocket } from "../node/engine.ts";
+import { bindNodeSocket, type NodeBoundSocket } from "../node/engine.ts";
 import { loadCert } from "../shared/tls-material.ts";
 
 /** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
@@ -173,10 +173,10 @@ class DenoBoundSocket implements BoundSocket {
     return this.#local;
   }
 
-  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>): Serving {
-    if (socketPathField(explicit, "deno") !== null) {
-      const { address, port } = this.#local;
-      return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveHttp(router, config, explicit)));
+  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, serve: ServeOptions): Serving {
+    // The PROXY protocol is read from the raw socket, which only the socket path has.
+    if (socketPathField(explicit, "deno") !== null || serve.proxyProtocol !== "off") {
+      return this.#socketPath((s) => s.serveHttp(router, config, explicit, serve));
     }
     return this.#serve(router, config);
   }
@@ -186,7 +186,13 @@ class DenoBoundSocket implements BoundSocket {
    * could take tako's HTTP/2 transport, but it aborted the process under ordinary load (an
    * nghttp2 assertion, measured), so the fields only that transport honours are refused here.
    */
-  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
+  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions, serve: ServeOptions): Serving {
+    if (serve.proxyProtocol !== "off") {
+      throw new TakoError(
+        "TAKO_ERR_UNSUPPORTED",
+        "spawnH2c on Deno cannot read the PROXY protocol: h2c there is Deno.serve's, which never shows tako the raw socket (and Deno's node:http2 is not stable enough to replace it); use spawnHttp or spawnTls behind the proxy on Deno",
+      );
+    }
     const field = H2C_UNSUPPORTED.find((f) => explicit.has(f));
     if (field !== undefined) {
       throw new TakoError(
@@ -230,7 +236,7 @@ class DenoBoundSocket implements BoundSocket {
    * Deno.serve cannot honour go to the socket path (node:tls), which offers only `http/1.1`:
    * Deno's node:http2 aborted the process under load over TLS too (measured).
    */
-  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
+  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions, serve: ServeOptions): Serving {
     const field = H2_FIELDS.find((f) => explicit.has(f));
     if (field !== undefined) {
       throw new TakoError(
@@ -240,11 +246,17 @@ class DenoBoundSocket implements BoundSocket {
     }
     const { address, port } = this.#local;
     const plain = tls.cert.source.kind !== "resolver" && tls.cert.clientAuth === null;
-    if (plain && tls.http2 && socketPathField(explicit, "deno") === null && !explicit.has("tlsHandshakeTimeout")) {
+    if (plain && tls.http2 && socketPathField(explicit, "deno") === null && !explicit.has("tlsHandshakeTimeout") && serve.proxyProtocol === "off") {
       const material = loadCert(tls.cert);
       return deferredServing(this.#stop().then(() => new DenoBoundSocket(address, port, { cert: material.certPem, key: material.keyPem }).#serve(router, config)));
     }
-    return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then((s) => s.serveTls(router, config, explicit, { ...tls, http2: false })));
+    return this.#socketPath((s) => s.serveTls(router, config, explicit, { ...tls, http2: false }, serve));
+  }
+
+  /** Moves this listener to Deno's node:net (the Node engine's socket path) on the same port. */
+  #socketPath(start: (socket: NodeBoundSocket) => Serving): Serving {
+    const { address, port } = this.#local;
+    return deferredServing(this.#stop().then(() => bindNodeSocket(address, port, { emulated: true })).then(start));
   }
 
   close(): Promise<void> {

@@ -2,6 +2,8 @@ import { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { SocketConnInfo, type ConnInfo, type PeerCertificate, type TlsInfo } from "../../core/conn-info.ts";
+import type { ProxyHeader } from "../../core/proxy.ts";
+import { proxyOf } from "./proxy.ts";
 
 const kTls = Symbol("tako.tlsInfo");
 type Tagged = Socket & { [kTls]?: TlsInfo };
@@ -45,8 +47,21 @@ export function tlsInfoOf(socket: TLSSocket): TlsInfo {
   return info;
 }
 
-/** `req.conn` for a connection: addresses from the socket, TLS facts when it is a TLS socket. */
+/**
+ * `req.conn` for a connection: addresses from the socket (the client's from its PROXY header
+ * when it came through a proxy), TLS facts when it is a TLS socket.
+ */
 export function connInfoOf(socket: Socket, httpVersion: "1.1" | "2.0"): ConnInfo {
   const tls = (socket as Tagged & { encrypted?: boolean }).encrypted === true ? tlsInfoOf(socket as TLSSocket) : null;
-  return new SocketConnInfo(socket.remoteAddress ?? "", socket.remotePort ?? 0, socket.localAddress ?? "", socket.localPort ?? 0, httpVersion, tls);
+  const proxy = proxyOf(socket);
+  const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+  return new SocketConnInfo(
+    client ? proxy.sourceAddress! : (socket.remoteAddress ?? ""),
+    client ? (proxy.sourcePort ?? 0) : (socket.remotePort ?? 0),
+    socket.localAddress ?? "",
+    socket.localPort ?? 0,
+    httpVersion,
+    tls,
+    proxy,
+  );
 }

@@ -1,12 +1,13 @@
 import { createServer as createNetServer } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
+import type { BoundSocket, Engine, H2cOptions, ServeOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
 import { h2Transport } from "./h2.ts";
-import { http1Transport, serveHttp1, type SocketPathOptions } from "./http1.ts";
+import { http1Transport, type SocketPathOptions } from "./http1.ts";
 import { NodeAcceptor } from "./listener.ts";
 import { tlsTransport } from "./tls.ts";
-import { serveTransport, sniffingTransport } from "./transport.ts";
+import { proxyTransport } from "./proxy.ts";
+import { serveTransport, sniffingTransport, type Transport } from "./transport.ts";
 
 /**
  * Node.js engine. The listener is a bare `net.Server` bound at `TcpListener.bind`; transports
@@ -27,20 +28,25 @@ export class NodeBoundSocket implements BoundSocket {
   }
 
   /** node:http honours every field, so `explicit` changes nothing here. */
-  serveHttp(router: Dispatcher, config: ServerConfig, _explicit?: ReadonlySet<keyof ServerConfig>): Serving {
-    return serveHttp1(this.#acceptor, router, config, this.#options);
+  serveHttp(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, serve: ServeOptions): Serving {
+    return this.#serve(http1Transport(router, config, this.#options), config, serve);
   }
 
   /** node:http2 (nghttp2) honours every HTTP/2 field, so `explicit` changes nothing here. */
-  serveH2c(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions): Serving {
-    const h2 = h2Transport(router, config);
-    const transport = options.http1 ? sniffingTransport(http1Transport(router, config, this.#options), h2, config, this.#options.emulated) : h2;
-    return serveTransport(this.#acceptor, transport, config);
+  serveH2c(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions, serve: ServeOptions): Serving {
+    const h2 = h2Transport(router, config, this.#options.emulated);
+    return this.#serve(options.http1 ? sniffingTransport(http1Transport(router, config, this.#options), h2, config) : h2, config, serve);
   }
 
   /** TLS on node:tls, then the HTTP/2 or HTTP/1.1 transport by ALPN; every field is honoured. */
-  serveTls(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions): Serving {
-    return serveTransport(this.#acceptor, tlsTransport(router, config, tls, this.#options), config);
+  serveTls(router: Dispatcher, config: ServerConfig, _explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions, serve: ServeOptions): Serving {
+    return this.#serve(tlsTransport(router, config, tls, this.#options), config, serve);
+  }
+
+  /** Every transport, behind the PROXY protocol reader when the builder asked for it. */
+  #serve(transport: Transport, config: ServerConfig, serve: ServeOptions): Serving {
+    const mode = serve.proxyProtocol;
+    return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, config), config);
   }
 
   close(): Promise<void> {

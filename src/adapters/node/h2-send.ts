@@ -5,6 +5,7 @@ import { TakoRequest } from "../../core/request.ts";
 import { errorReply, isPlainJson, JSON_TYPE, TEXT_TYPE, toReply, type HandlerResult } from "../../core/responder.ts";
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
+import { proxiedHeader, proxiedHeaders } from "./proxy.ts";
 import { collect, parseUtf8Json, utf8 } from "./request.ts";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = constants;
@@ -60,13 +61,19 @@ export class H2Request extends TakoRequest {
       }
       const authority = raw[":authority"];
       if (!h.has("host") && typeof authority === "string") h.set("host", authority);
-      this.#headers = h;
+      const proxy = this.#facts.conn.proxy;
+      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
     const key = name.toLowerCase();
+    const proxy = this.#facts.conn.proxy;
+    if (proxy !== null) {
+      const own = proxiedHeader(key, proxy);
+      if (own !== undefined) return own;
+    }
     const value = this.#h[key] ?? (key === "host" ? this.#h[":authority"] : undefined);
     if (value === undefined) return null;
     return typeof value === "string" ? value : value.join(", ");

@@ -144,7 +144,7 @@ function headerListSize(raw: string[]): number {
 }
 
 /** The h2c transport: node:http2's stream API fed accepted connections, with tako's policies on top. */
-export function h2Transport(router: Dispatcher, config: ServerConfig): Transport {
+export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: boolean): Transport {
   const ctx: H2SendContext = { router, maxSendBuf: config.h2MaxSendBufSize };
   const server: Http2Server = createServer(http2Options(config));
   const sessions = new Set<Http2Session>();
@@ -213,6 +213,8 @@ export function h2Transport(router: Dispatcher, config: ServerConfig): Transport
   });
 
   return {
+    // Node's node:http2 reads put-back bytes itself; Bun's and Deno's read the socket as a stream.
+    handOff: emulated ? "flowing" : "paused",
     refuse: (socket) => refuseWith(socket, BUSY_H2),
     accept(socket) {
       const conn = new H2Conn(socket, config);
@@ -244,6 +246,6 @@ export function h2Transport(router: Dispatcher, config: ServerConfig): Transport
 }
 
 /** h2c (prior knowledge) on node:http2 over connections from a {@link NodeAcceptor}. */
-export function serveH2c(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig): Serving {
-  return serveTransport(acceptor, h2Transport(router, config), config);
+export function serveH2c(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, emulated = false): Serving {
+  return serveTransport(acceptor, h2Transport(router, config, emulated), config);
 }

@@ -58,6 +58,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   const timers = options.emulated ? connectionTimers(http, config) : null;
   let sweep: ReturnType<typeof setInterval> | null = null;
   return {
+    handOff: "flowing",
     refuse: (socket) => refuseWith(socket, BUSY_HTTP1),
     accept(socket) {
       timers?.accepted(socket);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
+import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy.ts";
 import { pathStart } from "../../core/fetch-request.ts";
 import { tooLarge } from "../../core/body.ts";
 import { HttpError } from "../../core/errors.ts";
@@ -85,13 +86,22 @@ export class NodeRequest extends TakoRequest {
       const h = new Headers();
       const raw = this.native.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
-      this.#headers = h;
+      const proxy = proxyOf(this.native.socket);
+      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
-    const value = this.native.headers[name.toLowerCase()];
+    const key = name.toLowerCase();
+    const c = key.charCodeAt(0);
+    if (c === 102 || c === 120) {
+      // "forwarded" / "x-forwarded-*" on a proxied connection come from the PROXY header.
+      const proxy = proxyOf(this.native.socket);
+      const own = proxy === null ? undefined : proxiedHeader(key, proxy);
+      if (own !== undefined) return own;
+    }
+    const value = this.native.headers[key];
     if (value === undefined) return null;
     return typeof value === "string" ? value : value.join(", ");
   }

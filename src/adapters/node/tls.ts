@@ -17,7 +17,7 @@ import type { Transport } from "./transport.ts";
  */
 export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: SocketPathOptions): Transport {
   const h1 = http1Transport(router, config, options);
-  const h2 = tls.http2 ? h2Transport(router, config) : null;
+  const h2 = tls.http2 ? h2Transport(router, config, options.emulated) : null;
   const auth = tls.cert.clientAuth;
   const contexts = new WeakMap<TlsCert, SecureContext>();
   const contextFor = (cert: TlsCert): SecureContext => {
@@ -87,6 +87,9 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
   };
 
   return {
+    // Node's node:tls takes bytes already read (the socket's buffer) itself; Bun's and Deno's
+    // read the socket as a stream.
+    handOff: options.emulated ? "flowing" : "paused",
     // A connection over the cap is closed before its handshake: there is nothing to say in clear.
     refuse: (socket: Socket) => socket.destroy(),
     accept(socket) {

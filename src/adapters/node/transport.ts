@@ -12,6 +12,13 @@ import type { NodeAcceptor, Refuse } from "./listener.ts";
 export interface Transport {
   /** Answers a connection over `maxConnections` in this protocol. */
   readonly refuse: Refuse;
+  /**
+   * How the transport takes a socket whose first bytes were read and put back (after the
+   * HTTP/2 preface sniff or a PROXY header): `"flowing"` when it reads through 'data' events
+   * (the socket must be resumed), `"paused"` when it reads put-back bytes itself (Node's
+   * node:http2 and node:tls, which flowing would rob of them).
+   */
+  readonly handOff: "flowing" | "paused";
   /** Takes an accepted, tracked connection. */
   accept(socket: Socket): void;
   /** Graceful drain of its connections (the listener has already stopped accepting). Idempotent. */
@@ -44,10 +51,14 @@ export function serveTransport(acceptor: NodeAcceptor, transport: Transport, con
  * transport with the bytes read so far put back in front of its stream. A connection that
  * sends nothing decisive within `headerReadTimeout` is closed.
  */
-export function sniffingTransport(h1: Transport, h2: Transport, config: ServerConfig, emulated: boolean): Transport {
+export function sniffingTransport(h1: Transport, h2: Transport, config: ServerConfig): Transport {
+  // Over the cap, the refusal is in the protocol the client opened with.
+  const refusing = (t: Transport): Transport => ({ ...t, handOff: "paused", accept: (socket) => t.refuse(socket) });
+  const [refuseH1, refuseH2] = [refusing(h1), refusing(h2)];
   return {
-    refuse: (socket) => sniff(socket, 1000, emulated, (isH2) => (isH2 ? h2 : h1).refuse(socket)),
-    accept: (socket) => sniff(socket, config.headerReadTimeout, emulated, (isH2) => (isH2 ? h2 : h1).accept(socket)),
+    handOff: "flowing",
+    refuse: (socket) => sniff(socket, 1000, (isH2) => (isH2 ? refuseH2 : refuseH1)),
+    accept: (socket) => sniff(socket, config.headerReadTimeout, (isH2) => (isH2 ? h2 : h1)),
     drain() {
       h1.drain();
       h2.drain();
@@ -59,7 +70,7 @@ export function sniffingTransport(h1: Transport, h2: Transport, config: ServerCo
   };
 }
 
-function sniff(socket: Socket, timeoutMs: number | null, emulated: boolean, decide: (isH2: boolean) => void): void {
+function sniff(socket: Socket, timeoutMs: number | null, decide: (isH2: boolean) => Transport): void {
   let seen: Buffer | null = null;
   const timer = timeoutMs === null ? null : setTimeout(() => socket.destroy(), timeoutMs);
   const onData = (chunk: Buffer): void => {
@@ -73,14 +84,19 @@ function sniff(socket: Socket, timeoutMs: number | null, emulated: boolean, deci
     if (timer !== null) clearTimeout(timer);
     socket.off("data", onData);
     socket.off("end", onEnd);
-    socket.pause();
-    if (seen !== null) socket.unshift(seen);
-    decide(isH2);
-    // node:http attaches a 'data' listener but leaves a paused socket paused. Node's node:http2
-    // reads the put-back bytes itself on the next tick (flowing now would drop them); Bun's and
-    // Deno's read the socket as a stream and need it flowing.
-    if (!isH2 || emulated) socket.resume();
+    handOff(socket, seen, decide(isH2));
   };
   socket.on("data", onData);
   socket.once("end", onEnd);
+}
+
+/**
+ * Gives `to` a socket whose first bytes (`seen`) were read: they are put back in front of the
+ * stream, in order, and the socket is left flowing or paused as `to` reads it.
+ */
+export function handOff(socket: Socket, seen: Buffer | null, to: Transport): void {
+  socket.pause();
+  if (seen !== null && seen.length > 0) socket.unshift(seen);
+  to.accept(socket);
+  if (to.handOff === "flowing") socket.resume();
 }
