@@ -44,22 +44,15 @@ stamp="$(date -u +%Y-%m-%dT%H-%M-%SZ)"
 echo "== router lookup (tako match vs find-my-way find), pinned to CPU 0"
 taskset -c 0 node --import tsx bench/router/router.bench.ts --json "bench/results/router-${stamp}.json"
 
-echo
-echo "== HTTP/1.1 (wrk)"
-node --import tsx bench/http/run.ts "$@"
-
-echo
-echo "== HTTP/2 cleartext, h2c (h2load)"
-node --import tsx bench/http/run.ts --proto h2c "$@"
-
-echo
-echo "== HTTPS/1.1 (wrk)"
-node --import tsx bench/http/run.ts --proto h1s "$@"
-
-echo
-echo "== HTTP/2 over TLS, ALPN h2 (h2load)"
-node --import tsx bench/http/run.ts --proto h2s "$@"
-
-echo
-echo "== TLS handshakes, a new HTTPS connection per request (wrk)"
-node --import tsx bench/http/run.ts --proto hs "$@"
+# http_bench TITLE ARGS...: one run of the HTTP bench, under a heading.
+http_bench() {
+  echo
+  echo "== $1"
+  shift
+  node --import tsx bench/http/run.ts "$@"
+}
+http_bench "HTTP/1.1 (wrk)" "$@"
+http_bench "HTTP/2 cleartext, h2c (h2load)" --proto h2c "$@"
+http_bench "HTTPS/1.1 (wrk)" --proto h1s "$@"
+http_bench "HTTP/2 over TLS, ALPN h2 (h2load)" --proto h2s "$@"
+http_bench "TLS handshakes, a new HTTPS connection per request (wrk)" --proto hs "$@"

@@ -55,7 +55,8 @@
  * reports whether each server resumes. The client side of a handshake costs wrk about as much CPU
  * as the server's side costs the server, so wrk may saturate its CPU first: a run where the load
  * generator used 90% of its CPU or more is marked ‡ (in every protocol), and the hs table adds the
- * server's CPU time per handshake, which does not depend on how fast the load generator is.
+ * server's CPU time per connection (handshake and request), which does not depend on how fast the
+ * load generator is.
  *
  * Shared machines: the CPU time of the server, the load generator and this script is accounted
  * against what each CPU did during every run; a run during which other processes took a
@@ -107,27 +108,29 @@ interface Contender {
 }
 
 /**
- * The TLS contenders: each runtime's raw server with its own defaults and the development
- * certificate, and tako's `spawnTls` (one file: ALPN picks HTTP/1.1 or HTTP/2).
+ * TLS contenders: per runtime, the raw server (its runtime's defaults and the development
+ * certificate; `raw` gives its column title and file) as the baseline, then tako's `spawnTls`
+ * (one file for both benches: ALPN picks HTTP/1.1 or HTTP/2).
  */
+function tlsContenders(raw: Readonly<Record<Runtime, { label: string; file: string }>>): Contender[] {
+  return RUNTIMES.flatMap((runtime): Contender[] => [
+    { id: "raw", ...raw[runtime], runtime, baseline: true },
+    { id: "tako", label: "tako (serveTls)", runtime, file: "tako-tls.ts" },
+  ]);
+}
+
 const TLS_CONTENDERS: Readonly<Record<"h1s" | "h2s", readonly Contender[]>> = {
-  h1s: [
-    { id: "raw", label: "raw node:https", runtime: "node", file: "raw-node-https.mjs", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "node", file: "tako-tls.ts" },
-    { id: "raw", label: "raw Bun.serve (tls)", runtime: "bun", file: "raw-bun-tls.ts", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "bun", file: "tako-tls.ts" },
-    { id: "raw", label: "raw Deno.serve (cert, key)", runtime: "deno", file: "raw-deno-tls.ts", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "deno", file: "tako-tls.ts" },
-  ],
-  h2s: [
-    { id: "raw", label: "raw node:http2 secure (stream API)", runtime: "node", file: "raw-node-h2s.mjs", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "node", file: "tako-tls.ts" },
-    { id: "raw", label: "raw Bun.serve (tls, http2)", runtime: "bun", file: "raw-bun-h2s.ts", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "bun", file: "tako-tls.ts" },
+  h1s: tlsContenders({
+    node: { label: "raw node:https", file: "raw-node-https.mjs" },
+    bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
+    deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
+  }),
+  h2s: tlsContenders({
+    node: { label: "raw node:http2 secure (stream API)", file: "raw-node-h2s.mjs" },
+    bun: { label: "raw Bun.serve (tls, http2)", file: "raw-bun-h2s.ts" },
     // Deno.serve with a certificate offers h2 by ALPN on its own: the HTTPS/1.1 baseline file.
-    { id: "raw", label: "raw Deno.serve (cert, key)", runtime: "deno", file: "raw-deno-tls.ts", baseline: true },
-    { id: "tako", label: "tako (serveTls)", runtime: "deno", file: "tako-tls.ts" },
-  ],
+    deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
+  }),
 };
 
 const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
@@ -1025,12 +1028,12 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
      * The server's CPU time per request (median over rounds), its ratio to the baseline's: what
      * the server spends however fast the load generator is (hs: wrk may saturate first).
      */
-    const cpuPerRequest = (c: Contender, route: Route, baseline: Contender | undefined): string => {
+    const cpuPerRequest = (c: Contender, route: Route): string => {
       const us = (x: Contender): number =>
         median(samples.filter((s) => s.runtime === runtime && s.contender === x.id && s.route === route.name && s.result.rps > 0 && s.result.cpu !== undefined).map((s) => (s.result.cpu!.serverShare / s.result.rps) * 1e6));
       const mine = us(c);
       if (Number.isNaN(mine)) return "n/a";
-      const ref = baseline === undefined || baseline === c ? NaN : us(baseline);
+      const ref = base === undefined || base === c ? NaN : us(base);
       return `${int(mine)}${Number.isNaN(ref) ? "" : ` (${(mine / ref).toFixed(2)}×)`}`;
     };
     lines.push(`### ${runtime} (${version ?? "?"})${PROTO_TITLE[o.proto].heading}: requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
@@ -1065,7 +1068,7 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
         return `${x.text} (${(x.med / baseMed).toFixed(2)}×)`;
       });
       lines.push(`| ${route.name} | ${cells.join(" | ")} |`);
-      if (o.proto === "hs") lines.push(`| server CPU per handshake (µs) | ${contenders.map((c) => cpuPerRequest(c, route, base)).join(" | ")} |`);
+      if (o.proto === "hs") lines.push(`| server CPU per connection (µs) | ${contenders.map((c) => cpuPerRequest(c, route)).join(" | ")} |`);
       spreads.push(`| ${route.name} | ${contenders.map((c) => cell(c).spread).join(" | ")} |`);
     }
     if (o.rounds > 1) {
@@ -1092,13 +1095,13 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
   lines.push(
     `${load.describe(o)}; server on CPU ${SERVER_CPU}, ${load.name} on CPU ${CLIENT_CPU}; ${versions[load.name]}; CPU ${versions.cpu}; tako ${versions.commit}${versions.tlsCert === undefined ? "" : `; certificate ${versions.tlsCert}`}.`,
   );
-  if (tlsNotes.length > 0) {
+  if (overTls(o.proto) && tlsNotes.length > 0) {
     lines.push("");
     lines.push(`Negotiated TLS, by the check client (Node's, offering OpenSSL's default suites${load.name === "wrk" ? " in the order wrk offers them" : ""})${load.name === "wrk" ? "" : ` and by ${load.name} (its own suite order)`}:`);
     lines.push(...tlsNotes);
     if (o.proto === "hs") {
       lines.push(
-        "wrk offers the session of a slot's previous connection when it reconnects; against node:https about every other handshake was resumed (counted on the server), so these rates mix full and resumed handshakes wherever a server resumes sessions (see the check client's count above).",
+        "wrk offers the session of a slot's previous connection when it reconnects; against node:https about every other handshake was resumed (counted on the server in a test), so these rates mix full and resumed handshakes wherever a server resumes sessions (see the check client's count above).",
       );
     }
   }

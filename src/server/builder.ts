@@ -14,6 +14,7 @@ export class ServerBuilder {
   #tls: TlsCert | null = null;
   #http2 = true;
   #proxy: ProxyMode = "off";
+  #proxyBadCrc: "reject" | "flag" = "reject";
 
   /**
    * The PROXY protocol (v1 and v2) on every transport: `"off"` (default); `"required"`: every
@@ -21,12 +22,17 @@ export class ServerBuilder {
    * when the first bytes start one (for health checks that connect directly — then a client
    * that can reach the port directly can also claim any address: only behind a balancer you
    * control). The header is read before any HTTP or TLS byte, within `proxyReadTimeout`.
+   * `onBadCrc`: a v2 header whose CRC32C TLV does not match closes the connection (`"reject"`,
+   * default) or is served with `req.conn.proxy.crc32cVerified === false` (`"flag"`).
    */
-  proxyProtocol(mode: ProxyMode): this {
+  proxyProtocol(mode: ProxyMode, options: { readonly onBadCrc?: "reject" | "flag" } = {}): this {
     if (mode !== "off" && mode !== "required" && mode !== "optional") {
       throw new TakoError("TAKO_ERR_CONFIG", `proxyProtocol must be "off", "required" or "optional"; got ${JSON.stringify(mode)}`);
     }
+    const onBadCrc = options.onBadCrc ?? "reject";
+    if (onBadCrc !== "reject" && onBadCrc !== "flag") throw new TakoError("TAKO_ERR_CONFIG", `proxyProtocol onBadCrc must be "reject" or "flag"; got ${JSON.stringify(onBadCrc)}`);
     this.#proxy = mode;
+    this.#proxyBadCrc = onBadCrc;
     return this;
   }
 
@@ -61,7 +67,7 @@ export class ServerBuilder {
     if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
     const config = resolveConfig(this.#partial);
     if (this.#tls !== null) checkTlsCert(this.#tls);
-    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { proxyProtocol: this.#proxy });
+    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { proxyProtocol: this.#proxy, proxyBadCrc: this.#proxyBadCrc });
   }
 }
 
@@ -78,7 +84,7 @@ export class Server {
   readonly #serve: ServeOptions;
 
   /** @internal Use `Server.builder()`. */
-  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, serve: ServeOptions = { proxyProtocol: "off" }) {
+  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, serve: ServeOptions = { proxyProtocol: "off", proxyBadCrc: "reject" }) {
     this.config = config;
     this.#explicit = explicit;
     this.#tls = tls;

@@ -43,6 +43,8 @@ export type ProxyMode = "off" | "required" | "optional";
 /** Builder settings every transport takes. */
 export interface ServeOptions {
   readonly proxyProtocol: ProxyMode;
+  /** A PROXY v2 header whose CRC32C does not match: closed (`"reject"`, default) or served with `crc32cVerified: false` (`"flag"`). */
+  readonly proxyBadCrc: "reject" | "flag";
 }
 
 /** What `spawnTls` hands the engine: checked material and the ALPN choice. */

@@ -46,7 +46,7 @@ export class NodeBoundSocket implements BoundSocket {
   /** Every transport, behind the PROXY protocol reader when the builder asked for it. */
   #serve(transport: Transport, config: ServerConfig, serve: ServeOptions): Serving {
     const mode = serve.proxyProtocol;
-    return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, config), config);
+    return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, config, serve.proxyBadCrc), config);
   }
 
   close(): Promise<void> {

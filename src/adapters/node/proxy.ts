@@ -86,13 +86,13 @@ function read(socket: Socket, mode: "required" | "optional", timeoutMs: number, 
  * required mode) or late header closes that connection only; its `maxConnections` slot frees
  * when it closes.
  */
-export function proxyTransport(inner: Transport, mode: "required" | "optional", config: ServerConfig): Transport {
+export function proxyTransport(inner: Transport, mode: "required" | "optional", config: ServerConfig, onBadCrc: "reject" | "flag"): Transport {
   return {
     handOff: "flowing",
     refuse: inner.refuse,
     accept(socket) {
       socket.on("error", () => {});
-      read(socket, mode, config.proxyReadTimeout, "reject", (error, header, rest) => {
+      read(socket, mode, config.proxyReadTimeout, onBadCrc, (error, header, rest) => {
         if (error !== null) return void socket.destroy();
         if (header !== null) (socket as Tagged)[kProxy] = header;
         handOff(socket, rest, inner);

@@ -1,0 +1,32 @@
+// PROXY protocol fixture: the conformance app behind `proxyProtocol(TAKO_PROXY)` over
+// TAKO_TRANSPORT (http | h2c | tls), with TAKO_CONFIG. Prints "READY <port>".
+import { Server, TcpListener, TlsCert, type ProxyMode } from "../../src/index.ts";
+import { testCerts } from "../_shared/certs.ts";
+import { fixtureApp } from "../conformance/_app.ts";
+
+const router = fixtureApp();
+router.get("/proxy/seen", (req) => ({
+  remoteAddress: req.conn.remoteAddress,
+  remotePort: req.conn.remotePort,
+  httpVersion: req.conn.httpVersion,
+  proxy: req.conn.proxy === null ? null : { version: req.conn.proxy.version, command: req.conn.proxy.command, family: req.conn.proxy.family, alpn: req.conn.proxy.alpn, authority: req.conn.proxy.authority, crc32cVerified: req.conn.proxy.crc32cVerified ?? null, uniqueId: req.conn.proxy.uniqueId === null ? null : Buffer.from(req.conn.proxy.uniqueId).toString("hex"), ssl: req.conn.proxy.ssl === null ? null : { version: req.conn.proxy.ssl.version, cn: req.conn.proxy.ssl.cn, cipher: req.conn.proxy.ssl.cipher }, sourceAddress: req.conn.proxy.sourceAddress, destinationPort: req.conn.proxy.destinationPort },
+  forwarded: req.header("forwarded"),
+  xForwardedFor: req.header("x-forwarded-for"),
+  headersForwarded: req.headers.get("forwarded"),
+  headersXff: req.headers.get("x-forwarded-for"),
+  tls: req.conn.tls === null ? null : { alpnProtocol: req.conn.tls.alpnProtocol },
+}));
+
+const env = process.env;
+const transport = env.TAKO_TRANSPORT ?? "http";
+const certs = testCerts();
+const builder = Server.builder()
+  .config(JSON.parse(env.TAKO_CONFIG ?? "{}"))
+  .proxyProtocol((env.TAKO_PROXY ?? "required") as ProxyMode, { onBadCrc: env.TAKO_BAD_CRC === "flag" ? "flag" : "reject" });
+if (transport === "tls") builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
+const server = builder.build();
+const listener = await TcpListener.bind("127.0.0.1:0");
+const handle = transport === "h2c" ? server.spawnH2c(listener, router, { http1: env.TAKO_H2C_HTTP1 === "1" }) : transport === "tls" ? server.spawnTls(listener, router) : server.spawnHttp(listener, router);
+await handle.ready();
+console.log(`READY ${handle.localAddr().port}`);
+await handle.join();

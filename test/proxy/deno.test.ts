@@ -1,0 +1,4 @@
+// PROXY protocol suite on deno.
+import { proxySuite } from "./_suite.ts";
+
+proxySuite("deno");

@@ -1,0 +1,4 @@
+// PROXY protocol suite on node.
+import { proxySuite } from "./_suite.ts";
+
+proxySuite("node");
