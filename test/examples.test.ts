@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { h2, h2Session } from "./_shared/h2-client.ts";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { curl, http } from "./_shared/http-client.ts";
 import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
@@ -68,6 +70,32 @@ for (const runtime of RUNTIMES) {
         } finally {
           await f.stop();
         }
+      }
+    });
+
+    test("proxy-protocol: behind the example's haproxy.cfg, the handler sees the real client", async () => {
+      const f = await startFixture(runtime, "examples/proxy-protocol/main.ts", { ADDR: "127.0.0.1:0" });
+      const probe = createServer();
+      const front = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
+      await new Promise((r) => probe.close(r));
+      const haproxy = spawn("haproxy", ["-db", "-f", "examples/proxy-protocol/haproxy.cfg"], { env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(f.port) }, stdio: "ignore" });
+      try {
+        let answer: { text: string; localPort: number } | null = null;
+        for (let i = 0; i < 100 && answer === null; i++) {
+          answer = await http(front, "/whoami", { headers: { "x-forwarded-for": "6.6.6.6" } }).catch(() => null);
+          if (answer === null) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(answer !== null, "haproxy answered");
+        const who = JSON.parse(answer.text);
+        assert.equal(who.client, `127.0.0.1:${answer.localPort}`);
+        assert.equal(who.forwarded, "for=127.0.0.1");
+        assert.equal(who.xForwardedFor, null);
+        assert.deepEqual(who.via, { version: 2, crc32cVerified: true });
+        // Without the balancer there is no PROXY header: the connection is closed unanswered.
+        assert.ok((await http(f.port, "/whoami").catch((e: Error) => e)) instanceof Error);
+      } finally {
+        haproxy.kill("SIGTERM");
+        await f.stop();
       }
     });
 
