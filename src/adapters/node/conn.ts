@@ -2,7 +2,6 @@ import { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { SocketConnInfo, type ConnInfo, type PeerCertificate, type TlsInfo } from "../../core/conn-info.ts";
-import type { ProxyHeader } from "../../core/proxy.ts";
 import { proxyOf } from "./proxy.ts";
 
 const kTls = Symbol("tako.tlsInfo");

@@ -7,10 +7,9 @@ import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget 
 import { TEXT_TYPE } from "../../core/responder.ts";
 import { Reply } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { Serving } from "../../server/engine.ts";
-import { refuseWith, type NodeAcceptor } from "./listener.ts";
+import { refuseWith } from "./listener.ts";
 import { H2Request, sendH2, type H2SendContext } from "./h2-send.ts";
-import { serveTransport, type Transport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
 
 const { NGHTTP2_FLAG_END_STREAM } = constants;
 
@@ -243,9 +242,4 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
       server.close();
     },
   };
-}
-
-/** h2c (prior knowledge) on node:http2 over connections from a {@link NodeAcceptor}. */
-export function serveH2c(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, emulated = false): Serving {
-  return serveTransport(acceptor, h2Transport(router, config, emulated), config);
 }

@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { Serving } from "../../server/engine.ts";
 import type { Socket } from "node:net";
-import { BUSY_HTTP1, refuseWith, type NodeAcceptor } from "./listener.ts";
+import { BUSY_HTTP1, refuseWith } from "./listener.ts";
 import { NodeRequest } from "./request.ts";
 import { send, type SendContext } from "./send.ts";
-import { serveTransport, type Transport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -32,11 +31,6 @@ export interface SocketPathOptions {
    * socket whose first bytes were put back must be resumed (Node's reads them itself).
    */
   readonly emulated: boolean;
-}
-
-/** HTTP/1.1 on node:http over connections from a {@link NodeAcceptor}. */
-export function serveHttp1(acceptor: NodeAcceptor, router: Dispatcher, config: ServerConfig, options: SocketPathOptions = { emulated: false }): Serving {
-  return serveTransport(acceptor, http1Transport(router, config, options), config);
 }
 
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
