@@ -100,8 +100,9 @@ export class Server {
   /**
    * Serves `router` over HTTP/1.1 on `listener` until the handle stops it. On Bun and Deno, a
    * field you set that their native server cannot honour (`headerReadTimeout`,
-   * `keepAliveTimeout`, `maxConnections`, `acceptBackoff`) moves this server to the runtime's
-   * node:net socket path, which honours every field (see the README coverage table).
+   * `keepAliveTimeout`, `maxConnections`, `acceptBackoff`), or `proxyProtocol`, moves this
+   * server to the runtime's node:net socket path, which honours every field (see the README
+   * coverage table).
    */
   spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
     const socket = listener.take();
