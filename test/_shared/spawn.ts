@@ -1,6 +1,8 @@
 // Starts a fixture server under a runtime as a child process and waits for its "READY <port>"
 // line: no sleeps, no fixed ports (the fixture binds port 0 and reports the real one).
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
@@ -95,4 +97,21 @@ export async function startFixture(runtime: Runtime, file: string, env: Record<s
       await exited;
     },
   };
+}
+
+/**
+ * A fixture for the enclosing describe block: started in `before`, checked to be still alive
+ * and stopped in `after`. Read `f` and `port` inside tests.
+ */
+export function useFixture(runtime: Runtime, file: string, env: Record<string, string> = {}): { readonly f: Fixture; readonly port: number } {
+  const holder = { f: null as unknown as Fixture, port: 0 };
+  before(async () => {
+    holder.f = await startFixture(runtime, file, env);
+    holder.port = holder.f.port;
+  });
+  after(async () => {
+    assert.equal(holder.f.child.exitCode, null, `${runtime} fixture ${file} died; stderr:\n${holder.f.stderr()}`);
+    await holder.f.stop();
+  });
+  return holder;
 }

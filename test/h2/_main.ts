@@ -1,8 +1,9 @@
 // h2c fixture: the conformance app (the same Router as the HTTP/1.1 suite) plus HTTP/2 probes,
 // served with spawnH2c under the config in TAKO_CONFIG (JSON) and `{ http1 }` from TAKO_H2C_HTTP1.
 // Prints "READY <port>"; SIGTERM drains it, then it prints "STOPPED <ms>" and exits.
-import { Server, shutdownOnSignals, TcpListener } from "../../src/index.ts";
+import { Server, TcpListener } from "../../src/index.ts";
 import { fixtureApp } from "../conformance/_app.ts";
+import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = fixtureApp();
 /** Bytes the endless stream produced so far, per id: a peer that does not read must bound it. */
@@ -37,11 +38,4 @@ const handle = Server.builder()
   .config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"))
   .build()
   .spawnH2c(listener, router, { http1: process.env.TAKO_H2C_HTTP1 === "1" });
-let signalledAt = 0;
-await shutdownOnSignals(handle);
-process.once("SIGTERM", () => (signalledAt = Date.now()));
-await handle.ready();
-console.log(`READY ${handle.localAddr().port}`);
-await handle.join();
-console.log(`STOPPED ${Date.now() - signalledAt}`);
-process.exit(0);
+await runFixture(handle);

@@ -1,7 +1,8 @@
 // Lifecycle fixture: a server built from TAKO_CONFIG (JSON, partial ServerConfig), stopped by
 // SIGTERM through shutdownOnSignals. Prints "READY <port>", then "STOPPED <ms>" (time from the
 // signal to join()) and exits.
-import { Router, Server, shutdownOnSignals, TcpListener } from "../../src/index.ts";
+import { Router, Server, TcpListener } from "../../src/index.ts";
+import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = new Router();
 router.onError(() => {});
@@ -24,11 +25,4 @@ router.get("/gap/{ms}", (req) => {
 const config = JSON.parse(process.env.TAKO_CONFIG ?? "{}");
 const listener = await TcpListener.bind("127.0.0.1:0");
 const handle = Server.builder().config(config).build().spawnHttp(listener, router);
-let signalledAt = 0;
-await shutdownOnSignals(handle);
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => (signalledAt = Date.now()));
-await handle.ready();
-console.log(`READY ${handle.localAddr().port}`);
-await handle.join();
-console.log(`STOPPED ${Date.now() - signalledAt}`);
-process.exit(0);
+await runFixture(handle);

@@ -3,6 +3,7 @@
 import { Server, TcpListener, TlsCert, type ProxyMode } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
 import { fixtureApp } from "../conformance/_app.ts";
+import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = fixtureApp();
 router.get("/proxy/seen", (req) => ({
@@ -36,6 +37,4 @@ if (transport === "tls") builder.tls(TlsCert.pemPaths(certs.localhost.cert, cert
 const server = builder.build();
 const listener = await TcpListener.bind("127.0.0.1:0");
 const handle = transport === "h2c" ? server.spawnH2c(listener, router, { http1: env.TAKO_H2C_HTTP1 === "1" }) : transport === "tls" ? server.spawnTls(listener, router) : server.spawnHttp(listener, router);
-await handle.ready();
-console.log(`READY ${handle.localAddr().port}`);
-await handle.join();
+await runFixture(handle);

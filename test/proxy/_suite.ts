@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { connect as h2connect } from "node:http2";
 import { Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { testCerts } from "../_shared/certs.ts";
 import { PREFACE, request, settings, H2RawConn } from "../_shared/h2-raw.ts";
 import { v1, v2 } from "../_shared/proxy-header.ts";
-import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
+import { startFixture, useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 
 const SPOOF: [string, string][] = [
   ["x-forwarded-for", "6.6.6.6"],
@@ -66,18 +66,7 @@ function tlsOver(port: number, header: Buffer, alpn: string[]): Promise<TLSSocke
 }
 
 export function proxySuite(runtime: Runtime): void {
-  const fixture = (env: Record<string, string>): { f: Fixture; port: number } => {
-    const holder = { f: null as unknown as Fixture, port: 0 };
-    before(async () => {
-      holder.f = await startFixture(runtime, "test/proxy/_main.ts", env);
-      holder.port = holder.f.port;
-    });
-    after(async () => {
-      assert.equal(holder.f.child.exitCode, null, `${runtime} PROXY fixture died; stderr:\n${holder.f.stderr()}`);
-      await holder.f.stop();
-    });
-    return holder;
-  };
+  const fixture = (env: Record<string, string>): { readonly f: Fixture; readonly port: number } => useFixture(runtime, "test/proxy/_main.ts", env);
 
   describe(`PROXY protocol over HTTP/1.1, required (${runtime})`, () => {
     const fx = fixture({ TAKO_TRANSPORT: "http", TAKO_CONFIG: JSON.stringify({ proxyReadTimeout: 1000, maxConnections: 4 }) });

@@ -5,9 +5,10 @@
 // SIGTERM drains it ("STOPPED <ms>").
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ClientAuth, ReloadableResolver, Server, shutdownOnSignals, SniResolver, TcpListener, TlsCert } from "../../src/index.ts";
+import { ClientAuth, ReloadableResolver, Server, SniResolver, TcpListener, TlsCert } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
 import { fixtureApp } from "../conformance/_app.ts";
+import { runFixture } from "../_shared/fixture-main.ts";
 
 const certs = testCerts();
 const env = process.env;
@@ -71,11 +72,4 @@ const listener = await TcpListener.bind("127.0.0.1:0");
 const builder = Server.builder().config(JSON.parse(env.TAKO_CONFIG ?? "{}")).tls(cert);
 if (env.TAKO_HTTP2 === "0") builder.http2(false);
 const handle = builder.build().spawnTls(listener, router);
-let signalledAt = 0;
-await shutdownOnSignals(handle);
-process.once("SIGTERM", () => (signalledAt = Date.now()));
-await handle.ready();
-console.log(`READY ${handle.localAddr().port}`);
-await handle.join();
-console.log(`STOPPED ${Date.now() - signalledAt}`);
-process.exit(0);
+await runFixture(handle);

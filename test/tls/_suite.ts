@@ -6,25 +6,11 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { testCerts, type TestCerts } from "../_shared/certs.ts";
 import { curl } from "../_shared/http-client.ts";
-import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
+import { startFixture, useFixture, type Runtime } from "../_shared/spawn.ts";
 import { h2tls, handshake, https, sClient } from "../_shared/tls-client.ts";
-
-/** A fixture per describe block, started in `before` and stopped in `after`. */
-function useFixture(runtime: Runtime, env: Record<string, string>): { readonly f: Fixture; readonly port: number } {
-  const holder = { f: null as unknown as Fixture, port: 0 };
-  before(async () => {
-    holder.f = await startFixture(runtime, "test/tls/_main.ts", env);
-    holder.port = holder.f.port;
-  });
-  after(async () => {
-    assert.equal(holder.f.child.exitCode, null, `${runtime} TLS fixture died; stderr:\n${holder.f.stderr()}`);
-    await holder.f.stop();
-  });
-  return holder;
-}
 
 const h2get = async (certs: TestCerts, port: number, path: string, client?: TestCerts["client"]): Promise<{ status: number; text: string }> => {
   const session = await h2tls(certs, port, client);
@@ -49,7 +35,7 @@ export function tlsSuite(runtime: Runtime): void {
   const ca = ["--cacert", certs.ca.cert];
 
   describe(`HTTPS with ALPN (${runtime})`, () => {
-    const fx = useFixture(runtime, {});
+    const fx = useFixture(runtime, "test/tls/_main.ts", {});
     const url = (path: string): string => `https://localhost:${fx.port}${path}`;
     const resolveLocal = (): string[] => ["--resolve", `localhost:${fx.port}:127.0.0.1`];
 
@@ -137,7 +123,7 @@ export function tlsSuite(runtime: Runtime): void {
       ["TlsCert.pem (in memory)", { TAKO_TLS: "memory" }],
     ] as const) {
       describe(source, () => {
-        const fx = useFixture(runtime, env);
+        const fx = useFixture(runtime, "test/tls/_main.ts", env);
         test("serves the localhost certificate over h2 and HTTP/1.1", async () => {
           const r = await handshake(certs, fx.port, { alpn: ["h2"] });
           assert.equal(r.ok, true, r.error);
@@ -174,7 +160,7 @@ export function tlsSuite(runtime: Runtime): void {
   }
 
   describe(`HTTP/2 switched off (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_HTTP2: "0" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_HTTP2: "0" });
     test("ALPN offers only http/1.1; curl --http2 falls back to HTTP/1.1", async () => {
       assert.match((await sClient(fx.port, ["-alpn", "h2,http/1.1", "-servername", "localhost"])).out, /ALPN protocol: http\/1\.1/);
       const onlyH2 = await handshake(certs, fx.port, { alpn: ["h2"] });
@@ -185,7 +171,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`SNI (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_TLS: "sni" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "sni" });
     test("exact and wildcard names, case-insensitively; unknown names and no SNI get the default", async () => {
       const cn = async (servername: string | null): Promise<string | null> => {
         const r = await handshake(certs, fx.port, { servername });
@@ -206,7 +192,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`a resolver function (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_TLS: "fn" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "fn" });
     test("an async function chooses per SNI name; it is asked about clients without SNI too", async () => {
       assert.equal((await handshake(certs, fx.port, { servername: "a.test" })).cn, "a.test");
       assert.equal((await handshake(certs, fx.port, { servername: "localhost" })).cn, "localhost");
@@ -219,7 +205,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`certificate reload (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_TLS: "reload" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "reload" });
     const serialOf = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
 
     test("100 reloads under concurrent handshakes: none fails, new handshakes see the new certificate, old connections keep theirs", async () => {
@@ -292,7 +278,7 @@ export function tlsSuite(runtime: Runtime): void {
     const dir = mkdtempSync(join(tmpdir(), "tako-watch-"));
     copyFileSync(certs.localhost.cert, join(dir, "cert.pem"));
     copyFileSync(certs.localhost.key, join(dir, "key.pem"));
-    const fx = useFixture(runtime, { TAKO_TLS: "watch", TAKO_WATCH_DIR: dir });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "watch", TAKO_WATCH_DIR: dir });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     test("replaced files are picked up; broken files are reported and the old certificate stays", async () => {
@@ -311,7 +297,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`mutual TLS, required (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_CLIENT_AUTH: "required" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_CLIENT_AUTH: "required" });
     test("no certificate, a stranger's and an expired one fail the handshake; a valid one is served", async () => {
       assert.equal((await handshake(certs, fx.port)).ok, false, "no client certificate");
       assert.equal((await handshake(certs, fx.port, { client: certs.strangerClient })).ok, false, "signed by another CA");
@@ -339,7 +325,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`mutual TLS, optional (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_CLIENT_AUTH: "optional" });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_CLIENT_AUTH: "optional" });
     test("no certificate is served without a peer; a valid one is seen; invalid ones are rejected", async () => {
       assert.equal(JSON.parse((await https(certs, fx.port, "/conn")).text).tls.peerCertificate, null);
       assert.match(JSON.parse((await https(certs, fx.port, "/conn", { client: certs.client })).text).tls.peerCertificate.subject, /CN=client one/);
@@ -351,7 +337,7 @@ export function tlsSuite(runtime: Runtime): void {
   });
 
   describe(`tlsHandshakeTimeout and maxConnections (${runtime})`, () => {
-    const fx = useFixture(runtime, { TAKO_CONFIG: JSON.stringify({ tlsHandshakeTimeout: 1000, maxConnections: 3 }) });
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_CONFIG: JSON.stringify({ tlsHandshakeTimeout: 1000, maxConnections: 3 }) });
     test("a stalled handshake is closed at the deadline and its connection slot freed", async () => {
       const stalled = await Promise.all(
         Array.from({ length: 3 }, () => {

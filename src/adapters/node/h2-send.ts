@@ -1,5 +1,6 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { ConnInfo } from "../../core/conn-info.ts";
+import type { ProxyHeader } from "../../core/proxy.ts";
 import { isConnectionSpecific } from "../../core/h2.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { errorReply, isPlainJson, JSON_TYPE, TEXT_TYPE, toReply, type HandlerResult } from "../../core/responder.ts";
@@ -14,6 +15,7 @@ const END = { endStream: true } as const;
 /** What the HTTP/2 request view needs of its connection. */
 export interface H2ConnFacts {
   readonly conn: ConnInfo;
+  readonly proxy: ProxyHeader | null;
   readonly resets: { completed(): void };
 }
 
@@ -61,7 +63,7 @@ export class H2Request extends TakoRequest {
       }
       const authority = raw[":authority"];
       if (!h.has("host") && typeof authority === "string") h.set("host", authority);
-      const proxy = this.#facts.conn.proxy;
+      const proxy = this.#facts.proxy;
       this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
     return this.#headers;
@@ -69,7 +71,7 @@ export class H2Request extends TakoRequest {
 
   header(name: string): string | null {
     const key = name.toLowerCase();
-    const proxy = this.#facts.conn.proxy;
+    const proxy = this.#facts.proxy;
     if (proxy !== null) {
       const own = proxiedHeader(key, proxy);
       if (own !== undefined) return own;

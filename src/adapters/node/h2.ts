@@ -1,7 +1,9 @@
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ConnInfo } from "../../core/conn-info.ts";
+import type { ProxyHeader } from "../../core/proxy.ts";
 import { connInfoOf } from "./conn.ts";
+import { proxyOf } from "./proxy.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget } from "../../core/h2.ts";
 import { TEXT_TYPE } from "../../core/responder.ts";
@@ -41,8 +43,12 @@ export class H2Conn {
   #idleSince = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** The PROXY header the connection opened with (read before HTTP/2 began), or `null`. */
+  readonly proxy: ProxyHeader | null;
+
   constructor(socket: Socket, config: ServerConfig) {
     this.socket = socket;
+    this.proxy = proxyOf(socket);
     this.resets = new ResetBudget(config.h2MaxPendingAcceptResetStreams);
   }
 

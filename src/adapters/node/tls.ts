@@ -19,18 +19,20 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
   const h1 = http1Transport(router, config, options);
   const h2 = tls.http2 ? h2Transport(router, config, options.emulated) : null;
   const auth = tls.cert.clientAuth;
+  /** tako's policy with `cert`'s material (read and checked once per TlsCert) and the client CA. */
+  const contextOptions = (cert: TlsCert): SecureContextOptions => {
+    const material = loadCert(cert);
+    return { ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: auth?.caPem };
+  };
   const contexts = new WeakMap<TlsCert, SecureContext>();
   const contextFor = (cert: TlsCert): SecureContext => {
     let context = contexts.get(cert);
-    if (context === undefined) {
-      const material = loadCert(cert);
-      context = createSecureContext({ ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: auth?.caPem });
-      contexts.set(cert, context);
-    }
+    if (context === undefined) contexts.set(cert, (context = createSecureContext(contextOptions(cert))));
     return context;
   };
   const source = tls.cert.source;
   const resolver = source.kind === "resolver" ? source.resolver : null;
+  const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
   const SNICallback =
     resolver === null
       ? undefined
@@ -38,16 +40,12 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
           try {
             Promise.resolve(resolver.resolve(servername === "" ? null : servername)).then(
               (cert) => done(null, contextFor(cert)),
-              (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+              (error: unknown) => done(asError(error)),
             );
           } catch (error) {
-            done(error instanceof Error ? error : new Error(String(error)));
+            done(asError(error));
           }
         };
-  const contextOptions = (cert: TlsCert): SecureContextOptions => {
-    const material = loadCert(cert);
-    return { ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: auth?.caPem };
-  };
   // node:tls's server does the handshake work (and hands node:http2 a socket it can take over);
   // it is fed the acceptor's connections and never listens itself.
   const server: TlsServer = createServer({
