@@ -6,6 +6,7 @@ import type { ClientHttp2Session } from "node:http2";
 import { after, before, describe, test } from "node:test";
 import { h2, h2Session } from "../_shared/h2-client.ts";
 import { continuation, data, encodeHeaders, ErrorCode, errorName, Flag, frameHeader, FrameType, H2RawConn, headers, hpackIndexed, hpackLiteral, ping, request, rstStream, Setting, settings, type Frame } from "../_shared/h2-raw.ts";
+import { Socket } from "node:net";
 import { http } from "../_shared/http-client.ts";
 import type { Fixture, Runtime } from "../_shared/spawn.ts";
 
@@ -296,6 +297,26 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
       split.write(Buffer.concat([Buffer.from("\r\nSM\r\n\r\n"), settings(), request(1, { path: "/users/split" })]));
       assert.equal((await split.response(1)).body.toString(), '{"id":"split"}');
       split.close();
+    });
+
+    test("clients that reset mid-preface or before sending anything do not take the server down", async () => {
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((resolve) => {
+          const s = new Socket();
+          s.on("error", () => resolve());
+          s.connect(port, "127.0.0.1", () => {
+            if (i % 2 === 1) s.write("PRI * HTTP/2.0\r\n");
+            setTimeout(() => {
+              s.resetAndDestroy();
+              resolve();
+            }, 20);
+          });
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(f.child.exitCode, null, `the server died: ${f.stderr().slice(-500)}`);
+      assert.equal((await h2(await honestSession(), "/")).status, 200);
+      assert.equal((await http(port, "/")).status, 200);
     });
 
     // Last: it stops the fixture.

@@ -125,6 +125,24 @@ export function proxySuite(runtime: Runtime): void {
       });
     }
 
+    test("clients that reset in the middle of a header do not take the server down", async () => {
+      for (let i = 0; i < 10; i++) {
+        await new Promise<void>((resolve) => {
+          const s = new Socket();
+          s.on("error", () => resolve());
+          s.connect(fx.port, "127.0.0.1", () => {
+            s.write(v2().subarray(0, 10 + i));
+            setTimeout(() => {
+              s.resetAndDestroy();
+              resolve();
+            }, 20);
+          });
+        });
+      }
+      const good = await exchange(fx.port, [Buffer.concat([v1("198.51.100.1", "192.0.2.1", 1, 80), httpRequest("/")])]);
+      assert.equal(good.body, "Hello, World!");
+    });
+
     test("proxyReadTimeout closes a connection without a complete header and frees its slot", async () => {
       const sockets = await Promise.all(
         Array.from({ length: 4 }, () => {

@@ -5,6 +5,8 @@ import type { SocketAddr } from "../../server/engine.ts";
 /** Sent to an HTTP/1.1 connection over `maxConnections` before it is closed: refused promptly, with a reason. */
 export const BUSY_HTTP1 = "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
 
+const ignoreError = (): void => {};
+
 /** How a transport refuses a connection over `maxConnections` (it is not tracked). */
 export type Refuse = (socket: Socket) => void;
 
@@ -73,6 +75,10 @@ export class NodeAcceptor {
     this.#delay = 0;
     if (this.#max !== null && this.sockets.size >= this.#max) return this.#refuse(socket);
     this.sockets.add(socket);
+    // A peer that resets the connection before a transport has attached its own handlers (while
+    // the HTTP/2 preface or a PROXY header is being read) must not take the process down; the
+    // transports' own 'error' handlers still see every error.
+    socket.on("error", ignoreError);
     socket.once("close", () => {
       this.sockets.delete(socket);
       if (!this.#listening && this.sockets.size === 0) this.#settle();

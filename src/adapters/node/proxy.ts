@@ -91,7 +91,6 @@ export function proxyTransport(inner: Transport, mode: "required" | "optional", 
     handOff: "flowing",
     refuse: inner.refuse,
     accept(socket) {
-      socket.on("error", () => {});
       read(socket, mode, config.proxyReadTimeout, onBadCrc, (error, header, rest) => {
         if (error !== null) return void socket.destroy();
         if (header !== null) (socket as Tagged)[kProxy] = header;
