@@ -62,15 +62,22 @@ export class H2Conn {
 
   /**
    * Abuse: GOAWAY ENHANCE_YOUR_CALM, stop reading the peer at once, and close the connection
-   * after a short grace (closing with unread input would reset the connection and could
-   * discard the GOAWAY before the peer reads it).
+   * after a short grace. Closing with unread input resets the TCP connection, and a peer still
+   * writing then loses the GOAWAY it had not read yet. So the session is also marked closed
+   * (`close()`, which adds a GOAWAY NO_ERROR): when nghttp2's own flood guard destroys it a
+   * moment later (more than 1,000 queued SETTINGS/PING ACKs in one read), node:http2 then
+   * half-closes the socket and discards further input instead of resetting at once. The
+   * grace timer ends the connection either way.
    */
   calm(): void {
     if (this.#calmed) return;
     this.#calmed = true;
     const session = this.session;
     try {
-      if (session !== null && !session.destroyed) session.goaway(H2_ENHANCE_YOUR_CALM);
+      if (session !== null && !session.destroyed) {
+        session.goaway(H2_ENHANCE_YOUR_CALM);
+        session.close();
+      }
     } catch {
       // already closing
     }
