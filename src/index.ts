@@ -5,11 +5,11 @@
  */
 export * from "./core/index.ts";
 export { DEFAULT_SERVER_CONFIG, type ServerConfig, type AcceptBackoff } from "./core/config.ts";
-export { TcpListener } from "./server/listener.ts";
+export { TcpListener } from "./server/tcp-listener.ts";
 export { serve, serveH2c, serveTls } from "./server/serve.ts";
 export { ReloadableResolver, type WatchOptions } from "./adapters/shared/tls-material.ts";
 export { Server, ServerBuilder } from "./server/builder.ts";
 export { ServerHandle } from "./server/handle.ts";
 export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
-export type { H2cOptions, ProxyMode, SocketAddr } from "./server/engine.ts";
-export { readProxyHeader, type ReadProxyOptions } from "./adapters/node/proxy.ts";
+export type { H2cOptions, ProxyMode, SocketAddr } from "./adapters/engine.ts";
+export { readProxyHeader, type ReadProxyOptions } from "./adapters/node/proxy-transport.ts";

@@ -93,3 +93,31 @@ export function errorReply(error: unknown): Reply {
   }
   return new Reply("Internal Server Error", 500, { "content-type": TEXT_TYPE });
 }
+
+/** What settling needs of a router: its error hook (`Router.recover`). */
+export interface Recoverer<R> {
+  recover(error: unknown, req: R): HandlerResult;
+}
+
+/**
+ * The one fallback ladder that turns a handler result into something an engine can send,
+ * whatever its wire format (`convert`: a Node reply, an HTTP/2 reply, a Fetch `Response`):
+ * `convert(value)`; when that throws (a value that is not serialisable, a bad `intoResponse`),
+ * the router's answer for the error; when that throws too, the plain error reply. Never throws.
+ */
+export function settle<T, A, R>(router: Recoverer<R>, value: HandlerResult, req: R, convert: (value: HandlerResult, arg: A) => T, arg: A): T {
+  try {
+    return convert(value, arg);
+  } catch (error) {
+    return settleError(router, error, req, convert, arg);
+  }
+}
+
+/** The ladder from an error on: the router's answer for `error`, else the plain error reply. */
+export function settleError<T, A, R>(router: Recoverer<R>, error: unknown, req: R, convert: (value: HandlerResult, arg: A) => T, arg: A): T {
+  try {
+    return convert(router.recover(error, req), arg);
+  } catch (again) {
+    return convert(errorReply(again), arg);
+  }
+}

@@ -4,8 +4,8 @@ import type { TlsCert } from "../core/tls.ts";
 import { checkTlsCert } from "../adapters/shared/tls-material.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
-import type { H2cOptions, ProxyMode, ServeOptions } from "./engine.ts";
-import type { TcpListener } from "./listener.ts";
+import type { H2cOptions, ProxyMode, ProxyOptions, ServeSpec } from "../adapters/engine.ts";
+import type { TcpListener } from "./tcp-listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
 export class ServerBuilder {
@@ -67,7 +67,7 @@ export class ServerBuilder {
     if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
     const config = resolveConfig(this.#partial);
     if (this.#tls !== null) checkTlsCert(this.#tls);
-    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { proxyProtocol: this.#proxy, proxyBadCrc: this.#proxyBadCrc });
+    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { mode: this.#proxy, onBadCrc: this.#proxyBadCrc });
   }
 }
 
@@ -81,15 +81,15 @@ export class Server {
   readonly #explicit: ReadonlySet<keyof ServerConfig>;
   readonly #tls: TlsCert | null;
   readonly #http2: boolean;
-  readonly #serve: ServeOptions;
+  readonly #proxy: ProxyOptions;
 
   /** @internal Use `Server.builder()`. */
-  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, serve: ServeOptions = { proxyProtocol: "off", proxyBadCrc: "reject" }) {
+  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, proxy: ProxyOptions = { mode: "off", onBadCrc: "reject" }) {
     this.config = config;
     this.#explicit = explicit;
     this.#tls = tls;
     this.#http2 = http2;
-    this.#serve = serve;
+    this.#proxy = proxy;
   }
 
   /** A builder with every default (see {@link ServerConfig}). */
@@ -101,12 +101,11 @@ export class Server {
    * Serves `router` over HTTP/1.1 on `listener` until the handle stops it. On Bun and Deno, a
    * field you set that their native server cannot honour (`headerReadTimeout`,
    * `keepAliveTimeout`, `maxConnections`, `acceptBackoff`), or `proxyProtocol`, moves this
-   * server to the runtime's node:net socket path, which honours every field (see the README
+   * server to the runtime's node:net path, which honours every field (see the README
    * coverage table).
    */
   spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
-    const socket = listener.take();
-    return new ServerHandle(socket.serveHttp(router, this.config, this.#explicit, this.#serve), socket, this.config.drainTimeout);
+    return this.#spawn(listener, { protocol: "http1", ...this.#base(router) });
   }
 
   /**
@@ -117,9 +116,7 @@ export class Server {
    * first bytes. Expose h2c only behind a proxy you control: it has no TLS.
    */
   spawnH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): ServerHandle {
-    const socket = listener.take();
-    const resolved: H2cOptions = { http1: options.http1 === true };
-    return new ServerHandle(socket.serveH2c(router, this.config, this.#explicit, resolved, this.#serve), socket, this.config.drainTimeout);
+    return this.#spawn(listener, { protocol: "h2c", http1: options.http1 === true, ...this.#base(router) });
   }
 
   /**
@@ -132,7 +129,17 @@ export class Server {
     if (this.#tls === null) {
       throw new TakoError("TAKO_ERR_TLS", "spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths(\"cert.pem\", \"key.pem\")).build()");
     }
+    return this.#spawn(listener, { protocol: "tls", tls: { cert: this.#tls, http2: this.#http2 }, ...this.#base(router) });
+  }
+
+  /** What every spec carries. */
+  #base<S>(router: Router<S>): Omit<ServeSpec, "protocol"> {
+    return { router, config: this.config, explicit: this.#explicit, proxy: this.#proxy };
+  }
+
+  /** Hands `spec` to the listener's engine; the handle drives what it serves. */
+  #spawn(listener: TcpListener, spec: ServeSpec): ServerHandle {
     const socket = listener.take();
-    return new ServerHandle(socket.serveTls(router, this.config, this.#explicit, { cert: this.#tls, http2: this.#http2 }, this.#serve), socket, this.config.drainTimeout);
+    return new ServerHandle(socket.serve(spec), socket, this.config.drainTimeout);
   }
 }

@@ -1,4 +1,4 @@
-import type { BoundSocket, Serving, SocketAddr } from "./engine.ts";
+import type { EngineListener, Serving, SocketAddr } from "../adapters/engine.ts";
 
 /**
  * A running server: stop it gracefully with `shutdown()`, or in two steps with `trigger()` and
@@ -11,14 +11,14 @@ import type { BoundSocket, Serving, SocketAddr } from "./engine.ts";
  */
 export class ServerHandle {
   readonly #serving: Serving;
-  readonly #socket: BoundSocket;
+  readonly #socket: EngineListener;
   readonly #drainTimeout: number;
   #triggered = false;
   #deadline = Infinity;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
   /** @internal Created by `Server.spawn*`. */
-  constructor(serving: Serving, socket: BoundSocket, drainTimeout: number) {
+  constructor(serving: Serving, socket: EngineListener, drainTimeout: number) {
     this.#serving = serving;
     this.#socket = socket;
     this.#drainTimeout = drainTimeout;

@@ -1,8 +1,8 @@
 import type { Router } from "../core/router/router.ts";
 import { Server } from "./builder.ts";
 import { TlsCert } from "../core/tls.ts";
-import type { H2cOptions } from "./engine.ts";
-import type { TcpListener } from "./listener.ts";
+import type { H2cOptions } from "../adapters/engine.ts";
+import type { TcpListener } from "./tcp-listener.ts";
 
 /**
  * Serves `router` over HTTP/1.1 (keep-alive, streamed bodies) on `listener` with the default

@@ -1,5 +1,5 @@
 import type { ServerHandle } from "./handle.ts";
-import { loadEngine } from "./engine.ts";
+import { loadEngine } from "./select-engine.ts";
 
 /** Options of {@link shutdownOnSignals}. */
 export interface SignalOptions {

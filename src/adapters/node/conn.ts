@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { SocketConnInfo, type ConnInfo, type PeerCertificate, type TlsInfo } from "../../core/conn-info.ts";
-import { proxyOf } from "./proxy.ts";
+import { proxyOf } from "./proxy-transport.ts";
 
 const kTls = Symbol("tako.tlsInfo");
 type Tagged = Socket & { [kTls]?: TlsInfo };

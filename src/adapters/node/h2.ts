@@ -3,14 +3,15 @@ import type { Socket } from "node:net";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { ProxyHeader } from "../../core/proxy.ts";
 import { connInfoOf } from "./conn.ts";
-import { proxyOf } from "./proxy.ts";
+import { proxyOf } from "./proxy-transport.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget } from "../../core/h2.ts";
 import { TEXT_TYPE } from "../../core/responder.ts";
 import { Reply } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import { refuseWith } from "./listener.ts";
-import { H2Request, sendH2, type H2SendContext } from "./h2-send.ts";
+import { refuseWith } from "./acceptor.ts";
+import { H2Request } from "./h2-request.ts";
+import { sendH2, type H2SendContext } from "./h2-send.ts";
 import type { Transport } from "./transport.ts";
 
 const { NGHTTP2_FLAG_END_STREAM } = constants;

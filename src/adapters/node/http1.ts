@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
-import { BUSY_HTTP1, refuseWith } from "./listener.ts";
+import { Deadline, http1Deadlines } from "../shared/deadline.ts";
+import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
 import { NodeRequest } from "./request.ts";
 import { send, type SendContext } from "./send.ts";
 import type { Transport } from "./transport.ts";
@@ -10,7 +11,11 @@ import type { Transport } from "./transport.ts";
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
 
-/** node:http's options for `config`: its own header timeout, keep-alive timer and sweep. */
+/**
+ * node:http's options for `config`: on Node, node:http enforces the HTTP/1.1 deadlines itself
+ * (native, no per-request JS): its header timeout (408) and keep-alive timer. Runtimes that
+ * emulate node:http ignore these, and {@link connectionTimers} enforces the same deadlines.
+ */
 function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   const header = config.headerReadTimeout;
   return {
@@ -22,8 +27,8 @@ function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   };
 }
 
-/** How the node:net socket path runs: on Node itself, or on Bun's or Deno's emulation of it. */
-export interface SocketPathOptions {
+/** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
+export interface NetPathOptions {
   /**
    * `true` on Bun and Deno. Their node:http ignores node's `headersTimeout`/`keepAliveTimeout`,
    * so tako enforces `headerReadTimeout` and `keepAliveTimeout` with its own per-connection
@@ -34,7 +39,7 @@ export interface SocketPathOptions {
 }
 
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
-export function http1Transport(router: Dispatcher, config: ServerConfig, options: SocketPathOptions): Transport {
+export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     const request = new NodeRequest(req);
@@ -76,38 +81,32 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
 
 /**
- * Per-connection deadlines kept by tako: a new connection must complete its first request head
- * within `headerReadTimeout` (else 408 and close); after its last response a connection gets
- * `min(keepAliveTimeout, headerReadTimeout)` to complete its next head, else it is closed.
+ * The HTTP/1.1 deadlines ({@link http1Deadlines}) kept by tako, one {@link Deadline} per
+ * connection: the first request head must be complete in time (else 408 and close); after its
+ * last response a connection must complete its next head in time, else it is closed.
  */
 function connectionTimers(http: HttpServer, config: ServerConfig): { accepted(socket: Socket): void } {
-  const state = new Map<Socket, { timer: ReturnType<typeof setTimeout> | null; busy: number }>();
-  const first = config.headerReadTimeout;
-  const between = Math.min(config.keepAliveTimeout ?? Infinity, config.headerReadTimeout ?? Infinity);
-  const arm = (socket: Socket, ms: number | null, onFire: () => void): void => {
-    const s = state.get(socket);
-    if (s === undefined) return;
-    if (s.timer !== null) clearTimeout(s.timer);
-    s.timer = ms === null || ms === Infinity ? null : setTimeout(onFire, ms);
-  };
+  const state = new Map<Socket, { deadline: Deadline; busy: number }>();
+  const { firstHead, nextHead } = http1Deadlines(config);
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     const s = state.get(socket);
     if (s === undefined) return;
     s.busy++;
-    arm(socket, null, () => {});
+    s.deadline.clear();
     res.once("close", () => {
-      if (--s.busy === 0 && !socket.destroyed) arm(socket, between, () => socket.destroy());
+      if (--s.busy === 0 && !socket.destroyed) s.deadline.arm(nextHead, () => socket.destroy());
     });
   });
   return {
     accepted(socket) {
-      state.set(socket, { timer: null, busy: 0 });
+      const deadline = new Deadline();
+      state.set(socket, { deadline, busy: 0 });
       socket.once("close", () => {
-        arm(socket, null, () => {});
+        deadline.clear();
         state.delete(socket);
       });
-      arm(socket, first, () => {
+      deadline.arm(firstHead, () => {
         socket.end(REQUEST_TIMEOUT);
         setTimeout(() => socket.destroy(), 1000).unref();
       });

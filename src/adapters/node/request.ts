@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
-import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy.ts";
+import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy-transport.ts";
 import { pathStart } from "../../core/fetch-request.ts";
 import { tooLarge } from "../../core/body.ts";
 import { HttpError } from "../../core/errors.ts";

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "../../core/router/types.ts";
-import { errorReply, isPlainJson, JSON_TYPE, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
+import { errorReply, isPlainJson, JSON_TYPE, settle, settleError, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";
 
@@ -44,19 +44,13 @@ function write(res: ServerResponse, value: HandlerResult, req: NodeRequest, rout
     try {
       body = JSON.stringify(value);
     } catch (error) {
-      return writeReply(res, toReplySafe(router.recover(error, req)), req, router);
+      return writeReply(res, settleError(router, error, req, toReply, undefined), req, router);
     }
     res.writeHead(200, ["content-type", JSON_TYPE, "content-length", String(Buffer.byteLength(body))]);
     res.end(body);
     return;
   }
-  let reply: Reply | Response;
-  try {
-    reply = toReply(value);
-  } catch (error) {
-    reply = toReplySafe(router.recover(error, req));
-  }
-  writeReply(res, reply, req, router);
+  writeReply(res, settle(router, value, req, toReply, undefined), req, router);
 }
 
 function writeReply(res: ServerResponse, reply: Reply | Response, req: NodeRequest, router: Dispatcher): void {
@@ -65,14 +59,6 @@ function writeReply(res: ServerResponse, reply: Reply | Response, req: NodeReque
   const headers = reply.headers;
   for (const name in headers) res.setHeader(name, headers[name]!);
   sendBody(res, reply.body, req, router);
-}
-
-function toReplySafe(value: HandlerResult): Reply | Response {
-  try {
-    return toReply(value);
-  } catch (error) {
-    return errorReply(error);
-  }
 }
 
 function sendResponse(res: ServerResponse, response: Response, req: NodeRequest, router: Dispatcher): void {

@@ -3,10 +3,10 @@ import { createSecureContext, createServer, type SecureContext, type SecureConte
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { TlsCert } from "../../core/tls.ts";
-import type { TlsOptions } from "../../server/engine.ts";
+import type { TlsOptions } from "../engine.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import { h2Transport } from "./h2.ts";
-import { http1Transport, type SocketPathOptions } from "./http1.ts";
+import { http1Transport, type NetPathOptions } from "./http1.ts";
 import type { Transport } from "./transport.ts";
 
 /**
@@ -15,7 +15,7 @@ import type { Transport } from "./transport.ts";
  * chosen per handshake (static, or by SNI through a resolver), optional client certificates,
  * and a handshake deadline; after the handshake ALPN picks the HTTP/2 or HTTP/1.1 transport.
  */
-export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: SocketPathOptions): Transport {
+export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: NetPathOptions): Transport {
   const h1 = http1Transport(router, config, options);
   const h2 = tls.http2 ? h2Transport(router, config, options.emulated) : null;
   const auth = tls.cert.clientAuth;

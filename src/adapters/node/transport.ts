@@ -1,8 +1,9 @@
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import { H2_PREFACE, prefaceMatch } from "../../core/h2.ts";
-import type { Serving } from "../../server/engine.ts";
-import type { NodeAcceptor, Refuse } from "./listener.ts";
+import { Deadline } from "../shared/deadline.ts";
+import type { Serving } from "../engine.ts";
+import type { NodeAcceptor, Refuse } from "./acceptor.ts";
 
 /**
  * A protocol served over connections a {@link NodeAcceptor} accepted: HTTP/1.1, h2c, or both
@@ -27,22 +28,20 @@ export interface Transport {
   close(): void;
 }
 
-/** Runs `transport` on the acceptor's connections: the lifecycle shared by every Node transport. */
+/** Runs `transport` on the acceptor's connections: the lifecycle kernel with node:net's primitives. */
 export function serveTransport(acceptor: NodeAcceptor, transport: Transport, config: ServerConfig): Serving {
-  acceptor.attach((socket) => transport.accept(socket), config.maxConnections, config.acceptBackoff, transport.refuse);
-  acceptor.closed.then(() => transport.close());
-  return {
-    closed: acceptor.closed,
-    ready: Promise.resolve(),
-    drain() {
-      acceptor.stopAccepting();
-      transport.drain();
+  const lifecycle = acceptor.lifecycle;
+  acceptor.attach(transport, config.acceptBackoff);
+  lifecycle.start(
+    {
+      stopAccepting: () => acceptor.stopAccepting(),
+      drainConnections: () => transport.drain(),
+      destroyConnections: () => acceptor.destroyAll(),
+      released: () => transport.close(),
     },
-    forceClose() {
-      acceptor.stopAccepting();
-      acceptor.destroyAll();
-    },
-  };
+    config.maxConnections,
+  );
+  return lifecycle;
 }
 
 /**
@@ -72,7 +71,8 @@ export function sniffingTransport(h1: Transport, h2: Transport, config: ServerCo
 
 function sniff(socket: Socket, timeoutMs: number | null, decide: (isH2: boolean) => Transport): void {
   let seen: Buffer | null = null;
-  const timer = timeoutMs === null ? null : setTimeout(() => socket.destroy(), timeoutMs);
+  const deadline = new Deadline();
+  deadline.arm(timeoutMs, () => socket.destroy());
   const onData = (chunk: Buffer): void => {
     seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
     const match = prefaceMatch(seen);
@@ -81,7 +81,7 @@ function sniff(socket: Socket, timeoutMs: number | null, decide: (isH2: boolean)
   };
   const onEnd = (): void => finish(false);
   const finish = (isH2: boolean): void => {
-    if (timer !== null) clearTimeout(timer);
+    deadline.clear();
     socket.off("data", onData);
     socket.off("end", onEnd);
     handOff(socket, seen, decide(isH2));

@@ -1,4 +1,4 @@
-import { errorReply, isPlainJson, toFetchResponse, type HandlerResult } from "../responder.ts";
+import { isPlainJson, settle, toFetchResponse, type HandlerResult } from "../responder.ts";
 import { Reply } from "../response.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
 
@@ -25,7 +25,8 @@ export function respondFetch(router: Pick<Dispatcher, "dispatch" | "recover">, r
 }
 
 function finish(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
-  const response = safeResponse(router, value, head, req);
+  // A value that cannot become a Response (bad header, not serialisable) is recovered.
+  const response = settle(router, value, req, toFetchResponse, head);
   return observer === undefined ? response : observer.finish(response, req, !head && mayStream(value));
 }
 
@@ -35,17 +36,4 @@ function mayStream(value: HandlerResult): boolean {
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return false;
   if (value instanceof Reply) return !(value.body === null || typeof value.body === "string" || value.body instanceof Uint8Array);
   return !isPlainJson(value);
-}
-
-/** The value as a Response; a value that cannot become one (bad header, not serialisable) is recovered. */
-function safeResponse(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest): Response {
-  try {
-    return toFetchResponse(value, head);
-  } catch (error) {
-    try {
-      return toFetchResponse(router.recover(error, req), head);
-    } catch (again) {
-      return toFetchResponse(errorReply(again), head);
-    }
-  }
 }

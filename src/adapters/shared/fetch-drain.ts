@@ -1,10 +1,9 @@
-import type { ServerConfig } from "../core/config.ts";
-import type { AnyRequest, FetchObserver } from "../core/router/types.ts";
-import type { Serving } from "./engine.ts";
+import type { ServerConfig } from "../../core/config.ts";
+import type { AnyRequest, FetchObserver } from "../../core/router/types.ts";
 
 /**
  * Fields a native Fetch server cannot honour: set explicitly, they move the server to the
- * runtime's node:net socket path, where the shared acceptor enforces them. Neither Bun.serve
+ * runtime's node:net path, where the shared acceptor enforces them. Neither Bun.serve
  * nor Deno.serve exposes connection hooks; Deno.serve also keeps a connection open after a
  * `Connection: close` response (measured), so `keepAlive: false` needs the socket path there.
  */
@@ -14,7 +13,7 @@ const SOCKET_PATH_FIELDS: Record<"bun" | "deno", readonly (keyof ServerConfig)[]
 };
 
 /** The first field in `explicit` that the runtime's native server cannot honour, or `null`. */
-export function socketPathField(explicit: ReadonlySet<keyof ServerConfig>, runtime: "bun" | "deno"): keyof ServerConfig | null {
+export function netPathField(explicit: ReadonlySet<keyof ServerConfig>, runtime: "bun" | "deno"): keyof ServerConfig | null {
   return SOCKET_PATH_FIELDS[runtime].find((f) => explicit.has(f)) ?? null;
 }
 
@@ -62,34 +61,4 @@ export class FetchDrain implements FetchObserver {
     for (const resolve of this.pending) resolve(unavailable());
     this.pending.clear();
   }
-}
-
-/**
- * A `Serving` whose transport starts asynchronously (the switch to a socket path): calls made
- * before it is up are replayed once it is.
- */
-export function deferredServing(start: Promise<Serving>): Serving {
-  let serving: Serving | null = null;
-  let drained = false;
-  let forced = false;
-  start.then(
-    (s) => {
-      serving = s;
-      if (drained) s.drain();
-      if (forced) s.forceClose();
-    },
-    () => {},
-  );
-  return {
-    closed: start.then((s) => s.closed),
-    ready: start.then((s) => s.ready),
-    drain() {
-      drained = true;
-      serving?.drain();
-    },
-    forceClose() {
-      forced = true;
-      serving?.forceClose();
-    },
-  };
 }

@@ -1,10 +1,12 @@
+import type { Socket } from "node:net";
 import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import type { BoundSocket, Engine, H2cOptions, ServeOptions, Serving, SocketAddr, TlsOptions } from "../../server/engine.ts";
-import { deferredServing, FetchDrain, socketPathField } from "../../server/fetch-drain.ts";
-import { bindNodeSocket, nodeEngine, type NodeBoundSocket } from "../node/engine.ts";
+import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import { FetchDrain, netPathField } from "../shared/fetch-drain.ts";
+import { Lifecycle } from "../shared/lifecycle.ts";
+import { bindNodeListener, nodeEngine } from "../node/node-engine.ts";
 
 /** The part of Bun's API this engine uses (declared here so no Bun types leak elsewhere). */
 interface BunSocketAddress {
@@ -64,18 +66,21 @@ const SERVER_ERROR = (): Response => new Response("Internal Server Error", { sta
 
 /**
  * Bun engine. `Bun.serve` starts at bind time (it binds and listens in one step) with a fetch
- * handler that waits until a router is attached, so binding first works as on Node. A config
- * that needs connection hooks Bun.serve lacks moves to Bun's node:net (the Node engine's
- * socket path) on the same port.
+ * handler that waits until a router is attached, so binding first works as on Node. A spec
+ * that needs what Bun.serve lacks moves to Bun's node:net (the Node engine's transports) on the
+ * same port.
  */
-class BunBoundSocket implements BoundSocket {
+class BunListener implements EngineListener {
   readonly #server: BunServer;
   readonly #local: SocketAddr;
   readonly #drain = new BunDrain(false);
+  readonly #lifecycle = new Lifecycle<Socket>();
   #router: Dispatcher | null = null;
   readonly #attached: Promise<void>;
   #attach!: () => void;
   #stopped: Promise<void> | null = null;
+  /** The listener moved to Bun's node:net; Bun.serve is gone. */
+  #moved = false;
 
   constructor(bun: BunApi, host: string, port: number) {
     this.#attached = new Promise((resolve) => (this.#attach = resolve));
@@ -103,59 +108,58 @@ class BunBoundSocket implements BoundSocket {
     return this.#local;
   }
 
-  serveHttp(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, serve: ServeOptions): Serving {
-    // The PROXY protocol is read from the raw socket, which only the socket path has.
-    if (socketPathField(explicit, "bun") !== null || serve.proxyProtocol !== "off") {
-      return this.#socketPath((s) => s.serveHttp(router, config, explicit, serve));
-    }
-    this.#router = router;
+  /**
+   * HTTP/1.1 on Bun.serve, unless the spec needs the raw socket or a hook Bun.serve lacks (the
+   * PROXY header, the fields `netPathField` lists). h2c and TLS always take the node:net path:
+   * Bun.serve's HTTP/2 has fixed limits and no flood defence, and its TLS offers no h2 by
+   * ALPN, accepts two CBC suites and tells handlers nothing of the connection (all measured),
+   * so neither can carry tako's policy or `req.conn.tls`.
+   */
+  serve(spec: ServeSpec): Serving {
+    if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || netPathField(spec.explicit, "bun") !== null) return this.#moveToNetPath(spec);
+    this.#router = spec.router;
     this.#attach();
-    if (!config.keepAlive) this.#drain.closing = true;
-    const closed = new Promise<void>((resolve) => (this.#onStopped = resolve));
-    return {
-      ready: Promise.resolve(),
-      closed,
-      drain: () => {
+    if (!spec.config.keepAlive) this.#drain.closing = true;
+    const lifecycle = this.#lifecycle;
+    const closed = (): void => lifecycle.listenerClosed();
+    lifecycle.start({
+      stopAccepting: () => void this.#stop(false).then(closed),
+      drainConnections: () => {
         this.#drain.closing = true;
-        void this.#stop(false);
       },
-      forceClose: () => void this.#server.stop(true).then(() => this.#onStopped()),
-    };
+      destroyConnections: () => void this.#stop(true).then(closed),
+    });
+    return lifecycle;
   }
 
-  #onStopped: () => void = () => {};
-
-  /** Bun's stop(false) refuses new connects, closes idle ones, and resolves after the last response. */
+  /**
+   * `stop(false)` refuses new connects, closes idle connections, and resolves after the last
+   * response; `stop(true)` also closes active ones.
+   */
   #stop(force: boolean): Promise<void> {
-    this.#stopped ??= this.#server.stop(force).then(() => this.#onStopped());
+    if (force) return this.#server.stop(true);
+    this.#stopped ??= this.#server.stop(false);
     return this.#stopped;
   }
 
-  /**
-   * h2c through the runtime's node:http2 on node:net sockets (the socket path), so the H2
-   * fields are enforced by tako's HTTP/2 transport.
-   */
-  serveH2c(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, options: H2cOptions, serve: ServeOptions): Serving {
-    return this.#socketPath((s) => s.serveH2c(router, config, explicit, options, serve));
-  }
-
-  /**
-   * TLS through the runtime's node:tls on node:net sockets (the socket path): Bun.serve's TLS
-   * offers no h2 by ALPN, accepts two CBC suites, and tells handlers nothing of the connection
-   * (measured), so it cannot carry tako's policy or `req.conn.tls`.
-   */
-  serveTls(router: Dispatcher, config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsOptions, serve: ServeOptions): Serving {
-    return this.#socketPath((s) => s.serveTls(router, config, explicit, tls, serve));
-  }
-
-  /** Moves this listener to Bun's node:net (the Node engine's socket path) on the same port. */
-  #socketPath(start: (socket: NodeBoundSocket) => Serving): Serving {
+  /** Moves this listener to Bun's node:net on the same port; the kernel replays what was asked meanwhile. */
+  #moveToNetPath(spec: ServeSpec): Serving {
+    const lifecycle = this.#lifecycle;
     const { address, port } = this.#local;
-    return deferredServing(this.#stop(true).then(() => bindNodeSocket(address, port, { emulated: true })).then(start));
+    this.#moved = true;
+    this.#stop(true)
+      .then(() => bindNodeListener(address, port, { emulated: true }, lifecycle))
+      .then((listener) => listener.serve(spec))
+      .catch((error: unknown) => lifecycle.fail(error));
+    return lifecycle;
   }
 
   close(): Promise<void> {
-    return this.#server.stop(true).then(() => this.#onStopped());
+    if (this.#moved) {
+      this.#lifecycle.forceClose();
+      return this.#lifecycle.closed;
+    }
+    return this.#stop(true).then(() => this.#lifecycle.listenerClosed());
   }
 }
 
@@ -163,7 +167,7 @@ export const bunEngine: Engine = {
   runtime: "bun",
   async bind(host, port) {
     const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
-    return new BunBoundSocket(bun, host, port);
+    return new BunListener(bun, host, port);
   },
   onSignals: nodeEngine.onSignals,
 };

@@ -1,5 +1,6 @@
 import { TakoError } from "../core/errors.ts";
-import { loadEngine, type BoundSocket, type Engine, type SocketAddr } from "./engine.ts";
+import type { Engine, EngineListener, SocketAddr } from "../adapters/engine.ts";
+import { loadEngine } from "./select-engine.ts";
 
 /** Splits `"127.0.0.1:8080"` or `"[::1]:0"` into host and port; throws on anything else. */
 export function parseAddress(addr: string): { host: string; port: number } {
@@ -39,11 +40,11 @@ export function parseAddress(addr: string): { host: string; port: number } {
  * ```
  */
 export class TcpListener {
-  readonly #socket: BoundSocket;
+  readonly #socket: EngineListener;
   readonly #engine: Engine;
   #taken = false;
 
-  private constructor(socket: BoundSocket, engine: Engine) {
+  private constructor(socket: EngineListener, engine: Engine) {
     this.#socket = socket;
     this.#engine = engine;
   }
@@ -87,7 +88,7 @@ export class TcpListener {
   }
 
   /** @internal Hands the socket to one server; a listener serves once. */
-  take(): BoundSocket {
+  take(): EngineListener {
     if (this.#taken) throw new TakoError("TAKO_ERR_LISTEN", "this listener is already being served");
     this.#taken = true;
     return this.#socket;

@@ -1,6 +1,8 @@
 import type { Server as NetServer, Socket } from "node:net";
 import type { AcceptBackoff } from "../../core/config.ts";
-import type { SocketAddr } from "../../server/engine.ts";
+import type { SocketAddr } from "../engine.ts";
+import { Backoff } from "../shared/backoff.ts";
+import { Lifecycle } from "../shared/lifecycle.ts";
 
 /** Sent to an HTTP/1.1 connection over `maxConnections` before it is closed: refused promptly, with a reason. */
 export const BUSY_HTTP1 = "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
@@ -12,41 +14,44 @@ export type Refuse = (socket: Socket) => void;
 
 /** Writes `bytes`, then closes; a peer that never reads is cut after a second. */
 export function refuseWith(socket: Socket, bytes: string | Uint8Array): void {
-  socket.on("error", () => {});
+  socket.on("error", ignoreError);
   socket.write(bytes, () => socket.destroy());
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 const refuseHttp1: Refuse = (socket) => refuseWith(socket, BUSY_HTTP1);
 
+/** What the acceptor hands connections to once a transport is attached. */
+export interface AcceptTarget {
+  accept(socket: Socket): void;
+  /** Answers a connection over the cap in the transport's protocol. */
+  readonly refuse: Refuse;
+}
+
 /**
- * The accept side of the lifecycle on node:net: tracks every connection from accept to close
- * (abrupt resets included), enforces the connection cap, survives accept errors, and hands
- * connections to the attached transport. Used by Node, and by Bun and Deno through their node:net.
+ * The accept side of the lifecycle on node:net: feeds the {@link Lifecycle} kernel every
+ * connection from accept to close (abrupt resets included), refuses those over the cap,
+ * survives accept errors, and hands connections to the attached transport. Used by Node, and
+ * by Bun and Deno on their node:net path.
  */
 export class NodeAcceptor {
   readonly server: NetServer;
-  readonly sockets = new Set<Socket>();
-  /** Resolves when the listener has closed and the last connection is gone. */
-  readonly closed: Promise<void>;
-  #resolveClosed!: () => void;
+  readonly lifecycle: Lifecycle<Socket>;
   #listening = true;
-  #max: number | null = null;
-  #backoff: AcceptBackoff = { initial: 5, max: 1000 };
+  #backoff = new Backoff({ initial: 5, max: 1000 });
   #nextReport = 0;
-  #delay = 0;
   /** Connections accepted before a transport was attached; handed over when it is. */
   #pending: Socket[] | null = [];
-  #accept: ((socket: Socket) => void) | null = null;
-  #refuse: Refuse = refuseHttp1;
+  #target: AcceptTarget | null = null;
 
-  constructor(server: NetServer) {
+  /** `lifecycle`: the kernel to feed, when the engine created it before binding (moving servers). */
+  constructor(server: NetServer, lifecycle: Lifecycle<Socket> = new Lifecycle()) {
     this.server = server;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.lifecycle = lifecycle;
     server.on("connection", (socket) => this.#onConnection(socket));
     server.once("close", () => {
       this.#listening = false;
-      this.#settle();
+      lifecycle.listenerClosed();
     });
     server.on("error", (error) => this.#onAcceptError(error));
   }
@@ -57,33 +62,25 @@ export class NodeAcceptor {
     return { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
   }
 
-  /**
-   * Starts handing connections (queued ones first) to `accept`, under a cap and backoff;
-   * `refuse` answers connections over the cap in the transport's protocol.
-   */
-  attach(accept: (socket: Socket) => void, max: number | null, backoff: AcceptBackoff, refuse: Refuse = refuseHttp1): void {
-    this.#max = max;
-    this.#backoff = backoff;
-    this.#refuse = refuse;
-    this.#accept = accept;
+  /** Starts handing connections (queued ones first) to `target`, with the accept-error `backoff`. */
+  attach(target: AcceptTarget, backoff: AcceptBackoff): void {
+    this.#backoff = new Backoff(backoff);
+    this.#target = target;
     const pending = this.#pending ?? [];
     this.#pending = null;
-    for (const socket of pending) if (!socket.destroyed) accept(socket);
+    for (const socket of pending) if (!socket.destroyed) target.accept(socket);
   }
 
   #onConnection(socket: Socket): void {
-    this.#delay = 0;
-    if (this.#max !== null && this.sockets.size >= this.#max) return this.#refuse(socket);
-    this.sockets.add(socket);
+    this.#backoff.reset();
+    const lifecycle = this.lifecycle;
+    if (!lifecycle.admit(socket)) return (this.#target?.refuse ?? refuseHttp1)(socket);
     // A peer that resets the connection before a transport has attached its own handlers (while
     // the HTTP/2 preface or a PROXY header is being read) must not take the process down; the
     // transports' own 'error' handlers still see every error.
     socket.on("error", ignoreError);
-    socket.once("close", () => {
-      this.sockets.delete(socket);
-      if (!this.#listening && this.sockets.size === 0) this.#settle();
-    });
-    if (this.#accept !== null) this.#accept(socket);
+    socket.once("close", () => lifecycle.release(socket));
+    if (this.#target !== null) this.#target.accept(socket);
     else this.#pending!.push(socket);
   }
 
@@ -94,9 +91,9 @@ export class NodeAcceptor {
    */
   #onAcceptError(error: Error): void {
     const now = Date.now();
-    this.#delay = this.#delay === 0 ? this.#backoff.initial : Math.min(this.#delay * 2, this.#backoff.max);
+    const delay = this.#backoff.next();
     if (now < this.#nextReport) return;
-    this.#nextReport = now + this.#delay;
+    this.#nextReport = now + delay;
     console.error(`tako: accept failed (${(error as NodeJS.ErrnoException).code ?? error.message}); still listening`);
   }
 
@@ -107,10 +104,6 @@ export class NodeAcceptor {
 
   /** Destroys every tracked connection. */
   destroyAll(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  #settle(): void {
-    if (!this.#listening && this.sockets.size === 0) this.#resolveClosed();
+    this.lifecycle.forEach((socket) => socket.destroy());
   }
 }

@@ -1,0 +1,107 @@
+import type { ServerConfig } from "../core/config.ts";
+import type { Dispatcher } from "../core/router/types.ts";
+import type { TlsCert } from "../core/tls.ts";
+
+/**
+ * The engine contract: what the facade (`src/server/`) asks of a runtime engine, and all it
+ * may assume. Each runtime folder (`node/`, `bun/`, `deno/`) implements it with that runtime's
+ * primitives; the lifecycle every engine shares is written once in `shared/lifecycle.ts`.
+ */
+
+/** An address a listener is bound to. */
+export interface SocketAddr {
+  readonly address: string;
+  readonly port: number;
+  readonly family: "IPv4" | "IPv6";
+}
+
+/**
+ * A running transport on a bound socket: the engine half of the lifecycle. The runtime-neutral
+ * `ServerHandle` drives it; `Lifecycle` (shared/lifecycle.ts) is the one implementation.
+ */
+export interface Serving {
+  /** Resolves when the listener is closed and every connection is gone. */
+  readonly closed: Promise<void>;
+  /** Resolves once connections are being accepted (at once, except while moving to another server). */
+  readonly ready: Promise<void>;
+  /**
+   * Starts the graceful drain: stop accepting (new connects are refused), close idle
+   * connections now, let in-flight requests finish with `Connection: close`, close each
+   * connection after its last response. Idempotent.
+   */
+  drain(): void;
+  /** Destroys every remaining connection (the drain deadline). Idempotent. */
+  forceClose(): void;
+}
+
+/** Options of `spawnH2c` / `serveH2c`. */
+export interface H2cOptions {
+  /**
+   * Also serve HTTP/1.1 on the same port: each connection is HTTP/2 when it opens with the
+   * HTTP/2 client preface, HTTP/1.1 otherwise. Default `false`: the port speaks only h2c.
+   */
+  readonly http1: boolean;
+}
+
+/** How a listener treats the PROXY protocol (`Server.builder().proxyProtocol(mode)`). */
+export type ProxyMode = "off" | "required" | "optional";
+
+/** The PROXY protocol settings of a listener. */
+export interface ProxyOptions {
+  readonly mode: ProxyMode;
+  /** A PROXY v2 header whose CRC32C does not match: closed (`"reject"`, default) or served with `crc32cVerified: false` (`"flag"`). */
+  readonly onBadCrc: "reject" | "flag";
+}
+
+/** What `spawnTls` hands the engine: checked material and the ALPN choice. */
+export interface TlsOptions {
+  readonly cert: TlsCert;
+  /** Offer `h2` before `http/1.1` in ALPN; `false`: only `http/1.1`. */
+  readonly http2: boolean;
+}
+
+/** What every protocol is served with. */
+interface ServeBase {
+  readonly router: Dispatcher;
+  /** The validated configuration, defaults filled in. */
+  readonly config: ServerConfig;
+  /** The fields the user set: an engine refuses (`TAKO_ERR_UNSUPPORTED`) one it cannot honour. */
+  readonly explicit: ReadonlySet<keyof ServerConfig>;
+  readonly proxy: ProxyOptions;
+}
+
+/**
+ * One description of what to serve on a bound socket, discriminated by `protocol`; an engine
+ * decides its path for the whole spec once. New protocols (WebSocket upgrades, `h3`) are new
+ * members here.
+ */
+export type ServeSpec =
+  /** HTTP/1.1 (keep-alive, streamed bodies). */
+  | (ServeBase & { readonly protocol: "http1" })
+  /** Prior-knowledge HTTP/2 cleartext, and HTTP/1.1 on the same port when `http1`. */
+  | (ServeBase & { readonly protocol: "h2c" } & H2cOptions)
+  /** TLS with tako's policy, then HTTP/2 or HTTP/1.1 by ALPN. */
+  | (ServeBase & { readonly protocol: "tls"; readonly tls: TlsOptions });
+
+/**
+ * A bound TCP socket as a runtime engine holds it. Binding happens first (so port 0 is known
+ * before anything is served); `serve` attaches a transport to it, once.
+ */
+export interface EngineListener {
+  localAddr(): SocketAddr;
+  /**
+   * Serves `spec` on this socket. Throws a `TakoError` at once for a field or material the
+   * runtime cannot honour (`TAKO_ERR_UNSUPPORTED`, `TAKO_ERR_TLS`). Called at most once.
+   */
+  serve(spec: ServeSpec): Serving;
+  /** Stops listening and destroys every connection at once. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What each runtime folder provides. */
+export interface Engine {
+  readonly runtime: "node" | "bun" | "deno";
+  bind(host: string, port: number): Promise<EngineListener>;
+  /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */
+  onSignals(signals: readonly string[], handler: (signal: string) => void): () => void;
+}

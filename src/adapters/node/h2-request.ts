@@ -1,0 +1,102 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { ConnInfo } from "../../core/conn-info.ts";
+import type { ProxyHeader } from "../../core/proxy.ts";
+import { TakoRequest } from "../../core/request.ts";
+import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
+import { collect, parseUtf8Json, utf8 } from "./request.ts";
+
+/** What the HTTP/2 request view needs of its connection. */
+export interface H2ConnFacts {
+  readonly conn: ConnInfo;
+  readonly proxy: ProxyHeader | null;
+  readonly resets: { completed(): void };
+}
+
+/**
+ * The request view over an HTTP/2 stream: pseudo-headers give method and target; `Host` falls
+ * back to `:authority`, so handlers read the same headers as on HTTP/1.1.
+ */
+export class H2Request extends TakoRequest {
+  readonly native: ServerHttp2Stream;
+  readonly #h: IncomingHttpHeaders;
+  /** The HEADERS frame ended the stream: the request has no body. */
+  readonly #noBody: boolean;
+  readonly #facts: H2ConnFacts;
+  #headers: Headers | null = null;
+
+  constructor(native: ServerHttp2Stream, headers: IncomingHttpHeaders, noBody: boolean, facts: H2ConnFacts) {
+    super();
+    this.native = native;
+    this.#h = headers;
+    this.#noBody = noBody;
+    this.#facts = facts;
+  }
+
+  get method(): string {
+    return this.#h[":method"] as string;
+  }
+
+  get target(): string {
+    return (this.#h[":path"] as string | undefined) ?? "/";
+  }
+
+  get conn(): ConnInfo {
+    return this.#facts.conn;
+  }
+
+  get headers(): Headers {
+    if (this.#headers === null) {
+      const h = new Headers();
+      const raw = this.#h;
+      for (const name in raw) {
+        if (name.charCodeAt(0) === 58) continue; // pseudo-headers (':…')
+        const value = raw[name];
+        if (typeof value === "string") h.append(name, value);
+        else if (value !== undefined) for (const v of value) h.append(name, v);
+      }
+      const authority = raw[":authority"];
+      if (!h.has("host") && typeof authority === "string") h.set("host", authority);
+      const proxy = this.#facts.proxy;
+      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
+    }
+    return this.#headers;
+  }
+
+  header(name: string): string | null {
+    const key = name.toLowerCase();
+    const proxy = this.#facts.proxy;
+    if (proxy !== null) {
+      const own = proxiedHeader(key, proxy);
+      if (own !== undefined) return own;
+    }
+    const value = this.#h[key] ?? (key === "host" ? this.#h[":authority"] : undefined);
+    if (value === undefined) return null;
+    return typeof value === "string" ? value : value.join(", ");
+  }
+
+  /** Completed responses pay back the connection's rapid-reset account. */
+  completed(): void {
+    this.#facts.resets.completed();
+  }
+
+  /** The client is still sending a body nobody read. */
+  get bodyLeft(): boolean {
+    return !this.#noBody && !this.native.readableEnded;
+  }
+
+  protected override readBody(limit: number): Promise<Uint8Array> {
+    return collect(this.#noBody ? null : this.native, limit);
+  }
+
+  protected override readText(limit: number): Promise<string> {
+    return this.readBody(limit).then(utf8);
+  }
+
+  protected override readJson(limit: number): Promise<unknown> {
+    return this.readBody(limit).then(parseUtf8Json);
+  }
+
+  protected bodySource(): AsyncIterable<Uint8Array> | null {
+    return this.#noBody ? null : this.native;
+  }
+}
