@@ -1,4 +1,4 @@
-// The PROXY protocol parser (src/core/proxy.ts): byte vectors for v1 and v2, every TLV kind,
+// The PROXY protocol parser (src/core/proxy-protocol/): byte vectors for v1 and v2, every TLV kind,
 // every malformed case, CRC32C known answers, and property-based checks with fast-check.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -14,7 +14,7 @@ import {
   type ParseOptions,
   type ProxyHeader,
   type ProxyProtocolErrorCode,
-} from "../../src/core/proxy.ts";
+} from "../../src/core/proxy-protocol/index.ts";
 
 // ----------------------------------------------------------------------------------------------
 // Helpers

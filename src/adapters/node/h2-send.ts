@@ -1,6 +1,6 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { ConnInfo } from "../../core/conn-info.ts";
-import type { ProxyHeader } from "../../core/proxy.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { isConnectionSpecific } from "../../core/h2.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { errorReply, isPlainJson, JSON_TYPE, TEXT_TYPE, toReply, type HandlerResult } from "../../core/responder.ts";
