@@ -1,4 +1,4 @@
-import type { ProxyHeader } from "./proxy.ts";
+import type { ProxyHeader } from "./proxy-protocol/index.ts";
 
 /** The verified certificate a TLS client presented (mutual TLS). */
 export interface PeerCertificate {

@@ -1,5 +1,5 @@
 // PROXY protocol headers as a load balancer writes them, for wire tests (v1 text, v2 binary).
-import { crc32c, PROXY_V2_SIGNATURE } from "../../src/core/proxy.ts";
+import { crc32c, PROXY_V2_SIGNATURE } from "../../src/core/proxy-protocol/index.ts";
 
 export function v1(src: string, dst: string, sport: number, dport: number): Buffer {
   const family = src.includes(":") ? "TCP6" : "TCP4";

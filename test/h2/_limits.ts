@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { ClientHttp2Session } from "node:http2";
 import { after, before, describe, test } from "node:test";
 import { h2, h2Session } from "../_shared/h2-client.ts";
-import { continuation, data, encodeHeaders, ErrorCode, errorName, Flag, frameHeader, FrameType, H2RawConn, headers, hpackIndexed, hpackLiteral, ping, request, rstStream, Setting, settings, type Frame } from "../_shared/h2-raw.ts";
+import { continuation, data, encodeHeaders, ErrorCode, errorName, Flag, frameHeader, FrameType, H2RawConn, headers, hpackIndexed, hpackLiteral, ping, request, rstStream, Setting, settings, type Frame } from "../_shared/h2-raw/index.ts";
 import { Socket } from "node:net";
 import { http } from "../_shared/http-client.ts";
 import type { Fixture, Runtime } from "../_shared/spawn.ts";

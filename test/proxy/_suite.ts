@@ -7,7 +7,7 @@ import { Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { describe, test } from "node:test";
 import { testCerts } from "../_shared/certs.ts";
-import { PREFACE, request, settings, H2RawConn } from "../_shared/h2-raw.ts";
+import { PREFACE, request, settings, H2RawConn } from "../_shared/h2-raw/index.ts";
 import { v1, v2 } from "../_shared/proxy-header.ts";
 import { startFixture, useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 

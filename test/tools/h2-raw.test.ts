@@ -1,4 +1,4 @@
-// Self-test of test/_shared/h2-raw.ts: the HPACK decoder against the RFC 7541 Appendix C
+// Self-test of test/_shared/h2-raw/: the HPACK decoder against the RFC 7541 Appendix C
 // examples, the frame parser against a hand-written TCP peer (frames split byte by byte, many
 // frames per chunk), and the connection against a real node:http2 h2c server in this process.
 import { after, before, describe, test } from "node:test";
@@ -37,7 +37,7 @@ import {
   settingsAck,
   windowUpdate,
   type Frame,
-} from "../_shared/h2-raw.ts";
+} from "../_shared/h2-raw/index.ts";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { ConnInfo } from "../../core/conn-info.ts";
-import type { ProxyHeader } from "../../core/proxy.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
 import { collect, parseUtf8Json, utf8 } from "./request.ts";

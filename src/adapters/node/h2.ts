@@ -1,7 +1,7 @@
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ConnInfo } from "../../core/conn-info.ts";
-import type { ProxyHeader } from "../../core/proxy.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxyOf } from "./proxy-transport.ts";
 import type { ServerConfig } from "../../core/config.ts";

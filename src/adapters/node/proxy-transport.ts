@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
-import { mayBeProxyHeader, parseProxyHeader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy.ts";
+import { mayBeProxyHeader, parseProxyHeader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { handOff, type Transport } from "./transport.ts";
 
 const kProxy = Symbol("tako.proxyHeader");
