@@ -38,6 +38,7 @@ export class Lifecycle<C = unknown> implements Serving {
   #draining = false;
   #forced = false;
   #done = false;
+  #stepping = false;
 
   constructor() {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -117,17 +118,32 @@ export class Lifecycle<C = unknown> implements Serving {
   }
 
   #drain(hooks: LifecycleHooks): void {
-    hooks.stopAccepting();
-    hooks.drainConnections();
+    this.#step(() => {
+      hooks.stopAccepting();
+      hooks.drainConnections();
+    });
   }
 
   #force(hooks: LifecycleHooks): void {
-    hooks.stopAccepting();
-    hooks.destroyConnections();
+    this.#step(() => {
+      hooks.stopAccepting();
+      hooks.destroyConnections();
+    });
+  }
+
+  /** Runs hooks as one step: a listener that closes inside it does not release the transport mid-step. */
+  #step(run: () => void): void {
+    this.#stepping = true;
+    try {
+      run();
+    } finally {
+      this.#stepping = false;
+    }
+    this.#settle();
   }
 
   #settle(): void {
-    if (!this.#listening && this.#conns.size === 0) this.#finish();
+    if (!this.#stepping && !this.#listening && this.#conns.size === 0) this.#finish();
   }
 
   #finish(): void {
