@@ -19,10 +19,10 @@ test("deadline: fires once after its time, re-arming replaces it, clear cancels 
   const fired: string[] = [];
   d.arm(100, () => fired.push("first"));
   mock.timers.tick(99);
-  assert.deepEqual(fired, []);
+  assert.equal(fired.length, 0);
   d.arm(50, () => fired.push("second"));
   mock.timers.tick(49);
-  assert.deepEqual(fired, []);
+  assert.equal(fired.length, 0);
   mock.timers.tick(1);
   assert.deepEqual(fired, ["second"]);
   mock.timers.tick(1000);
