@@ -27,7 +27,6 @@ export type TakoErrorCode =
   | "TAKO_ERR_LISTEN"
   | "TAKO_ERR_ADDRESS"
   | "TAKO_ERR_CONFIG"
-  | "TAKO_ERR_RUNTIME"
   | "TAKO_ERR_UNSUPPORTED"
   | "TAKO_ERR_TLS";
 

@@ -54,7 +54,7 @@ export class ServerHandle {
 
   /**
    * Resolves once the server accepts connections: at once, except on Bun and Deno while a
-   * server moves to the socket path (a few milliseconds, during which connects are refused).
+   * server moves to the node:net path (a few milliseconds, during which connects are refused).
    * Rejects if that move fails (e.g. the port was taken in between).
    */
   ready(): Promise<void> {

@@ -9,6 +9,7 @@ import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget 
 import { TEXT_TYPE } from "../../core/responder.ts";
 import { Reply } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
+import { Deadline } from "../shared/deadline.ts";
 import { refuseWith } from "./acceptor.ts";
 import { H2Request } from "./h2-request.ts";
 import { sendH2, type H2SendContext } from "./h2-send.ts";
@@ -31,8 +32,8 @@ export class H2Conn {
   session: Http2Session | null = null;
   /** Streams opened and not yet closed. */
   streams = 0;
-  /** Until the first request head arrives: the `headerReadTimeout` deadline. */
-  headerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Until the first request head arrives: `headerReadTimeout`. */
+  readonly headerDeadline = new Deadline();
   pingTimer: ReturnType<typeof setInterval> | null = null;
   awaitingPing = false;
   readonly resets: ResetBudget;
@@ -109,10 +110,10 @@ export class H2Conn {
   }
 
   clearTimers(): void {
-    if (this.headerTimer !== null) clearTimeout(this.headerTimer);
+    this.headerDeadline.clear();
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.headerTimer = this.pingTimer = this.#idleTimer = null;
+    this.pingTimer = this.#idleTimer = null;
   }
 }
 
@@ -203,10 +204,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
   server.on("stream", (stream: ServerHttp2Stream & { [kConn]?: H2Conn }, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     const conn = (stream.session as TaggedSession | undefined)?.[kConn];
     if (conn === undefined) return stream.close();
-    if (conn.headerTimer !== null) {
-      clearTimeout(conn.headerTimer);
-      conn.headerTimer = null;
-    }
+    conn.headerDeadline.clear();
     conn.streams++;
     stream[kConn] = conn;
     stream.on("close", onStreamClose);
@@ -231,14 +229,11 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
     refuse: (socket) => refuseWith(socket, BUSY_H2),
     accept(socket) {
       const conn = new H2Conn(socket, config);
-      if (config.headerReadTimeout !== null) {
-        // The preface, SETTINGS and a first complete request head must arrive in time.
-        conn.headerTimer = setTimeout(() => {
-          conn.headerTimer = null;
-          if (conn.session !== null) conn.session.destroy();
-          socket.destroy();
-        }, config.headerReadTimeout);
-      }
+      // The preface, SETTINGS and a first complete request head must arrive in time.
+      conn.headerDeadline.arm(config.headerReadTimeout, () => {
+        if (conn.session !== null) conn.session.destroy();
+        socket.destroy();
+      });
       socket.once("close", () => conn.clearTimers());
       handing = conn;
       server.emit("connection", socket);

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import { mayBeProxyHeader, parseProxyHeader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
+import { Deadline } from "../shared/deadline.ts";
 import { handOff, type Transport } from "./transport.ts";
 
 const kProxy = Symbol("tako.proxyHeader");
@@ -55,13 +56,14 @@ function read(socket: Socket, mode: "required" | "optional", timeoutMs: number, 
   const finish = (error: Error | null, header: ProxyHeader | null, rest: Buffer | null): void => {
     if (finished) return;
     finished = true;
-    clearTimeout(timer);
+    deadline.clear();
     socket.off("data", onData);
     socket.off("end", onEnd);
     socket.off("close", onEnd);
     done(error, header, rest);
   };
-  const timer = setTimeout(() => finish(new Error(`no complete PROXY header within ${timeoutMs} ms`), null, null), timeoutMs);
+  const deadline = new Deadline();
+  deadline.arm(timeoutMs, () => finish(new Error(`no complete PROXY header within ${timeoutMs} ms`), null, null));
   const onEnd = (): void => finish(new Error("connection closed before a complete PROXY header"), null, null);
   const onData = (chunk: Buffer): void => {
     seen = seen === null ? chunk : Buffer.concat([seen, chunk]);

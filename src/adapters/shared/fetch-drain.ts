@@ -5,7 +5,7 @@ import type { AnyRequest, FetchObserver } from "../../core/router/types.ts";
  * Fields a native Fetch server cannot honour: set explicitly, they move the server to the
  * runtime's node:net path, where the shared acceptor enforces them. Neither Bun.serve
  * nor Deno.serve exposes connection hooks; Deno.serve also keeps a connection open after a
- * `Connection: close` response (measured), so `keepAlive: false` needs the socket path there.
+ * `Connection: close` response (measured), so `keepAlive: false` needs the node:net path there.
  */
 const SOCKET_PATH_FIELDS: Record<"bun" | "deno", readonly (keyof ServerConfig)[]> = {
   bun: ["headerReadTimeout", "keepAliveTimeout", "maxConnections", "acceptBackoff"],

@@ -26,25 +26,25 @@ export const PROXY_V2_MAX_ADDRESS_BYTES = 536;
 /** Stable codes of {@link ProxyProtocolError}. */
 export type ProxyProtocolErrorCode =
   /** The first bytes are neither `PROXY ` (v1) nor the v2 signature. */
-  | "TAKO_PROXY_BAD_SIGNATURE"
+  | "TAKO_ERR_PROXY_BAD_SIGNATURE"
   /** v2: the version nibble is not 2. */
-  | "TAKO_PROXY_BAD_VERSION"
+  | "TAKO_ERR_PROXY_BAD_VERSION"
   /** v2: the command nibble is neither LOCAL (0) nor PROXY (1). */
-  | "TAKO_PROXY_BAD_COMMAND"
+  | "TAKO_ERR_PROXY_BAD_COMMAND"
   /** v1: the protocol is not TCP4, TCP6 or UNKNOWN; v2: the family/transport byte is not one the spec lists. */
-  | "TAKO_PROXY_BAD_FAMILY"
+  | "TAKO_ERR_PROXY_BAD_FAMILY"
   /** An address is not valid for its family, or v2's length is too short for the address block. */
-  | "TAKO_PROXY_BAD_ADDRESS"
+  | "TAKO_ERR_PROXY_BAD_ADDRESS"
   /** v1: a port is not a decimal 0..65535 without leading zeros. */
-  | "TAKO_PROXY_BAD_PORT"
+  | "TAKO_ERR_PROXY_BAD_PORT"
   /** v1: no CRLF within {@link PROXY_V1_MAX} bytes; v2: the length exceeds {@link PROXY_V2_MAX_ADDRESS_BYTES}. */
-  | "TAKO_PROXY_TOO_LONG"
+  | "TAKO_ERR_PROXY_TOO_LONG"
   /** v2: the CRC32C TLV does not match the header. */
-  | "TAKO_PROXY_BAD_CRC"
+  | "TAKO_ERR_PROXY_BAD_CRC"
   /** v2: the TLVs do not exactly fill the header, or a known TLV is malformed or repeated. */
-  | "TAKO_PROXY_BAD_TLV"
+  | "TAKO_ERR_PROXY_BAD_TLV"
   /** v1: anything else off the grammar (spacing, missing or extra fields, a lone CR or LF). */
-  | "TAKO_PROXY_V1_SYNTAX";
+  | "TAKO_ERR_PROXY_V1_SYNTAX";
 
 /** The bytes cannot be a valid PROXY protocol header; `code` tells why. */
 export class ProxyProtocolError extends Error {
@@ -122,7 +122,7 @@ export interface ProxyHeader {
 
 /** Options of {@link parseProxyHeader}. */
 export interface ParseOptions {
-  /** What a CRC32C TLV that does not match does: `"reject"` (default) throws `TAKO_PROXY_BAD_CRC`; `"flag"` returns the header with `crc32cVerified: false`. */
+  /** What a CRC32C TLV that does not match does: `"reject"` (default) throws `TAKO_ERR_PROXY_BAD_CRC`; `"flag"` returns the header with `crc32cVerified: false`. */
   readonly onBadCrc?: "reject" | "flag";
 }
 

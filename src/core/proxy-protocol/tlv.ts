@@ -18,7 +18,7 @@ export const PP2_SUBTYPE_AWS_VPCE_ID = 0x01;
 export const UNIQUE_ID_MAX = 128;
 
 export function tlvError(message: string): ProxyProtocolError {
-  return new ProxyProtocolError("TAKO_PROXY_BAD_TLV", `v2 header: ${message}`);
+  return new ProxyProtocolError("TAKO_ERR_PROXY_BAD_TLV", `v2 header: ${message}`);
 }
 
 /** The `PP2_TYPE_SSL` value: client byte, 4-byte verify, then sub-TLVs that must exactly fill it. */

@@ -8,7 +8,7 @@ export const V1_PREFIX = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, 0x20); // "
 export const V1_MIN = 15; // "PROXY UNKNOWN\r\n"
 
 function v1Error(message: string): ProxyProtocolError {
-  return new ProxyProtocolError("TAKO_PROXY_V1_SYNTAX", message);
+  return new ProxyProtocolError("TAKO_ERR_PROXY_V1_SYNTAX", message);
 }
 
 export function parseV1(bytes: Uint8Array): ParseResult {
@@ -26,10 +26,10 @@ export function parseV1(bytes: Uint8Array): ParseResult {
     // No line end yet: check what arrived can still become a valid line.
     checkV1Line(latin1(bytes, limit), false);
     // Past 105 bytes without a CR, even an immediate CRLF would overrun the maximum.
-    if (bytes.length > PROXY_V1_MAX - 2) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
+    if (bytes.length > PROXY_V1_MAX - 2) throw new ProxyProtocolError("TAKO_ERR_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
     return { done: false, need: Math.max(2, V1_MIN - bytes.length) };
   }
-  if (cr + 2 > PROXY_V1_MAX) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
+  if (cr + 2 > PROXY_V1_MAX) throw new ProxyProtocolError("TAKO_ERR_PROXY_TOO_LONG", `v1 header: no CRLF within ${PROXY_V1_MAX} bytes`);
   const next = bytes[cr + 1];
   if (next !== undefined && next !== LF) throw v1Error("v1 header: CR without LF");
   // The line is final once its CR arrived: only an LF may follow.
@@ -114,14 +114,14 @@ function checkV1Line(line: string, complete: boolean): V1Line | null {
       const what = i === 0 ? "source" : "destination";
       if (final) {
         const address = v4 ? parseIpv4Text(field) : parseIpv6Text(field);
-        if (address === null) throw new ProxyProtocolError("TAKO_PROXY_BAD_ADDRESS", `v1 header: invalid ${protocol} ${what} address`);
+        if (address === null) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_ADDRESS", `v1 header: invalid ${protocol} ${what} address`);
         addresses.push(v4 ? formatIpv4(address, 0) : formatIpv6(address, 0));
       } else if (!(v4 ? ipv4PrefixOk(field) : ipv6PrefixOk(field))) {
-        throw new ProxyProtocolError("TAKO_PROXY_BAD_ADDRESS", `v1 header: invalid ${protocol} ${what} address`);
+        throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_ADDRESS", `v1 header: invalid ${protocol} ${what} address`);
       }
     } else {
       const what = i === 2 ? "source" : "destination";
-      if (!portPrefixOk(field)) throw new ProxyProtocolError("TAKO_PROXY_BAD_PORT", `v1 header: invalid ${what} port`);
+      if (!portPrefixOk(field)) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_PORT", `v1 header: invalid ${what} port`);
       if (final) ports.push(Number(field));
     }
   }
@@ -135,7 +135,7 @@ function checkV1Line(line: string, complete: boolean): V1Line | null {
 }
 
 function badV1Protocol(protocol: string): ProxyProtocolError {
-  return new ProxyProtocolError("TAKO_PROXY_BAD_FAMILY", `v1 header: unknown protocol ${JSON.stringify(protocol.slice(0, 16))} (expected TCP4, TCP6 or UNKNOWN)`);
+  return new ProxyProtocolError("TAKO_ERR_PROXY_BAD_FAMILY", `v1 header: unknown protocol ${JSON.stringify(protocol.slice(0, 16))} (expected TCP4, TCP6 or UNKNOWN)`);
 }
 
 /** A decimal 0..65535 without leading zeros, or a prefix of one. */

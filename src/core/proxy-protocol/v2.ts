@@ -44,19 +44,19 @@ export function parseV2(bytes: Uint8Array, flagBadCrc: boolean): ParseResult {
   const n = bytes.length;
   const verCmd = bytes[12];
   if (verCmd === undefined) return { done: false, need: V2_FIXED - n };
-  if (verCmd >> 4 !== 2) throw new ProxyProtocolError("TAKO_PROXY_BAD_VERSION", `v2 header: version ${verCmd >> 4} (only 2 exists)`);
+  if (verCmd >> 4 !== 2) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_VERSION", `v2 header: version ${verCmd >> 4} (only 2 exists)`);
   const commandNibble = verCmd & 0x0f;
-  if (commandNibble > 1) throw new ProxyProtocolError("TAKO_PROXY_BAD_COMMAND", `v2 header: command ${commandNibble} (expected 0 LOCAL or 1 PROXY)`);
+  if (commandNibble > 1) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_COMMAND", `v2 header: command ${commandNibble} (expected 0 LOCAL or 1 PROXY)`);
   const command = commandNibble === 1 ? "PROXY" : "LOCAL";
   const famByte = bytes[13];
   if (famByte === undefined) return { done: false, need: V2_FIXED - n };
   const fam = V2_FAMILIES.get(famByte);
-  if (fam === undefined) throw new ProxyProtocolError("TAKO_PROXY_BAD_FAMILY", `v2 header: family/transport byte 0x${famByte.toString(16).padStart(2, "0")} is not one the spec defines`);
+  if (fam === undefined) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_FAMILY", `v2 header: family/transport byte 0x${famByte.toString(16).padStart(2, "0")} is not one the spec defines`);
   if (n < V2_FIXED) return { done: false, need: V2_FIXED - n };
   const length = (bytes[14]! << 8) | bytes[15]!;
-  if (length > PROXY_V2_MAX_ADDRESS_BYTES) throw new ProxyProtocolError("TAKO_PROXY_TOO_LONG", `v2 header: length ${length} exceeds ${PROXY_V2_MAX_ADDRESS_BYTES}`);
+  if (length > PROXY_V2_MAX_ADDRESS_BYTES) throw new ProxyProtocolError("TAKO_ERR_PROXY_TOO_LONG", `v2 header: length ${length} exceeds ${PROXY_V2_MAX_ADDRESS_BYTES}`);
   if (length < fam.addressBytes && !(command === "LOCAL" && length === 0)) {
-    throw new ProxyProtocolError("TAKO_PROXY_BAD_ADDRESS", `v2 header: length ${length} is too short for the ${fam.addressBytes}-byte ${fam.family} address block`);
+    throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_ADDRESS", `v2 header: length ${length} is too short for the ${fam.addressBytes}-byte ${fam.family} address block`);
   }
   const total = V2_FIXED + length;
   if (n < total) return { done: false, need: total - n };
@@ -108,7 +108,7 @@ export function parseV2(bytes: Uint8Array, flagBadCrc: boolean): ParseResult {
     const expected = readU32(copy, crcAt);
     copy.fill(0, crcAt, crcAt + 4);
     crc32cVerified = crc32c(copy) === expected;
-    if (!crc32cVerified && !flagBadCrc) throw new ProxyProtocolError("TAKO_PROXY_BAD_CRC", "v2 header: CRC32C mismatch");
+    if (!crc32cVerified && !flagBadCrc) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_CRC", "v2 header: CRC32C mismatch");
   }
 
   let alpn: string | null = null;

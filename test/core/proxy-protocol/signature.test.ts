@@ -41,7 +41,7 @@ describe("signature", () => {
       hex("0d0d"),
       hex("00"),
     ]) {
-      rejects(bytes, "TAKO_PROXY_BAD_SIGNATURE");
+      rejects(bytes, "TAKO_ERR_PROXY_BAD_SIGNATURE");
     }
   });
 

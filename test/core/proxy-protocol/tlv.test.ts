@@ -50,8 +50,8 @@ describe("v2 TLVs", () => {
 
   test("CRC32C: wrong is rejected by default, flagged on request", () => {
     const bytes = v2({ addr: INET_ADDR, tlvs: [tlv(0x02, enc("example.com"))], crc: "bad" });
-    rejects(bytes, "TAKO_PROXY_BAD_CRC");
-    rejects(bytes, "TAKO_PROXY_BAD_CRC", { onBadCrc: "reject" });
+    rejects(bytes, "TAKO_ERR_PROXY_BAD_CRC");
+    rejects(bytes, "TAKO_ERR_PROXY_BAD_CRC", { onBadCrc: "reject" });
     const h = parsed(bytes, { onBadCrc: "flag" });
     assert.equal(h.crc32cVerified, false);
     assert.equal(h.authority, "example.com");
@@ -64,7 +64,7 @@ describe("v2 TLVs", () => {
     for (const at of [16, 20, 26, 27, 28, 31, 32, good.length - 1]) {
       const bad = good.slice();
       bad[at] = bad[at]! ^ 0x01;
-      rejects(bad, "TAKO_PROXY_BAD_CRC");
+      rejects(bad, "TAKO_ERR_PROXY_BAD_CRC");
     }
   });
 
@@ -73,16 +73,16 @@ describe("v2 TLVs", () => {
   });
 
   test("CRC32C: wrong size, or twice", () => {
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(3))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(5))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(4))], crc: "good" }), "TAKO_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(3))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(5))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x03, new Uint8Array(4))], crc: "good" }), "TAKO_ERR_PROXY_BAD_TLV");
   });
 
   test("unique id (up to 128 bytes)", () => {
     const id = Uint8Array.from({ length: 128 }, (_, i) => i);
     const h = parsed(v2({ addr: INET_ADDR, tlvs: [tlv(0x05, id)] }));
     assert.deepEqual(h.uniqueId, id);
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x05, new Uint8Array(129))] }), "TAKO_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x05, new Uint8Array(129))] }), "TAKO_ERR_PROXY_BAD_TLV");
   });
 
   test("SSL with every sub-TLV", () => {
@@ -122,10 +122,10 @@ describe("v2 TLVs", () => {
   });
 
   test("SSL malformed", () => {
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 000000"))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 00000000 21 00"))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 00000000 21 0005 544c53"))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, concat(hex("01 00000000"), tlv(0x22, enc("a")), tlv(0x22, enc("b"))))] }), "TAKO_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 000000"))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 00000000 21 00"))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("01 00000000 21 0005 544c53"))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, concat(hex("01 00000000"), tlv(0x22, enc("a")), tlv(0x22, enc("b"))))] }), "TAKO_ERR_PROXY_BAD_TLV");
   });
 
   test("AWS VPC endpoint id (0xEA subtype 0x01)", () => {
@@ -171,19 +171,19 @@ describe("v2 TLVs", () => {
   });
 
   test("TLVs must exactly fill the header", () => {
-    rejects(v2({ addr: INET_ADDR, tlvs: [hex("01")] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [hex("0100")] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [hex("010003 6832")] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x01, enc("h2")), hex("0000")] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [hex("01ffff")] }), "TAKO_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [hex("01")] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [hex("0100")] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [hex("010003 6832")] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x01, enc("h2")), hex("0000")] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [hex("01ffff")] }), "TAKO_ERR_PROXY_BAD_TLV");
   });
 
   test("repeated decoded TLVs are ambiguous and rejected", () => {
     for (const type of [0x01, 0x02, 0x05]) {
-      rejects(v2({ addr: INET_ADDR, tlvs: [tlv(type, enc("a")), tlv(type, enc("b"))] }), "TAKO_PROXY_BAD_TLV");
+      rejects(v2({ addr: INET_ADDR, tlvs: [tlv(type, enc("a")), tlv(type, enc("b"))] }), "TAKO_ERR_PROXY_BAD_TLV");
     }
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("0000000000")), tlv(0x20, hex("0000000000"))] }), "TAKO_PROXY_BAD_TLV");
-    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0xea, hex("0161")), tlv(0xea, hex("0162"))] }), "TAKO_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0x20, hex("0000000000")), tlv(0x20, hex("0000000000"))] }), "TAKO_ERR_PROXY_BAD_TLV");
+    rejects(v2({ addr: INET_ADDR, tlvs: [tlv(0xea, hex("0161")), tlv(0xea, hex("0162"))] }), "TAKO_ERR_PROXY_BAD_TLV");
     // Unknown ones may repeat.
     assert.equal(parsed(v2({ addr: INET_ADDR, tlvs: [tlv(0xe0, enc("a")), tlv(0xe0, enc("b"))] })).tlvs.length, 2);
   });

@@ -92,95 +92,95 @@ describe("v1", () => {
     const line = `PROXY UNKNOWN ${a} ${a} 65535 65535\r\n`;
     assert.equal(line.length, 107);
     assert.equal(parsed(enc(line)).headerLength, 107);
-    rejects(enc(`PROXY UNKNOWN ${a} ${a} 65535 655355\r\n`), "TAKO_PROXY_TOO_LONG");
-    rejects(enc(`PROXY UNKNOWN ${a} ${a} 65535 655355\r`), "TAKO_PROXY_TOO_LONG");
+    rejects(enc(`PROXY UNKNOWN ${a} ${a} 65535 655355\r\n`), "TAKO_ERR_PROXY_TOO_LONG");
+    rejects(enc(`PROXY UNKNOWN ${a} ${a} 65535 655355\r`), "TAKO_ERR_PROXY_TOO_LONG");
   });
 
   test("over 107 bytes without CRLF is rejected without waiting for more", () => {
     // 105 bytes without CR can still end at 107; 106 cannot (CRLF would make it 108).
     assert.deepEqual(parseProxyHeader(enc(`PROXY UNKNOWN ${"x".repeat(91)}`)), { done: false, need: 2 });
-    rejects(enc(`PROXY UNKNOWN ${"x".repeat(92)}`), "TAKO_PROXY_TOO_LONG");
-    rejects(enc(`PROXY UNKNOWN ${"x".repeat(93)}`), "TAKO_PROXY_TOO_LONG");
-    rejects(enc(`PROXY UNKNOWN ${"x".repeat(200)}\r\n`), "TAKO_PROXY_TOO_LONG");
+    rejects(enc(`PROXY UNKNOWN ${"x".repeat(92)}`), "TAKO_ERR_PROXY_TOO_LONG");
+    rejects(enc(`PROXY UNKNOWN ${"x".repeat(93)}`), "TAKO_ERR_PROXY_TOO_LONG");
+    rejects(enc(`PROXY UNKNOWN ${"x".repeat(200)}\r\n`), "TAKO_ERR_PROXY_TOO_LONG");
   });
 
   test("LF without CR, and CR without LF, are rejected", () => {
-    rejects(enc("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"), "TAKO_PROXY_V1_SYNTAX");
-    rejects(enc("PROXY UNKNOWN\n"), "TAKO_PROXY_V1_SYNTAX");
-    rejects(enc("PROXY UNKNOWN\nfoo\r\n"), "TAKO_PROXY_V1_SYNTAX");
-    rejects(enc("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX"), "TAKO_PROXY_V1_SYNTAX");
-    rejects(enc("PROXY UNKNOWN\r\r\n"), "TAKO_PROXY_V1_SYNTAX");
-    rejects(enc("PROXY TCP4 1.2.3.4\n"), "TAKO_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"), "TAKO_ERR_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY UNKNOWN\n"), "TAKO_ERR_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY UNKNOWN\nfoo\r\n"), "TAKO_ERR_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX"), "TAKO_ERR_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY UNKNOWN\r\r\n"), "TAKO_ERR_PROXY_V1_SYNTAX");
+    rejects(enc("PROXY TCP4 1.2.3.4\n"), "TAKO_ERR_PROXY_V1_SYNTAX");
   });
 
   test("garbage in each field", () => {
     const cases: [line: string, code: ProxyProtocolErrorCode][] = [
       // the protocol
-      ["PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY tcp4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY UNKNOWNX\r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY \r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY TCP\r\n", "TAKO_PROXY_BAD_FAMILY"],
+      ["PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY tcp4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY UNKNOWNX\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY \r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY TCP\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
       // spacing and field count
-      ["PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1  2\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.4\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4\r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 \r\n", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4\t1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_FAMILY"],
+      ["PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1  2\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.4\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4\r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 \r\n", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4\t1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_FAMILY"],
       // source address
-      ["PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.256 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1..3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.4. 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 localhost 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 0x7f.0.0.1 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 -1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.256 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1..3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4. 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 localhost 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 0x7f.0.0.1 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 -1.2.3.4 5.6.7.8 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
       // destination address
-      ["PROXY TCP4 1.2.3.4 5.6.7 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.999 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.4 2001:db8::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4 5.6.7 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.999 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4 2001:db8::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
       // IPv6 addresses
-      ["PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1 1.2.3.4 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1::2::3 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 :::1 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 :1 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1: ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 12345::1 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1:2:3:4:5:6:7 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1:2:3:4:5:6:7:8:: ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 g::1 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1%eth0 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 [::1] ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::ffff:1.2.3.04 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1.2.3.4:1 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 1:2:3:4:5:6:7:1.2.3.4 ::1 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1 : 1 2\r\n", "TAKO_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1 1.2.3.4 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1::2::3 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 :::1 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 :1 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1: ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 12345::1 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1:2:3:4:5:6:7 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1:2:3:4:5:6:7:8:: ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 g::1 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1%eth0 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 [::1] ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::ffff:1.2.3.04 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1.2.3.4:1 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 1:2:3:4:5:6:7:1.2.3.4 ::1 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1 : 1 2\r\n", "TAKO_ERR_PROXY_BAD_ADDRESS"],
       // ports
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 00 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 +1 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 0x50 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 http 2\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 080\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 1e3\r\n", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP6 ::1 ::2 1 123456\r\n", "TAKO_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 00 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 +1 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 0x50 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 http 2\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 080\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 1e3\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP6 ::1 ::2 1 123456\r\n", "TAKO_ERR_PROXY_BAD_PORT"],
     ];
     for (const [line, code] of cases) {
       try {
@@ -193,19 +193,19 @@ describe("v1", () => {
 
   test("garbage is rejected as soon as it arrives, before the CRLF", () => {
     const cases: [partial: string, code: ProxyProtocolErrorCode][] = [
-      ["PROXY X", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY TCP4X", "TAKO_PROXY_BAD_FAMILY"],
-      ["PROXY TCP4  ", "TAKO_PROXY_V1_SYNTAX"],
-      ["PROXY TCP4 1.2.3.256", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 01", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3.4.", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP4 1.2.3 ", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1::", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 12345", "TAKO_PROXY_BAD_ADDRESS"],
-      ["PROXY TCP6 ::1 ::1 70000", "TAKO_PROXY_BAD_PORT"],
+      ["PROXY X", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY TCP4X", "TAKO_ERR_PROXY_BAD_FAMILY"],
+      ["PROXY TCP4  ", "TAKO_ERR_PROXY_V1_SYNTAX"],
+      ["PROXY TCP4 1.2.3.256", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 01", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3.4.", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP4 1.2.3 ", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1::", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 12345", "TAKO_ERR_PROXY_BAD_ADDRESS"],
+      ["PROXY TCP6 ::1 ::1 70000", "TAKO_ERR_PROXY_BAD_PORT"],
       ["PROXY TCP6 ::1 ::1 0", "no error"],
-      ["PROXY TCP6 ::1 ::1 00", "TAKO_PROXY_BAD_PORT"],
-      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 ", "TAKO_PROXY_V1_SYNTAX"],
+      ["PROXY TCP6 ::1 ::1 00", "TAKO_ERR_PROXY_BAD_PORT"],
+      ["PROXY TCP4 1.2.3.4 5.6.7.8 1 2 ", "TAKO_ERR_PROXY_V1_SYNTAX"],
     ] as [string, ProxyProtocolErrorCode][];
     for (const [partial, code] of cases) {
       if ((code as string) === "no error") assert.equal(parseProxyHeader(enc(partial)).done, false);

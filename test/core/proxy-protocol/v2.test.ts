@@ -136,40 +136,40 @@ describe("v2 addresses", () => {
   });
 
   test("a length too short for the address block", () => {
-    rejects(v2({ fam: 0x11, addr: INET_ADDR.subarray(0, 11) }), "TAKO_PROXY_BAD_ADDRESS");
-    rejects(v2({ fam: 0x21, addr: INET6_ADDR.subarray(0, 35) }), "TAKO_PROXY_BAD_ADDRESS");
-    rejects(v2({ fam: 0x31, addr: new Uint8Array(215) }), "TAKO_PROXY_BAD_ADDRESS");
-    rejects(v2({ fam: 0x11 }), "TAKO_PROXY_BAD_ADDRESS");
-    rejects(v2({ verCmd: 0x20, fam: 0x21, addr: new Uint8Array(12) }), "TAKO_PROXY_BAD_ADDRESS");
+    rejects(v2({ fam: 0x11, addr: INET_ADDR.subarray(0, 11) }), "TAKO_ERR_PROXY_BAD_ADDRESS");
+    rejects(v2({ fam: 0x21, addr: INET6_ADDR.subarray(0, 35) }), "TAKO_ERR_PROXY_BAD_ADDRESS");
+    rejects(v2({ fam: 0x31, addr: new Uint8Array(215) }), "TAKO_ERR_PROXY_BAD_ADDRESS");
+    rejects(v2({ fam: 0x11 }), "TAKO_ERR_PROXY_BAD_ADDRESS");
+    rejects(v2({ verCmd: 0x20, fam: 0x21, addr: new Uint8Array(12) }), "TAKO_ERR_PROXY_BAD_ADDRESS");
     // Known from the 16 fixed bytes alone: no waiting for the rest.
-    rejects(v2({ fam: 0x21, addr: new Uint8Array(12) }).subarray(0, 16), "TAKO_PROXY_BAD_ADDRESS");
+    rejects(v2({ fam: 0x21, addr: new Uint8Array(12) }).subarray(0, 16), "TAKO_ERR_PROXY_BAD_ADDRESS");
   });
 });
 
 describe("v2 malformed", () => {
   test("unknown version", () => {
-    for (const verCmd of [0x01, 0x11, 0x31, 0xf1, 0x00]) rejects(v2({ verCmd, addr: INET_ADDR }), "TAKO_PROXY_BAD_VERSION");
+    for (const verCmd of [0x01, 0x11, 0x31, 0xf1, 0x00]) rejects(v2({ verCmd, addr: INET_ADDR }), "TAKO_ERR_PROXY_BAD_VERSION");
     // Known from byte 13 alone.
-    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x11)), "TAKO_PROXY_BAD_VERSION");
+    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x11)), "TAKO_ERR_PROXY_BAD_VERSION");
   });
 
   test("unknown command", () => {
-    for (const verCmd of [0x22, 0x23, 0x2f]) rejects(v2({ verCmd, addr: INET_ADDR }), "TAKO_PROXY_BAD_COMMAND");
-    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x2f)), "TAKO_PROXY_BAD_COMMAND");
+    for (const verCmd of [0x22, 0x23, 0x2f]) rejects(v2({ verCmd, addr: INET_ADDR }), "TAKO_ERR_PROXY_BAD_COMMAND");
+    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x2f)), "TAKO_ERR_PROXY_BAD_COMMAND");
   });
 
   test("family/transport bytes the spec does not list", () => {
     for (const fam of [0x01, 0x02, 0x03, 0x10, 0x13, 0x20, 0x23, 0x30, 0x33, 0x41, 0x40, 0xff]) {
-      rejects(v2({ fam, addr: new Uint8Array(216) }), "TAKO_PROXY_BAD_FAMILY");
-      rejects(v2({ verCmd: 0x20, fam }), "TAKO_PROXY_BAD_FAMILY");
+      rejects(v2({ fam, addr: new Uint8Array(216) }), "TAKO_ERR_PROXY_BAD_FAMILY");
+      rejects(v2({ verCmd: 0x20, fam }), "TAKO_ERR_PROXY_BAD_FAMILY");
     }
-    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x21, 0x14)), "TAKO_PROXY_BAD_FAMILY");
+    rejects(concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x21, 0x14)), "TAKO_ERR_PROXY_BAD_FAMILY");
   });
 
   test("an advertised length over the cap is rejected from the 16 fixed bytes alone", () => {
     const at = (n: number): Uint8Array => concat(PROXY_V2_SIGNATURE, Uint8Array.of(0x21, 0x11), u16(n));
-    rejects(at(PROXY_V2_MAX_ADDRESS_BYTES + 1), "TAKO_PROXY_TOO_LONG");
-    rejects(at(0xffff), "TAKO_PROXY_TOO_LONG");
+    rejects(at(PROXY_V2_MAX_ADDRESS_BYTES + 1), "TAKO_ERR_PROXY_TOO_LONG");
+    rejects(at(0xffff), "TAKO_ERR_PROXY_TOO_LONG");
     assert.deepEqual(parseProxyHeader(at(PROXY_V2_MAX_ADDRESS_BYTES)), { done: false, need: PROXY_V2_MAX_ADDRESS_BYTES });
     // Right at the cap, a complete header is accepted.
     const fill = PROXY_V2_MAX_ADDRESS_BYTES - 12 - 3;
@@ -194,7 +194,7 @@ describe("v2 malformed", () => {
   test("a truncated header with a bad CRC is incomplete, not wrong, until the bytes arrive", () => {
     const bytes = v2({ addr: INET_ADDR, crc: "bad" });
     assertEveryPrefixIncomplete(bytes, bytes.length);
-    rejects(bytes, "TAKO_PROXY_BAD_CRC");
+    rejects(bytes, "TAKO_ERR_PROXY_BAD_CRC");
   });
 
   test("extra bytes after the header are neither counted nor touched", () => {
