@@ -67,7 +67,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect as http2Connect } from "node:http2";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { availableParallelism, tmpdir } from "node:os";
@@ -212,6 +212,8 @@ interface Options {
   /** Share of a CPU other workloads may take during a run before it is redone. */
   noise: number;
   retries: number;
+  /** Another checkout of tako (e.g. a worktree of the base commit) whose tako servers run as contender "base". */
+  base: string | null;
 }
 
 const DEFAULT_CONNECTIONS: Readonly<Record<Proto, number>> = { h1: 64, h2c: 16, h1s: 64, h2s: 16, hs: 64 };
@@ -230,10 +232,12 @@ const USAGE = `usage: node --import tsx bench/http/run.ts [options]
                      (twice that of the load generator's CPU, which also carries loopback kernel
                      work) (default 0.1)
   --retries N        how many times a noisy run is redone (default 2)
-  --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(PROTOS.flatMap((p) => CONTENDERS[p].map((c) => c.id)))].join(", ")})`;
+  --only LIST        contender ids to run, e.g. tako,raw (ids: ${[...new Set(PROTOS.flatMap((p) => CONTENDERS[p].map((c) => c.id)))].join(", ")}, base)
+  --base DIR         also run DIR's tako servers (a checkout of the base commit, e.g. a git worktree)
+                     as contender "base", interleaved with this tree's in the same run`;
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { proto: "h1", runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 0, streams: 10, only: null, noise: 0.1, retries: 2 };
+  const o: Options = { proto: "h1", runtimes: [...RUNTIMES], rounds: 3, duration: 5, warmup: 2, connections: 0, streams: 10, only: null, noise: 0.1, retries: 2, base: null };
   const positive = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got ${String(v)}`);
@@ -288,6 +292,12 @@ function parseOptions(argv: readonly string[]): Options {
       case "--only":
         o.only = (value() ?? "").split(",").filter((s) => s !== "");
         break;
+      case "--base": {
+        const dir = value();
+        if (dir === undefined || !existsSync(join(dir, "bench/http/servers"))) fail(`--base needs a tako checkout with bench/http/servers, got ${String(dir)}`);
+        o.base = resolve(dir);
+        break;
+      }
       case "-h":
       case "--help":
         console.log(USAGE);
@@ -299,7 +309,7 @@ function parseOptions(argv: readonly string[]): Options {
   }
   // bench/run.sh passes the same arguments to the run of every protocol: an id known to any is
   // valid (it selects nothing where it has no server), and the wrk runs ignore --streams.
-  for (const id of o.only ?? []) if (!PROTOS.some((p) => CONTENDERS[p].some((c) => c.id === id))) fail(`unknown contender "${id}"`);
+  for (const id of o.only ?? []) if (id !== "base" && !PROTOS.some((p) => CONTENDERS[p].some((c) => c.id === id))) fail(`unknown contender "${id}"`);
   if (o.connections === 0) o.connections = DEFAULT_CONNECTIONS[o.proto];
   return o;
 }
@@ -364,7 +374,7 @@ interface Server {
 }
 
 async function startServer(c: Contender): Promise<Server> {
-  const [cmd, ...args] = command(c.runtime, join(SERVERS, c.file));
+  const [cmd, ...args] = command(c.runtime, resolve(SERVERS, c.file));
   const child = spawn("taskset", ["-c", SERVER_CPU, cmd!, ...args], {
     cwd: ROOT,
     detached: true, // own process group: killed as a whole
@@ -387,7 +397,7 @@ async function startServer(c: Contender): Promise<Server> {
   child.stderr!.setEncoding("utf8").on("data", keep);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((res) => child.once("exit", (code, signal) => res((exitCode = code ?? (signal === null ? null : -1)))));
-  const describe = `${c.runtime}/${c.id} (${relative(ROOT, join(SERVERS, c.file))})`;
+  const describe = `${c.runtime}/${c.id} (${relative(ROOT, resolve(SERVERS, c.file))})`;
 
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -989,7 +999,13 @@ function preflight(o: Options): Record<string, string> {
 
 /** The contenders of `runtime` for the protocol under test, as `--only` restricts them. */
 function contendersOf(o: Options, runtime: Runtime): Contender[] {
-  return CONTENDERS[o.proto].filter((c) => c.runtime === runtime && (o.only === null || o.only.includes(c.id)));
+  const chosen = (id: string): boolean => o.only === null || o.only.includes(id);
+  return CONTENDERS[o.proto].flatMap((c) => {
+    if (c.runtime !== runtime) return [];
+    const own = chosen(c.id) ? [c] : [];
+    if (c.id !== "tako" || o.base === null || !chosen("base")) return own;
+    return [...own, { id: "base", label: `${c.label} @ base`, runtime, file: join(o.base, "bench/http/servers", c.file) }];
+  });
 }
 
 /** How the protocol is named in headings (HTTP/1.1 headings keep their historical form). */
