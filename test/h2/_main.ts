@@ -2,7 +2,7 @@
 // served with spawnH2c under the config in TAKO_CONFIG (JSON) and `{ http1 }` from TAKO_H2C_HTTP1.
 // Prints "READY <port>"; SIGTERM drains it, then it prints "STOPPED <ms>" and exits.
 import { Server, TcpListener } from "../../src/index.ts";
-import { fixtureApp } from "../conformance/_app.ts";
+import { fixtureApp } from "../contract/_app.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = fixtureApp();
