@@ -59,10 +59,6 @@ export function fixtureApp(): Router<{ name: string }> {
     release?.();
     return { released: release !== undefined };
   });
-  router.get("/slow", async () => {
-    await new Promise((r) => setTimeout(r, 200));
-    return "slow";
-  });
   // A handler may set HTTP/1.1 connection headers; HTTP/2 forbids them on the wire (RFC 9113 §8.2.2).
   router.get("/hop-by-hop", () => new Response("ok", { headers: { connection: "keep-alive", "keep-alive": "timeout=5", "transfer-encoding": "chunked", "x-kept": "yes" } }));
   router.scope("/mw", (s) => {

@@ -1,4 +1,5 @@
-// Entry the conformance suite starts under each runtime: binds 127.0.0.1:0, reports the port.
+// Entry the HTTP/1.1 wire suite starts under each runtime: the contract app on serve(), bound to
+// 127.0.0.1:0, reporting the port.
 import { serve, TcpListener } from "../../src/index.ts";
 import { fixtureApp } from "../contract/_app.ts";
 
