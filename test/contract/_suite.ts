@@ -183,10 +183,12 @@ const CASES: Case[] = [
       if (declared !== "cut") {
         assert.equal(declared.status, 413);
         assert.equal(declared.text, "request body exceeds the limit of 1048576 bytes");
-        // HTTP/1.1: the connection is closed after it (Deno.serve repeats the header: "close, close").
+        // HTTP/1.1: the connection is closed after it. Deno.serve (every Deno listener but the
+        // PROXY one, which runs on Deno's node:http) sends the header twice, which a client reads
+        // as "close, close": still only "close" (RFC 9110 §7.6.1 lists may repeat).
         const connection = declared.headers["connection"];
         if (c.httpVersion === "2.0") assert.equal(connection, undefined);
-        else assert.ok(String(connection).split(/\s*,\s*/).every((token) => token === "close"), `connection: ${connection}`);
+        else assert.equal(connection, runtime === "deno" && c.proxy === null ? "close, close" : "close");
       }
       // Read through req.body (the /count handler), no length declared.
       const streamed = c.request({ method: "POST", path: "/count", body: Array.from({ length: 24 }, () => new Uint8Array(50_000)) });
