@@ -5,6 +5,7 @@ import { h2, h2Session } from "./_shared/h2-client.ts";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { RawConn } from "./_shared/conn.ts";
 import { curl, http } from "./_shared/http-client.ts";
 import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
 
@@ -23,12 +24,19 @@ for (const runtime of RUNTIMES) {
     test("graceful-shutdown: SIGTERM lets the in-flight request finish", async () => {
       const f = await startFixture(runtime, "examples/graceful-shutdown/main.ts", { ADDR: "127.0.0.1:0" });
       try {
-        const inFlight = http(f.port, "/work/600");
-        await new Promise((r) => setTimeout(r, 200));
+        // A request in flight for 600 ms (the example's own delay). The example prints nothing
+        // per request, so the signal that the server has read it is an ordering one: its bytes
+        // were in the kernel before a second connection was opened, and that second request has
+        // been answered.
+        const inFlight = await RawConn.open(f.port);
+        await new Promise<void>((resolve) => inFlight.socket.write("GET /work/600 HTTP/1.1\r\nHost: t\r\n\r\n", () => resolve()));
+        assert.equal((await http(f.port, "/")).text, "ok");
         f.child.kill("SIGTERM");
-        const res = await inFlight;
-        assert.deepEqual(JSON.parse(res.text), { done: true, ms: 600 });
-        assert.equal(res.headers["connection"], "close");
+        const [res] = await inFlight.responses(1, 15_000);
+        assert.ok(res !== undefined, `no answer to the in-flight request: ${JSON.stringify(inFlight.text)}`);
+        assert.deepEqual(JSON.parse(res.body), { done: true, ms: 600 });
+        assert.ok(res.headers.some(([name, value]) => name === "connection" && value === "close"), JSON.stringify(res.headers));
+        inFlight.destroy();
         await f.waitForLine(/^stopped: every in-flight request answered$/);
       } finally {
         await f.stop();
@@ -80,6 +88,7 @@ for (const runtime of RUNTIMES) {
       await new Promise((r) => probe.close(r));
       const haproxy = spawn("haproxy", ["-db", "-f", "examples/proxy-protocol/haproxy.cfg"], { env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(f.port) }, stdio: "ignore" });
       try {
+        // HAProxy has no ready signal: poll (bounded) until it answers through to tako.
         let answer: { text: string; localPort: number } | null = null;
         for (let i = 0; i < 100 && answer === null; i++) {
           answer = await http(front, "/whoami", { headers: { "x-forwarded-for": "6.6.6.6" } }).catch(() => null);

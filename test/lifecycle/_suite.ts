@@ -2,6 +2,7 @@
 // keep-alive settings. One fixture process per scenario (each ends with the server stopped),
 // probed with raw sockets and stopped with a real SIGTERM through shutdownOnSignals.
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { RawConn, tryConnect } from "../_shared/conn.ts";
 import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
@@ -20,7 +21,7 @@ function start(runtime: Runtime, path: Path, config: Record<string, unknown> = {
   return startFixture(runtime, "test/lifecycle/_main.ts", { TAKO_CONFIG: JSON.stringify(full) }, fdLimit === undefined ? {} : { fdLimit });
 }
 
-/** `promise`, or a failure naming `what` after `ms`: a lifecycle bug must fail, not hang. */
+/** `promise`, or a failure naming `what` after `ms`: a lifecycle bug must fail, not hang. Not a timing assertion: `ms` is generous. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 }
@@ -35,51 +36,56 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
   const label = `${runtime}, ${path === "native" ? "native server" : "socket path"}`;
 
   describe(`graceful drain (${label})`, () => {
-    test("in-flight requests finish with Connection: close, idle connections close at once, new connects are refused", async () => {
+    // The test's timeout is below the 30 s drainTimeout: join() must end when the in-flight
+    // requests are done, not at the deadline.
+    test("in-flight requests finish with Connection: close, idle connections close at once, new connects are refused", { timeout: 25_000 }, async () => {
       const f = await start(runtime, path);
       try {
         const idle = await RawConn.open(f.port);
         idle.get("/");
         assert.ok(await idle.waitFor(/\r\n\r\nok$/));
+        // Three handlers in flight for 1.5 s on purpose; the fixture says when each started.
         const busy = await Promise.all([0, 1, 2].map(() => RawConn.open(f.port)));
-        for (const c of busy) c.get("/slow/800");
-        await new Promise((r) => setTimeout(r, 150)); // the requests are in the handlers now
-        const signalled = Date.now();
+        busy.forEach((c, i) => c.get(`/slow/1500?tag=busy${i}`));
+        for (let i = 0; i < busy.length; i++) await f.waitForLine(new RegExp(`^HANDLING busy${i}$`));
+        const unanswered = (): boolean => busy.every((c) => c.text === "");
         f.child.kill("SIGTERM");
-        const idleClosedAt = await within(idle.closed, 3000, "idle connection close");
-        assert.ok(idleClosedAt - signalled < 500, `idle connection closed after ${idleClosedAt - signalled} ms`);
-        // Refused at once on Node and Bun; Deno's node:net closes its listener a moment later.
-        let refusedAfter = 0;
-        while ((await tryConnect(f.port)) !== "ECONNREFUSED") {
-          refusedAfter = Date.now() - idleClosedAt;
-          assert.ok(refusedAfter < 300, "new connects were still accepted 300 ms into the drain");
-          await new Promise((r) => setTimeout(r, 10));
+        // "At once": the idle connection is closed while the in-flight requests are still running.
+        await within(idle.closed, 10_000, "idle connection close");
+        assert.ok(unanswered(), "the idle connection was closed only after the in-flight requests finished");
+        // Refused during the drain (Deno's node:net closes its listener a moment after the signal).
+        let refused = "";
+        for (let attempt = 0; attempt < 200 && refused !== "ECONNREFUSED"; attempt++) {
+          refused = await tryConnect(f.port);
+          if (refused !== "ECONNREFUSED") await new Promise((r) => setTimeout(r, 5));
         }
+        assert.equal(refused, "ECONNREFUSED", "new connects are still accepted during the drain");
+        assert.ok(unanswered(), "new connects were refused only after the in-flight requests finished");
         for (const c of busy) {
-          assert.ok(await c.waitFor(/slept 800$/, 5000), `in-flight response: ${JSON.stringify(c.text)}`);
+          assert.ok(await c.waitFor(/slept 1500$/, 10_000), `in-flight response: ${JSON.stringify(c.text)}`);
           assert.deepEqual(c.statuses, [200]);
           assert.match(c.text, /\r\nconnection: close\r\n/i);
-          await within(c.closed, 3000, "close after the in-flight response");
+          await within(c.closed, 10_000, "close after the in-flight response");
         }
-        const ms = await stopped(f);
-        assert.ok(ms < 5000, `join() took ${ms} ms, drainTimeout is 30000`);
+        await stopped(f);
       } finally {
         await f.stop();
       }
     });
 
-    test("a handler that never finishes is cut at drainTimeout", async () => {
+    test("a handler that never finishes is cut at drainTimeout", { timeout: 30_000 }, async () => {
       const f = await start(runtime, path, { drainTimeout: 600 });
       try {
         const hung = await RawConn.open(f.port);
-        hung.get("/hang");
-        await new Promise((r) => setTimeout(r, 150));
+        hung.get("/hang?tag=hung");
+        await f.waitForLine(/^HANDLING hung$/);
         const signalled = Date.now();
         f.child.kill("SIGTERM");
-        const closedAt = await within(hung.closed, 5000, "hung connection close");
+        const closedAt = await within(hung.closed, 15_000, "hung connection close");
         const ms = await stopped(f);
-        assert.ok(closedAt - signalled >= 500 && closedAt - signalled < 3000, `hung connection closed after ${closedAt - signalled} ms`);
-        assert.ok(ms >= 550 && ms < 3000, `join() after ${ms} ms`);
+        // Not before the deadline (600 ms, less timer slack); that it comes at all is bounded above.
+        assert.ok(closedAt - signalled >= 500, `hung connection closed after ${closedAt - signalled} ms`);
+        assert.ok(ms >= 550, `join() after ${ms} ms`);
         // Where the runtime cannot destroy the connection (Deno.serve), the handler is answered 503.
         assert.ok(hung.statuses.length === 0 || hung.statuses[0] === 503, hung.text);
       } finally {
@@ -113,14 +119,22 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     // Deno's node:net listener stops accepting for good after EMFILE and reports nothing that
     // tako could act on (measured); the README coverage table lists this gap.
     const denoSocket = runtime === "deno" && path === "socket";
-    test("EMFILE: flooded past its descriptor limit, the server survives and serves once they close", { skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false }, async () => {
+    test("EMFILE: flooded past its descriptor limit, the server survives and serves once they close", { skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false, timeout: 30_000 }, async () => {
       const f = await start(runtime, path, {}, 128);
       try {
         const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
-        await new Promise((r) => setTimeout(r, 300));
+        // Wait until the server holds its whole descriptor allowance: it has run into EMFILE.
+        // (Bun.serve took about a second to accept the flood when measured.)
+        const fds = (): number => readdirSync(`/proc/${f.child.pid}/fd`).length;
+        let held = fds();
+        for (let attempt = 0; attempt < 200 && held < 120; attempt++) {
+          await new Promise((r) => setTimeout(r, 50));
+          held = fds();
+        }
+        assert.ok(held >= 120, `the server never reached its descriptor limit (128): it holds ${held}`);
         for (const c of flood) c?.destroy();
         let served = false;
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 15_000;
         while (!served && Date.now() < deadline) {
           const c = await RawConn.open(f.port).catch(() => null);
           if (c !== null) {
@@ -146,7 +160,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
       try {
         const c = await RawConn.open(f.port);
         c.get("/");
-        await within(c.closed, 3000, "close after the response");
+        await within(c.closed, 10_000, "close after the response");
         assert.deepEqual(c.statuses, [200]);
         assert.match(c.text, /\r\nconnection: close\r\n/i);
       } finally {
@@ -155,58 +169,57 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     if (path === "socket" || runtime === "node") {
-      test("keepAliveTimeout closes idle connections on time", async () => {
+      test("keepAliveTimeout closes idle connections on time", { timeout: 30_000 }, async () => {
         const f = await start(runtime, path, { keepAliveTimeout: 400 });
         try {
           const c = await RawConn.open(f.port);
           c.get("/");
           assert.ok(await c.waitFor(/ok$/));
           const answered = Date.now();
-          const closedAt = await within(c.closed, 5000, "idle close");
-          if (runtime === "deno") {
-            // Deno's node:http closes a connection after each response on this path: no idle
-            // keep-alive connection ever exists (README coverage table).
-            assert.ok(closedAt - answered < 300, `closed after ${closedAt - answered} ms`);
-          } else {
-            assert.ok(closedAt - answered >= 300 && closedAt - answered < 2500, `idle connection closed after ${closedAt - answered} ms`);
-          }
+          const closedAt = await within(c.closed, 15_000, "idle close");
+          // Deno's node:http closes a connection after each response on this path: no idle
+          // keep-alive connection ever exists there (README coverage table), so no lower bound.
+          // Elsewhere: not before the timeout (400 ms, less slack); that it comes at all is bounded above.
+          if (runtime !== "deno") assert.ok(closedAt - answered >= 300, `idle connection closed after ${closedAt - answered} ms`);
         } finally {
           await f.stop();
         }
       });
 
-      test("headerReadTimeout: a slowloris client is cut, others are served meanwhile", async () => {
+      test("headerReadTimeout: a slowloris client is cut, others are served meanwhile", { timeout: 30_000 }, async () => {
         const f = await start(runtime, path, { headerReadTimeout: 500 });
         try {
           const slow = await RawConn.open(f.port);
           const head = "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " + "a".repeat(100);
           let i = 0;
+          // The slowloris: one byte every 50 ms, on purpose.
           const trickle = setInterval(() => (i < head.length && !slow.isClosed ? slow.send(head[i++]!) : undefined), 50);
           const started = Date.now();
           const other = await RawConn.open(f.port);
           other.get("/");
-          assert.ok(await other.waitFor(/ok$/, 2000));
-          const closedAt = await within(slow.closed, 5000, "slowloris cut");
+          assert.ok(await other.waitFor(/ok$/, 10_000));
+          const closedAt = await within(slow.closed, 15_000, "slowloris cut");
           clearInterval(trickle);
-          assert.ok(closedAt - started >= 400 && closedAt - started < 3000, `slowloris cut after ${closedAt - started} ms`);
+          // Not before the deadline (500 ms, less slack): the trickle alone would take 5 s.
+          assert.ok(closedAt - started >= 400, `slowloris cut after ${closedAt - started} ms`);
           assert.ok(slow.statuses.length === 0 || slow.statuses[0] === 408, slow.text);
         } finally {
           await f.stop();
         }
       });
 
-      test("maxConnections: beyond the cap a connection gets 503 and is closed; a reset frees its slot", async () => {
+      test("maxConnections: beyond the cap a connection gets 503 and is closed; a reset frees its slot", { timeout: 30_000 }, async () => {
         const f = await start(runtime, path, { maxConnections: 2 });
         try {
-          // Two connections hold the slots (counted from accept, before any request).
+          // Two connections hold the slots (counted from accept, before any request); the
+          // server accepts in connect order, so the third is the one over the cap.
           const a = await RawConn.open(f.port);
           const b = await RawConn.open(f.port);
-          await new Promise((r) => setTimeout(r, 100));
           const c = await RawConn.open(f.port);
-          await within(c.closed, 3000, "close of the connection over the cap");
+          await within(c.closed, 10_000, "close of the connection over the cap");
           assert.match(c.text, /^HTTP\/1\.1 503 /);
           a.reset();
-          await within(a.closed, 3000, "reset");
+          await within(a.closed, 10_000, "reset");
           // The server sees the reset a moment later; retry briefly until the slot is free.
           let served = false;
           for (let attempt = 0; attempt < 20 && !served; attempt++) {

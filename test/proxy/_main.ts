@@ -2,7 +2,7 @@
 // TAKO_TRANSPORT (http | h2c | tls), with TAKO_CONFIG. Prints "READY <port>".
 import { Server, TcpListener, TlsCert, type ProxyMode } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
-import { fixtureApp } from "../conformance/_app.ts";
+import { fixtureApp } from "../contract/_app.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = fixtureApp();

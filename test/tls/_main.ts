@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClientAuth, ReloadableResolver, Server, SniResolver, TcpListener, TlsCert } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
-import { fixtureApp } from "../conformance/_app.ts";
+import { fixtureApp } from "../contract/_app.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
 const certs = testCerts();

@@ -1,8 +1,16 @@
-// The fixture app every runtime serves in the conformance suite: one route per behaviour.
+// The app every runtime serves in the contract suite (and under the h2, TLS and PROXY fixtures):
+// one route per behaviour.
 import { HttpError, json, Reply, Router } from "../../src/index.ts";
 
 /** Latches for the streaming test: the stream waits until the client releases it. */
 const latches = new Map<string, () => void>();
+/** The order middleware and handler ran in, per request (the request object is the key). */
+const trails = new WeakMap<object, string[]>();
+const trail = (req: object, step: string): void => {
+  const steps = trails.get(req) ?? [];
+  steps.push(step);
+  trails.set(req, steps);
+};
 
 export function fixtureApp(): Router<{ name: string }> {
   const router = new Router({ state: { name: "fixture" } });
@@ -20,6 +28,7 @@ export function fixtureApp(): Router<{ name: string }> {
   router.put("/users/{id}", (req) => `put ${req.params.id}`);
   router.get("/query", (req) => ({ raw: req.rawQuery, a: req.query.getAll("a") }));
   router.get("/header", (req) => ({ value: req.header("X-Probe"), viaHeaders: req.headers.get("x-probe") }));
+  router.get("/host", (req) => ({ host: req.header("host") }));
   router.get("/conn", (req) => req.conn);
   router.get("/state", (req) => req.state.name);
   router.get("/boom", () => {
@@ -50,17 +59,27 @@ export function fixtureApp(): Router<{ name: string }> {
     release?.();
     return { released: release !== undefined };
   });
-  router.get("/slow", async () => {
-    await new Promise((r) => setTimeout(r, 200));
-    return "slow";
-  });
+  // A handler may set HTTP/1.1 connection headers; HTTP/2 forbids them on the wire (RFC 9113 §8.2.2).
+  router.get("/hop-by-hop", () => new Response("ok", { headers: { connection: "keep-alive", "keep-alive": "timeout=5", "transfer-encoding": "chunked", "x-kept": "yes" } }));
   router.scope("/mw", (s) => {
-    s.middleware(async (_req, next) => {
+    s.middleware(async (req, next) => {
+      trail(req, "outer in");
+      if (req.path === "/mw/deny") return new Reply("denied by middleware", 403);
       const res = await next();
       res.headers.set("x-mw", "1");
+      res.headers.append("x-trail", "outer out");
       return res;
     });
-    s.get("/x", () => "through middleware");
+    s.get("/x", (req) => {
+      trail(req, "handler");
+      return [...(trails.get(req) ?? [])].join(", ");
+    }).middleware(async (req, next) => {
+      trail(req, "inner in");
+      const res = await next();
+      res.headers.append("x-trail", "inner out");
+      return res;
+    });
+    s.get("/deny", () => "the handler must not run");
   });
   return router;
 }

@@ -1,6 +1,7 @@
-// Entry the conformance suite starts under each runtime: binds 127.0.0.1:0, reports the port.
+// Entry the HTTP/1.1 wire suite starts under each runtime: the contract app on serve(), bound to
+// 127.0.0.1:0, reporting the port.
 import { serve, TcpListener } from "../../src/index.ts";
-import { fixtureApp } from "./_app.ts";
+import { fixtureApp } from "../contract/_app.ts";
 
 const listener = await TcpListener.bind("127.0.0.1:0");
 console.log(`READY ${listener.localAddr().port}`);
