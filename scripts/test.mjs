@@ -1,5 +1,5 @@
 // Runs the whole suite: every test/**/*.test.ts with Node's test runner (TypeScript via tsx).
-// Files run one at a time (the conformance files start servers under Bun and Deno, and the
+// Files run one at a time (the wire suites start servers under Bun and Deno, and the
 // machine has two cores); pass file paths to run only those.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";

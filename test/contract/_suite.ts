@@ -261,7 +261,7 @@ const CASES: Case[] = [
     name: "keep-alive: requests on one connection are served in turn, all seen from the same peer",
     async run(c, { runtime }) {
       if (runtime === "deno" && c.proxy !== null) {
-        // A PROXY listener runs on Deno's node:http socket path, which closes every connection
+        // A PROXY listener runs on Deno's node:http path, which closes every connection
         // after its response (README coverage table, keepAliveTimeout row), although the
         // response says "Connection: keep-alive".
         const { socket } = proxiedSocket(c.proxy, c.port);

@@ -1,4 +1,4 @@
-// h2c suite against the conformance app served by deno.
+// h2c suite against the fixtures served by deno.
 import { h2cSuite } from "./_suite.ts";
 
 h2cSuite("deno");

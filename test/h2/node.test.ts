@@ -1,4 +1,4 @@
-// h2c suite against the conformance app served by node.
+// h2c suite against the fixtures served by node.
 import { h2cSuite } from "./_suite.ts";
 
 h2cSuite("node");

@@ -33,7 +33,7 @@ async function stopped(f: Fixture): Promise<number> {
 }
 
 export function lifecycleSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${path === "native" ? "native server" : "socket path"}`;
+  const label = `${runtime}, ${path === "native" ? "native server" : "node:net path"}`;
 
   describe(`graceful drain (${label})`, () => {
     // The test's timeout is below the 30 s drainTimeout: join() must end when the in-flight
@@ -153,7 +153,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
   });
 
   describe(`keep-alive settings (${label})`, () => {
-    // On Deno, setting keepAlive selects the socket path whatever `path` says (Deno.serve keeps
+    // On Deno, setting keepAlive selects the node:net path whatever `path` says (Deno.serve keeps
     // connections open after Connection: close).
     test("keepAlive: false closes after each response", async () => {
       const f = await start(runtime, path, { keepAlive: false });

@@ -1,4 +1,4 @@
-// Lifecycle on Deno: the native server with the defaults, and the node:net socket path that
+// Lifecycle on Deno: the native server with the defaults, and the node:net path that
 // explicitly set connection fields select.
 import { lifecycleSuite } from "./_suite.ts";
 
