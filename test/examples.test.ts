@@ -35,7 +35,10 @@ for (const runtime of RUNTIMES) {
         const [res] = await inFlight.responses(1, 15_000);
         assert.ok(res !== undefined, `no answer to the in-flight request: ${JSON.stringify(inFlight.text)}`);
         assert.deepEqual(JSON.parse(res.body), { done: true, ms: 600 });
-        assert.ok(res.headers.some(([name, value]) => name === "connection" && value === "close"), JSON.stringify(res.headers));
+        assert.ok(
+          res.headers.some(([name, value]) => name === "connection" && value === "close"),
+          JSON.stringify(res.headers),
+        );
         inFlight.destroy();
         await f.waitForLine(/^stopped: every in-flight request answered$/);
       } finally {
@@ -86,7 +89,10 @@ for (const runtime of RUNTIMES) {
       const probe = createServer();
       const front = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
       await new Promise((r) => probe.close(r));
-      const haproxy = spawn("haproxy", ["-db", "-f", "examples/proxy-protocol/haproxy.cfg"], { env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(f.port) }, stdio: "ignore" });
+      const haproxy = spawn("haproxy", ["-db", "-f", "examples/proxy-protocol/haproxy.cfg"], {
+        env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(f.port) },
+        stdio: "ignore",
+      });
       try {
         // HAProxy has no ready signal: poll (bounded) until it answers through to tako.
         let answer: { text: string; localPort: number } | null = null;

@@ -445,7 +445,11 @@ function srcFingerprint(): string {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) hash.update(`${relative(ROOT, path)}\0`).update(readFileSync(path)).update("\0");
+      else if (entry.isFile())
+        hash
+          .update(`${relative(ROOT, path)}\0`)
+          .update(readFileSync(path))
+          .update("\0");
     }
   };
   walk(join(ROOT, "src"));
@@ -798,7 +802,18 @@ function commonFlags(name: string, code: number | null, rps: number | null, r: P
 const wrkHeaders = (proto: Proto): string[] => (proto === "hs" ? ["Connection: close"] : []);
 
 function runWrk(port: number, path: string, seconds: number, o: Options, script: string): Promise<ClientRun> {
-  const args = ["wrk", "-t1", `-c${o.connections}`, `-d${seconds}s`, "--timeout", "5s", ...wrkHeaders(o.proto).flatMap((h) => ["-H", h]), "-s", join(WRK_DIR, script), `${origin(o.proto, port)}${path}`];
+  const args = [
+    "wrk",
+    "-t1",
+    `-c${o.connections}`,
+    `-d${seconds}s`,
+    "--timeout",
+    "5s",
+    ...wrkHeaders(o.proto).flatMap((h) => ["-H", h]),
+    "-s",
+    join(WRK_DIR, script),
+    `${origin(o.proto, port)}${path}`,
+  ];
   return runClient(args, seconds);
 }
 
@@ -819,7 +834,12 @@ const wrk: LoadGenerator = {
       return m === null ? null : Number(m[1]);
     };
     const rps = num(/^Requests\/sec:\s+([\d.]+)/m);
-    let socketErrors = captures(out, /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/, ["connect", "read", "write", "timeout"]) ?? { connect: 0, read: 0, write: 0, timeout: 0 };
+    let socketErrors = captures(out, /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/, ["connect", "read", "write", "timeout"]) ?? {
+      connect: 0,
+      read: 0,
+      write: 0,
+      timeout: 0,
+    };
     let requests = num(/(\d+) requests in/) ?? 0;
     let durationSec = 0;
     let latencyUs: LoadResult["latencyUs"] = null;
@@ -843,7 +863,10 @@ const wrk: LoadGenerator = {
     if (sockTotal > 0) flags.push(`socket errors: connect ${socketErrors.connect}, read ${socketErrors.read}, write ${socketErrors.write}, timeout ${socketErrors.timeout}`);
     return { rps: rps ?? 0, requests, durationSec, non2xx, socketErrors, latencyUs, flags };
   },
-  describe: (o) => `wrk -t1 -c${o.connections} -d${o.duration}s${wrkHeaders(o.proto).map((h) => ` -H '${h}'`).join("")} per route after a ${o.warmup} s warm-up`,
+  describe: (o) =>
+    `wrk -t1 -c${o.connections} -d${o.duration}s${wrkHeaders(o.proto)
+      .map((h) => ` -H '${h}'`)
+      .join("")} per route after a ${o.warmup} s warm-up`,
 };
 
 /** h2load prints durations with a unit ("625us", "19.72ms", "1.2s"); in microseconds. */
@@ -875,7 +898,15 @@ const h2load: LoadGenerator = {
     // With -D, the counts and req/s cover the measured window only (not the warm-up).
     const finished = /^finished in [^,]+, ([\d.]+) req\/s/m.exec(out);
     const rps = finished === null ? null : Number(finished[1]);
-    const counts = captures(out, /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m, ["total", "started", "done", "succeeded", "failed", "errored", "timeout"]);
+    const counts = captures(out, /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m, [
+      "total",
+      "started",
+      "done",
+      "succeeded",
+      "failed",
+      "errored",
+      "timeout",
+    ]);
     const status = captures(out, /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m, ["s2xx", "s3xx", "s4xx", "s5xx"]);
     const non2xx = status === null ? 0 : status.s3xx + status.s4xx + status.s5xx;
     const lat = /^time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/m.exec(out);
@@ -1028,7 +1059,14 @@ const median = (xs: readonly number[]): number => {
 
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 
-function tables(o: Options, versions: Record<string, string>, samples: readonly Sample[], servers: readonly ServerRun[], failures: readonly string[], warnings: readonly string[]): string {
+function tables(
+  o: Options,
+  versions: Record<string, string>,
+  samples: readonly Sample[],
+  servers: readonly ServerRun[],
+  failures: readonly string[],
+  warnings: readonly string[],
+): string {
   const load = LOAD[o.proto];
   const lines: string[] = [];
   const notes: string[] = [];
@@ -1046,13 +1084,19 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
      */
     const cpuPerRequest = (c: Contender, route: Route): string => {
       const us = (x: Contender): number =>
-        median(samples.filter((s) => s.runtime === runtime && s.contender === x.id && s.route === route.name && s.result.rps > 0 && s.result.cpu !== undefined).map((s) => (s.result.cpu!.serverShare / s.result.rps) * 1e6));
+        median(
+          samples
+            .filter((s) => s.runtime === runtime && s.contender === x.id && s.route === route.name && s.result.rps > 0 && s.result.cpu !== undefined)
+            .map((s) => (s.result.cpu!.serverShare / s.result.rps) * 1e6),
+        );
       const mine = us(c);
       if (Number.isNaN(mine)) return "n/a";
       const ref = base === undefined || base === c ? NaN : us(base);
       return `${int(mine)}${Number.isNaN(ref) ? "" : ` (${(mine / ref).toFixed(2)}×)`}`;
     };
-    lines.push(`### ${runtime} (${version ?? "?"})${PROTO_TITLE[o.proto].heading}: requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`);
+    lines.push(
+      `### ${runtime} (${version ?? "?"})${PROTO_TITLE[o.proto].heading}: requests/s, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}${base !== undefined ? `, ratio to ${base.label}` : ""}`,
+    );
     lines.push("");
     lines.push(`| route | ${contenders.map((c) => c.label).join(" | ")} |`);
     lines.push(`|---|${contenders.map(() => "---:").join("|")}|`);
@@ -1067,11 +1111,16 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
         const noisy = runs.filter((r) => r.result.noisy === true);
         const saturated = runs.filter((r) => (r.result.cpu?.clientShare ?? 0) >= SATURATED);
         if (collect) {
-          for (const f of saturated) saturatedNotes.push(`- ‡ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${load.name} used ${pct(f.result.cpu!.clientShare)} of its CPU, the server ${pct(f.result.cpu!.serverShare)} of its own`);
+          for (const f of saturated)
+            saturatedNotes.push(
+              `- ‡ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${load.name} used ${pct(f.result.cpu!.clientShare)} of its CPU, the server ${pct(f.result.cpu!.serverShare)} of its own`,
+            );
           for (const f of flagged) notes.push(`- ⚠ ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: ${f.result.flags.join("; ")}`);
           for (const f of noisy) {
             const cpu = f.result.cpu!;
-            noisyNotes.push(`- † ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: other processes took ${pct(cpu.otherOnServerCpu)} of the server CPU, ${pct(cpu.otherOnClientCpu)} of the ${load.name} CPU`);
+            noisyNotes.push(
+              `- † ${runtime} / ${c.label} / ${route.name} / round ${f.round + 1}: other processes took ${pct(cpu.otherOnServerCpu)} of the server CPU, ${pct(cpu.otherOnClientCpu)} of the ${load.name} CPU`,
+            );
           }
         }
         const spread = rps.length > 1 ? `±${(((Math.max(...rps) - Math.min(...rps)) / 2 / med) * 100).toFixed(1)}%` : "–";
@@ -1096,7 +1145,10 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
       lines.push(...spreads);
     }
     const rss = contenders.map((c) => {
-      const v = servers.filter((s) => s.runtime === runtime && s.contender === c.id).map((s) => s.peakRssMiB).filter((x): x is number => x !== null);
+      const v = servers
+        .filter((s) => s.runtime === runtime && s.contender === c.id)
+        .map((s) => s.peakRssMiB)
+        .filter((x): x is number => x !== null);
       return v.length === 0 ? "n/a" : `${median(v).toFixed(0)} MiB`;
     });
     lines.push("");
@@ -1105,7 +1157,8 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     for (const c of contenders) {
       const checked = [...new Set(servers.filter((s) => s.runtime === runtime && s.contender === c.id && s.tls !== undefined).map((s) => s.tls))];
       const spoken = [...new Set(samples.filter((s) => s.runtime === runtime && s.contender === c.id && s.result.negotiated !== undefined).map((s) => s.result.negotiated))];
-      if (checked.length + spoken.length > 0) tlsNotes.push(`- ${runtime} / ${c.label}: ${[...checked.map((t) => `check client: ${t}`), ...spoken.map((t) => `${load.name}: ${t}`)].join("; ")}`);
+      if (checked.length + spoken.length > 0)
+        tlsNotes.push(`- ${runtime} / ${c.label}: ${[...checked.map((t) => `check client: ${t}`), ...spoken.map((t) => `${load.name}: ${t}`)].join("; ")}`);
     }
   }
   lines.push(
@@ -1113,7 +1166,9 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
   );
   if (overTls(o.proto) && tlsNotes.length > 0) {
     lines.push("");
-    lines.push(`Negotiated TLS, by the check client (Node's, offering OpenSSL's default suites${load.name === "wrk" ? " in the order wrk offers them" : ""})${load.name === "wrk" ? "" : ` and by ${load.name} (its own suite order)`}:`);
+    lines.push(
+      `Negotiated TLS, by the check client (Node's, offering OpenSSL's default suites${load.name === "wrk" ? " in the order wrk offers them" : ""})${load.name === "wrk" ? "" : ` and by ${load.name} (its own suite order)`}:`,
+    );
     lines.push(...tlsNotes);
     if (o.proto === "hs") {
       lines.push(
@@ -1138,7 +1193,10 @@ function tables(o: Options, versions: Record<string, string>, samples: readonly 
     lines.push(`No run had non-2xx answers or ${load.name === "wrk" ? "socket errors" : "failed requests"}.`);
   }
   const redone = samples.reduce((n, x) => n + (x.result.discarded?.length ?? 0), 0);
-  if (redone > 0) lines.push(`${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the ${load.name} CPU) during them.`);
+  if (redone > 0)
+    lines.push(
+      `${redone} run(s) were redone because other processes used more than ${pct(o.noise)} of the server CPU (or ${pct(2 * o.noise)} of the ${load.name} CPU) during them.`,
+    );
   if (noisyNotes.length > 0) {
     lines.push("");
     lines.push(`† runs still disturbed by other processes after ${o.retries} retries (numbers less reliable):`);
@@ -1166,7 +1224,9 @@ async function main(): Promise<void> {
     return;
   }
   const streams = LOAD[o.proto] === h2load ? ` × ${o.streams} streams` : "";
-  console.log(`${PROTO_TITLE[o.proto].bench}: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections${streams}`);
+  console.log(
+    `${PROTO_TITLE[o.proto].bench}: runtimes ${o.runtimes.join(", ")}; ${o.rounds} round(s); ${o.duration} s per route; warm-up ${o.warmup} s; ${o.connections} connections${streams}`,
+  );
 
   for (const runtime of o.runtimes) {
     const contenders = contendersOf(o, runtime);
@@ -1201,7 +1261,10 @@ async function main(): Promise<void> {
             }
             const result = await measure(server, route, o);
             samples.push({ runtime, contender: c.id, label: c.label, round, position, route: route.name, result });
-            const cpu = result.cpu === undefined ? "" : ` [cpu: srv ${pct(result.cpu.serverShare)} ${load.name} ${pct(result.cpu.clientShare)} other ${pct(result.cpu.otherOnServerCpu)}/${pct(result.cpu.otherOnClientCpu)}]`;
+            const cpu =
+              result.cpu === undefined
+                ? ""
+                : ` [cpu: srv ${pct(result.cpu.serverShare)} ${load.name} ${pct(result.cpu.clientShare)} other ${pct(result.cpu.otherOnServerCpu)}/${pct(result.cpu.otherOnClientCpu)}]`;
             const retried = result.discarded === undefined ? "" : ` (${result.discarded.length} noisy attempt(s) redone)`;
             line.push(`${route.name} ${int(result.rps)}${cpu}${retried}${result.noisy === true ? " †noisy" : ""}${result.flags.length > 0 ? ` ⚠ ${result.flags.join("; ")}` : ""}`);
           }
@@ -1230,8 +1293,11 @@ async function main(): Promise<void> {
   const name = `${o.proto === "h1" ? "http" : `http-${o.proto}`}-${stamp}`;
   const jsonPath = join(RESULTS, `${name}.json`);
   const routes = routesOf(o.proto).map((r) => ({ name: r.name, method: r.method, path: r.path }));
-  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), options: o, versions, routes, echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2) + "\n");
-  writeFileSync(join(RESULTS, `${name}.md`), markdown + "\n");
+  writeFileSync(
+    jsonPath,
+    `${JSON.stringify({ date: started.toISOString(), options: o, versions, routes, echoBody: ECHO_BODY, samples, servers, failures, warnings, srcVersions: [...srcSeen] }, null, 2)}\n`,
+  );
+  writeFileSync(join(RESULTS, `${name}.md`), `${markdown}\n`);
   console.log(`raw numbers: ${relative(ROOT, jsonPath)} (tables: same name, .md)`);
   for (const w of warnings) console.error(`bench: ${w}`);
   if (failures.length > 0) {

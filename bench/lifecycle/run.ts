@@ -58,13 +58,15 @@ async function idleConnections(port: number, n: number): Promise<Socket[]> {
   const batch = 500;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = connect(port, "127.0.0.1", () => s.write("GET / HTTP/1.1\r\nHost: b\r\n\r\n"));
-          s.once("data", () => resolve());
-          s.once("error", reject);
-          sockets.push(s);
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = connect(port, "127.0.0.1", () => s.write("GET / HTTP/1.1\r\nHost: b\r\n\r\n"));
+            s.once("data", () => resolve());
+            s.once("error", reject);
+            sockets.push(s);
+          }),
       ),
     );
   }
@@ -105,7 +107,7 @@ async function drainBench(label: string, env: Record<string, string>): Promise<s
   const requests = /(\d+) requests in/.exec(out)?.[1] ?? "?";
   const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
-  const [connectE, readE, writeE, timeoutE] = errs ? errs.slice(1).map(Number) : [0, 0, 0, 0];
+  const [connectE, readE, writeE] = errs ? errs.slice(1).map(Number) : [0, 0, 0, 0];
   const lost = Number(requests) - handled;
   return `| ${label} | ${handled} | ${requests} | ${-lost} | ${non2xx} | ${readE} | ${(writeE ?? 0) + (connectE ?? 0)} | ${stopped} ms |`;
 }
@@ -115,7 +117,9 @@ console.log("| server | RSS growth | per connection | SIGTERM → all closed (cl
 console.log(await idleBench("raw node:http (close + closeIdleConnections)", { RAW: "1" }));
 console.log(await idleBench("tako spawnHttp (defaults)", {}));
 console.log("\n## Graceful shutdown under wrk load (SIGTERM 2 s into a 4 s run, 64 connections)\n");
-console.log("| server | requests handled by the server | responses wrk received | handled but not received | non-2xx | wrk read errors (request sent as its idle connection closed) | wrk write/connect errors (reconnects refused after the trigger) | SIGTERM → join() |\n|---|---:|---:|---:|---:|---:|---:|---:|");
+console.log(
+  "| server | requests handled by the server | responses wrk received | handled but not received | non-2xx | wrk read errors (request sent as its idle connection closed) | wrk write/connect errors (reconnects refused after the trigger) | SIGTERM → join() |\n|---|---:|---:|---:|---:|---:|---:|---:|",
+);
 for (let round = 0; round < 3; round++) {
   console.log(await drainBench("raw node:http (close + closeIdleConnections)", { RAW: "1" }));
   console.log(await drainBench("tako spawnHttp (defaults)", {}));

@@ -32,7 +32,10 @@ if (process.env.RAW === "1") {
   router.get("/", () => (handled++, "Hello, World!"));
   router.get("/rss", rss);
   const listener = await TcpListener.bind("127.0.0.1:0");
-  const handle = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{}")).build().spawnHttp(listener, router);
+  const handle = Server.builder()
+    .config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"))
+    .build()
+    .spawnHttp(listener, router);
   await handle.ready();
   let t0 = 0;
   process.once("SIGTERM", () => (t0 = Date.now()));

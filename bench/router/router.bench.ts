@@ -235,7 +235,9 @@ function main(): void {
   const sampleMs = Number(arg("sample-ms", "60"));
   const jsonOut = arg("json", "");
   verify();
-  console.log(`router lookup bench: ${ROUTES.length} routes, ${LOOKUPS.length} lookups (all answers verified identical), ${samples} samples × ~${sampleMs} ms each, node ${process.version}\n`);
+  console.log(
+    `router lookup bench: ${ROUTES.length} routes, ${LOOKUPS.length} lookups (all answers verified identical), ${samples} samples × ~${sampleMs} ms each, node ${process.version}\n`,
+  );
 
   const sets: [string, (typeof LOOKUPS)[number][]][] = [
     ["mix (all lookups)", [...LOOKUPS]],
@@ -287,19 +289,20 @@ function main(): void {
     const cells = row.results.map((r) => `${fmt(r.medianNs)} (${rate(r.perSecond)})`);
     // Speed ratio, > 1 means tako does more lookups per second. Taken per sample (the contenders
     // of one sample ran back to back, under the same machine conditions), then the median.
-    const ratio = (other: Row["results"][number]): string =>
-      `${median(other.samplesNs.map((ns, s) => ns / t!.samplesNs[s]!)).toFixed(2)}×`;
+    const ratio = (other: Row["results"][number]): string => `${median(other.samplesNs.map((ns, s) => ns / t!.samplesNs[s]!)).toFixed(2)}×`;
     console.log(`| ${row.set} (${row.lookups}) | ${cells.join(" | ")} | ${ratio(f!)} | ${ratio(fc!)} |`);
   }
   console.log("\nmedian ns per lookup (lookups per second); ratio = find-my-way ns ÷ tako ns within each sample, median over samples; > 1 means tako is faster.");
   const spread = rows.flatMap((r) => r.results.map((x) => (x.maxNs - x.minNs) / x.medianNs));
-  console.log(`largest sample spread (max − min) ÷ median across all cells: ${(Math.max(...spread) * 100).toFixed(0)}%; samples redone because another process took the CPU: ${redone}`);
+  console.log(
+    `largest sample spread (max − min) ÷ median across all cells: ${(Math.max(...spread) * 100).toFixed(0)}%; samples redone because another process took the CPU: ${redone}`,
+  );
   if (sink === -1) console.log(""); // keeps the results observable
 
   if (jsonOut !== "") {
     writeFileSync(
       jsonOut,
-      JSON.stringify({ date: new Date().toISOString(), node: process.version, routes: ROUTES.length, lookups: LOOKUPS, samples, sampleMs, redone, rows }, null, 2) + "\n",
+      `${JSON.stringify({ date: new Date().toISOString(), node: process.version, routes: ROUTES.length, lookups: LOOKUPS, samples, sampleMs, redone, rows }, null, 2)}\n`,
     );
     console.log(`raw numbers: ${jsonOut}`);
   }

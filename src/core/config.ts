@@ -65,8 +65,14 @@ const MAX_U32 = 2 ** 32 - 1;
 
 const duration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_MS ? null : `a duration in milliseconds, 0..${MAX_MS}`);
 const positiveDuration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 && v <= MAX_MS ? null : `a duration in milliseconds, 1..${MAX_MS}`);
-const orNull = (rule: Rule): Rule => (v) => (v === null ? null : ((r) => (r === null ? null : `${r}, or null to disable`))(rule(v)));
-const integer = (min: number, max: number): Rule => (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`);
+const orNull =
+  (rule: Rule): Rule =>
+  (v) =>
+    v === null ? null : ((r) => (r === null ? null : `${r}, or null to disable`))(rule(v));
+const integer =
+  (min: number, max: number): Rule =>
+  (v) =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`;
 const boolean: Rule = (v) => (typeof v === "boolean" ? null : "true or false");
 const backoff: Rule = (v) => {
   if (typeof v !== "object" || v === null) return "an object { initial, max } in milliseconds";

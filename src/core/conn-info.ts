@@ -51,7 +51,15 @@ export class SocketConnInfo implements ConnInfo {
   readonly httpVersion: "1.1" | "2.0";
   readonly tls: TlsInfo | null;
   readonly proxy: ProxyHeader | null;
-  constructor(remoteAddress: string, remotePort: number, localAddress: string, localPort: number, httpVersion: "1.1" | "2.0" = "1.1", tls: TlsInfo | null = null, proxy: ProxyHeader | null = null) {
+  constructor(
+    remoteAddress: string,
+    remotePort: number,
+    localAddress: string,
+    localPort: number,
+    httpVersion: "1.1" | "2.0" = "1.1",
+    tls: TlsInfo | null = null,
+    proxy: ProxyHeader | null = null,
+  ) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = localAddress;

@@ -15,4 +15,17 @@ export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type
 export { toReply, toFetchResponse, errorReply, type HandlerResult } from "./responder.ts";
 export type { ConnInfo, TlsInfo, PeerCertificate } from "./conn-info.ts";
 export { TlsCert, ClientAuth, SniResolver, type CertResolver, type CertSource } from "./tls.ts";
-export { parseProxyHeader, mayBeProxyHeader, crc32c, ProxyProtocolError, PROXY_V1_MAX, PROXY_V2_MAX_ADDRESS_BYTES, PROXY_V2_SIGNATURE, type ProxyHeader, type ProxySsl, type ProxyTlv, type ParseOptions, type ParseResult } from "./proxy-protocol/index.ts";
+export {
+  parseProxyHeader,
+  mayBeProxyHeader,
+  crc32c,
+  ProxyProtocolError,
+  PROXY_V1_MAX,
+  PROXY_V2_MAX_ADDRESS_BYTES,
+  PROXY_V2_SIGNATURE,
+  type ProxyHeader,
+  type ProxySsl,
+  type ProxyTlv,
+  type ParseOptions,
+  type ParseResult,
+} from "./proxy-protocol/index.ts";

@@ -2,12 +2,7 @@
 export type HeaderMap = Record<string, string | readonly string[]>;
 
 /** A body a {@link Reply} can carry. Streams and async iterables are sent as they produce. */
-export type ReplyBody =
-  | string
-  | Uint8Array
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array | string>
-  | null;
+export type ReplyBody = string | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string> | null;
 
 /** Options of the response helpers. */
 export interface ReplyInit {

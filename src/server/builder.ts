@@ -84,7 +84,13 @@ export class Server {
   readonly #proxy: ProxyOptions;
 
   /** @internal Use `Server.builder()`. */
-  constructor(config: ServerConfig, explicit: ReadonlySet<keyof ServerConfig>, tls: TlsCert | null = null, http2 = true, proxy: ProxyOptions = { mode: "off", onBadCrc: "reject" }) {
+  constructor(
+    config: ServerConfig,
+    explicit: ReadonlySet<keyof ServerConfig>,
+    tls: TlsCert | null = null,
+    http2 = true,
+    proxy: ProxyOptions = { mode: "off", onBadCrc: "reject" },
+  ) {
     this.config = config;
     this.#explicit = explicit;
     this.#tls = tls;
@@ -127,7 +133,7 @@ export class Server {
    */
   spawnTls<S>(listener: TcpListener, router: Router<S>): ServerHandle {
     if (this.#tls === null) {
-      throw new TakoError("TAKO_ERR_TLS", "spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths(\"cert.pem\", \"key.pem\")).build()");
+      throw new TakoError("TAKO_ERR_TLS", 'spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths("cert.pem", "key.pem")).build()');
     }
     return this.#spawn(listener, { protocol: "tls", tls: { cert: this.#tls, http2: this.#http2 }, ...this.#base(router) });
   }

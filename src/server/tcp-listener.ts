@@ -67,7 +67,7 @@ export class TcpListener {
             ? "permission denied"
             : code === "EADDRNOTAVAIL" || (error as Error)?.name === "AddrNotAvailable"
               ? "address not available on this machine"
-              : (error as Error)?.message ?? String(error);
+              : ((error as Error)?.message ?? String(error));
       throw new TakoError("TAKO_ERR_LISTEN", `cannot bind ${addr}: ${why}`, { cause: error });
     }
   }

@@ -51,7 +51,27 @@ function make(): void {
     key(name);
     openssl(["req", "-new", "-key", `${name}-key.pem`, "-subj", `/CN=${cn}/O=tako tests`, "-out", `${name}.csr`], dir);
     writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${signer}.pem`, "-CAkey", `${signer}-key.pem`, "-CAcreateserial", "-sha256", "-days", "825", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${signer}.pem`,
+        "-CAkey",
+        `${signer}-key.pem`,
+        "-CAcreateserial",
+        "-sha256",
+        "-days",
+        "825",
+        "-extfile",
+        `${name}.ext`,
+        "-out",
+        `${name}.pem`,
+      ],
+      dir,
+    );
   };
   const server = (names: string[]): string => `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${names.join(",")}\n`;
   const clientExt = "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n";
@@ -73,7 +93,30 @@ function make(): void {
     join(dir, "ca.cnf"),
     `[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=ca.srl\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\norganizationName=optional\n`,
   );
-  openssl(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca-key.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-extfile", "expired.ext", "-in", "expired.csr", "-out", "expired.pem", "-notext"], dir);
+  openssl(
+    [
+      "ca",
+      "-batch",
+      "-config",
+      "ca.cnf",
+      "-cert",
+      "ca.pem",
+      "-keyfile",
+      "ca-key.pem",
+      "-startdate",
+      "20200101000000Z",
+      "-enddate",
+      "20200102000000Z",
+      "-extfile",
+      "expired.ext",
+      "-in",
+      "expired.csr",
+      "-out",
+      "expired.pem",
+      "-notext",
+    ],
+    dir,
+  );
   writeFileSync(join(dir, "VERSION"), VERSION);
 }
 

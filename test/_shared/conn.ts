@@ -16,10 +16,12 @@ export class RawConn {
       for (const w of this.#waiters.splice(0)) w();
     });
     socket.on("error", () => {});
-    this.closed = new Promise((resolve) => socket.once("close", () => {
-      resolve(Date.now());
-      for (const w of this.#waiters.splice(0)) w();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once("close", () => {
+        resolve(Date.now());
+        for (const w of this.#waiters.splice(0)) w();
+      }),
+    );
   }
 
   /** Connects; rejects with the socket error (e.g. ECONNREFUSED). */

@@ -1,5 +1,5 @@
 // Node's http client, promisified: status, headers and the whole body as a Buffer.
-import { Agent, request, type IncomingHttpHeaders } from "node:http";
+import { type Agent, request, type IncomingHttpHeaders } from "node:http";
 import { execFile } from "node:child_process";
 
 export interface HttpResult {

@@ -26,7 +26,9 @@ function ipv6(a: string): Buffer {
   const t = tail === undefined || tail === "" ? [] : tail.split(":");
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => {
+    out.writeUInt16BE(parseInt(g, 16), i * 2);
+  });
   return out;
 }
 

@@ -41,7 +41,9 @@ export class FakeTransport implements LifecycleHooks {
 
   drainConnections(): void {
     this.calls.push("drainConnections");
-    this.lifecycle.forEach((conn) => (conn.drained = true));
+    this.lifecycle.forEach((conn) => {
+      conn.drained = true;
+    });
   }
 
   destroyConnections(): void {

@@ -254,7 +254,10 @@ function h2Client(kind: "h2c" | "tls-h2", port: number, certs: TestCerts): Clien
     },
     keepAlive: () => client,
     close: () => {
-      session?.then((s) => s.close(), () => {});
+      session?.then(
+        (s) => s.close(),
+        () => {},
+      );
       session = null;
     },
   };
@@ -313,7 +316,10 @@ export function curlTarget(kind: ClientKind, ports: Ports, certs: TestCerts, rel
       return { base: `http://127.0.0.1:${ports.h2c}`, args: ["--http2-prior-knowledge"] };
     case "tls-h1":
     case "tls-h2":
-      return { base: `https://localhost:${ports.tls}`, args: ["--cacert", certs.ca.cert, "--resolve", `localhost:${ports.tls}:127.0.0.1`, kind === "tls-h1" ? "--http1.1" : "--http2"] };
+      return {
+        base: `https://localhost:${ports.tls}`,
+        args: ["--cacert", certs.ca.cert, "--resolve", `localhost:${ports.tls}:127.0.0.1`, kind === "tls-h1" ? "--http1.1" : "--http2"],
+      };
     case "proxy-v1":
     case "proxy-v2":
       return { base: `http://127.0.0.1:${relayPort}`, args: ["--http1.1"] };

@@ -11,10 +11,32 @@ const router = fixtureApp();
 const bind = (): Promise<TcpListener> => TcpListener.bind("127.0.0.1:0");
 
 const handles: [name: string, handle: ServerHandle][] = [
-  ["h1", Server.builder().build().spawnHttp(await bind(), router)],
-  ["h2c", Server.builder().build().spawnH2c(await bind(), router)],
-  ["tls", Server.builder().tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key)).build().spawnTls(await bind(), router)],
-  ["proxy", Server.builder().proxyProtocol("required").build().spawnHttp(await bind(), router)],
+  [
+    "h1",
+    Server.builder()
+      .build()
+      .spawnHttp(await bind(), router),
+  ],
+  [
+    "h2c",
+    Server.builder()
+      .build()
+      .spawnH2c(await bind(), router),
+  ],
+  [
+    "tls",
+    Server.builder()
+      .tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key))
+      .build()
+      .spawnTls(await bind(), router),
+  ],
+  [
+    "proxy",
+    Server.builder()
+      .proxyProtocol("required")
+      .build()
+      .spawnHttp(await bind(), router),
+  ],
 ];
 await Promise.all(handles.map(([, handle]) => handle.ready()));
 for (const [name, handle] of handles) console.log(`LISTEN ${name} ${handle.localAddr().port}`);

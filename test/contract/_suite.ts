@@ -124,7 +124,10 @@ const CASES: Case[] = [
       assert.deepEqual([...bytes.body], [0, 1, 2, 253, 254, 255]);
       const big = await c.request({ path: "/big" });
       assert.equal(big.body.length, MiB);
-      assert.ok(big.body.every((b) => b === 120), "1 MiB of 'x'");
+      assert.ok(
+        big.body.every((b) => b === 120),
+        "1 MiB of 'x'",
+      );
       const r = await c.request({ path: "/response" });
       assert.equal(r.status, 202);
       assert.equal(r.headers["x-from"], "response");
@@ -297,7 +300,9 @@ const CASES: Case[] = [
     async run(c) {
       const n = c.multiplexed ? 100 : 50;
       const results = await Promise.all(Array.from({ length: n }, (_, i) => c.request({ path: `/users/${i}` })));
-      results.forEach((r, i) => assert.deepEqual(json(r), { id: String(i) }));
+      results.forEach((r, i) => {
+        assert.deepEqual(json(r), { id: String(i) });
+      });
     },
   },
   {

@@ -13,7 +13,7 @@ function union(rel: string, name: string): string[] {
   const code = read(rel);
   const start = code.indexOf(`export type ${name} =`);
   assert.ok(start >= 0, `${name} in ${rel}`);
-  return [...code.slice(start, code.indexOf("\";", start) + 1).matchAll(/"(TAKO_[A-Z0-9_]+)"/g)].map((m) => m[1]!);
+  return [...code.slice(start, code.indexOf('";', start) + 1).matchAll(/"(TAKO_[A-Z0-9_]+)"/g)].map((m) => m[1]!);
 }
 
 function sources(dir: string): string[] {

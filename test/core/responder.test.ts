@@ -23,8 +23,32 @@ describe("responders", () => {
     ["null", () => null, 200, null, ""],
     ["undefined", () => undefined, 200, null, ""],
     ["Fetch Response", () => new Response("raw", { status: 201, headers: { "x-a": "b" } }), 201, "text/plain;charset=UTF-8", "raw"],
-    ["ReadableStream", () => new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("st")); c.enqueue(new TextEncoder().encode("ream")); c.close(); } }), 200, "application/octet-stream", "stream"],
-    ["async iterable", () => (async function* () { yield "a"; yield new TextEncoder().encode("b"); yield "c"; })(), 200, "application/octet-stream", "abc"],
+    [
+      "ReadableStream",
+      () =>
+        new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("st"));
+            c.enqueue(new TextEncoder().encode("ream"));
+            c.close();
+          },
+        }),
+      200,
+      "application/octet-stream",
+      "stream",
+    ],
+    [
+      "async iterable",
+      () =>
+        (async function* () {
+          yield "a";
+          yield new TextEncoder().encode("b");
+          yield "c";
+        })(),
+      200,
+      "application/octet-stream",
+      "abc",
+    ],
     ["intoResponse", () => ({ intoResponse: () => json({ via: "responder" }, { status: 202 }) }) satisfies Responder, 202, "application/json", '{"via":"responder"}'],
     ["json helper", () => json({ ok: true }, { status: 201, headers: { "x-y": "z" } }), 201, "application/json", '{"ok":true}'],
     ["text helper", () => text("t", { status: 203 }), 203, "text/plain; charset=utf-8", "t"],
@@ -32,7 +56,15 @@ describe("responders", () => {
     ["Reply", () => new Reply("r", 206, { "content-type": "x/y" }), 206, "x/y", "r"],
     ["not serialisable → 500", () => ({ big: 1n }), 500, "text/plain; charset=utf-8", "Internal Server Error"],
     ["function → 500", () => () => 1, 500, "text/plain; charset=utf-8", "Internal Server Error"],
-    ["HttpError", () => { throw new HttpError(409, "taken"); }, 409, "text/plain; charset=utf-8", "taken"],
+    [
+      "HttpError",
+      () => {
+        throw new HttpError(409, "taken");
+      },
+      409,
+      "text/plain; charset=utf-8",
+      "taken",
+    ],
   ];
   for (const [name, value, status, type, body] of cases) {
     test(name, async () => {
@@ -93,7 +125,10 @@ describe("request bodies", () => {
     r.post("/j", async (req) => {
       const a = await req.json();
       const b = await req.json();
-      const late = await req.text().then(() => "read", (e: Error) => e.message);
+      const late = await req.text().then(
+        () => "read",
+        (e: Error) => e.message,
+      );
       return { same: a === b, late };
     });
     const res = await post(r, "/j", '{"x":1}', { "content-length": "7" });
@@ -135,7 +170,17 @@ describe("request bodies", () => {
   });
 
   test("the body stream errors with 413 past the limit", async () => {
-    const res = await post(echo(10), "/stream", new ReadableStream({ start(c) { c.enqueue(new Uint8Array(8)); c.enqueue(new Uint8Array(8)); c.close(); } }));
+    const res = await post(
+      echo(10),
+      "/stream",
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new Uint8Array(8));
+          c.enqueue(new Uint8Array(8));
+          c.close();
+        },
+      }),
+    );
     assert.equal(res.status, 413);
     assert.equal(await (await post(echo(10), "/stream", "12345")).text(), "5");
   });

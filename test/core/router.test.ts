@@ -3,8 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HttpError, Method, Router, TakoError } from "../../src/index.ts";
 
-const get = <S>(router: Router<S>, path: string, init?: RequestInit): Promise<Response> =>
-  router.fetch(new Request(`http://test${path}`, init));
+const get = <S>(router: Router<S>, path: string, init?: RequestInit): Promise<Response> => router.fetch(new Request(`http://test${path}`, init));
 
 function table(): Router<unknown> {
   const r = new Router<unknown>();
@@ -328,17 +327,24 @@ describe("registration errors name the pattern", () => {
     ["missing leading slash", (r) => r.get("a", () => ""), /"a".*must start with "\/"/],
     ["mixed segment", (r) => r.get("/file.{ext}", () => ""), /"\/file\.\{ext\}".*whole segment/],
     ["bad param name", (r) => r.get("/a/{1x}", () => ""), /parameter name "1x"/],
-    ["nested conflict", (r) => {
-      r.get("/api/x", () => "");
-      const c = new Router();
-      c.get("/x", () => "");
-      r.nest("/api", c);
-    }, /GET "\/api\/x" conflicts/],
+    [
+      "nested conflict",
+      (r) => {
+        r.get("/api/x", () => "");
+        const c = new Router();
+        c.get("/x", () => "");
+        r.nest("/api", c);
+      },
+      /GET "\/api\/x" conflicts/,
+    ],
   ];
   for (const [name, register, message] of cases) {
     test(name, () => {
       const r = new Router();
-      assert.throws(() => register(r), (e: unknown) => e instanceof TakoError && message.test(e.message));
+      assert.throws(
+        () => register(r),
+        (e: unknown) => e instanceof TakoError && message.test(e.message),
+      );
     });
   }
 

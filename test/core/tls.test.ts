@@ -38,7 +38,14 @@ describe("SniResolver", () => {
   test("bad arguments are TypeErrors", () => {
     assert.throws(() => new SniResolver().add("a.*.test", a), /only a leading/);
     assert.throws(() => new SniResolver().add("", a), TypeError);
-    assert.throws(() => new SniResolver().add("x.test", TlsCert.resolver(() => a)), /static/);
+    assert.throws(
+      () =>
+        new SniResolver().add(
+          "x.test",
+          TlsCert.resolver(() => a),
+        ),
+      /static/,
+    );
     assert.throws(() => new SniResolver().setDefault(TlsCert.resolver(() => a)), /static/);
   });
 });

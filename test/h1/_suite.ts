@@ -101,7 +101,13 @@ export function h1WireSuite(runtime: Runtime): void {
     test("pipelined requests are answered in order", opts, async () => {
       const conn = await exchange(fx.port, `GET /users/1 HTTP/1.1\r\n${host}\r\nGET /users/2 HTTP/1.1\r\n${host}\r\n`, 2);
       const answers = await conn.responses(2);
-      assert.deepEqual(answers.map((a) => [a.status, a.body]), [[200, '{"id":"1"}'], [200, '{"id":"2"}']]);
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.body]),
+        [
+          [200, '{"id":"1"}'],
+          [200, '{"id":"2"}'],
+        ],
+      );
       conn.destroy();
     });
 
@@ -127,7 +133,7 @@ export function h1WireSuite(runtime: Runtime): void {
       })();
       slow.send(head[sent++]!);
       const answers = await Promise.all(Array.from({ length: 10 }, () => http(fx.port, "/")));
-      answers.forEach((a) => assert.equal(a.text, "Hello, World!"));
+      for (const a of answers) assert.equal(a.text, "Hello, World!");
       assert.equal(slow.statuses.length, 0, "the slow client's request is not complete, so not answered");
       assert.equal(slow.isClosed, false);
       await trickle;

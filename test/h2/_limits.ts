@@ -5,7 +5,26 @@ import assert from "node:assert/strict";
 import type { ClientHttp2Session } from "node:http2";
 import { after, before, describe, test } from "node:test";
 import { h2, h2Session } from "../_shared/h2-client.ts";
-import { continuation, data, encodeHeaders, ErrorCode, errorName, Flag, frameHeader, FrameType, H2RawConn, headers, hpackIndexed, hpackLiteral, ping, request, rstStream, Setting, settings, type Frame } from "../_shared/h2-raw/index.ts";
+import {
+  continuation,
+  data,
+  encodeHeaders,
+  ErrorCode,
+  errorName,
+  Flag,
+  frameHeader,
+  FrameType,
+  H2RawConn,
+  headers,
+  hpackIndexed,
+  hpackLiteral,
+  ping,
+  request,
+  rstStream,
+  Setting,
+  settings,
+  type Frame,
+} from "../_shared/h2-raw/index.ts";
 import { Socket } from "node:net";
 import { http } from "../_shared/http-client.ts";
 import type { Fixture, Runtime } from "../_shared/spawn.ts";
@@ -155,7 +174,12 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
     knobTest("HPACK bomb: one indexed 4 KB header repeated 200 times is refused, memory stays bounded", async () => {
       const conn = await settled(port);
       const block = Buffer.concat([
-        encodeHeaders([[":method", "GET"], [":path", "/"], [":scheme", "http"], [":authority", "127.0.0.1"]]),
+        encodeHeaders([
+          [":method", "GET"],
+          [":path", "/"],
+          [":scheme", "http"],
+          [":authority", "127.0.0.1"],
+        ]),
         hpackLiteral("x-bomb", "b".repeat(3900), "incremental"),
         ...Array.from({ length: 200 }, () => hpackIndexed(62)),
       ]);
@@ -224,7 +248,12 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
     test("CONTINUATION flood (10,000 frames, no END_HEADERS) closes the connection", async () => {
       await withHonestClient(async () => {
         const conn = await settled(port, { keepFrames: false });
-        const start = encodeHeaders([[":method", "GET"], [":path", "/"], [":scheme", "http"], [":authority", "127.0.0.1"]]);
+        const start = encodeHeaders([
+          [":method", "GET"],
+          [":path", "/"],
+          [":scheme", "http"],
+          [":authority", "127.0.0.1"],
+        ]);
         const frames = [headers(1, start, { endStream: true, endHeaders: false })];
         for (let i = 0; i < 10_000; i++) frames.push(continuation(1, encodeHeaders([[`x-c${i % 10}`, "v"]]), false));
         await conn.writeAll(frames);
@@ -302,7 +331,12 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
         refused?.close();
       }
       // The server sees the closes a moment later: retry (bounded) until a new connection is served.
-      const served = await poll(() => h2(port, "/").catch((e: Error) => e), (r) => !(r instanceof Error) && r.status === 200, 50, "a slot to free after the connections closed");
+      const served = await poll(
+        () => h2(port, "/").catch((e: Error) => e),
+        (r) => !(r instanceof Error) && r.status === 200,
+        50,
+        "a slot to free after the connections closed",
+      );
       assert.ok(!(served instanceof Error));
     });
 
@@ -354,7 +388,10 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
       assert.equal(conn.goaways[0]?.errorCode, ErrorCode.NO_ERROR);
       // Deno.serve announces the drain with GOAWAY(2^31-1) first and the real last-stream-id after a PING.
       await conn.until(() => conn.goaways.some((g) => g.lastStreamId < 0x7fffffff), 10_000, "the final GOAWAY");
-      assert.ok(conn.goaways.every((g) => g.lastStreamId >= 1), "the in-flight stream is covered by last-stream-id");
+      assert.ok(
+        conn.goaways.every((g) => g.lastStreamId >= 1),
+        "the in-flight stream is covered by last-stream-id",
+      );
       conn.write(request(3, { path: "/" }));
       const res = await conn.response(1, 10_000);
       assert.equal(res.status, 200);
@@ -366,5 +403,3 @@ export function limitsSuite(runtime: Runtime, start: () => Promise<Fixture>): vo
     });
   });
 }
-
-

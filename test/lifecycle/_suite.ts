@@ -46,7 +46,9 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
         assert.ok(await idle.waitFor(/\r\n\r\nok$/));
         // Three handlers in flight for 1.5 s on purpose; the fixture says when each started.
         const busy = await Promise.all([0, 1, 2].map(() => RawConn.open(f.port)));
-        busy.forEach((c, i) => c.get(`/slow/1500?tag=busy${i}`));
+        busy.forEach((c, i) => {
+          c.get(`/slow/1500?tag=busy${i}`);
+        });
         for (let i = 0; i < busy.length; i++) await f.waitForLine(new RegExp(`^HANDLING busy${i}$`));
         const unanswered = (): boolean => busy.every((c) => c.text === "");
         f.child.kill("SIGTERM");
@@ -119,7 +121,10 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     // Deno's node:net listener stops accepting for good after EMFILE and reports nothing that
     // tako could act on (measured); the README coverage table lists this gap.
     const denoSocket = runtime === "deno" && path === "socket";
-    test("EMFILE: flooded past its descriptor limit, the server survives and serves once they close", { skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false, timeout: 30_000 }, async () => {
+    test("EMFILE: flooded past its descriptor limit, the server survives and serves once they close", {
+      skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
+      timeout: 30_000,
+    }, async () => {
       const f = await start(runtime, path, {}, 128);
       try {
         const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
@@ -190,7 +195,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
         const f = await start(runtime, path, { headerReadTimeout: 500 });
         try {
           const slow = await RawConn.open(f.port);
-          const head = "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " + "a".repeat(100);
+          const head = `GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ${"a".repeat(100)}`;
           let i = 0;
           // The slowloris: one byte every 50 ms, on purpose.
           const trickle = setInterval(() => (i < head.length && !slow.isClosed ? slow.send(head[i++]!) : undefined), 50);

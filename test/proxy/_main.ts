@@ -10,7 +10,33 @@ router.get("/proxy/seen", (req) => ({
   remoteAddress: req.conn.remoteAddress,
   remotePort: req.conn.remotePort,
   httpVersion: req.conn.httpVersion,
-  proxy: req.conn.proxy === null ? null : { version: req.conn.proxy.version, command: req.conn.proxy.command, family: req.conn.proxy.family, alpn: req.conn.proxy.alpn, authority: req.conn.proxy.authority, crc32cVerified: req.conn.proxy.crc32cVerified ?? null, uniqueId: req.conn.proxy.uniqueId === null ? null : Buffer.from(req.conn.proxy.uniqueId).toString("hex"), uniqueIdText: req.conn.proxy.uniqueId === null ? null : Buffer.from(req.conn.proxy.uniqueId).toString("latin1"), ssl: req.conn.proxy.ssl === null ? null : { client: req.conn.proxy.ssl.client, verify: req.conn.proxy.ssl.verify, version: req.conn.proxy.ssl.version, cn: req.conn.proxy.ssl.cn, cipher: req.conn.proxy.ssl.cipher, sigAlg: req.conn.proxy.ssl.sigAlg, keyAlg: req.conn.proxy.ssl.keyAlg }, sourceAddress: req.conn.proxy.sourceAddress, destinationPort: req.conn.proxy.destinationPort },
+  proxy:
+    req.conn.proxy === null
+      ? null
+      : {
+          version: req.conn.proxy.version,
+          command: req.conn.proxy.command,
+          family: req.conn.proxy.family,
+          alpn: req.conn.proxy.alpn,
+          authority: req.conn.proxy.authority,
+          crc32cVerified: req.conn.proxy.crc32cVerified ?? null,
+          uniqueId: req.conn.proxy.uniqueId === null ? null : Buffer.from(req.conn.proxy.uniqueId).toString("hex"),
+          uniqueIdText: req.conn.proxy.uniqueId === null ? null : Buffer.from(req.conn.proxy.uniqueId).toString("latin1"),
+          ssl:
+            req.conn.proxy.ssl === null
+              ? null
+              : {
+                  client: req.conn.proxy.ssl.client,
+                  verify: req.conn.proxy.ssl.verify,
+                  version: req.conn.proxy.ssl.version,
+                  cn: req.conn.proxy.ssl.cn,
+                  cipher: req.conn.proxy.ssl.cipher,
+                  sigAlg: req.conn.proxy.ssl.sigAlg,
+                  keyAlg: req.conn.proxy.ssl.keyAlg,
+                },
+          sourceAddress: req.conn.proxy.sourceAddress,
+          destinationPort: req.conn.proxy.destinationPort,
+        },
   forwarded: req.header("forwarded"),
   xForwardedFor: req.header("x-forwarded-for"),
   headersForwarded: req.headers.get("forwarded"),
@@ -36,5 +62,10 @@ const builder = Server.builder()
 if (transport === "tls") builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
 const server = builder.build();
 const listener = await TcpListener.bind("127.0.0.1:0");
-const handle = transport === "h2c" ? server.spawnH2c(listener, router, { http1: env.TAKO_H2C_HTTP1 === "1" }) : transport === "tls" ? server.spawnTls(listener, router) : server.spawnHttp(listener, router);
+const handle =
+  transport === "h2c"
+    ? server.spawnH2c(listener, router, { http1: env.TAKO_H2C_HTTP1 === "1" })
+    : transport === "tls"
+      ? server.spawnTls(listener, router)
+      : server.spawnHttp(listener, router);
 await runFixture(handle);

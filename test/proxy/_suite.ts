@@ -92,7 +92,18 @@ export function proxySuite(runtime: Runtime): void {
     });
 
     test("v2 over IPv6 with TLVs (ALPN, authority, unique id, CRC32C), trickled one byte at a time", async () => {
-      const header = v2({ src: "2001:db8::7", dst: "2001:db8::1", sport: 4711, dport: 80, tlvs: [[0x01, Buffer.from("http/1.1")], [0x02, Buffer.from("example.com")], [0x05, Buffer.from([1, 2, 3])]], crc: "good" });
+      const header = v2({
+        src: "2001:db8::7",
+        dst: "2001:db8::1",
+        sport: 4711,
+        dport: 80,
+        tlvs: [
+          [0x01, Buffer.from("http/1.1")],
+          [0x02, Buffer.from("example.com")],
+          [0x05, Buffer.from([1, 2, 3])],
+        ],
+        crc: "good",
+      });
       const bytes = [...Buffer.concat([header, httpRequest()])].map((b) => Buffer.from([b]));
       const r = await exchange(fx.port, bytes, 1, 20_000);
       assert.equal(r.status, 200, JSON.stringify(r));
@@ -115,7 +126,16 @@ export function proxySuite(runtime: Runtime): void {
     const bad: [string, Buffer[]][] = [
       ["no header at all", [httpRequest()]],
       ["wrong v2 signature", [Buffer.concat([Buffer.from("\r\n\r\n\0\r\nQUIX\n"), Buffer.alloc(4), httpRequest()])]],
-      ["oversized v2 length", [(() => { const h = v2(); h.writeUInt16BE(0xffff, 14); return h; })()]],
+      [
+        "oversized v2 length",
+        [
+          (() => {
+            const h = v2();
+            h.writeUInt16BE(0xffff, 14);
+            return h;
+          })(),
+        ],
+      ],
       ["bad CRC32C", [Buffer.concat([v2({ crc: "bad" }), httpRequest()])]],
       ["unknown version", [Buffer.concat([v2({ version: 3 }), httpRequest()])]],
       ["v1 with a bad address", [Buffer.concat([Buffer.from("PROXY TCP4 999.1.1.1 192.0.2.1 1 2\r\n"), httpRequest()])]],
@@ -188,7 +208,7 @@ export function proxySuite(runtime: Runtime): void {
       const proxied = JSON.parse((await exchange(fx.port, [Buffer.concat([v1("198.51.100.2", "192.0.2.1", 2, 80), httpRequest()])])).body);
       assert.equal(proxied.remoteAddress, "198.51.100.2");
     });
-    test("onBadCrc: \"flag\" serves a header with a wrong CRC32C and says so", async () => {
+    test('onBadCrc: "flag" serves a header with a wrong CRC32C and says so', async () => {
       const seen = JSON.parse((await exchange(fx.port, [Buffer.concat([v2({ crc: "bad" }), httpRequest()])])).body);
       assert.equal(seen.proxy.crc32cVerified, false);
       assert.equal(seen.remoteAddress, "203.0.113.7");

@@ -15,10 +15,14 @@ import { RUNTIMES, startFixture, type Fixture } from "../_shared/spawn.ts";
 /** Free loopback ports (bound, then released for HAProxy to bind). */
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const s = createServer();
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -79,7 +83,7 @@ for (const runtime of RUNTIMES) {
       http = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "http" });
       // Deno's h2c is Deno.serve's, which cannot read the PROXY protocol (refused at spawn).
       if (runtime !== "deno") h2c = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "h2c" });
-      const [v1, v2, ssl, h2] = await freePorts(4) as [number, number, number, number];
+      const [v1, v2, ssl, h2] = (await freePorts(4)) as [number, number, number, number];
       ports = { v1, v2, ssl, h2 };
       const pem = `${certs.dir}haproxy-localhost.pem`;
       writeFileSync(pem, readFileSync(certs.localhost.cert, "utf8") + readFileSync(certs.localhost.key, "utf8"));
@@ -115,14 +119,18 @@ frontend ssl
 backend ssl
   mode tcp
   server tako 127.0.0.1:${http.port} send-proxy-v2-ssl-cn proxy-v2-options ssl,ssl-cipher,cert-sig,cert-key
-${h2c === null ? "" : `frontend h2
+${
+  h2c === null
+    ? ""
+    : `frontend h2
   mode http
   bind 127.0.0.1:${h2}
   default_backend h2
 backend h2
   mode http
   server tako 127.0.0.1:${h2c.port} proto h2 send-proxy-v2
-`}`,
+`
+}`,
       );
       haproxy = spawn("haproxy", ["-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
       let err = "";

@@ -5,21 +5,24 @@ import { DEFAULT_SERVER_CONFIG, Server, TakoError } from "../../src/index.ts";
 
 describe("ServerConfig", () => {
   test("defaults are tako's, documented in one table", () => {
-    assert.deepEqual({ ...DEFAULT_SERVER_CONFIG, acceptBackoff: { ...DEFAULT_SERVER_CONFIG.acceptBackoff } }, {
-      drainTimeout: 30_000,
-      headerReadTimeout: 30_000,
-      keepAlive: true,
-      keepAliveTimeout: 5_000,
-      maxConnections: null,
-      acceptBackoff: { initial: 5, max: 1_000 },
-      h2MaxConcurrentStreams: 100,
-      h2MaxHeaderListSize: 16_384,
-      h2MaxSendBufSize: 1_048_576,
-      h2MaxPendingAcceptResetStreams: 50,
-      h2KeepAliveInterval: null,
-      proxyReadTimeout: 10_000,
-      tlsHandshakeTimeout: 10_000,
-    });
+    assert.deepEqual(
+      { ...DEFAULT_SERVER_CONFIG, acceptBackoff: { ...DEFAULT_SERVER_CONFIG.acceptBackoff } },
+      {
+        drainTimeout: 30_000,
+        headerReadTimeout: 30_000,
+        keepAlive: true,
+        keepAliveTimeout: 5_000,
+        maxConnections: null,
+        acceptBackoff: { initial: 5, max: 1_000 },
+        h2MaxConcurrentStreams: 100,
+        h2MaxHeaderListSize: 16_384,
+        h2MaxSendBufSize: 1_048_576,
+        h2MaxPendingAcceptResetStreams: 50,
+        h2KeepAliveInterval: null,
+        proxyReadTimeout: 10_000,
+        tlsHandshakeTimeout: 10_000,
+      },
+    );
   });
 
   test("config() merges partial objects over the defaults, later calls win", () => {
@@ -55,11 +58,20 @@ describe("ServerConfig", () => {
   for (const [name, partial, message] of bad) {
     test(`rejects ${name} at build(), naming the field`, () => {
       const builder = Server.builder().config(partial as never);
-      assert.throws(() => builder.build(), (e: unknown) => e instanceof TakoError && e.code === "TAKO_ERR_CONFIG" && message.test(e.message));
+      assert.throws(
+        () => builder.build(),
+        (e: unknown) => e instanceof TakoError && e.code === "TAKO_ERR_CONFIG" && message.test(e.message),
+      );
     });
   }
 
   test("a non-object config is rejected", () => {
-    assert.throws(() => Server.builder().config(null as never).build(), /server config must be an object/);
+    assert.throws(
+      () =>
+        Server.builder()
+          .config(null as never)
+          .build(),
+      /server config must be an object/,
+    );
   });
 });

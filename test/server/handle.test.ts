@@ -13,7 +13,13 @@ function spawnFake(t: TestContext, drainTimeout = 30_000) {
   mock.timers.enable({ apis: ["setTimeout", "Date"] });
   t.after(() => mock.timers.reset());
   const listener = new FakeListener();
-  const serving = listener.serve({ protocol: "http1", router: new Router(), config: { ...DEFAULT_SERVER_CONFIG, drainTimeout }, explicit: new Set(), proxy: { mode: "off", onBadCrc: "reject" } });
+  const serving = listener.serve({
+    protocol: "http1",
+    router: new Router(),
+    config: { ...DEFAULT_SERVER_CONFIG, drainTimeout },
+    explicit: new Set(),
+    proxy: { mode: "off", onBadCrc: "reject" },
+  });
   const handle = new ServerHandle(serving, listener, drainTimeout);
   const conn = listener.transport.connect()!;
   return { handle, conn, transport: listener.transport };
@@ -107,7 +113,9 @@ describe("ServerHandle", () => {
     r.get("/", () => "ok");
     let port = 0;
     {
-      await using handle = Server.builder().build().spawnHttp(await TcpListener.bind("127.0.0.1:0"), r);
+      await using handle = Server.builder()
+        .build()
+        .spawnHttp(await TcpListener.bind("127.0.0.1:0"), r);
       port = handle.localAddr().port;
       assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
     }

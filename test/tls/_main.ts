@@ -26,7 +26,9 @@ switch (env.TAKO_TLS ?? "pem") {
     cert = TlsCert.pem(certs.read(certs.localhost.cert), certs.read(certs.localhost.key));
     break;
   case "sni":
-    cert = TlsCert.resolver(new SniResolver().add("a.test", pemPaths(certs.a)).add("B.Test", pemPaths(certs.b)).add("*.w.test", pemPaths(certs.wild)).setDefault(pemPaths(certs.localhost)));
+    cert = TlsCert.resolver(
+      new SniResolver().add("a.test", pemPaths(certs.a)).add("B.Test", pemPaths(certs.b)).add("*.w.test", pemPaths(certs.wild)).setDefault(pemPaths(certs.localhost)),
+    );
     break;
   case "fn":
     // A resolver of one's own: an async function of the SNI name.
@@ -39,7 +41,11 @@ switch (env.TAKO_TLS ?? "pem") {
   case "watch": {
     const dir = env.TAKO_WATCH_DIR!;
     reloadable = new ReloadableResolver(TlsCert.pemPaths(join(dir, "cert.pem"), join(dir, "key.pem")));
-    reloadable.watch(join(dir, "cert.pem"), join(dir, "key.pem"), { intervalMs: 100, onReload: () => console.log("RELOADED"), onError: (e) => console.log(`RELOAD FAILED ${(e as Error).message}`) });
+    reloadable.watch(join(dir, "cert.pem"), join(dir, "key.pem"), {
+      intervalMs: 100,
+      onReload: () => console.log("RELOADED"),
+      onError: (e) => console.log(`RELOAD FAILED ${(e as Error).message}`),
+    });
     cert = TlsCert.resolver(reloadable);
     break;
   }
@@ -69,7 +75,9 @@ router.post("/tls/reload-bad", () => {
 });
 
 const listener = await TcpListener.bind("127.0.0.1:0");
-const builder = Server.builder().config(JSON.parse(env.TAKO_CONFIG ?? "{}")).tls(cert);
+const builder = Server.builder()
+  .config(JSON.parse(env.TAKO_CONFIG ?? "{}"))
+  .tls(cert);
 if (env.TAKO_HTTP2 === "0") builder.http2(false);
 const handle = builder.build().spawnTls(listener, router);
 await runFixture(handle);

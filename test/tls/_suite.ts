@@ -60,8 +60,6 @@ export function tlsSuite(runtime: Runtime): void {
 
   describe(`HTTPS with ALPN (${runtime})`, () => {
     const fx = useFixture(runtime, "test/tls/_main.ts", {});
-    const url = (path: string): string => `https://localhost:${fx.port}${path}`;
-    const resolveLocal = (): string[] => ["--resolve", `localhost:${fx.port}:127.0.0.1`];
 
     test("openssl s_client: ALPN h2 and http/1.1 as the client asks; no ALPN is HTTP/1.1", async () => {
       assert.match((await sClient(fx.port, ["-alpn", "h2,http/1.1", "-servername", "localhost"])).out, /ALPN protocol: h2/);
@@ -95,9 +93,7 @@ export function tlsSuite(runtime: Runtime): void {
 
     test("policy: on TLS 1.2 only forward-secret AEAD suites are accepted", async () => {
       const list = await new Promise<string>((resolve, reject) => {
-        import("node:child_process").then(({ execFile }) =>
-          execFile("openssl", ["ciphers", "-tls1_2", "ALL:COMPLEMENTOFALL"], (e, out) => (e ? reject(e) : resolve(out.trim()))),
-        );
+        import("node:child_process").then(({ execFile }) => execFile("openssl", ["ciphers", "-tls1_2", "ALL:COMPLEMENTOFALL"], (e, out) => (e ? reject(e) : resolve(out.trim()))));
       });
       const accepted: string[] = [];
       for (const cipher of list.split(":")) {
@@ -356,7 +352,11 @@ export function tlsSuite(runtime: Runtime): void {
         assert.ok(ms >= 800, `stalled handshake closed after ${ms} ms (timeout 1000 ms)`);
       }
       // The server sees the closes a moment later: retry (bounded) until a handshake succeeds.
-      const freed = await retry(() => handshake(certs, fx.port), (r) => r.ok, "a slot to free after the stalled handshakes were closed");
+      const freed = await retry(
+        () => handshake(certs, fx.port),
+        (r) => r.ok,
+        "a slot to free after the stalled handshakes were closed",
+      );
       assert.equal(freed.ok, true, "slots are free again");
     });
   });
@@ -373,7 +373,11 @@ export function tlsSuite(runtime: Runtime): void {
       assert.equal(warm.ok, true, warm.error);
       const withWarm = fds();
       warm.socket!.destroy();
-      const baseline = (await retry(async () => fds(), (n) => n < withWarm, "the warm-up connection's descriptor to be released"));
+      const baseline = await retry(
+        async () => fds(),
+        (n) => n < withWarm,
+        "the warm-up connection's descriptor to be released",
+      );
       const ca = certs.read(certs.ca.cert);
       const closed: Promise<void>[] = [];
       for (let i = 0; i < 60; i++) {
@@ -390,7 +394,12 @@ export function tlsSuite(runtime: Runtime): void {
       await Promise.all(closed);
       const peak = fds();
       // Released by headerReadTimeout (1500 ms) at the latest; polled, and given far longer to fail.
-      const now = await retry(async () => fds(), (n) => n <= baseline + 2, `descriptors back to the baseline (${baseline} before, ${peak} after 60 vanished clients)`, 300);
+      const now = await retry(
+        async () => fds(),
+        (n) => n <= baseline + 2,
+        `descriptors back to the baseline (${baseline} before, ${peak} after 60 vanished clients)`,
+        300,
+      );
       assert.ok(now <= baseline + 2);
       assert.equal((await handshake(certs, fx.port)).ok, true, "the server keeps serving");
     });

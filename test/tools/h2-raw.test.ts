@@ -50,7 +50,13 @@ describe("encoders", () => {
     assert.equal(PREFACE.length, 24);
     assert.equal(PREFACE.toString("latin1"), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
     assert.deepEqual(frame(FrameType.PING, Flag.ACK, 0, Buffer.from("12345678")), Buffer.concat([hex("000008 06 01 00000000"), Buffer.from("12345678")]));
-    assert.deepEqual(settings([[Setting.MAX_CONCURRENT_STREAMS, 100], [Setting.INITIAL_WINDOW_SIZE, 65535]]), hex("00000c 04 00 00000000 0003 00000064 0004 0000ffff"));
+    assert.deepEqual(
+      settings([
+        [Setting.MAX_CONCURRENT_STREAMS, 100],
+        [Setting.INITIAL_WINDOW_SIZE, 65535],
+      ]),
+      hex("00000c 04 00 00000000 0003 00000064 0004 0000ffff"),
+    );
     assert.deepEqual(settingsAck(), hex("000000 04 01 00000000"));
     assert.deepEqual(ping(), hex("000008 06 00 00000000 0000000000000000"));
     assert.deepEqual(rstStream(3, ErrorCode.CANCEL), hex("000004 03 00 00000003 00000008"));
@@ -58,7 +64,10 @@ describe("encoders", () => {
     assert.deepEqual(windowUpdate(0, 1 << 20), hex("000004 08 00 00000000 00100000"));
     assert.deepEqual(data(1, "ab", true), hex("000002 00 01 00000001 6162"));
     assert.deepEqual(headers(1, hex("82"), { endStream: true }), hex("000001 01 05 00000001 82"));
-    assert.deepEqual(headers(1, hex("82"), { endHeaders: false, padLength: 2, priority: { dependency: 3, weight: 15, exclusive: true } }), hex("000009 01 28 00000001 02 80000003 0f 82 0000"));
+    assert.deepEqual(
+      headers(1, hex("82"), { endHeaders: false, padLength: 2, priority: { dependency: 3, weight: 15, exclusive: true } }),
+      hex("000009 01 28 00000001 02 80000003 0f 82 0000"),
+    );
     assert.deepEqual(continuation(1, hex("82"), true), hex("000001 09 04 00000001 82"));
     const req = request(1);
     assert.equal(req[3], FrameType.HEADERS);
@@ -71,13 +80,27 @@ describe("encoders", () => {
     assert.deepEqual(hpackInteger(42, 8), hex("2a"));
     assert.deepEqual(hpackInteger(127, 7, 0x80), hex("ff00"));
     const long = "v".repeat(70_000);
-    const block = encodeHeaders([["x-long", long], ["x-short", "s"], ["x-latin1", "\u00e9\u00ff"]]);
+    const block = encodeHeaders([
+      ["x-long", long],
+      ["x-short", "s"],
+      ["x-latin1", "\u00e9\u00ff"],
+    ]);
     assert.equal(block[0], 0x00, "literal without indexing, new name");
-    assert.deepEqual(new HpackDecoder().decode(block), [["x-long", long], ["x-short", "s"], ["x-latin1", "\u00e9\u00ff"]]);
+    assert.deepEqual(new HpackDecoder().decode(block), [
+      ["x-long", long],
+      ["x-short", "s"],
+      ["x-latin1", "\u00e9\u00ff"],
+    ]);
   });
 
   test("payload parsers and errorName", () => {
-    assert.deepEqual(parseSettings(hex("0003 00000007 0006 00001000")), new Map([[3, 7], [6, 4096]]));
+    assert.deepEqual(
+      parseSettings(hex("0003 00000007 0006 00001000")),
+      new Map([
+        [3, 7],
+        [6, 4096],
+      ]),
+    );
     assert.throws(() => parseSettings(hex("0003 0000")), RangeError);
     assert.deepEqual(parseGoaway(hex("80000003 00000001 6869")), { lastStreamId: 3, errorCode: 1, debug: "hi" });
     assert.equal(parseRstStream(hex("00000007")), ErrorCode.REFUSED_STREAM);
@@ -93,13 +116,31 @@ describe("encoders", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("HPACK decoder (RFC 7541 Appendix C)", () => {
-  const req1: [string, string][] = [[":method", "GET"], [":scheme", "http"], [":path", "/"], [":authority", "www.example.com"]];
+  const req1: [string, string][] = [
+    [":method", "GET"],
+    [":scheme", "http"],
+    [":path", "/"],
+    [":authority", "www.example.com"],
+  ];
   const req2: [string, string][] = [...req1, ["cache-control", "no-cache"]];
-  const req3: [string, string][] = [[":method", "GET"], [":scheme", "https"], [":path", "/index.html"], [":authority", "www.example.com"], ["custom-key", "custom-value"]];
+  const req3: [string, string][] = [
+    [":method", "GET"],
+    [":scheme", "https"],
+    [":path", "/index.html"],
+    [":authority", "www.example.com"],
+    ["custom-key", "custom-value"],
+  ];
   const reqTables: [string, string][][] = [
     [[":authority", "www.example.com"]],
-    [["cache-control", "no-cache"], [":authority", "www.example.com"]],
-    [["custom-key", "custom-value"], ["cache-control", "no-cache"], [":authority", "www.example.com"]],
+    [
+      ["cache-control", "no-cache"],
+      [":authority", "www.example.com"],
+    ],
+    [
+      ["custom-key", "custom-value"],
+      ["cache-control", "no-cache"],
+      [":authority", "www.example.com"],
+    ],
   ];
 
   function runRequests(blocks: string[]): HpackDecoder {
@@ -123,22 +164,44 @@ describe("HPACK decoder (RFC 7541 Appendix C)", () => {
   });
 
   test("C.4 requests with Huffman", () => {
-    const d = runRequests([
-      "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
-      "8286 84be 5886 a8eb 1064 9cbf",
-      "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
-    ]);
+    const d = runRequests(["8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff", "8286 84be 5886 a8eb 1064 9cbf", "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"]);
     assert.equal(d.stats.huffmanStrings, 4);
   });
 
-  const res1: [string, string][] = [[":status", "302"], ["cache-control", "private"], ["date", "Mon, 21 Oct 2013 20:13:21 GMT"], ["location", "https://www.example.com"]];
+  const res1: [string, string][] = [
+    [":status", "302"],
+    ["cache-control", "private"],
+    ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
+    ["location", "https://www.example.com"],
+  ];
   const res2: [string, string][] = [[":status", "307"], ...res1.slice(1)];
   const cookie = "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1";
-  const res3: [string, string][] = [[":status", "200"], ["cache-control", "private"], ["date", "Mon, 21 Oct 2013 20:13:22 GMT"], ["location", "https://www.example.com"], ["content-encoding", "gzip"], ["set-cookie", cookie]];
+  const res3: [string, string][] = [
+    [":status", "200"],
+    ["cache-control", "private"],
+    ["date", "Mon, 21 Oct 2013 20:13:22 GMT"],
+    ["location", "https://www.example.com"],
+    ["content-encoding", "gzip"],
+    ["set-cookie", cookie],
+  ];
   const resTables: [string, string][][] = [
-    [["location", "https://www.example.com"], ["date", "Mon, 21 Oct 2013 20:13:21 GMT"], ["cache-control", "private"], [":status", "302"]],
-    [[":status", "307"], ["location", "https://www.example.com"], ["date", "Mon, 21 Oct 2013 20:13:21 GMT"], ["cache-control", "private"]],
-    [["set-cookie", cookie], ["content-encoding", "gzip"], ["date", "Mon, 21 Oct 2013 20:13:22 GMT"]],
+    [
+      ["location", "https://www.example.com"],
+      ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
+      ["cache-control", "private"],
+      [":status", "302"],
+    ],
+    [
+      [":status", "307"],
+      ["location", "https://www.example.com"],
+      ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
+      ["cache-control", "private"],
+    ],
+    [
+      ["set-cookie", cookie],
+      ["content-encoding", "gzip"],
+      ["date", "Mon, 21 Oct 2013 20:13:22 GMT"],
+    ],
   ];
 
   function runResponses(blocks: string[]): HpackDecoder {
@@ -172,11 +235,30 @@ describe("HPACK decoder (RFC 7541 Appendix C)", () => {
   test("Huffman table matches RFC 7541 Appendix B codes and round-trips every octet", () => {
     // [symbol, code as hex aligned to LSB, length] spot checks spread over every code length.
     const rfc: [number, number, number][] = [
-      [0, 0x1ff8, 13], [1, 0x7fffd8, 23], [9, 0xffffea, 24], [10, 0x3ffffffc, 30], [22, 0x3ffffffe, 30],
-      [32, 0x14, 6], [48, 0x0, 5], [58, 0x5c, 7], [60, 0x7ffc, 15], [92, 0x7fff0, 19], [116, 0x9, 5],
-      [122, 0x7b, 7], [126, 0x1ffd, 13], [127, 0xffffffc, 28], [128, 0xfffe6, 20], [153, 0x1fffdc, 21],
-      [199, 0x1ffffec, 25], [203, 0x7ffffde, 27], [220, 0xffffffd, 28], [239, 0x7ffff4, 23],
-      [249, 0xffffffe, 28], [254, 0x7fffff0, 27], [255, 0x3ffffee, 26], [256, 0x3fffffff, 30],
+      [0, 0x1ff8, 13],
+      [1, 0x7fffd8, 23],
+      [9, 0xffffea, 24],
+      [10, 0x3ffffffc, 30],
+      [22, 0x3ffffffe, 30],
+      [32, 0x14, 6],
+      [48, 0x0, 5],
+      [58, 0x5c, 7],
+      [60, 0x7ffc, 15],
+      [92, 0x7fff0, 19],
+      [116, 0x9, 5],
+      [122, 0x7b, 7],
+      [126, 0x1ffd, 13],
+      [127, 0xffffffc, 28],
+      [128, 0xfffe6, 20],
+      [153, 0x1fffdc, 21],
+      [199, 0x1ffffec, 25],
+      [203, 0x7ffffde, 27],
+      [220, 0xffffffd, 28],
+      [239, 0x7ffff4, 23],
+      [249, 0xffffffe, 28],
+      [254, 0x7fffff0, 27],
+      [255, 0x3ffffee, 26],
+      [256, 0x3fffffff, 30],
     ];
     for (const [sym, code, bits] of rfc) assert.deepEqual(huffmanCode(sym), { code, bits }, `symbol ${sym}`);
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -203,7 +285,10 @@ describe("HPACK decoder (RFC 7541 Appendix C)", () => {
     const d = new HpackDecoder();
     d.decode(Buffer.concat([hpackLiteral("a", "1", "incremental"), hpackLiteral("b", "2", "incremental", true)]));
     assert.equal(d.tableSize, 68);
-    assert.deepEqual(d.decode(Buffer.concat([hpackTableSizeUpdate(40), hex("be"), hpackLiteral(":path", "/x", "never")])), [["b", "2"], [":path", "/x"]]);
+    assert.deepEqual(d.decode(Buffer.concat([hpackTableSizeUpdate(40), hex("be"), hpackLiteral(":path", "/x", "never")])), [
+      ["b", "2"],
+      [":path", "/x"],
+    ]);
     assert.deepEqual(d.dynamicTable, [["b", "2"]]);
     assert.equal(d.maxTableSize, 40);
     d.decode(hpackLiteral("too-big-for-the-table", "value", "incremental"));
@@ -247,7 +332,13 @@ async function dribble(s: Socket, buf: Buffer): Promise<void> {
 describe("frame parser (hand-written peer)", () => {
   test("frames split byte by byte, CONTINUATION assembly, padding, PUSH_PROMISE", async () => {
     const block = Buffer.concat([hpackLiteral(":status", "200", "incremental", true), hpackLiteral("x-split", "across-three-frames", "incremental", true)]);
-    const push = Buffer.concat([hex("00000002"), encodeHeaders([[":method", "GET"], [":path", "/pushed"]])]);
+    const push = Buffer.concat([
+      hex("00000002"),
+      encodeHeaders([
+        [":method", "GET"],
+        [":path", "/pushed"],
+      ]),
+    ]);
     const script = Buffer.concat([
       settings([[Setting.MAX_CONCURRENT_STREAMS, 3]]),
       frame(FrameType.PUSH_PROMISE, Flag.END_HEADERS, 1, push),
@@ -263,12 +354,18 @@ describe("frame parser (hand-written peer)", () => {
     try {
       const res = await conn.response(1, 3000);
       assert.equal(res.status, 200);
-      assert.deepEqual(res.headers, [[":status", "200"], ["x-split", "across-three-frames"]]);
+      assert.deepEqual(res.headers, [
+        [":status", "200"],
+        ["x-split", "across-three-frames"],
+      ]);
       assert.equal(res.body.toString(), "body!");
       assert.equal(conn.dataBytesReceived, 9, "flow-controlled length includes padding");
       await conn.until(() => conn.resets.get(2), 3000, "RST_STREAM 2");
       assert.equal(conn.resets.get(2), ErrorCode.REFUSED_STREAM);
-      assert.deepEqual(conn.pushPromises.get(2), [[":method", "GET"], [":path", "/pushed"]]);
+      assert.deepEqual(conn.pushPromises.get(2), [
+        [":method", "GET"],
+        [":path", "/pushed"],
+      ]);
       assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), 3);
       assert.equal(conn.count(FrameType.CONTINUATION), 2);
       assert.deepEqual(conn.protocolErrors, []);
@@ -309,7 +406,10 @@ describe("frame parser (hand-written peer)", () => {
       assert.deepEqual(received.subarray(33, 42), settingsAck());
       assert.deepEqual(received.subarray(42, 42 + 17), ping(Buffer.from("00000000"), true));
 
-      await assert.rejects(conn.nextFrame((f) => f.type === FrameType.GOAWAY, 50), /no matching frame within 50 ms.*PING×500.*socket open/);
+      await assert.rejects(
+        conn.nextFrame((f) => f.type === FrameType.GOAWAY, 50),
+        /no matching frame within 50 ms.*PING×500.*socket open/,
+      );
       const waiting = conn.nextFrame((f) => f.type === FrameType.GOAWAY, 3000);
       await peer.close();
       await assert.rejects(waiting, /connection closed.*socket closed/);
@@ -451,7 +551,10 @@ describe("against node:http2 (h2c)", () => {
     const res = await conn.response(1, 3000);
     assert.equal(res.status, 200);
     assert.equal(res.body.toString(), "hello world");
-    assert.ok(res.headers.some(([n, v]) => n === "x-test" && v === "some-long-value-here"), JSON.stringify(res.headers));
+    assert.ok(
+      res.headers.some(([n, v]) => n === "x-test" && v === "some-long-value-here"),
+      JSON.stringify(res.headers),
+    );
     assert.ok(res.headers.some(([n, v]) => n === "content-type" && v === "text/plain"));
     assert.ok(conn.hpack.stats.huffmanStrings > 0, "nghttp2 Huffman-encodes long values");
 
@@ -490,10 +593,21 @@ describe("against node:http2 (h2c)", () => {
 
   test("HEADERS + 2 CONTINUATION frames are accepted", async () => {
     const conn = await open();
-    const block = encodeHeaders([[":method", "GET"], [":scheme", "http"], [":authority", "127.0.0.1"], [":path", "/headers"], ["x-a", "a".repeat(300)], ["x-b", "b".repeat(200)]]);
+    const block = encodeHeaders([
+      [":method", "GET"],
+      [":scheme", "http"],
+      [":authority", "127.0.0.1"],
+      [":path", "/headers"],
+      ["x-a", "a".repeat(300)],
+      ["x-b", "b".repeat(200)],
+    ]);
     const cut1 = 50;
     const cut2 = 370; // both cuts fall inside literals
-    await conn.writeAll([headers(1, block.subarray(0, cut1), { endStream: true, endHeaders: false }), continuation(1, block.subarray(cut1, cut2), false), continuation(1, block.subarray(cut2), true)]);
+    await conn.writeAll([
+      headers(1, block.subarray(0, cut1), { endStream: true, endHeaders: false }),
+      continuation(1, block.subarray(cut1, cut2), false),
+      continuation(1, block.subarray(cut2), true),
+    ]);
     const res = await conn.response(1, 3000);
     assert.equal(res.status, 200);
     assert.deepEqual(JSON.parse(res.body.toString()), { a: 300, b: 200 });
@@ -536,7 +650,9 @@ describe("against node:http2 (h2c)", () => {
     await conn.until(() => conn.goaways.length > 0, 3000, "GOAWAY");
     assert.deepEqual(conn.goaways[0], { lastStreamId: 1, errorCode: ErrorCode.NO_ERROR, debug: "" });
     let timer: NodeJS.Timeout | undefined;
-    const info = await Promise.race([conn.closed, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no close: ${conn.summary()}`)), 3000)))]).finally(() => clearTimeout(timer));
+    const info = await Promise.race([conn.closed, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no close: ${conn.summary()}`)), 3000)))]).finally(
+      () => clearTimeout(timer),
+    );
     assert.equal(info.hadError, false);
     assert.equal(conn.isClosed, true);
   });
@@ -546,10 +662,16 @@ describe("against node:http2 (h2c)", () => {
     conn.write(request(1, { path: "/dyn", headers: [["x-n", "1"]] }));
     const first = await conn.response(1, 3000);
     const before = { ...conn.hpack.stats };
-    assert.ok(conn.hpack.dynamicTable.some(([n, v]) => n === "x-repeat" && v === "repeated-value-abc"), "nghttp2 indexed the custom header");
+    assert.ok(
+      conn.hpack.dynamicTable.some(([n, v]) => n === "x-repeat" && v === "repeated-value-abc"),
+      "nghttp2 indexed the custom header",
+    );
     conn.write(request(3, { path: "/dyn", headers: [["x-n", "2"]] }));
     const second = await conn.response(3, 3000);
-    for (const [res, n] of [[first, "1"], [second, "2"]] as const) {
+    for (const [res, n] of [
+      [first, "1"],
+      [second, "2"],
+    ] as const) {
       assert.equal(res.status, 200);
       assert.equal(res.headers.find(([k]) => k === "x-repeat")?.[1], "repeated-value-abc");
       assert.equal(res.headers.find(([k]) => k === "x-request")?.[1], n);

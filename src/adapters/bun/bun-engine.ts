@@ -1,6 +1,5 @@
 import type { Socket } from "node:net";
 import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
-import type { ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";

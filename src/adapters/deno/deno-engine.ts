@@ -79,16 +79,13 @@ const NATIVE_TLS_H1: TlsInfo = Object.freeze({ alpnProtocol: "http/1.1", serverN
 const H2_FIELDS: readonly (keyof ServerConfig)[] = ["h2MaxConcurrentStreams", "h2MaxHeaderListSize", "h2MaxSendBufSize", "h2MaxPendingAcceptResetStreams", "h2KeepAliveInterval"];
 
 /** Fields spawnH2c cannot honour on Deno.serve. */
-const H2C_UNSUPPORTED: readonly (keyof ServerConfig)[] = [
-  ...H2_FIELDS,
-  "headerReadTimeout",
-  "keepAliveTimeout",
-  "maxConnections",
-  "keepAlive",
-];
+const H2C_UNSUPPORTED: readonly (keyof ServerConfig)[] = [...H2_FIELDS, "headerReadTimeout", "keepAliveTimeout", "maxConnections", "keepAlive"];
 
 const HTTP1_REFUSED = (): Response =>
-  new Response("HTTP Version Not Supported: this port speaks HTTP/2 with prior knowledge (h2c)", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
+  new Response("HTTP Version Not Supported: this port speaks HTTP/2 with prior knowledge (h2c)", {
+    status: 505,
+    headers: { "content-type": "text/plain; charset=utf-8", connection: "close" },
+  });
 
 const SERVER_ERROR = (): Response => new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 

@@ -5,7 +5,8 @@ import { Backoff } from "../shared/backoff.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 
 /** Sent to an HTTP/1.1 connection over `maxConnections` before it is closed: refused promptly, with a reason. */
-export const BUSY_HTTP1 = "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
+export const BUSY_HTTP1 =
+  "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\nretry-after: 1\r\n\r\nserver at connection limit";
 
 const ignoreError = (): void => {};
 
@@ -104,6 +105,8 @@ export class NodeAcceptor {
 
   /** Destroys every tracked connection. */
   destroyAll(): void {
-    this.lifecycle.forEach((socket) => socket.destroy());
+    this.lifecycle.forEach((socket) => {
+      socket.destroy();
+    });
   }
 }

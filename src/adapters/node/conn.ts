@@ -8,7 +8,11 @@ const kTls = Symbol("tako.tlsInfo");
 type Tagged = Socket & { [kTls]?: TlsInfo };
 
 /** `X509Certificate` prints names one attribute per line; `req.conn` shows them RFC 4514 style on one line. */
-const oneLine = (name: string): string => name.split("\n").filter((part) => part !== "").join(", ");
+const oneLine = (name: string): string =>
+  name
+    .split("\n")
+    .filter((part) => part !== "")
+    .join(", ");
 
 /**
  * The TLS facts of a connection, read once after its handshake and kept on the socket. The
@@ -37,7 +41,10 @@ export function tlsInfoOf(socket: TLSSocket): TlsInfo {
   const cipher = socket.getCipher() as { standardName?: string; name?: string } | null;
   const info: TlsInfo = Object.freeze({
     alpnProtocol: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : null,
-    serverName: typeof (socket as { servername?: unknown }).servername === "string" && (socket as { servername: string }).servername !== "" ? (socket as { servername: string }).servername : null,
+    serverName:
+      typeof (socket as { servername?: unknown }).servername === "string" && (socket as { servername: string }).servername !== ""
+        ? (socket as { servername: string }).servername
+        : null,
     protocol: socket.getProtocol() ?? null,
     cipher: cipher?.standardName ?? cipher?.name ?? null,
     peerCertificate,

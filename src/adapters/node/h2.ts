@@ -143,7 +143,7 @@ function onStreamClose(this: ServerHttp2Stream & { [kConn]?: H2Conn }): void {
 
 function onStreamAborted(this: ServerHttp2Stream & { [kConn]?: H2Conn }): void {
   const conn = this[kConn];
-  if (conn !== undefined && conn.resets.reset()) conn.calm();
+  if (conn?.resets.reset()) conn.calm();
 }
 
 const ignore = (): void => {};

@@ -186,7 +186,10 @@ export class ReloadableResolver implements CertResolver {
     const onError = options.onError ?? ((error: unknown) => console.error(`tako: certificate reload from "${certPath}" failed, keeping the current one: ${why(error)}`));
     const stamp = (): string => {
       try {
-        return [certPath, keyPath].map((p) => statSync(p)).map((s) => `${s.size}:${s.mtimeMs}`).join("|");
+        return [certPath, keyPath]
+          .map((p) => statSync(p))
+          .map((s) => `${s.size}:${s.mtimeMs}`)
+          .join("|");
       } catch {
         return "missing";
       }

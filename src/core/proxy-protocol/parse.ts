@@ -20,10 +20,10 @@ export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions): Par
   const first = bytes[0];
   if (first === undefined) return { done: false, need: V1_MIN };
   if (first === V1_PREFIX[0]) {
-    if (!matchesPrefix(bytes, V1_PREFIX)) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_SIGNATURE", "not a PROXY protocol header: expected \"PROXY \" or the v2 signature");
+    if (!matchesPrefix(bytes, V1_PREFIX)) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_SIGNATURE", 'not a PROXY protocol header: expected "PROXY " or the v2 signature');
     return parseV1(bytes);
   }
-  if (!matchesPrefix(bytes, V2_SIG)) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_SIGNATURE", "not a PROXY protocol header: expected \"PROXY \" or the v2 signature");
+  if (!matchesPrefix(bytes, V2_SIG)) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_SIGNATURE", 'not a PROXY protocol header: expected "PROXY " or the v2 signature');
   return parseV2(bytes, options?.onBadCrc === "flag");
 }
 

@@ -51,7 +51,8 @@ export function parseV2(bytes: Uint8Array, flagBadCrc: boolean): ParseResult {
   const famByte = bytes[13];
   if (famByte === undefined) return { done: false, need: V2_FIXED - n };
   const fam = V2_FAMILIES.get(famByte);
-  if (fam === undefined) throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_FAMILY", `v2 header: family/transport byte 0x${famByte.toString(16).padStart(2, "0")} is not one the spec defines`);
+  if (fam === undefined)
+    throw new ProxyProtocolError("TAKO_ERR_PROXY_BAD_FAMILY", `v2 header: family/transport byte 0x${famByte.toString(16).padStart(2, "0")} is not one the spec defines`);
   if (n < V2_FIXED) return { done: false, need: V2_FIXED - n };
   const length = (bytes[14]! << 8) | bytes[15]!;
   if (length > PROXY_V2_MAX_ADDRESS_BYTES) throw new ProxyProtocolError("TAKO_ERR_PROXY_TOO_LONG", `v2 header: length ${length} exceeds ${PROXY_V2_MAX_ADDRESS_BYTES}`);

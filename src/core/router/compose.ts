@@ -16,7 +16,9 @@ export function compose(middleware: readonly Middleware<unknown>[], handler: Fn,
   const settle = (req: AnyRequest, step: () => HandlerResult | Promise<HandlerResult>): Promise<Response> => {
     const recover = (error: unknown): Response => toFetchResponse(recoverError(error, req, report), false);
     try {
-      return Promise.resolve(step()).then((value) => toFetchResponse(value, false)).catch(recover);
+      return Promise.resolve(step())
+        .then((value) => toFetchResponse(value, false))
+        .catch(recover);
     } catch (error) {
       return Promise.resolve(recover(error));
     }

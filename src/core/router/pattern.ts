@@ -55,18 +55,14 @@ export function joinPrefix(prefix: string, pattern: string): string {
 /** The pattern with parameter names erased, so `/a/{x}` and `/a/{y}` compare equal. */
 export function patternShape(segments: readonly Segment[]): string {
   let s = "";
-  for (const seg of segments) s += "/" + (seg.kind === "static" ? seg.value : seg.kind === "param" ? "{}" : "{*}");
+  for (const seg of segments) s += `/${seg.kind === "static" ? seg.value : seg.kind === "param" ? "{}" : "{*}"}`;
   return s === "" ? "/" : s;
 }
 
 type Trim<S extends string> = S extends `*${infer R}` ? R : S;
 
 /** The parameter names of a pattern: `ParamNames<"/u/{id}/{*rest}">` is `"id" | "rest"`. */
-export type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
-  ? Trim<Name> | ParamNames<Rest>
-  : never;
+export type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Trim<Name> | ParamNames<Rest> : never;
 
 /** The `req.params` object of a pattern: `{ id: string }` for `"/users/{id}"`. */
-export type Params<P extends string = string> = string extends P
-  ? Record<string, string>
-  : { readonly [K in ParamNames<P>]: string };
+export type Params<P extends string = string> = string extends P ? Record<string, string> : { readonly [K in ParamNames<P>]: string };

@@ -192,10 +192,7 @@ export class Router<S = undefined> implements Dispatcher {
     const key = `${def.method} ${patternShape(segments)}`;
     const previous = this.#shapes.get(key);
     if (previous !== undefined) {
-      throw new TakoError(
-        "TAKO_ERR_ROUTE_CONFLICT",
-        `route ${def.method === ANY ? "ANY" : def.method} "${def.pattern}" conflicts with "${previous}", already registered`,
-      );
+      throw new TakoError("TAKO_ERR_ROUTE_CONFLICT", `route ${def.method === ANY ? "ANY" : def.method} "${def.pattern}" conflicts with "${previous}", already registered`);
     }
     this.#shapes.set(key, def.pattern);
     const isStatic = segments.every((s) => s.kind === "static");

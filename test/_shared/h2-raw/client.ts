@@ -339,7 +339,10 @@ export class H2RawConn {
         const code = this.resets.get(streamId);
         if (code !== undefined) throw new Error(`h2-raw: stream ${streamId} was reset: ${errorName(code)} (${code})`);
         const ga = this.goaways.find((g) => g.lastStreamId < streamId);
-        if (ga) throw new Error(`h2-raw: stream ${streamId} was not processed: GOAWAY ${errorName(ga.errorCode)} with last-stream-id ${ga.lastStreamId}${ga.debug ? ` ("${ga.debug}")` : ""}`);
+        if (ga)
+          throw new Error(
+            `h2-raw: stream ${streamId} was not processed: GOAWAY ${errorName(ga.errorCode)} with last-stream-id ${ga.lastStreamId}${ga.debug ? ` ("${ga.debug}")` : ""}`,
+          );
         return undefined;
       },
       timeoutMs,

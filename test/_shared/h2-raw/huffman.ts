@@ -5,7 +5,7 @@ import { HpackError } from "./hpack-error.ts";
 // Code lengths in bits of symbols 0–255 and EOS (256), transcribed from RFC 7541 Appendix B.
 // The code is canonical (codes of one length are consecutive in symbol order, shorter lengths
 // first), so the codes themselves follow from the lengths; buildHuffman() checks completeness.
-// prettier-ignore
+// biome-ignore format: the RFC 7541 table is laid out 16 codes per row
 const HUFFMAN_LENGTHS: readonly number[] = [
   13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, //   0–15
   28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28, //  16–31

@@ -1,7 +1,15 @@
 // Shared builders and assertions of the PROXY parser tests: a test-side v2 encoder (independent
 // of the parser), address blocks, and checks for complete, rejected and incomplete headers.
 import assert from "node:assert/strict";
-import { crc32c, parseProxyHeader, PROXY_V2_SIGNATURE, ProxyProtocolError, type ParseOptions, type ProxyHeader, type ProxyProtocolErrorCode } from "../../../src/core/proxy-protocol/index.ts";
+import {
+  crc32c,
+  parseProxyHeader,
+  PROXY_V2_SIGNATURE,
+  ProxyProtocolError,
+  type ParseOptions,
+  type ProxyHeader,
+  type ProxyProtocolErrorCode,
+} from "../../../src/core/proxy-protocol/index.ts";
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -108,12 +116,13 @@ export function assertFeedLandsExactly(bytes: Uint8Array, total: number): void {
   }
 }
 
-export const BASE: Omit<ProxyHeader, "version" | "command" | "family" | "transport" | "sourceAddress" | "sourcePort" | "destinationAddress" | "destinationPort" | "headerLength"> = {
-  alpn: null,
-  authority: null,
-  uniqueId: null,
-  crc32cVerified: undefined,
-  ssl: null,
-  awsVpceId: null,
-  tlvs: [],
-};
+export const BASE: Omit<ProxyHeader, "version" | "command" | "family" | "transport" | "sourceAddress" | "sourcePort" | "destinationAddress" | "destinationPort" | "headerLength"> =
+  {
+    alpn: null,
+    authority: null,
+    uniqueId: null,
+    crc32cVerified: undefined,
+    ssl: null,
+    awsVpceId: null,
+    tlvs: [],
+  };

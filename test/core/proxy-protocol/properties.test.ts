@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { parseProxyHeader, PROXY_V1_MAX, PROXY_V2_MAX_ADDRESS_BYTES, PROXY_V2_SIGNATURE, ProxyProtocolError, type ParseOptions, type ProxyHeader } from "../../../src/core/proxy-protocol/index.ts";
+import {
+  parseProxyHeader,
+  PROXY_V1_MAX,
+  PROXY_V2_MAX_ADDRESS_BYTES,
+  PROXY_V2_SIGNATURE,
+  ProxyProtocolError,
+  type ParseOptions,
+  type ProxyHeader,
+} from "../../../src/core/proxy-protocol/index.ts";
 import { enc, hex, concat, u16, tlv, v2, parsed } from "./_helpers.ts";
 
 const RUNS = 3000;
@@ -44,9 +52,12 @@ const v2ish = fc
   .map(({ verCmd, fam, length, body }) => concat(PROXY_V2_SIGNATURE, Uint8Array.of(verCmd, fam), u16(length), body));
 
 /** Random text after "PROXY ", from an alphabet that makes near-misses likely. */
-const v1ish = fc
-  .array(fc.constantFrom(..."PROXY TCP4 TCP6 UNKNOWN 0123456789abcdefABCDEF:.. \r\n\r\n\t\x00\xff"), { maxLength: 130 })
-  .map((chars) => concat(enc("PROXY "), Uint8Array.from(chars, (c) => c.charCodeAt(0))));
+const v1ish = fc.array(fc.constantFrom(..."PROXY TCP4 TCP6 UNKNOWN 0123456789abcdefABCDEF:.. \r\n\r\n\t\x00\xff"), { maxLength: 130 }).map((chars) =>
+  concat(
+    enc("PROXY "),
+    Uint8Array.from(chars, (c) => c.charCodeAt(0)),
+  ),
+);
 
 const ipv4Bytes = fc.uint8Array({ minLength: 4, maxLength: 4 });
 const ipv6Bytes = fc.oneof(
@@ -96,12 +107,12 @@ const validV1: fc.Arbitrary<Valid> = fc.oneof(
     .record({ s: fc.ipV6(), d: fc.ipV6() })
     .filter(({ s, d }) => `PROXY TCP6 ${s} ${d} 1 2\r\n`.length <= PROXY_V1_MAX)
     .map(({ s, d }) => ({
-    bytes: enc(`PROXY TCP6 ${s} ${d} 1 2\r\n`),
-    check: (h: ProxyHeader) => {
-      assert.equal(urlIpv6(h.sourceAddress!), urlIpv6(s));
-      assert.equal(urlIpv6(h.destinationAddress!), urlIpv6(d));
-    },
-  })),
+      bytes: enc(`PROXY TCP6 ${s} ${d} 1 2\r\n`),
+      check: (h: ProxyHeader) => {
+        assert.equal(urlIpv6(h.sourceAddress!), urlIpv6(s));
+        assert.equal(urlIpv6(h.destinationAddress!), urlIpv6(d));
+      },
+    })),
   fc.array(fc.integer({ min: 0x20, max: 0x7e }), { maxLength: 92 }).map((rest) => ({
     bytes: concat(enc("PROXY UNKNOWN"), rest.length > 0 ? Uint8Array.of(0x20, ...rest.slice(1)) : new Uint8Array(0), enc("\r\n")),
     check: (h: ProxyHeader) => assert.equal(h.family, "UNSPEC"),
@@ -113,7 +124,11 @@ const anyTlv = fc.oneof(
   fc.record({ type: fc.constant(0x05), value: fc.uint8Array({ maxLength: 128 }) }),
   fc.record({ type: fc.constant(0xea), value: fc.uint8Array({ maxLength: 30 }).map((v) => concat(Uint8Array.of(1), v)) }),
   fc
-    .record({ client: fc.integer({ min: 0, max: 7 }), verify: fc.integer({ min: 0, max: 0xffffffff }), subs: fc.uniqueArray(fc.record({ type: fc.integer({ min: 0x21, max: 0x28 }), value: fc.uint8Array({ maxLength: 20 }) }), { selector: (s) => s.type, maxLength: 6 }) })
+    .record({
+      client: fc.integer({ min: 0, max: 7 }),
+      verify: fc.integer({ min: 0, max: 0xffffffff }),
+      subs: fc.uniqueArray(fc.record({ type: fc.integer({ min: 0x21, max: 0x28 }), value: fc.uint8Array({ maxLength: 20 }) }), { selector: (s) => s.type, maxLength: 6 }),
+    })
     .map(({ client, verify, subs }) => {
       const head = new Uint8Array(5);
       head[0] = client;
@@ -205,19 +220,24 @@ describe("properties (fast-check)", () => {
       fc.record({ kind: fc.constant("truncate" as const), at: fc.nat(), value: fc.constant(0) }),
     );
     fc.assert(
-      fc.property(validHeader, fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom<ParseOptions | undefined>(undefined, { onBadCrc: "flag" }), ({ bytes }, mutations, options) => {
-        let b = bytes;
-        for (const m of mutations) {
-          const at = b.length === 0 ? 0 : m.at % b.length;
-          if (m.kind === "flip") {
-            b = b.slice();
-            if (b.length > 0) b[at] = m.value;
-          } else if (m.kind === "insert") b = concat(b.subarray(0, at), Uint8Array.of(m.value), b.subarray(at));
-          else if (m.kind === "delete") b = concat(b.subarray(0, at), b.subarray(at + 1));
-          else b = b.subarray(0, at);
-        }
-        checkedParse(b, options);
-      }),
+      fc.property(
+        validHeader,
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<ParseOptions | undefined>(undefined, { onBadCrc: "flag" }),
+        ({ bytes }, mutations, options) => {
+          let b = bytes;
+          for (const m of mutations) {
+            const at = b.length === 0 ? 0 : m.at % b.length;
+            if (m.kind === "flip") {
+              b = b.slice();
+              if (b.length > 0) b[at] = m.value;
+            } else if (m.kind === "insert") b = concat(b.subarray(0, at), Uint8Array.of(m.value), b.subarray(at));
+            else if (m.kind === "delete") b = concat(b.subarray(0, at), b.subarray(at + 1));
+            else b = b.subarray(0, at);
+          }
+          checkedParse(b, options);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

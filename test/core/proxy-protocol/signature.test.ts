@@ -54,7 +54,18 @@ describe("signature", () => {
   });
 
   test("mayBeProxyHeader", () => {
-    for (const yes of [new Uint8Array(0), enc("P"), enc("PROXY"), enc("PROXY "), enc("PROXY TCP4 1.2.3.4"), enc("PROXY garbage"), hex("0d"), hex("0d0a0d0a00"), PROXY_V2_SIGNATURE, concat(PROXY_V2_SIGNATURE, hex("ffff"))]) {
+    for (const yes of [
+      new Uint8Array(0),
+      enc("P"),
+      enc("PROXY"),
+      enc("PROXY "),
+      enc("PROXY TCP4 1.2.3.4"),
+      enc("PROXY garbage"),
+      hex("0d"),
+      hex("0d0a0d0a00"),
+      PROXY_V2_SIGNATURE,
+      concat(PROXY_V2_SIGNATURE, hex("ffff")),
+    ]) {
       assert.equal(mayBeProxyHeader(yes), true, JSON.stringify(Array.from(yes)));
     }
     for (const no of [enc("GET / HTTP/1.1"), enc("PO"), enc("PUT"), enc("PRI * HTTP/2.0"), enc("PROXY\t"), hex("16030100"), hex("0d0a0d0a0d"), hex("0a"), enc("proxy ")]) {

@@ -154,7 +154,14 @@ describe("v2 TLVs", () => {
       v2({
         fam: 0x21,
         addr: INET6_ADDR,
-        tlvs: [tlv(0x01, enc("h2")), tlv(0x02, enc("example.com")), tlv(0x05, enc("id-1")), tlv(0x20, ssl), tlv(0xea, concat(Uint8Array.of(1), enc("vpce-1"))), tlv(0xf0, hex("00"))],
+        tlvs: [
+          tlv(0x01, enc("h2")),
+          tlv(0x02, enc("example.com")),
+          tlv(0x05, enc("id-1")),
+          tlv(0x20, ssl),
+          tlv(0xea, concat(Uint8Array.of(1), enc("vpce-1"))),
+          tlv(0xf0, hex("00")),
+        ],
         crc: "good",
       }),
     );

@@ -79,7 +79,11 @@ describe("v1", () => {
 
   test("UNKNOWN ignores whatever follows it before CRLF", () => {
     for (const rest of [" 1.2.3.4 5.6.7.8 1 2", " anything  at all", " ", " \x00\xff"]) {
-      const bytes = concat(enc("PROXY UNKNOWN"), Uint8Array.from(rest, (c) => c.charCodeAt(0)), enc("\r\n"));
+      const bytes = concat(
+        enc("PROXY UNKNOWN"),
+        Uint8Array.from(rest, (c) => c.charCodeAt(0)),
+        enc("\r\n"),
+      );
       const h = parsed(bytes);
       assert.equal(h.family, "UNSPEC");
       assert.equal(h.sourceAddress, null);
@@ -231,7 +235,10 @@ describe("v1", () => {
   test("extra bytes after the header are neither counted nor touched", () => {
     const line = "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n";
     for (const extra of ["GET / HTTP/1.1\r\n\r\n", "\n", "\r\n", "PROXY TCP4 garbage\n", "\x00\xff"]) {
-      const bytes = concat(enc(line), Uint8Array.from(extra, (c) => c.charCodeAt(0)));
+      const bytes = concat(
+        enc(line),
+        Uint8Array.from(extra, (c) => c.charCodeAt(0)),
+      );
       const copy = bytes.slice();
       assert.equal(parsed(bytes).headerLength, line.length, JSON.stringify(extra));
       assert.deepEqual(bytes, copy);

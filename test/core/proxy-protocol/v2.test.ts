@@ -30,7 +30,10 @@ describe("v2 addresses", () => {
   });
 
   test("INET6 STREAM and DGRAM, PROXY", () => {
-    for (const [fam, transport] of [[0x21, "STREAM"], [0x22, "DGRAM"]] as const) {
+    for (const [fam, transport] of [
+      [0x21, "STREAM"],
+      [0x22, "DGRAM"],
+    ] as const) {
       const h = parsed(v2({ fam, addr: INET6_ADDR }));
       assert.equal(h.family, "TCP6");
       assert.equal(h.transport, transport);
@@ -60,7 +63,10 @@ describe("v2 addresses", () => {
   });
 
   test("UNIX STREAM and DGRAM, PROXY: NUL-terminated paths", () => {
-    for (const [fam, transport] of [[0x31, "STREAM"], [0x32, "DGRAM"]] as const) {
+    for (const [fam, transport] of [
+      [0x31, "STREAM"],
+      [0x32, "DGRAM"],
+    ] as const) {
       const h = parsed(v2({ fam, addr: unixAddr("/run/client.sock", "/run/tako.sock") }));
       assert.equal(h.family, "UNIX");
       assert.equal(h.transport, transport);
