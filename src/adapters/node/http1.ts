@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
@@ -12,6 +12,62 @@ import type { Transport } from "./transport.ts";
 const DRAIN_SWEEP_MS = 50;
 
 /**
+ * Lingering close: how much of an unread request body is read and thrown away, and for how
+ * long at most, after a response that ends the connection (see {@link lingeringClose}).
+ */
+export const LINGER_MAX_BYTES = 8 * 1024 * 1024;
+export const LINGER_MAX_MS = 2000;
+
+/** The request a connection is serving (or served last): read by {@link lingeringClose}. */
+const kRequest = Symbol("tako.request");
+type Http1Socket = Socket & { [kRequest]?: IncomingMessage };
+
+/**
+ * node:http (and Bun's and Deno's) calls `socket.destroySoon()` after a response that ends the
+ * connection: the socket is destroyed as soon as the response is written. If the client is
+ * still sending a request body then (an upload answered 413, or by a handler that did not read
+ * it), closing with unread bytes makes the kernel reset the connection, and the client often
+ * loses the response it had not read yet (EPIPE/ECONNRESET instead of the 413).
+ *
+ * So, as nginx and Apache do: send the response and a FIN (nothing more is sent), keep reading
+ * and discarding the rest of the body, and close once it has all arrived, the client closed,
+ * {@link LINGER_MAX_BYTES} more were read, or {@link LINGER_MAX_MS} passed, whichever is first.
+ * The connection stays tracked (its `maxConnections` slot, the drain deadline cut it).
+ */
+function lingeringClose(this: Http1Socket): void {
+  const req = this[kRequest];
+  if (req === undefined || req.complete || req.destroyed || this.destroyed) {
+    (Object.getPrototypeOf(this) as Socket).destroySoon.call(this);
+    return;
+  }
+  this[kRequest] = undefined;
+  // Deno's node:http closes, on closeIdleConnections() (the drain's sweep), every socket whose
+  // response was detached from it, which a lingering one is: unmark it. It stays tracked, and
+  // the drain deadline cuts it like any other connection.
+  const detached = this as Socket & { _httpMessageDetached?: boolean };
+  if (detached._httpMessageDetached === true) detached._httpMessageDetached = false;
+  this.end();
+  let closing = false;
+  const close = (): void => {
+    if (closing) return;
+    closing = true;
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  };
+  const timer = setTimeout(() => this.destroy(), LINGER_MAX_MS);
+  this.once("close", () => clearTimeout(timer));
+  let left = LINGER_MAX_BYTES;
+  // Whoever was reading the body is done with it: discard it in flowing mode.
+  req.removeAllListeners("readable");
+  req.on("data", (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) close();
+  });
+  req.once("end", close);
+  req.resume();
+}
+
+/**
  * node:http's options for `config`: on Node, node:http enforces the HTTP/1.1 deadlines itself
  * (native, no per-request JS): its header timeout (408) and keep-alive timer. Runtimes that
  * emulate node:http ignore these, and {@link connectionTimers} enforces the same deadlines.
@@ -19,12 +75,31 @@ const DRAIN_SWEEP_MS = 50;
 function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   const header = config.headerReadTimeout;
   return {
+    IncomingMessage: Incoming,
     // 408 + close when the head is not complete in time (node checks every interval).
     headersTimeout: header ?? 0,
     requestTimeout: 0,
     connectionsCheckingInterval: header === null ? 30_000 : Math.max(10, Math.min(1000, Math.floor(header / 4))),
     keepAliveTimeout: config.keepAliveTimeout ?? 0,
   };
+}
+
+/**
+ * The request node:http builds. A reader that stops iterating it early (a body stream past the
+ * limit, a handler that breaks out of its loop) must not destroy it: destroying an unfinished
+ * request destroys its socket at once, before the response is written (Node, Bun and Deno
+ * alike). It is resumed instead, so the rest of the body is read and discarded: on a kept-alive
+ * connection as node:http does for a body nobody read, and within the bounds of
+ * {@link lingeringClose} when the response ends the connection.
+ */
+class Incoming extends IncomingMessage {
+  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
+    try {
+      yield* this.iterator({ destroyOnReturn: false });
+    } finally {
+      if (!this.complete) this.resume();
+    }
+  }
 }
 
 /** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
@@ -42,6 +117,7 @@ export interface NetPathOptions {
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
+    (req.socket as Http1Socket)[kRequest] = req;
     const request = new NodeRequest(req);
     const result = router.dispatch(request);
     if (result instanceof Promise) {
@@ -61,6 +137,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
     refuse: (socket) => refuseWith(socket, BUSY_HTTP1),
     accept(socket) {
       timers?.accepted(socket);
+      socket.destroySoon = lingeringClose;
       http.emit("connection", socket);
     },
     drain() {
