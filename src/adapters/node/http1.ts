@@ -18,9 +18,14 @@ const DRAIN_SWEEP_MS = 50;
 export const LINGER_MAX_BYTES = 8 * 1024 * 1024;
 export const LINGER_MAX_MS = 2000;
 
-/** The request a connection is serving (or served last): read by {@link lingeringClose}. */
-const kRequest = Symbol("tako.request");
-type Http1Socket = Socket & { [kRequest]?: IncomingMessage };
+/**
+ * The response to the last request parsed on a connection (responses go out in request order,
+ * so it is the last to finish): read by {@link lingeringClose} and {@link answerClientError}.
+ */
+const kResponse = Symbol("tako.response");
+/** Set once a connection's request stream was found malformed: it is answered once, then closed. */
+const kFailed = Symbol("tako.failed");
+type Http1Socket = Socket & { [kResponse]?: ServerResponse; [kFailed]?: true };
 
 /**
  * node:http (and Bun's and Deno's) calls `socket.destroySoon()` after a response that ends the
@@ -35,12 +40,12 @@ type Http1Socket = Socket & { [kRequest]?: IncomingMessage };
  * The connection stays tracked (its `maxConnections` slot, the drain deadline cut it).
  */
 function lingeringClose(this: Http1Socket): void {
-  const req = this[kRequest];
+  const req = this[kResponse]?.req;
   if (req === undefined || req.complete || req.destroyed || this.destroyed) {
     (Object.getPrototypeOf(this) as Socket).destroySoon.call(this);
     return;
   }
-  this[kRequest] = undefined;
+  this[kResponse] = undefined;
   // Deno's node:http closes, on closeIdleConnections() (the drain's sweep), every socket whose
   // response was detached from it, which a lingering one is: unmark it. It stays tracked, and
   // the drain deadline cuts it like any other connection.
@@ -65,6 +70,72 @@ function lingeringClose(this: Http1Socket): void {
   });
   req.once("end", close);
   req.resume();
+}
+
+/** tako's answers to a malformed request stream, by node:http's error code (node:http's own choice of status). */
+function clientErrorAnswer(code: string | undefined): string {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return "HTTP/1.1 413 Content Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return REQUEST_TIMEOUT;
+    default:
+      return "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+  }
+}
+
+/**
+ * node:http's `clientError`: the request stream on `socket` is malformed (or a head timed out).
+ * Left to itself, node:http writes its 400 at once and destroys the socket, so a response to a
+ * request parsed before the bad one, pipelined in the same packet and still being produced by
+ * an async handler, was lost. tako answers in order instead: the responses to the requests
+ * parsed before the error go out first, then the error status, then the connection closes. (An
+ * error inside a request whose answer is under way, in its body, is answered at once.)
+ * The wait is bounded by `boundMs` (`headerReadTimeout`; the drain deadline cuts it too): past
+ * it the connection is destroyed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Http1Socket, boundMs: number | null): void {
+  // node:http reports every later parse error on the same connection again: answer once.
+  if (socket[kFailed] === true) return;
+  socket[kFailed] = true;
+  if (error.code === "ECONNRESET" || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error.code);
+  const last = socket[kResponse];
+  if (last === undefined || last.writableFinished) {
+    answerAndClose(socket, answer);
+    return;
+  }
+  if (!last.req.complete) {
+    // The bad bytes are in that request's own head or body: it can never complete. Answer now
+    // if its response has not started (else just close), as node:http does.
+    if (last.headersSent) socket.destroy();
+    else answerAndClose(socket, answer);
+    return;
+  }
+  const timer = boundMs === null ? null : setTimeout(() => socket.destroy(), boundMs);
+  let settled = false;
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    if (timer !== null) clearTimeout(timer);
+    if (last.writableFinished) answerAndClose(socket, answer);
+    else socket.destroy();
+  };
+  last.once("finish", settle);
+  last.once("close", settle);
+}
+
+/** Writes `answer` and closes once it is out, unless the connection is already closing. */
+function answerAndClose(socket: Socket, answer: string): void {
+  // A last response (Connection: close) already ended the connection: nothing more is sent.
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.write(answer);
+  (Object.getPrototypeOf(socket) as Socket).destroySoon.call(socket);
 }
 
 /**
@@ -117,7 +188,7 @@ export interface NetPathOptions {
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
-    (req.socket as Http1Socket)[kRequest] = req;
+    (req.socket as Http1Socket)[kResponse] = res;
     const request = new NodeRequest(req);
     const result = router.dispatch(request);
     if (result instanceof Promise) {
@@ -127,6 +198,8 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       );
     } else send(res, result, request, ctx);
   });
+  const bound = config.headerReadTimeout;
+  http.on("clientError", (error: Error, socket: Socket) => answerClientError(error, socket, bound));
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
