@@ -5,7 +5,7 @@ import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { H2Request } from "./h2-request.ts";
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = constants;
+const { NGHTTP2_NO_ERROR } = constants;
 const END = { endStream: true } as const;
 
 /** Per-server state the HTTP/2 write path reads. */
@@ -30,7 +30,7 @@ export function sendH2(stream: ServerHttp2Stream, value: HandlerResult, req: H2R
     // nothing went out yet.
     ctx.router.recover(error, req);
     if (stream.destroyed) return;
-    if (stream.headersSent) stream.close(NGHTTP2_INTERNAL_ERROR);
+    if (stream.headersSent) abort(stream, error);
     else writeReply(stream, errorReply(error), req, ctx);
   }
 }
@@ -137,8 +137,26 @@ async function pump(stream: ServerHttp2Stream, body: AsyncIterable<Uint8Array | 
   } catch (error) {
     // Headers are out: report, then reset the stream so the client sees an incomplete body.
     ctx.router.recover(error, req);
-    if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+    abort(stream, error);
   }
+}
+
+/**
+ * Resets a stream whose response cannot be completed: RST_STREAM(INTERNAL_ERROR) and never
+ * END_STREAM, so the client cannot take a truncated body for a complete one.
+ *
+ * `stream.close(NGHTTP2_INTERNAL_ERROR)` does not do that on Node 20 or Bun 1.4: it ends the
+ * writable side first (node:http2's `closeStream` calls `stream.end()`, whose `_final` shuts the
+ * stream down, i.e. a DATA frame with END_STREAM) and only then submits the RST_STREAM, which
+ * nghttp2 sends after the pending DATA. `destroy(error)` goes through the same `closeStream` with
+ * `INTERNAL_ERROR` (for any error but node's own `AbortError`, hence a plain `Error` here), but
+ * the stream is already marked destroyed, and a destroyed Writable never calls `_final`: nothing
+ * ends the stream before the reset. Body bytes not yet handed to nghttp2 are dropped with it.
+ * Bun's node:http2 behaves the same (measured). The 'error' the stream then emits is ignored by
+ * the transport; the caller has reported the cause.
+ */
+function abort(stream: ServerHttp2Stream, cause: unknown): void {
+  if (!stream.destroyed) stream.destroy(new Error("response body failed", { cause }));
 }
 
 /** Writes `chunk` and resolves once everything up to it has left the stream's buffer (or the stream closed). */

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
@@ -12,6 +12,133 @@ import type { Transport } from "./transport.ts";
 const DRAIN_SWEEP_MS = 50;
 
 /**
+ * Lingering close: how much of an unread request body is read and thrown away, and for how
+ * long at most, after a response that ends the connection (see {@link lingeringClose}).
+ */
+export const LINGER_MAX_BYTES = 8 * 1024 * 1024;
+export const LINGER_MAX_MS = 2000;
+
+/**
+ * The response to the last request parsed on a connection (responses go out in request order,
+ * so it is the last to finish): read by {@link lingeringClose} and {@link answerClientError}.
+ */
+const kResponse = Symbol("tako.response");
+/** Set once a connection's request stream was found malformed: it is answered once, then closed. */
+const kFailed = Symbol("tako.failed");
+type Http1Socket = Socket & { [kResponse]?: ServerResponse; [kFailed]?: true };
+
+/**
+ * node:http (and Bun's and Deno's) calls `socket.destroySoon()` after a response that ends the
+ * connection: the socket is destroyed as soon as the response is written. If the client is
+ * still sending a request body then (an upload answered 413, or by a handler that did not read
+ * it), closing with unread bytes makes the kernel reset the connection, and the client often
+ * loses the response it had not read yet (EPIPE/ECONNRESET instead of the 413).
+ *
+ * So, as nginx and Apache do: send the response and a FIN (nothing more is sent), keep reading
+ * and discarding the rest of the body, and close once it has all arrived, the client closed,
+ * {@link LINGER_MAX_BYTES} more were read, or {@link LINGER_MAX_MS} passed, whichever is first.
+ * The connection stays tracked (its `maxConnections` slot, the drain deadline cut it).
+ */
+function lingeringClose(this: Http1Socket): void {
+  const req = this[kResponse]?.req;
+  if (req === undefined || req.complete || req.destroyed || this.destroyed) {
+    (Object.getPrototypeOf(this) as Socket).destroySoon.call(this);
+    return;
+  }
+  this[kResponse] = undefined;
+  // Deno's node:http closes, on closeIdleConnections() (the drain's sweep), every socket whose
+  // response was detached from it, which a lingering one is: unmark it. It stays tracked, and
+  // the drain deadline cuts it like any other connection.
+  const detached = this as Socket & { _httpMessageDetached?: boolean };
+  if (detached._httpMessageDetached === true) detached._httpMessageDetached = false;
+  this.end();
+  let closing = false;
+  const close = (): void => {
+    if (closing) return;
+    closing = true;
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  };
+  const timer = setTimeout(() => this.destroy(), LINGER_MAX_MS);
+  this.once("close", () => clearTimeout(timer));
+  let left = LINGER_MAX_BYTES;
+  // Whoever was reading the body is done with it: discard it in flowing mode.
+  req.removeAllListeners("readable");
+  req.on("data", (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) close();
+  });
+  req.once("end", close);
+  req.resume();
+}
+
+/** tako's answers to a malformed request stream, by node:http's error code (node:http's own choice of status). */
+function clientErrorAnswer(code: string | undefined): string {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return "HTTP/1.1 413 Content Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return REQUEST_TIMEOUT;
+    default:
+      return "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+  }
+}
+
+/**
+ * node:http's `clientError`: the request stream on `socket` is malformed (or a head timed out).
+ * Left to itself, node:http writes its 400 at once and destroys the socket, so a response to a
+ * request parsed before the bad one, pipelined in the same packet and still being produced by
+ * an async handler, was lost. tako answers in order instead: the responses to the requests
+ * parsed before the error go out first, then the error status, then the connection closes. (An
+ * error inside a request whose answer is under way, in its body, is answered at once.)
+ * The wait is bounded by `boundMs` (`headerReadTimeout`; the drain deadline cuts it too): past
+ * it the connection is destroyed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Http1Socket, boundMs: number | null): void {
+  // node:http reports every later parse error on the same connection again: answer once.
+  if (socket[kFailed] === true) return;
+  socket[kFailed] = true;
+  if (error.code === "ECONNRESET" || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error.code);
+  const last = socket[kResponse];
+  if (last === undefined || last.writableFinished) {
+    answerAndClose(socket, answer);
+    return;
+  }
+  if (!last.req.complete) {
+    // The bad bytes are in that request's own head or body: it can never complete. Answer now
+    // if its response has not started (else just close), as node:http does.
+    if (last.headersSent) socket.destroy();
+    else answerAndClose(socket, answer);
+    return;
+  }
+  const timer = boundMs === null ? null : setTimeout(() => socket.destroy(), boundMs);
+  let settled = false;
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    if (timer !== null) clearTimeout(timer);
+    if (last.writableFinished) answerAndClose(socket, answer);
+    else socket.destroy();
+  };
+  last.once("finish", settle);
+  last.once("close", settle);
+}
+
+/** Writes `answer` and closes once it is out, unless the connection is already closing. */
+function answerAndClose(socket: Socket, answer: string): void {
+  // A last response (Connection: close) already ended the connection: nothing more is sent.
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.write(answer);
+  (Object.getPrototypeOf(socket) as Socket).destroySoon.call(socket);
+}
+
+/**
  * node:http's options for `config`: on Node, node:http enforces the HTTP/1.1 deadlines itself
  * (native, no per-request JS): its header timeout (408) and keep-alive timer. Runtimes that
  * emulate node:http ignore these, and {@link connectionTimers} enforces the same deadlines.
@@ -19,12 +146,31 @@ const DRAIN_SWEEP_MS = 50;
 function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   const header = config.headerReadTimeout;
   return {
+    IncomingMessage: Incoming,
     // 408 + close when the head is not complete in time (node checks every interval).
     headersTimeout: header ?? 0,
     requestTimeout: 0,
     connectionsCheckingInterval: header === null ? 30_000 : Math.max(10, Math.min(1000, Math.floor(header / 4))),
     keepAliveTimeout: config.keepAliveTimeout ?? 0,
   };
+}
+
+/**
+ * The request node:http builds. A reader that stops iterating it early (a body stream past the
+ * limit, a handler that breaks out of its loop) must not destroy it: destroying an unfinished
+ * request destroys its socket at once, before the response is written (Node, Bun and Deno
+ * alike). It is resumed instead, so the rest of the body is read and discarded: on a kept-alive
+ * connection as node:http does for a body nobody read, and within the bounds of
+ * {@link lingeringClose} when the response ends the connection.
+ */
+class Incoming extends IncomingMessage {
+  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
+    try {
+      yield* this.iterator({ destroyOnReturn: false });
+    } finally {
+      if (!this.complete) this.resume();
+    }
+  }
 }
 
 /** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
@@ -42,6 +188,7 @@ export interface NetPathOptions {
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
+    (req.socket as Http1Socket)[kResponse] = res;
     const request = new NodeRequest(req);
     const result = router.dispatch(request);
     if (result instanceof Promise) {
@@ -51,6 +198,8 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       );
     } else send(res, result, request, ctx);
   });
+  const bound = config.headerReadTimeout;
+  http.on("clientError", (error: Error, socket: Socket) => answerClientError(error, socket, bound));
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
@@ -61,6 +210,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
     refuse: (socket) => refuseWith(socket, BUSY_HTTP1),
     accept(socket) {
       timers?.accepted(socket);
+      socket.destroySoon = lingeringClose;
       http.emit("connection", socket);
     },
     drain() {

@@ -1,0 +1,108 @@
+// Pipelining on the wire: valid requests followed, in the same packet, by a malformed one. The
+// valid ones are answered first, in order, then the error status, then the connection closes.
+// node:http used to write its 400 at once and destroy the connection, losing the answer to a
+// request whose (async) handler was still running. Raw sockets, one write per case.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { RawConn } from "../_shared/conn.ts";
+import { startFixture, useFixture, type Runtime } from "../_shared/spawn.ts";
+
+/**
+ * `native`: the runtime's own server with the defaults. `socket`: Bun's and Deno's node:net path,
+ * chosen because `maxConnections` is set. Node has one path.
+ */
+export type Path = "native" | "socket";
+
+const SOCKET_PATH = { maxConnections: 10_000 };
+const host = "Host: t\r\n";
+/** In flight for 50 ms on purpose: the malformed request after it is parsed meanwhile. */
+const ASYNC = `GET /async/50 HTTP/1.1\r\n${host}\r\n`;
+const GARBAGE = "GARBAGE\r\n\r\n";
+
+/** Sends `bytes` in one write and returns the statuses and bodies answered until the server closes. */
+async function exchange(port: number, bytes: string): Promise<{ statuses: number[]; bodies: string[]; text: string }> {
+  const conn = await RawConn.open(port);
+  conn.send(bytes);
+  await conn.closed;
+  const answers = await conn.responses(Number.MAX_SAFE_INTEGER, 0);
+  return { statuses: conn.statuses, bodies: answers.map((a) => a.body), text: conn.text };
+}
+
+export function pipeliningSuite(runtime: Runtime, path: Path): void {
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? "native server" : "node:net path"}`;
+  const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
+
+  describe(`a malformed request pipelined after valid ones (${label})`, () => {
+    const fx = useFixture(runtime, "test/pipelining/_main.ts", env);
+    const opts = { timeout: 20_000 };
+
+    /**
+     * What each path answers, in order, for [valid requests…, malformed one]. `required`: tako's
+     * transport, where every valid request is answered, then the error status. Deno's node:http
+     * (its node:net path) closes a connection after each response on which a parse error was seen,
+     * so there the error status cannot follow an async answer; the native servers are recorded.
+     */
+    const cases: [name: string, bytes: string, valid: string[], required: number[], others: Partial<Record<`${Runtime}-${Path}`, number[]>>][] = [
+      ["an async GET, then garbage", `${ASYNC}${GARBAGE}`, ["async 50"], [200, 400], { "deno-socket": [200], "bun-native": [400] }],
+      ["a sync GET, then garbage", `GET /sync HTTP/1.1\r\n${host}\r\n${GARBAGE}`, ["sync"], [200, 400], {}],
+      [
+        "two async GETs, then garbage",
+        `${ASYNC}GET /async/10 HTTP/1.1\r\n${host}\r\n${GARBAGE}`,
+        ["async 50", "async 10"],
+        [200, 200, 400],
+        { "deno-socket": [200, 200], "bun-native": [] },
+      ],
+      [
+        "an async GET, then an invalid Content-Length",
+        `${ASYNC}POST /x HTTP/1.1\r\n${host}Content-Length: abc\r\n\r\n`,
+        ["async 50"],
+        [200, 400],
+        { "deno-socket": [200], "bun-native": [400] },
+      ],
+      [
+        "an async GET, then an oversized head (70 KB)",
+        `${ASYNC}GET /sync HTTP/1.1\r\n${host}X-Big: ${"a".repeat(70_000)}\r\n\r\n`,
+        ["async 50"],
+        [200, 431],
+        { "deno-socket": [200], "deno-native": [200, 400], "bun-native": [431] },
+      ],
+      ["garbage alone", GARBAGE, [], [400], {}],
+    ];
+    for (const [name, bytes, valid, required, others] of cases) {
+      const expected = others[`${runtime}-${path}`] ?? required;
+      test(`${name} → ${expected.join(", ") || "nothing"}, then closed`, opts, async () => {
+        const { statuses, bodies, text } = await exchange(fx.port, bytes);
+        assert.deepEqual(statuses, expected, `answered: ${JSON.stringify(text.slice(0, 400))}`);
+        // The answers to the valid requests are complete, and in request order.
+        const ok = bodies.filter((_, i) => statuses[i] === 200);
+        assert.deepEqual(ok, valid.slice(0, ok.length), "the valid requests' answers, in order");
+        // Every valid request is answered, except on Bun.serve (recorded above).
+        if (!(runtime === "bun" && path === "native")) assert.equal(ok.length, valid.length);
+      });
+    }
+
+    if (runtime === "node" || path === "socket") {
+      test("the wait for an in-flight answer is bounded by headerReadTimeout: past it, the connection is closed", opts, async () => {
+        // headerReadTimeout set: Bun and Deno serve on their node:net path whatever `path` says.
+        const f = await startFixture(runtime, "test/pipelining/_main.ts", { TAKO_CONFIG: JSON.stringify({ ...SOCKET_PATH, headerReadTimeout: 500 }) });
+        try {
+          const conn = await RawConn.open(f.port);
+          const sentAt = Date.now();
+          // A handler in flight for 10 s, then garbage: the answer would come long after the bound.
+          conn.send(`GET /async/10000 HTTP/1.1\r\n${host}\r\n${GARBAGE}`);
+          const closedAt = await conn.closed;
+          assert.deepEqual(conn.statuses, []);
+          // Not before the bound (less timer slack).
+          assert.ok(closedAt - sentAt >= 400, `closed ${closedAt - sentAt} ms after the request`);
+        } finally {
+          await f.stop();
+        }
+      });
+    }
+
+    test("the server still answers", opts, async () => {
+      const { statuses } = await exchange(fx.port, `GET /sync HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);
+      assert.deepEqual(statuses, [200]);
+    });
+  });
+}
