@@ -1,6 +1,10 @@
+import { declaredLength, rejectBody, shortBody } from "./body.ts";
 import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
 import { absoluteAuthority, originForm } from "./request-rules.ts";
 import { invalidJson, TakoRequest } from "./request.ts";
+
+/** JSON parse errors are the client's malformed JSON (400); anything else a failed read (400 too). */
+const rejectJson = (error: unknown): never => (error instanceof SyntaxError ? invalidJson(error) : rejectBody(error));
 
 /**
  * The request view over a Fetch `Request`: used by `router.fetch` and by the engines whose
@@ -85,19 +89,25 @@ export class FetchRequest extends TakoRequest {
   }
 
   // With a declared length (already checked against the limit) the native readers are the
-  // fastest path; a chunked body is counted chunk by chunk instead.
+  // fastest path; a chunked body is counted chunk by chunk instead. A read that fails because the
+  // client went away is a 400 (`rejectBody`), not a server error.
   protected override readBody(limit: number): Promise<Uint8Array> {
-    if (this.#native.headers.has("content-length")) return this.#native.arrayBuffer().then((b) => new Uint8Array(b));
-    return super.readBody(limit);
+    const declared = declaredLength(this.#native.headers.get("content-length"));
+    if (declared === null) return super.readBody(limit);
+    return this.#native.arrayBuffer().then((b) => {
+      // A body cut short by a reset that the runtime ended as if complete (Deno.serve's HTTP/2).
+      if (b.byteLength < declared) throw shortBody(b.byteLength, declared);
+      return new Uint8Array(b);
+    }, rejectBody);
   }
 
   protected override readJson(limit: number): Promise<unknown> {
-    if (this.#native.headers.has("content-length")) return this.#native.json().catch(invalidJson);
+    if (this.#native.headers.has("content-length")) return this.#native.json().catch(rejectJson);
     return super.readJson(limit);
   }
 
   protected override readText(limit: number): Promise<string> {
-    if (this.#native.headers.has("content-length")) return this.#native.text();
+    if (this.#native.headers.has("content-length")) return this.#native.text().catch(rejectBody);
     return super.readText(limit);
   }
 

@@ -4,6 +4,7 @@ import { DEFAULT_SERVER_CONFIG, type ServerConfig } from "../../core/config.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { TakoError } from "../../core/errors.ts";
 import { absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, refuseHead } from "../../core/request-rules.ts";
+import { parseJson } from "../../core/request.ts";
 import { errorReply } from "../../core/responder.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
@@ -52,6 +53,20 @@ class DenoRequest extends FetchRequest {
     this.#local = local;
     this.#tls = tls;
   }
+  /**
+   * Deno.serve's HTTP/2 sometimes ends the body of a stream the client reset (RST_STREAM) as if
+   * it were complete (measured: the handler read 50,000 of 100,000 declared bytes, no error).
+   * So HTTP/2 text and JSON bodies are read as bytes, which `readBody` checks against their
+   * declared length, and decoded here. HTTP/1.1 bodies keep Deno's own readers (a reset fails them).
+   */
+  protected override readText(limit: number): Promise<string> {
+    return isHttp1(this.raw) ? super.readText(limit) : this.readBody(limit).then(utf8);
+  }
+
+  protected override readJson(limit: number): Promise<unknown> {
+    return isHttp1(this.raw) ? super.readJson(limit) : this.readText(limit).then(parseJson);
+  }
+
   protected override makeConn(): ConnInfo {
     const peer = this.#info.remoteAddr;
     const http1 = isHttp1(this.raw);
@@ -69,6 +84,8 @@ function isHttp1(request: Request): boolean {
   return request.headers.has("host");
 }
 
+const decoder = new TextDecoder();
+const utf8 = (bytes: Uint8Array): string => decoder.decode(bytes);
 
 /**
  * What Deno.serve tells about a TLS connection: nothing. HTTP/2 over TLS implies ALPN `h2`; an
