@@ -97,6 +97,7 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
     const absoluteRefused: [name: string, target: string][] = [
       ["userinfo", "http://user@evil.example/authority"],
       ["a scheme other than http(s)", "ftp://evil.example/authority"],
+      ["a scheme other than http(s) and the Host's authority", "ftp://good.example/authority"],
       ["an invalid port", "http://evil.example:8x/authority"],
     ];
     for (const [name, target] of absoluteRefused) {

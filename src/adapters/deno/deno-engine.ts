@@ -118,10 +118,10 @@ const HTTP1_REFUSED = (): Response =>
  * Host, DEL in a value and `identity, chunked` Deno refuses itself. The refusal, or `null`.
  *
  * The per-request cost: the Host and Transfer-Encoding headers (two `get`s; Deno builds the
- * headers on first use), the Host compared with the last valid one; the URL (which `req.target` reads anyway); one
- * `startsWith` to see that the URL's authority is that Host (origin-form). A request without
- * Host is HTTP/2 here (the authority is in `:authority`) or an HTTP/1.1 request Deno accepts
- * without one (a known gap).
+ * headers on first use), the Host compared with the last valid one, the URL (which `req.target`
+ * reads anyway) and up to three `startsWith` to see that its authority is that Host
+ * (origin-form). A request without Host is HTTP/2 here (the authority is in `:authority`) or an
+ * HTTP/1.1 request Deno accepts without one (a known gap).
  */
 function refusedHead(request: Request): Response | null {
   const host = request.headers.get("host");
@@ -130,11 +130,11 @@ function refusedHead(request: Request): Response | null {
   const te = request.headers.get("transfer-encoding");
   if (te !== null && !isChunkedOnly(te)) return errorReply(refuseHead(400, HEAD_PROBLEMS.transferEncoding)).intoResponse();
   const url = request.url;
-  const scheme = url.indexOf("://");
-  if (scheme === -1 || host === "") return null; // `*`, authority-form; an empty Host gets Deno's fallback authority
-  const at = scheme + 3;
+  // Origin-form: Deno built the URL as `http://` or `https://`, then Host, then the path.
+  const at = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : 0;
   const end = at + host.length;
-  if (url.startsWith(host, at) && (end === url.length || url.charCodeAt(end) === 47)) return null;
+  if (at !== 0 && url.startsWith(host, at) && (end === url.length || url.charCodeAt(end) === 47)) return null;
+  if (!url.includes("://")) return null; // `*` (OPTIONS) or authority-form (CONNECT)
   const problem = absoluteFormProblem(url);
   return problem === null ? null : errorReply(refuseHead(400, problem)).intoResponse();
 }
