@@ -1,17 +1,10 @@
+import { declaredLength, rejectBody, shortBody } from "./body.ts";
 import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
+import { absoluteAuthority, originForm } from "./request-rules.ts";
 import { invalidJson, TakoRequest } from "./request.ts";
 
-/**
- * Offset of the path in an absolute URL or absolute-form target (`http://host/p?q` → index of
- * `/p`); 0 for an origin-form target. A single scan instead of `new URL()`.
- */
-export function pathStart(url: string): number {
-  if (url.charCodeAt(0) === 47 /* "/" */) return 0;
-  const scheme = url.indexOf("://");
-  if (scheme === -1) return 0;
-  const at = url.indexOf("/", scheme + 3);
-  return at === -1 ? url.length : at;
-}
+/** JSON parse errors are the client's malformed JSON (400); anything else a failed read (400 too). */
+const rejectJson = (error: unknown): never => (error instanceof SyntaxError ? invalidJson(error) : rejectBody(error));
 
 /**
  * The request view over a Fetch `Request`: used by `router.fetch` and by the engines whose
@@ -22,6 +15,9 @@ export class FetchRequest extends TakoRequest {
   #conn: ConnInfo | null;
   #method: string | null = null;
   #target: string | null = null;
+  /** The authority that replaces Host (absolute-form), `null` for none; `undefined`: not looked up yet. */
+  #authority: string | null | undefined = undefined;
+  #headers: Headers | null = null;
 
   /** `conn` omitted: engines override {@link makeConn}, called on first use of `req.conn`. */
   constructor(native: Request, conn: ConnInfo | null = IN_PROCESS_CONN) {
@@ -36,11 +32,7 @@ export class FetchRequest extends TakoRequest {
   }
 
   get target(): string {
-    if (this.#target === null) {
-      const url = this.#native.url;
-      const at = pathStart(url);
-      this.#target = at === url.length ? "/" : url.slice(at);
-    }
+    if (this.#target === null) this.#target = originForm(this.#native.url);
     return this.#target;
   }
 
@@ -53,12 +45,42 @@ export class FetchRequest extends TakoRequest {
     return IN_PROCESS_CONN;
   }
 
+  /**
+   * The authority the request-target named when it differs from the Host header: the target's
+   * authority wins (absolute-form, RFC 9112 §3.2.2; see core/request-rules.ts). Here the Fetch
+   * URL is the target URI: so it is for `router.fetch`, and Deno.serve keeps an absolute-form
+   * target's authority in the URL it builds (measured). `null`: Host stands. Engines whose URL
+   * is rebuilt from Host override this.
+   */
+  protected targetAuthority(host: string): string | null {
+    const authority = absoluteAuthority(this.#native.url);
+    return authority === null || authority === host ? null : authority;
+  }
+
+  #authorityOf(host: string | null): string | null {
+    // An empty Host says the target had no authority (RFC 9112 §3.2): nothing to replace it with.
+    if (this.#authority === undefined) this.#authority = host === null || host === "" ? null : this.targetAuthority(host);
+    return this.#authority;
+  }
+
   get headers(): Headers {
-    return this.#native.headers;
+    if (this.#headers === null) {
+      const native = this.#native.headers;
+      const authority = this.#authorityOf(native.get("host"));
+      if (authority === null) this.#headers = native;
+      else {
+        // The native headers are immutable on Bun and Deno: copy them (absolute-form only).
+        this.#headers = new Headers(native);
+        this.#headers.set("host", authority);
+      }
+    }
+    return this.#headers;
   }
 
   header(name: string): string | null {
-    return this.#native.headers.get(name);
+    const value = this.#native.headers.get(name);
+    if (value === null || name.length !== 4 || name.toLowerCase() !== "host") return value;
+    return this.#authorityOf(value) ?? value;
   }
 
   /** The underlying Fetch `Request`. */
@@ -67,19 +89,25 @@ export class FetchRequest extends TakoRequest {
   }
 
   // With a declared length (already checked against the limit) the native readers are the
-  // fastest path; a chunked body is counted chunk by chunk instead.
+  // fastest path; a chunked body is counted chunk by chunk instead. A read that fails because the
+  // client went away is a 400 (`rejectBody`), not a server error.
   protected override readBody(limit: number): Promise<Uint8Array> {
-    if (this.#native.headers.has("content-length")) return this.#native.arrayBuffer().then((b) => new Uint8Array(b));
-    return super.readBody(limit);
+    const declared = declaredLength(this.#native.headers.get("content-length"));
+    if (declared === null) return super.readBody(limit);
+    return this.#native.arrayBuffer().then((b) => {
+      // A body cut short by a reset that the runtime ended as if complete (Deno.serve's HTTP/2).
+      if (b.byteLength < declared) throw shortBody(b.byteLength, declared);
+      return new Uint8Array(b);
+    }, rejectBody);
   }
 
   protected override readJson(limit: number): Promise<unknown> {
-    if (this.#native.headers.has("content-length")) return this.#native.json().catch(invalidJson);
+    if (this.#native.headers.has("content-length")) return this.#native.json().catch(rejectJson);
     return super.readJson(limit);
   }
 
   protected override readText(limit: number): Promise<string> {
-    if (this.#native.headers.has("content-length")) return this.#native.text();
+    if (this.#native.headers.has("content-length")) return this.#native.text().catch(rejectBody);
     return super.readText(limit);
   }
 

@@ -1,4 +1,4 @@
-import { checkDeclaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
+import { checkDeclaredLength, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
 import type { ConnInfo } from "./conn-info.ts";
 import { HttpError } from "./errors.ts";
 
@@ -152,14 +152,16 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
 
   /**
    * The body as a stream, for uploads processed as they arrive. It errors with a 413
-   * `HttpError` once more than `bodyLimit` bytes went through. `null` without a body.
+   * `HttpError` once more than `bodyLimit` bytes went through, and with a 400 when the client
+   * abandons the upload (or it ends short of its Content-Length). `null` without a body.
    */
   get body(): ReadableStream<Uint8Array> | null {
     const b = (this.#body ??= new BodyState());
     if (b.used) throw consumed();
     b.used = true;
-    checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+    const length = this.header("content-length");
+    checkDeclaredLength(length, this.bodyLimit);
     const source = this.bodySource();
-    return source === null ? null : limitedStream(source, this.bodyLimit);
+    return source === null ? null : limitedStream(source, this.bodyLimit, declaredLength(length));
   }
 }

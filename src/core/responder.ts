@@ -31,7 +31,7 @@ export const TEXT_TYPE = "text/plain; charset=utf-8";
 export const JSON_TYPE = "application/json";
 const BYTES_TYPE = "application/octet-stream";
 
-function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
+export function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
 }
 

@@ -65,13 +65,25 @@ export function toBodyInit(body: ReplyBody): string | Uint8Array | ReadableStrea
   return iterableStream(body);
 }
 
-/** A byte stream over an async iterable of bytes or strings (strings are UTF-8 encoded). */
-export function iterableStream(source: AsyncIterable<Uint8Array | string>): ReadableStream<Uint8Array> {
+/**
+ * A byte stream over an async iterable of bytes or strings (strings are UTF-8 encoded), or over
+ * another stream. With `failed`, an error of the source is handed to it and the stream errors
+ * with what it returns instead (so the engine can report the error once and choose the reason
+ * the runtime sees); without, the source's error goes through as is.
+ */
+export function iterableStream(source: AsyncIterable<Uint8Array | string>, failed?: (error: unknown) => unknown): ReadableStream<Uint8Array> {
   let it: AsyncIterator<Uint8Array | string> | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       it ??= source[Symbol.asyncIterator]();
-      const next = await it.next();
+      let next: IteratorResult<Uint8Array | string>;
+      try {
+        next = await it.next();
+      } catch (error) {
+        if (failed === undefined) throw error;
+        controller.error(failed(error));
+        return;
+      }
       if (next.done === true) return controller.close();
       controller.enqueue(typeof next.value === "string" ? encoder.encode(next.value) : next.value);
     },

@@ -4,7 +4,7 @@ import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
-import { NodeRequest } from "./request.ts";
+import { NodeRequest, refusedHead } from "./request.ts";
 import { send, type SendContext } from "./send.ts";
 import type { Transport } from "./transport.ts";
 
@@ -190,7 +190,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
     const request = new NodeRequest(req);
-    const result = router.dispatch(request);
+    const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
         (value) => send(res, value, request, ctx),

@@ -3,9 +3,10 @@ import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy-transport.ts";
-import { pathStart } from "../../core/fetch-request.ts";
-import { tooLarge } from "../../core/body.ts";
-import { HttpError } from "../../core/errors.ts";
+import { bodyAborted, tooLarge } from "../../core/body.ts";
+import { errorReply } from "../../core/responder.ts";
+import type { Reply } from "../../core/response.ts";
+import { absoluteAuthority, absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, originForm, refuseHead } from "../../core/request-rules.ts";
 import { parseJson, TakoRequest } from "../../core/request.ts";
 
 export const utf8 = (body: Uint8Array): string => (body as Buffer).toString("utf8");
@@ -13,9 +14,9 @@ export const parseUtf8Json = (body: Uint8Array): unknown => parseJson((body as B
 
 /**
  * Buffers a Node readable body (an `IncomingMessage` or an HTTP/2 stream), rejecting with 413
- * past `limit`. Three listeners, never removed (they go with the request): adding and removing
+ * past `limit`. Four listeners, never removed (they go with the request): adding and removing
  * listeners per request costs more than the reading itself on small bodies. An aborted upload
- * surfaces as an 'error' (ECONNRESET, stream reset) and becomes a 400.
+ * surfaces as 'aborted' or 'error' (ECONNRESET, stream reset) and becomes a 400.
  */
 export function collect(body: Readable | null, limit: number): Promise<Buffer> {
   if (body === null) return Promise.resolve(Buffer.alloc(0));
@@ -43,9 +44,63 @@ export function collect(body: Readable | null, limit: number): Promise<Buffer> {
     body.on("error", (error: Error) => {
       if (done) return;
       done = true;
-      reject(new HttpError(400, `request body aborted: ${error.message}`));
+      reject(bodyAborted(error));
+    });
+    // An HTTP/2 stream the client reset with CANCEL emits 'aborted', then 'end' as if the body
+    // were complete, and no 'error' (measured, Node 20): without this the handler would get the
+    // truncated body.
+    body.on("aborted", () => {
+      if (done) return;
+      done = true;
+      reject(bodyAborted(new Error("the client reset the request before the end of its body")));
     });
   });
+}
+
+/** A second `Host` line among the raw header lines (names in any case). */
+function hostRepeated(raw: string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && (name === "Host" || name === "host" || name.toLowerCase() === "host")) {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The HTTP/1.1 head rules (core/request-rules.ts) that node:http leaves to the server, checked
+ * before routing; the refusal to send instead of dispatching, or `null`. llhttp, and the
+ * node:http of Bun and Deno on their node:net path, take `HTTP/2.0` in a request line, a
+ * duplicate or malformed Host, and `Transfer-Encoding: identity, chunked` (decoded as chunked);
+ * Bun's also takes an HTTP/1.1 request without Host (all measured).
+ *
+ * Hot path, for a valid request: six property reads (version, headers, Host, raw header lines,
+ * Transfer-Encoding, target); the Host value compared with the last valid one (one string
+ * compare while a client keeps sending the same Host); one length compare per raw header line to
+ * find a second Host line (a second look only at 4-letter names); one char compare on the
+ * target. The rest runs only for a request about to be refused, or an absolute-form target.
+ */
+export function refusedHead(req: IncomingMessage): Reply | null {
+  if (req.httpVersionMajor !== 1) return errorReply(refuseHead(505, HEAD_PROBLEMS.version));
+  const headers = req.headers;
+  const host = headers.host;
+  if (host === undefined) {
+    if (req.httpVersionMinor !== 0) return errorReply(refuseHead(400, HEAD_PROBLEMS.missingHost));
+  } else {
+    if (!isValidHost(host)) return errorReply(refuseHead(400, HEAD_PROBLEMS.invalidHost));
+    if (hostRepeated(req.rawHeaders)) return errorReply(refuseHead(400, HEAD_PROBLEMS.duplicateHost));
+  }
+  const te = headers["transfer-encoding"];
+  if (te !== undefined && !isChunkedOnly(te)) return errorReply(refuseHead(400, HEAD_PROBLEMS.transferEncoding));
+  const url = req.url!;
+  if (url.charCodeAt(0) !== 47 && absoluteAuthority(url) !== null) {
+    const problem = absoluteFormProblem(url);
+    if (problem !== null) return errorReply(refuseHead(400, problem));
+  }
+  return null;
 }
 
 /**
@@ -69,9 +124,16 @@ export class NodeRequest extends TakoRequest {
   get target(): string {
     const url = this.native.url!;
     // Origin-form ("/path") is the common case: one char compare, no copy.
-    if (url.charCodeAt(0) === 47) return url;
-    const at = pathStart(url);
-    return at === 0 ? url : at === url.length ? "/" : url.slice(at);
+    return url.charCodeAt(0) === 47 ? url : originForm(url);
+  }
+
+  /**
+   * The authority of an absolute-form target, which replaces the Host header (RFC 9112 §3.2.2;
+   * see core/request-rules.ts); `null` for an origin-form target.
+   */
+  #targetAuthority(): string | null {
+    const url = this.native.url!;
+    return url.charCodeAt(0) === 47 ? null : absoluteAuthority(url);
   }
 
   get conn(): ConnInfo {
@@ -86,6 +148,8 @@ export class NodeRequest extends TakoRequest {
       const h = new Headers();
       const raw = this.native.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
+      const authority = this.#targetAuthority();
+      if (authority !== null) h.set("host", authority);
       const proxy = proxyOf(this.native.socket);
       this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
@@ -95,7 +159,10 @@ export class NodeRequest extends TakoRequest {
   header(name: string): string | null {
     const key = name.toLowerCase();
     const c = key.charCodeAt(0);
-    if (c === 102 || c === 120) {
+    if (c === 104 && key === "host") {
+      const authority = this.#targetAuthority();
+      if (authority !== null) return authority;
+    } else if (c === 102 || c === 120) {
       // "forwarded" / "x-forwarded-*" on a proxied connection come from the PROXY header.
       const proxy = proxyOf(this.native.socket);
       const own = proxy === null ? undefined : proxiedHeader(key, proxy);

@@ -29,6 +29,8 @@ const unavailable = (): Response =>
 export class FetchDrain implements FetchObserver {
   /** Responses carry `Connection: close` while this is set. */
   closing = false;
+  /** A failed streamed body was reported to the router: the runtime need not log it again. */
+  readonly quietStreamErrors = true;
   /** Resolvers of responses still being produced (only when `cutPending` was asked for). */
   readonly pending: Set<(response: Response) => void> | undefined;
 

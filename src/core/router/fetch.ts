@@ -1,5 +1,5 @@
-import { isPlainJson, settle, toFetchResponse, type HandlerResult } from "../responder.ts";
-import { Reply } from "../response.ts";
+import { isAsyncIterable, isPlainJson, settle, toFetchResponse, toReply, type HandlerResult } from "../responder.ts";
+import { iterableStream, Reply } from "../response.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
 
 /**
@@ -25,9 +25,11 @@ export function respondFetch(router: Pick<Dispatcher, "dispatch" | "recover">, r
 }
 
 function finish(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
+  const streamed = !head && mayStream(value);
+  if (streamed) value = reported(router, value, req, observer);
   // A value that cannot become a Response (bad header, not serialisable) is recovered.
   const response = settle(router, value, req, toFetchResponse, head);
-  return observer === undefined ? response : observer.finish(response, req, !head && mayStream(value));
+  return observer === undefined ? response : observer.finish(response, req, streamed);
 }
 
 /** False for results whose body is whole when the handler returns (the common, cheap case). */
@@ -36,4 +38,29 @@ function mayStream(value: HandlerResult): boolean {
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return false;
   if (value instanceof Reply) return !(value.body === null || typeof value.body === "string" || value.body instanceof Uint8Array);
   return !isPlainJson(value);
+}
+
+/** A `ReadableStream` or an async iterable (a Fetch `Response` is neither). */
+function isStream(value: unknown): value is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string> {
+  if (typeof value !== "object" || value === null) return false;
+  return value instanceof ReadableStream || (!(value instanceof Uint8Array) && isAsyncIterable(value));
+}
+
+/**
+ * A streamed body (a stream or async iterable the handler returned, bare or in a `Reply`) whose
+ * failure midway reaches the router's error hook once, as on Node (`send.ts`): the headers are
+ * out, so the hook's answer is not sent; the stream then errors and the runtime cuts the
+ * response, so the client sees a truncated body. Other results are returned as they are; that
+ * includes a Fetch `Response` the handler built, whose body may be static (a string, bytes) or
+ * a stream with no way to tell, and re-wrapping a static body would cost its Content-Length.
+ */
+function reported(router: Pick<Dispatcher, "recover">, value: HandlerResult, req: AnyRequest, observer: FetchObserver | undefined): HandlerResult {
+  if (!isStream(value) && !(value instanceof Reply && isStream(value.body))) return value;
+  const reply = toReply(value) as Reply;
+  const quiet = observer?.quietStreamErrors === true;
+  const failed = (error: unknown): unknown => {
+    router.recover(error, req);
+    return quiet ? undefined : error;
+  };
+  return new Reply(iterableStream(reply.body as AsyncIterable<Uint8Array | string>, failed), reply.status, reply.headers);
 }

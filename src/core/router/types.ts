@@ -35,6 +35,13 @@ export interface FetchObserver {
    * (the drain deadline on a runtime that cannot destroy connections). Optional.
    */
   readonly pending?: Set<(response: Response) => void>;
+  /**
+   * After a streamed body failed and the error went to the router's error hook, end the stream
+   * with no reason (`undefined`) rather than the error itself: the runtime then cuts the
+   * response without logging the error a second time (Bun prints any other reason with its
+   * stack trace; measured). Off (`router.fetch` in process): the reader gets the error.
+   */
+  readonly quietStreamErrors?: boolean;
 }
 
 /** What engines need of a router: dispatch, and error recovery for failures while writing. */
