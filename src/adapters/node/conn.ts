@@ -15,6 +15,16 @@ const oneLine = (name: string): string =>
     .join(", ");
 
 /**
+ * A serial number as whole bytes of upper-case hex, as Node and Bun print it: Deno's
+ * `X509Certificate` drops the leading zero of a first byte below 0x10 (measured), which made
+ * the same certificate read differently on Deno.
+ */
+function serialHex(serial: string): string {
+  const hex = serial.toUpperCase();
+  return hex.length % 2 === 1 ? `0${hex}` : hex;
+}
+
+/**
  * The TLS facts of a connection, read once after its handshake and kept on the socket. The
  * peer certificate is given only when it was verified against the configured CA.
  */
@@ -30,7 +40,7 @@ export function tlsInfoOf(socket: TLSSocket): TlsInfo {
       peerCertificate = Object.freeze({
         subject: oneLine(x509.subject),
         issuer: oneLine(x509.issuer),
-        serialNumber: x509.serialNumber.toUpperCase(),
+        serialNumber: serialHex(x509.serialNumber),
         validFrom: new Date(x509.validFrom),
         validTo: new Date(x509.validTo),
         fingerprint256: x509.fingerprint256,
