@@ -57,19 +57,6 @@ export function collect(body: Readable | null, limit: number): Promise<Buffer> {
   });
 }
 
-/** A second `Host` line among the raw header lines (names in any case). */
-function hostRepeated(raw: string[]): boolean {
-  let seen = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && (name === "Host" || name === "host" || name.toLowerCase() === "host")) {
-      if (seen) return true;
-      seen = true;
-    }
-  }
-  return false;
-}
-
 /**
  * The HTTP/1.1 head rules (core/request-rules.ts) that node:http leaves to the server, checked
  * before routing; the refusal to send instead of dispatching, or `null`. llhttp, and the
@@ -77,23 +64,38 @@ function hostRepeated(raw: string[]): boolean {
  * duplicate or malformed Host, and `Transfer-Encoding: identity, chunked` (decoded as chunked);
  * Bun's also takes an HTTP/1.1 request without Host (all measured).
  *
- * Hot path, for a valid request: six property reads (version, headers, Host, raw header lines,
- * Transfer-Encoding, target); the Host value compared with the last valid one (one string
- * compare while a client keeps sending the same Host); one length compare per raw header line to
- * find a second Host line (a second look only at 4-letter names); one char compare on the
- * target. The rest runs only for a request about to be refused, or an absolute-form target.
+ * Hot path, for a valid request: one pass over the raw header lines, one length compare per
+ * line (a second look only at 4- and 17-letter names). `req.headers` is never touched: node:http
+ * builds that object lazily, and building it for every request cost more than the whole check
+ * (measured: GET / fell from 0.91× to 0.75× of raw node:http). The Host value is compared with
+ * the last valid one (one string compare while a client keeps sending the same Host); one char
+ * compare on the target. The rest runs only for a request about to be refused, or an
+ * absolute-form target.
  */
 export function refusedHead(req: IncomingMessage): Reply | null {
   if (req.httpVersionMajor !== 1) return errorReply(refuseHead(505, HEAD_PROBLEMS.version));
-  const headers = req.headers;
-  const host = headers.host;
+  const raw = req.rawHeaders;
+  let host: string | undefined;
+  let hosts = 0;
+  let te: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4) {
+      if (name === "Host" || name === "host" || name.toLowerCase() === "host") {
+        host = raw[i + 1]!;
+        hosts++;
+      }
+    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+      // Several lines are one list (RFC 9110 §5.3), as node:http joins them.
+      te = te === undefined ? raw[i + 1]! : `${te}, ${raw[i + 1]!}`;
+    }
+  }
   if (host === undefined) {
     if (req.httpVersionMinor !== 0) return errorReply(refuseHead(400, HEAD_PROBLEMS.missingHost));
   } else {
+    if (hosts > 1) return errorReply(refuseHead(400, HEAD_PROBLEMS.duplicateHost));
     if (!isValidHost(host)) return errorReply(refuseHead(400, HEAD_PROBLEMS.invalidHost));
-    if (hostRepeated(req.rawHeaders)) return errorReply(refuseHead(400, HEAD_PROBLEMS.duplicateHost));
   }
-  const te = headers["transfer-encoding"];
   if (te !== undefined && !isChunkedOnly(te)) return errorReply(refuseHead(400, HEAD_PROBLEMS.transferEncoding));
   const url = req.url!;
   if (url.charCodeAt(0) !== 47 && absoluteAuthority(url) !== null) {
