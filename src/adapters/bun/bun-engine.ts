@@ -7,7 +7,7 @@ import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { FetchDrain, netPathField } from "../shared/fetch-drain.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
-import { bindNodeListener, nodeEngine } from "../node/node-engine.ts";
+import { moveToNetPath, nodeEngine } from "../node/node-engine.ts";
 
 /** The part of Bun's API this engine uses (declared here so no Bun types leak elsewhere). */
 interface BunSocketAddress {
@@ -183,14 +183,8 @@ class BunListener implements EngineListener {
 
   /** Moves this listener to Bun's node:net on the same port; the kernel replays what was asked meanwhile. */
   #moveToNetPath(spec: ServeSpec): Serving {
-    const lifecycle = this.#lifecycle;
-    const { address, port } = this.#local;
     this.#moved = true;
-    this.#stop(true)
-      .then(() => bindNodeListener(address, port, { emulated: true }, lifecycle))
-      .then((listener) => listener.serve(spec))
-      .catch((error: unknown) => lifecycle.fail(error));
-    return lifecycle;
+    return moveToNetPath(this.#stop(true), this.#local, this.#lifecycle, spec);
   }
 
   close(): Promise<void> {

@@ -12,7 +12,7 @@ import { Backoff } from "../shared/backoff.ts";
 import { FetchDrain, netPathField } from "../shared/fetch-drain.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
-import { bindNodeListener } from "../node/node-engine.ts";
+import { moveToNetPath } from "../node/node-engine.ts";
 
 /** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
 interface DenoNetAddr {
@@ -334,14 +334,8 @@ class DenoListener implements EngineListener {
 
   /** Moves this listener to Deno's node:net on the same port; the kernel replays what was asked meanwhile. */
   #moveToNetPath(spec: ServeSpec): Serving {
-    const lifecycle = this.#lifecycle;
-    const { address, port } = this.#local;
     this.#moved = true;
-    this.#retire()
-      .then(() => bindNodeListener(address, port, { emulated: true }, lifecycle))
-      .then((listener) => listener.serve(spec))
-      .catch((error: unknown) => lifecycle.fail(error));
-    return lifecycle;
+    return moveToNetPath(this.#retire(), this.#local, this.#lifecycle, spec);
   }
 
   close(): Promise<void> {

@@ -72,6 +72,20 @@ export function bindNodeListener(host: string, port: number, options: NetPathOpt
   });
 }
 
+/**
+ * Bun and Deno: serves `spec` on the runtime's node:net at `local` once `stopped` (the native
+ * server has let go of the port) resolves, feeding `lifecycle`, which the engine has already
+ * handed out as the `Serving` and which replays a drain asked for meanwhile. A failure (e.g. the
+ * port taken in between) rejects `ready` and resolves `closed`.
+ */
+export function moveToNetPath(stopped: Promise<void>, local: SocketAddr, lifecycle: Lifecycle<Socket>, spec: ServeSpec): Serving {
+  stopped
+    .then(() => bindNodeListener(local.address, local.port, { emulated: true }, lifecycle))
+    .then((listener) => listener.serve(spec))
+    .catch((error: unknown) => lifecycle.fail(error));
+  return lifecycle;
+}
+
 export const nodeEngine: Engine = {
   runtime: "node",
   bind: (host, port) => bindNodeListener(host, port),
