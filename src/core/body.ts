@@ -1,4 +1,20 @@
+import type { ServerConfig } from "./config.ts";
 import { HttpError } from "./errors.ts";
+
+/**
+ * A request body's deadline (`ServerConfig.bodyReadTimeout` and `bodyMinRate`): `timeout` ms,
+ * plus one second per `minRate` bytes received, counted only while the server waits for body
+ * bytes. Engines hand it to their requests ({@link TakoRequest}'s `bodyDeadline`).
+ */
+export interface BodyDeadline {
+  readonly timeout: number;
+  readonly minRate: number | null;
+}
+
+/** The body deadline of `config`, decided once per server; `null` when `bodyReadTimeout` is off. */
+export function bodyDeadline(config: ServerConfig): BodyDeadline | null {
+  return config.bodyReadTimeout === null ? null : Object.freeze({ timeout: config.bodyReadTimeout, minRate: config.bodyMinRate });
+}
 
 /** Default request body limit: 1 MiB, enough for JSON APIs, small against memory exhaustion. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;

@@ -20,8 +20,29 @@ export interface ServerConfig {
   readonly keepAlive: boolean;
   /** Idle keep-alive connections are closed after this long. Default 5 s (Node's): idle sockets hold descriptors and memory. `null`: never. */
   readonly keepAliveTimeout: number | null;
-  /** Connections served at once (accept to close); more are answered 503 and closed. Default `null`: no cap. */
+  /**
+   * Connections served at once (accept to close). At the cap the oldest idle connection (no
+   * request in flight, accepted over a second ago) is closed to make room; when none is idle,
+   * the new one is answered 503 and closed. Default `null`: derived from the process's
+   * descriptor limit (the limit less an eighth, 64 to 1,024 descriptors kept for the rest of
+   * the process), so the server sheds and refuses instead of running out of descriptors; no cap
+   * where the limit cannot be read.
+   */
   readonly maxConnections: number | null;
+  /**
+   * Deadline for a request body, Apache's `mod_reqtimeout` rule: the body gets this long, plus
+   * one second per {@link bodyMinRate} bytes received. Time counts only while the server is
+   * waiting for body bytes (a handler that has not asked for the body does not make the client
+   * late). Past it the request is answered 408 and the connection closed. Default 20 s:
+   * generous for a first byte, fatal to a 1-byte-per-second upload. `null`: no deadline.
+   */
+  readonly bodyReadTimeout: number | null;
+  /**
+   * Bytes per second that extend {@link bodyReadTimeout} (one second per this many bytes), so
+   * a large upload at an honest rate is never cut. Default 500 (Apache's `MinRate`). `null`:
+   * the timeout bounds the whole body.
+   */
+  readonly bodyMinRate: number | null;
   /** Accept-error backoff. Default 5 ms doubling to 1 s: no busy loop when descriptors run out. */
   readonly acceptBackoff: AcceptBackoff;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 (RFC 9113 §6.5.2 recommends at least 100). */
@@ -47,6 +68,8 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   keepAlive: true,
   keepAliveTimeout: 5_000,
   maxConnections: null,
+  bodyReadTimeout: 20_000,
+  bodyMinRate: 500,
   acceptBackoff: Object.freeze({ initial: 5, max: 1_000 }),
   h2MaxConcurrentStreams: 100,
   h2MaxHeaderListSize: 16 * 1024,
@@ -90,6 +113,8 @@ const RULES: Record<keyof ServerConfig, Rule> = {
   keepAlive: boolean,
   keepAliveTimeout: orNull(positiveDuration),
   maxConnections: orNull(integer(1, 2 ** 31 - 1)),
+  bodyReadTimeout: orNull(positiveDuration),
+  bodyMinRate: orNull(integer(1, 2 ** 31 - 1)),
   acceptBackoff: backoff,
   h2MaxConcurrentStreams: integer(1, MAX_U32),
   h2MaxHeaderListSize: integer(1, MAX_U32),

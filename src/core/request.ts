@@ -1,4 +1,4 @@
-import { checkDeclaredLength, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
+import { type BodyDeadline, checkDeclaredLength, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
 import type { ConnInfo } from "./conn-info.ts";
 import { HttpError } from "./errors.ts";
 
@@ -62,6 +62,14 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   abstract header(name: string): string | null;
   /** The raw body chunks, or `null` when the request has no body (for streaming reads). */
   protected abstract bodySource(): AsyncIterable<Uint8Array> | null;
+  /**
+   * Engines: the body deadline of the server this request came to (`null`: none, as for
+   * `router.fetch`). Asked once, when a body read begins; engines answer from per-server or
+   * per-connection state, so requests carry nothing for it.
+   */
+  protected bodyDeadline(): BodyDeadline | null {
+    return null;
+  }
 
   #splitAt(): number {
     if (this.#queryAt === -2) this.#queryAt = this.target.indexOf("?");

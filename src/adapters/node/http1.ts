@@ -225,6 +225,9 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       if (sweep !== null) clearInterval(sweep);
       http.close();
     },
+    // node:http keeps the response in progress on the socket: none means no request in flight
+    // (a head still arriving, or kept alive between requests).
+    idle: (socket) => (socket as Socket & { _httpMessage?: unknown })._httpMessage == null,
   };
 }
 

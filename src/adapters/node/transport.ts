@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import { H2_PREFACE, prefaceMatch } from "../../core/h2.ts";
 import { Deadline } from "../shared/deadline.ts";
+import { connectionCap } from "../shared/descriptors.ts";
 import type { Serving } from "../engine.ts";
 import type { NodeAcceptor, Refuse } from "./acceptor.ts";
 
@@ -26,20 +27,27 @@ export interface Transport {
   drain(): void;
   /** Releases timers and native servers once the last connection is gone. */
   close(): void;
+  /**
+   * True when the connection has no request in flight, so it may be shed at the connection cap
+   * (see `Lifecycle`). Transports without it are never shed: a connection over the cap is refused.
+   */
+  idle?(socket: Socket): boolean;
 }
 
 /** Runs `transport` on the acceptor's connections: the lifecycle kernel with node:net's primitives. */
 export function serveTransport(acceptor: NodeAcceptor, transport: Transport, config: ServerConfig): Serving {
   const lifecycle = acceptor.lifecycle;
   acceptor.attach(transport, config.acceptBackoff);
+  const idle = transport.idle;
   lifecycle.start(
     {
       stopAccepting: () => acceptor.stopAccepting(),
       drainConnections: () => transport.drain(),
       destroyConnections: () => acceptor.destroyAll(),
       released: () => transport.close(),
+      ...(idle === undefined ? {} : { idle: (socket) => idle(socket as Socket), shed: (socket) => (socket as Socket).destroy() }),
     },
-    config.maxConnections,
+    connectionCap(config),
   );
   return lifecycle;
 }
@@ -54,14 +62,22 @@ export function sniffingTransport(h1: Transport, h2: Transport, config: ServerCo
   // Over the cap, the refusal is in the protocol the client opened with.
   const refusing = (t: Transport): Transport => ({ ...t, handOff: "paused", accept: (socket) => t.refuse(socket) });
   const [refuseH1, refuseH2] = [refusing(h1), refusing(h2)];
+  const toH2 = new WeakSet<Socket>();
   return {
     handOff: "flowing",
     refuse: (socket) => sniff(socket, 1000, (isH2) => (isH2 ? refuseH2 : refuseH1)),
-    accept: (socket) => sniff(socket, config.headerReadTimeout, (isH2) => (isH2 ? h2 : h1)),
+    accept: (socket) =>
+      sniff(socket, config.headerReadTimeout, (isH2) => {
+        if (!isH2) return h1;
+        toH2.add(socket);
+        return h2;
+      }),
     drain() {
       h1.drain();
       h2.drain();
     },
+    // A socket still being sniffed has sent no request; one handed over is judged by its transport.
+    idle: (socket) => (toH2.has(socket) ? (h2.idle?.(socket) ?? false) : (h1.idle?.(socket) ?? false)),
     close() {
       h1.close();
       h2.close();

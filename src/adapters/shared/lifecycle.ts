@@ -10,12 +10,31 @@ export interface LifecycleHooks {
   destroyConnections(): void;
   /** Releases timers and native servers once the listener is closed and the last connection is gone. */
   released?(): void;
+  /**
+   * True when `conn` has no request in flight: its next (or first) request head is not complete
+   * yet, or it waits between keep-alive requests. With {@link shed}, lets the kernel make room
+   * at the cap.
+   */
+  idle?(conn: unknown): boolean;
+  /**
+   * Closes an idle connection now, to make room at the cap (descriptor exhaustion). It is no
+   * longer tracked when this is called. Without `idle` and `shed`, connections over the cap
+   * are refused and nothing is shed.
+   */
+  shed?(conn: unknown): void;
 }
+
+/** Only a connection at least this old (from accept) may be shed: a new one gets time to send its request. */
+export const SHED_MIN_AGE = 1_000;
 
 /**
  * The lifecycle kernel, written once for every engine: accept → track → drain → force-close.
  *
- * - `admit`/`release` track connections from accept to close, under the connection cap.
+ * - `admit`/`release` track connections from accept to close, under the connection cap. At
+ *   the cap, the oldest idle connection (accepted at least {@link SHED_MIN_AGE} ago, with no
+ *   request in flight: a stalled head or a kept-alive connection between requests) is shed to
+ *   admit the new one; only when there is none is the new one refused. So idle and stalled
+ *   connections cannot lock honest clients out (descriptor exhaustion).
  * - `drain()` and `forceClose()` are idempotent and may come before the engine has started its
  *   transport (`start`), e.g. while Bun or Deno move a listener to another server: the steps
  *   already asked for are replayed when it starts.
@@ -33,14 +52,18 @@ export class Lifecycle<C = unknown> implements Serving {
   #rejectReady!: (error: unknown) => void;
   #hooks: LifecycleHooks | null = null;
   #cap: number | null = null;
-  readonly #conns = new Set<C>();
+  /** Tracked connections with their accept time, the oldest first (insertion order). */
+  readonly #conns = new Map<C, number>();
+  readonly #now: () => number;
   #listening = true;
   #draining = false;
   #forced = false;
   #done = false;
   #stepping = false;
 
-  constructor() {
+  /** `now`: the clock for connection ages (tests pass a fake one). */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -81,11 +104,35 @@ export class Lifecycle<C = unknown> implements Serving {
     this.#finish();
   }
 
-  /** Tracks an accepted connection; `false` (not tracked) when it is over the cap: the engine refuses it. */
+  /** The connection cap in force (`null`: none). */
+  get cap(): number | null {
+    return this.#cap;
+  }
+
+  /**
+   * Tracks an accepted connection. At the cap, the oldest idle connection is shed to make room
+   * (see {@link LifecycleHooks.shed}); `false` (not tracked) when none can be: the engine
+   * refuses the new one.
+   */
   admit(conn: C): boolean {
-    if (this.#cap !== null && this.#conns.size >= this.#cap) return false;
-    this.#conns.add(conn);
+    const now = this.#now();
+    if (this.#cap !== null && this.#conns.size >= this.#cap && !this.#shedOne(now)) return false;
+    this.#conns.set(conn, now);
     return true;
+  }
+
+  /** Sheds the oldest idle connection old enough; `false` when there is none. */
+  #shedOne(now: number): boolean {
+    const hooks = this.#hooks;
+    if (hooks?.idle === undefined || hooks.shed === undefined) return false;
+    for (const [conn, since] of this.#conns) {
+      if (now - since < SHED_MIN_AGE) return false; // the rest are younger still
+      if (!hooks.idle(conn)) continue;
+      this.#conns.delete(conn);
+      hooks.shed(conn);
+      return true;
+    }
+    return false;
   }
 
   /** A tracked connection is gone (closed, reset or destroyed). */
@@ -95,7 +142,7 @@ export class Lifecycle<C = unknown> implements Serving {
 
   /** Calls `fn` with every tracked connection. */
   forEach(fn: (conn: C) => void): void {
-    for (const conn of this.#conns) fn(conn);
+    for (const conn of this.#conns.keys()) fn(conn);
   }
 
   /** The listener has stopped: no connection will be admitted any more. */
