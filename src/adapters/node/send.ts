@@ -18,7 +18,11 @@ export interface SendContext {
  */
 export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, ctx: SendContext): void {
   const router = ctx.router;
-  if (ctx.closeAfterResponse) res.shouldKeepAlive = false;
+  // A body still arriving when the answer starts (a handler that did not read it, or a 413 or
+  // 408 about it) is not waited for on a kept-alive connection: a client trickling it would
+  // hold the connection past every deadline. The connection ends after the response, lingering
+  // (bounded) so the client reads the status.
+  if (ctx.closeAfterResponse || !req.native.complete) res.shouldKeepAlive = false;
   try {
     write(res, value, req, router);
   } catch (error) {
