@@ -13,6 +13,8 @@ export interface DenoNetAddr {
 export interface DenoConn {
   readonly localAddr: DenoNetAddr;
   readonly remoteAddr: DenoNetAddr;
+  /** Reads into `into`; the byte count, or `null` at the end of the stream. */
+  read(into: Uint8Array): Promise<number | null>;
   write(bytes: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;

@@ -5,6 +5,7 @@ import type { ServerConfig } from "../../core/config.ts";
 import { TakoError } from "../../core/errors.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { H2_NO_ERROR, h2Refusal } from "../../core/h2.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, refuseHead } from "../../core/request-rules.ts";
 import { parseJson } from "../../core/request.ts";
 import { errorReply } from "../../core/responder.ts";
@@ -12,11 +13,13 @@ import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/ty
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
 import { moveToNetPath } from "../node/node-engine.ts";
+import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
 import { Deadline, type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
+import { readProxyHeader } from "./proxy-read.ts";
 import { type DenoConn, type DenoConnServer, type DenoListener as NativeListener, type DenoServeInfo, deno, type ServeOnConnection, serveOnConnection } from "./deno-api.ts";
 
 /**
@@ -58,6 +61,8 @@ class Connection {
   ended = false;
   /** An HTTP/2 request was seen on it. */
   h2 = false;
+  /** The PROXY header the connection opened with (required mode), or `null`. */
+  proxy: ProxyHeader | null = null;
   /** The last request (its head decides how a closing connection ends). */
   last: Request | null = null;
 
@@ -117,6 +122,24 @@ class DenoRequest extends FetchRequest {
     return this.#http1;
   }
 
+  #proxied: Headers | null = null;
+
+  /** On a proxied connection `Forwarded` comes from the PROXY header and `X-Forwarded-*` are dropped. */
+  override get headers(): Headers {
+    const proxy = this.connection.proxy;
+    if (proxy === null) return super.headers;
+    return (this.#proxied ??= proxiedHeaders(new Headers(super.headers), proxy));
+  }
+
+  override header(name: string): string | null {
+    const proxy = this.connection.proxy;
+    if (proxy !== null) {
+      const own = proxiedHeader(name.toLowerCase(), proxy);
+      if (own !== undefined) return own;
+    }
+    return super.header(name);
+  }
+
   /**
    * Deno's HTTP/2 sometimes ends the body of a stream the client reset (RST_STREAM) as if it
    * were complete (measured: the handler read 50,000 of 100,000 declared bytes, no error). So
@@ -145,7 +168,17 @@ class DenoRequest extends FetchRequest {
     const c = this.connection;
     const peer = c.conn.remoteAddr;
     const tls: TlsInfo | null = c.alpn === undefined ? null : Object.freeze({ alpnProtocol: c.alpn, serverName: null, protocol: null, cipher: null, peerCertificate: null });
-    return new SocketConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, this.#http1 ? "1.1" : "2.0", tls);
+    const proxy = c.proxy;
+    const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+    return new SocketConnInfo(
+      client ? proxy.sourceAddress! : peer.hostname,
+      client ? (proxy.sourcePort ?? 0) : peer.port,
+      this.#local.address,
+      this.#local.port,
+      this.#http1 ? "1.1" : "2.0",
+      tls,
+      proxy,
+    );
   }
 }
 
@@ -265,6 +298,8 @@ interface Plan {
   /** Only the first accept error of a streak is logged. */
   readonly backoffInitial: number;
   readonly bodyDeadline: BodyDeadline | null;
+  /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
+  readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
 }
 
 /**
@@ -316,10 +351,10 @@ class DenoListener implements EngineListener {
         );
       }
     }
-    if (spec.protocol === "h2c" && proxy.mode !== "off") {
+    if (spec.protocol === "h2c" && proxy.mode === "optional") {
       throw new TakoError(
         "TAKO_ERR_UNSUPPORTED",
-        "spawnH2c on Deno cannot read the PROXY protocol: h2c there is Deno's own HTTP/2, which reads the connection itself (and Deno's node:http2 is not stable enough to replace it); use spawnHttp or spawnTls behind the proxy on Deno",
+        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: telling a header from HTTP/2 means reading bytes that Deno\'s own HTTP/2 then needs, and Deno cannot put them back (and its node:http2 is not stable enough to replace it); use "required" mode, or spawnHttp behind the proxy',
       );
     }
     const serveOn = this.#serveOn;
@@ -329,7 +364,11 @@ class DenoListener implements EngineListener {
       );
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     }
-    if (proxy.mode !== "off") return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
+    // (optional) and read the header before the ClientHello (Deno.listenTls starts the
+    // handshake itself). "required" on cleartext: read here, without reading past the header.
+    if (proxy.mode === "optional" || (proxy.mode === "required" && spec.protocol === "tls"))
+      return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     if (spec.protocol === "tls") {
       const { cert, http2 } = spec.tls;
       // node:tls for client certificates (Deno.listenTls has no client authentication), SNI
@@ -358,6 +397,7 @@ class DenoListener implements EngineListener {
       tls: spec.protocol === "tls",
       backoffInitial: config.acceptBackoff.initial,
       bodyDeadline: bodyDeadline(config),
+      proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
     };
     this.#backoff = new Backoff(config.acceptBackoff);
     if (!config.keepAlive) this.#observer.closing = true;
@@ -377,7 +417,7 @@ class DenoListener implements EngineListener {
           });
         },
         // A TLS connection in its handshake is never shed: it cannot be closed before the handshake ends.
-        idle: (c) => (c as Connection).inflight === 0 && (c as Connection).server !== null,
+        idle: (c) => (c as Connection).inflight === 0 && ((c as Connection).server !== null || !this.#plan!.tls),
         shed: (c) => (c as Connection).kill(),
       },
       connectionCap(config),
@@ -411,6 +451,18 @@ class DenoListener implements EngineListener {
     const plan = this.#plan!;
     const c = new Connection(conn, this.#onIdle, plan.bodyDeadline);
     if (!this.#lifecycle.admit(c)) return this.#refuse(conn, plan);
+    if (plan.proxy !== null) {
+      c.deadline.arm(plan.proxy.timeout, () => this.#drop(c));
+      readProxyHeader(conn, plan.proxy.onBadCrc).then(
+        (header) => {
+          if (c.gone) return;
+          c.proxy = header;
+          this.#start(c, serveOn, plan);
+        },
+        () => this.#drop(c),
+      );
+      return;
+    }
     if (!plan.tls) return this.#start(c, serveOn, plan);
     // No handshake deadline here: a stalled handshake cannot be closed (see `serve`).
     conn.handshake!().then(
