@@ -15,7 +15,7 @@ import { BUSY_HTTP1 } from "../node/acceptor.ts";
 import { moveToNetPath } from "../node/node-engine.ts";
 import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
-import { Deadline, type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
+import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
@@ -25,13 +25,18 @@ import { type DenoConn, type DenoConnServer, type DenoListener as NativeListener
 /**
  * One accepted connection and its policy state. Deno's HTTP server (`serveHttpOnConnection`)
  * parses and answers; tako counts the requests in flight (handler called → response handed
- * over) and runs one deadline per phase: TLS handshake, first head, idle between requests.
+ * over) and keeps one deadline per phase (PROXY header, first head, idle between requests),
+ * checked by the listener's sweep: arming a timer per request cost a third of the throughput
+ * (measured: Deno's setTimeout is Node's compat timer).
  */
 class Connection {
   readonly conn: DenoConn;
   /** Aborting it closes the connection at once (Deno's non-graceful cancel). */
   readonly abort = new AbortController();
-  readonly deadline = new Deadline();
+  /** When the current phase began (ms since epoch). */
+  since = 0;
+  /** How long the current phase may last with no request in flight (`null`: no limit). */
+  limit: number | null = null;
   server: DenoConnServer | null = null;
   /** Requests whose handler was called and whose response was not handed over yet. */
   inflight = 0;
@@ -72,7 +77,7 @@ class Connection {
    * inside the abort event (an uncaught error); its pending responses are answered instead.
    */
   kill(): void {
-    this.deadline.clear();
+    this.limit = null;
     if (this.server === null) {
       if (!this.gone) closeConn(this.conn);
     } else if (!this.shut && !this.ended && !this.abort.signal.aborted) {
@@ -83,7 +88,7 @@ class Connection {
 
   /** Graceful: HTTP/1.1 closes after the response in flight (at once when idle); HTTP/2 sends GOAWAY and waits for its streams. */
   close(): void {
-    this.deadline.clear();
+    this.limit = null;
     if (this.server === null) return this.kill();
     if (this.shut || this.ended || this.abort.signal.aborted) return;
     this.shut = true;
@@ -109,11 +114,13 @@ function closeConn(conn: DenoConn): void {
 
 class DenoRequest extends FetchRequest {
   readonly connection: Connection;
+  readonly info: DenoServeInfo;
   readonly #local: SocketAddr;
   readonly #http1: boolean;
-  constructor(native: Request, connection: Connection, local: SocketAddr, http1: boolean) {
+  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean) {
     super(native, null);
     this.connection = connection;
+    this.info = info;
     this.#local = local;
     this.#http1 = http1;
   }
@@ -265,13 +272,17 @@ class CloseObserver implements FetchObserver {
     this.pending.clear();
   }
 
-  readonly finish = (response: Response, req: AnyRequest): Response => {
+  readonly finish = (response: Response, req: AnyRequest, streamed: boolean): Response => {
     const r = req as DenoRequest;
+    const c = r.connection;
     if (this.closing) {
-      if (r.http1) r.connection.closeAfter = true;
-      return withClose(response);
-    }
-    if (r.http1 && response.headers.get("connection")?.toLowerCase().includes("close")) r.connection.closeAfter = true;
+      if (r.http1) c.closeAfter = true;
+      response = withClose(response);
+    } else if (r.http1 && response.headers.get("connection")?.toLowerCase().includes("close")) c.closeAfter = true;
+    // The request is settled when Deno has the response: at once for a whole body (no promise
+    // per request); once Deno reports it sent for a body that may keep producing.
+    if (streamed) r.info.completed.then(c.done, c.done);
+    else c.done();
     return response;
   };
 }
@@ -322,6 +333,7 @@ class DenoListener implements EngineListener {
   /** The listener moved to Deno's node:net: its lifecycle. */
   #moved: Lifecycle<Socket> | null = null;
   readonly #onIdle = (c: Connection): void => this.#idle(c);
+  #sweeper: ReturnType<typeof setInterval> | null = null;
 
   constructor(host: string, port: number) {
     this.#serveOn = serveOnConnection();
@@ -416,13 +428,20 @@ class DenoListener implements EngineListener {
             c.kill();
           });
         },
+        released: () => {
+          if (this.#sweeper !== null) clearInterval(this.#sweeper);
+          this.#sweeper = null;
+        },
         // A TLS connection in its handshake is never shed: it cannot be closed before the handshake ends.
         idle: (c) => (c as Connection).inflight === 0 && ((c as Connection).server !== null || !this.#plan!.tls),
         shed: (c) => (c as Connection).kill(),
       },
       connectionCap(config),
     );
-    if (!this.#stopped) void this.#accept(this.#listener, serveOn);
+    if (!this.#stopped) {
+      this.#sweeper = setInterval(() => this.#sweep(), sweepInterval(this.#plan));
+      void this.#accept(this.#listener, serveOn);
+    }
     return this.#lifecycle;
   }
 
@@ -452,7 +471,8 @@ class DenoListener implements EngineListener {
     const c = new Connection(conn, this.#onIdle, plan.bodyDeadline);
     if (!this.#lifecycle.admit(c)) return this.#refuse(conn, plan);
     if (plan.proxy !== null) {
-      c.deadline.arm(plan.proxy.timeout, () => this.#drop(c));
+      c.since = Date.now();
+      c.limit = plan.proxy.timeout;
       readProxyHeader(conn, plan.proxy.onBadCrc).then(
         (header) => {
           if (c.gone) return;
@@ -500,7 +520,8 @@ class DenoListener implements EngineListener {
 
   #start(c: Connection, serveOn: ServeOnConnection, plan: Plan): void {
     if (this.#lifecycle.draining) return this.#drop(c);
-    c.deadline.arm(plan.deadlines.firstHead, () => this.#expire(c));
+    c.since = Date.now();
+    c.limit = plan.deadlines.firstHead;
     const server = serveOn(c.conn, c.abort.signal, (request, info) => this.#request(c, plan, request, info), SERVER_ERROR, ignore);
     c.server = server;
     const ended = (): void => {
@@ -526,9 +547,16 @@ class DenoListener implements EngineListener {
     this.#lifecycle.release(c);
   }
 
-  /** A head or idle deadline passed with no request in flight: close (Deno's server owns the socket, so no 408 can be written). */
-  #expire(c: Connection): void {
-    if (c.inflight === 0) c.kill();
+  /**
+   * Closes every connection whose phase outlasted its limit with no request in flight: a late
+   * PROXY header, first head or next head. No 408 can
+   * be written: Deno's server owns the socket.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    this.#lifecycle.forEach((c) => {
+      if (c.limit !== null && c.inflight === 0 && now - c.since >= c.limit) c.kill();
+    });
   }
 
   /** The last request in flight on `c` was answered. */
@@ -540,10 +568,11 @@ class DenoListener implements EngineListener {
       // cancelled once begun. So after a request that declared a body, the connection is
       // closed outright once its response has had time to go out; otherwise gracefully.
       if (c.h2 || c.last === null || !declaresBody(c.last)) return c.close();
-      c.deadline.arm(CLOSE_GRACE_MS, () => c.kill());
+      setTimeout(() => c.kill(), CLOSE_GRACE_MS); // rare: one timer for a closing connection
       return;
     }
-    c.deadline.arm(this.#plan!.deadlines.nextHead, () => this.#expire(c));
+    c.since = Date.now();
+    c.limit = this.#plan!.deadlines.nextHead;
   }
 
   #request(c: Connection, plan: Plan, request: Request, info: DenoServeInfo): Response | Promise<Response> {
@@ -553,19 +582,20 @@ class DenoListener implements EngineListener {
       c.kill();
       return NEVER; // no answer: a response returned here would still be written before the close
     }
-    if (c.inflight++ === 0) c.deadline.clear();
+    c.inflight++;
+    c.limit = null;
     c.last = request;
-    info.completed.then(c.done, c.done);
     const http1 = isHttp1(request, c);
     if (!http1) c.h2 = true;
     else {
       const refused = plan.h2cOnly ? HTTP1_REFUSED() : refusedHead(request);
       if (refused !== null) {
         c.closeAfter = true;
+        info.completed.then(c.done, c.done);
         return refused;
       }
     }
-    return plan.router.handleFetch(new DenoRequest(request, c, this.#local, http1), this.#observer);
+    return plan.router.handleFetch(new DenoRequest(request, c, info, this.#local, http1), this.#observer);
   }
 
   #stopAccepting(): void {
@@ -600,6 +630,15 @@ class DenoListener implements EngineListener {
 
 /** A response that never comes (the connection is being cancelled). */
 const NEVER: Promise<Response> = new Promise(() => {});
+
+/**
+ * How often the listener checks its connections' deadlines: an eighth of the shortest one,
+ * between 25 ms and 1 s (a deadline is enforced within that much of its value).
+ */
+function sweepInterval(plan: Plan): number {
+  const limits = [plan.deadlines.firstHead, plan.deadlines.nextHead, plan.proxy?.timeout ?? null].filter((l): l is number => l !== null);
+  return limits.length === 0 ? 1000 : Math.min(1000, Math.max(25, Math.floor(Math.min(...limits) / 8)));
+}
 
 /** How long a response has to go out before a connection with an unread request body is closed. */
 const CLOSE_GRACE_MS = 100;
