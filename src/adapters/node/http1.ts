@@ -188,6 +188,7 @@ export interface NetPathOptions {
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
+  const minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
   const Request = nodeRequestClass(bodyDeadline(config));
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
@@ -228,9 +229,35 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       http.close();
     },
     // node:http keeps the response in progress on the socket: none means no request in flight
-    // (a head still arriving, or kept alive between requests).
-    idle: (socket) => (socket as Socket & { _httpMessage?: unknown })._httpMessage == null,
+    // (a head still arriving, or kept alive between requests). A stalled upload counts as idle.
+    idle: (socket) => {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      return res == null || (minRate !== null && stalledBody(socket as RateSocket, res.req, minRate));
+    },
   };
+}
+
+/** A socket's received-byte count when its body rate was last sampled. */
+const kRate = Symbol("tako.rate");
+type RateSocket = Socket & { [kRate]?: { at: number; bytes: number } };
+
+/**
+ * True when `req`'s body is arriving slower than `minRate` bytes/s, sampled between two calls
+ * at least a second apart (only asked at the connection cap, oldest connection first): a
+ * stalled upload, which may be shed like an idle connection. A body the server is not reading
+ * (the request's buffer is full: the handler has not asked for it) is never the client's fault.
+ */
+function stalledBody(socket: RateSocket, req: IncomingMessage, minRate: number): boolean {
+  if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
+  const now = Date.now();
+  const bytes = socket.bytesRead;
+  const last = socket[kRate];
+  if (last === undefined || now - last.at < 1000) {
+    if (last === undefined) socket[kRate] = { at: now, bytes };
+    return false;
+  }
+  socket[kRate] = { at: now, bytes };
+  return ((bytes - last.bytes) * 1000) / (now - last.at) < minRate;
 }
 
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
