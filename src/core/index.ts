@@ -8,6 +8,7 @@ export { HttpError, TakoError, type TakoErrorCode } from "./errors.ts";
 export { Router, RouteHandle, type RouterOptions, type RouteMatch } from "./router/router.ts";
 export type { Handler, Middleware, Next, ErrorHook, AnyRequest, Dispatcher, FetchObserver } from "./router/types.ts";
 export type { Params, ParamNames } from "./router/pattern.ts";
+export type { HealthOptions, HealthCheck, CheckOutcome } from "./router/health.ts";
 export { TakoRequest } from "./request.ts";
 export { FetchRequest } from "./fetch-request.ts";
 export { DEFAULT_BODY_LIMIT } from "./body.ts";

@@ -8,7 +8,7 @@ import { before, after, describe, test } from "node:test";
 import { testCerts, type TestCerts } from "../_shared/certs.ts";
 import { curl } from "../_shared/http-client.ts";
 import { useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
-import { CLIENT_KINDS, curlTarget, isConnectionCut, openClient, proxiedSocket, proxyRelay, StreamReset, type Client, type ContractResponse, type Ports } from "./_clients.ts";
+import { CLIENT_KINDS, curlTarget, isConnectionCut, openClient, proxiedSocket, proxyRelay, type Client, type ContractResponse, type Ports } from "./_clients.ts";
 
 const MiB = 1024 * 1024;
 
