@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
@@ -147,31 +147,12 @@ function answerAndClose(socket: Socket, answer: string): void {
 function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   const header = config.headerReadTimeout;
   return {
-    IncomingMessage: Incoming,
     // 408 + close when the head is not complete in time (node checks every interval).
     headersTimeout: header ?? 0,
     requestTimeout: 0,
     connectionsCheckingInterval: header === null ? 30_000 : Math.max(10, Math.min(1000, Math.floor(header / 4))),
     keepAliveTimeout: config.keepAliveTimeout ?? 0,
   };
-}
-
-/**
- * The request node:http builds. A reader that stops iterating it early (a body stream past the
- * limit, a handler that breaks out of its loop) must not destroy it: destroying an unfinished
- * request destroys its socket at once, before the response is written (Node, Bun and Deno
- * alike). It is resumed instead, so the rest of the body is read and discarded: on a kept-alive
- * connection as node:http does for a body nobody read, and within the bounds of
- * {@link lingeringClose} when the response ends the connection.
- */
-class Incoming extends IncomingMessage {
-  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
-    try {
-      yield* this.iterator({ destroyOnReturn: false });
-    } finally {
-      if (!this.complete) this.resume();
-    }
-  }
 }
 
 /** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
