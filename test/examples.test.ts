@@ -72,6 +72,22 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("sse: ticks with ids; Last-Event-ID resumes after it", async () => {
+      const f = await startFixture(runtime, "examples/sse/main.ts", { ADDR: "127.0.0.1:0", INTERVAL: "20" });
+      try {
+        const conn = await RawConn.open(f.port);
+        conn.send("GET /clock HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 41\r\n\r\n");
+        assert.ok(await conn.waitFor(/id: 43\n/, 10_000), conn.text);
+        assert.match(conn.text, /content-type: text\/event-stream/i);
+        assert.match(conn.text, /retry: 2000\n\n/);
+        assert.match(conn.text, /event: tick\nid: 42\ndata: \{"n":42,/);
+        conn.destroy();
+        await f.waitForLine(/^client left after event 42/, 10_000);
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("h2c: the Router over HTTP/2 prior knowledge, HTTP/1.1 on the same port, GOAWAY drain", async () => {
       const f = await startFixture(runtime, "examples/h2c/main.ts", { ADDR: "127.0.0.1:0" });
       try {
