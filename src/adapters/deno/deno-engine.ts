@@ -68,6 +68,13 @@ class Connection {
   h2 = false;
   /** The PROXY header the connection opened with (required mode), or `null`. */
   proxy: ProxyHeader | null = null;
+  /** A body read chunk by chunk is waiting for its next chunk. */
+  bodyWaiting = false;
+  /** Body bytes received on this connection (chunked reads). */
+  bodyBytes = 0;
+  /** The last body-rate sample (at the cap only): time and `bodyBytes`. */
+  rateAt = -1;
+  rateBytes = 0;
   /** The last request (its head decides how a closing connection ends). */
   last: Request | null = null;
 
@@ -167,6 +174,12 @@ class DenoRequest extends FetchRequest {
    * (measured: the read waited for the 20 s deadline, where the whole-body reader fails at once),
    * so there the body keeps Deno's own readers and no deadline, for now.
    */
+  /** The body counted per connection, so that a stalled upload can be shed at the cap. */
+  protected override bodySource(): AsyncIterable<Uint8Array> | null {
+    const source = super.bodySource();
+    return source === null ? null : counted(source, this.connection);
+  }
+
   protected override bodyDeadline(): BodyDeadline | null {
     return this.#http1 ? this.connection.bodyDeadline : null;
   }
@@ -187,6 +200,46 @@ class DenoRequest extends FetchRequest {
       proxy,
     );
   }
+}
+
+/** `source`, noting on `c` while it waits for a chunk and how many bytes came. */
+async function* counted(source: AsyncIterable<Uint8Array>, c: Connection): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      c.bodyWaiting = true;
+      const next = await it.next();
+      c.bodyWaiting = false;
+      if (next.done === true) return;
+      c.bodyBytes += next.value.byteLength;
+      yield next.value;
+    }
+  } finally {
+    c.bodyWaiting = false;
+    await it.return?.();
+  }
+}
+
+/**
+ * True when `c`'s one request is waiting for a body arriving slower than `minRate` bytes/s,
+ * sampled between two calls at least a second apart (asked only at the cap, oldest first): a
+ * stalled upload, shed like an idle connection. A body the handler is not reading is never the
+ * client's fault.
+ */
+function stalledUpload(c: Connection, minRate: number): boolean {
+  if (c.inflight !== 1 || !c.bodyWaiting) return false;
+  const now = Date.now();
+  if (c.rateAt < 0 || now - c.rateAt < 1000) {
+    if (c.rateAt < 0) {
+      c.rateAt = now;
+      c.rateBytes = c.bodyBytes;
+    }
+    return false;
+  }
+  const rate = ((c.bodyBytes - c.rateBytes) * 1000) / (now - c.rateAt);
+  c.rateAt = now;
+  c.rateBytes = c.bodyBytes;
+  return rate < minRate;
 }
 
 /**
@@ -433,7 +486,12 @@ class DenoListener implements EngineListener {
           this.#sweeper = null;
         },
         // A TLS connection in its handshake is never shed: it cannot be closed before the handshake ends.
-        idle: (c) => (c as Connection).inflight === 0 && ((c as Connection).server !== null || !this.#plan!.tls),
+        // A stalled upload (below bodyMinRate) counts as idle too.
+        idle: (conn) => {
+          const c = conn as Connection;
+          if (c.inflight === 0) return c.server !== null || !this.#plan!.tls;
+          return config.bodyMinRate !== null && stalledUpload(c, config.bodyMinRate);
+        },
         shed: (c) => (c as Connection).kill(),
       },
       connectionCap(config),
