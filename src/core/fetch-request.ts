@@ -93,7 +93,15 @@ export class FetchRequest extends TakoRequest {
   // client went away is a 400 (`rejectBody`), not a server error.
   protected override readBody(limit: number): Promise<Uint8Array> {
     const declared = this.#nativeRead();
-    if (declared === null) return super.readBody(limit);
+    if (declared === null) {
+      const length = declaredLength(this.#native.headers.get("content-length"));
+      if (length === null) return super.readBody(limit);
+      // Read chunk by chunk (a body deadline): still checked against its declared length.
+      return super.readBody(limit).then((b) => {
+        if (b.byteLength < length) throw shortBody(b.byteLength, length);
+        return b;
+      });
+    }
     return this.#native.arrayBuffer().then((b) => {
       // A body cut short by a reset that the runtime ended as if complete (Deno.serve's HTTP/2).
       if (b.byteLength < declared) throw shortBody(b.byteLength, declared);

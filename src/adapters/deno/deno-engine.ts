@@ -169,19 +169,12 @@ class DenoRequest extends FetchRequest {
   }
 
   /**
-   * HTTP/1.1 only. Over HTTP/2 a body past the native-read credit is read chunk by chunk, and
-   * Deno's body stream of a stream the client reset neither ends nor fails when read that way
-   * (measured: the read waited for the 20 s deadline, where the whole-body reader fails at once),
-   * so there the body keeps Deno's own readers and no deadline, for now.
+   * HTTP/1.1 and HTTP/2. A body past the native-read credit is read chunk by chunk; Deno may end
+   * the body of a reset HTTP/2 stream early as if complete, which the declared-length check in
+   * `FetchRequest.readBody` turns into the 400 it is.
    */
-  /** The body counted per connection, so that a stalled upload can be shed at the cap. */
-  protected override bodySource(): AsyncIterable<Uint8Array> | null {
-    const source = super.bodySource();
-    return source === null ? null : counted(source, this.connection);
-  }
-
   protected override bodyDeadline(): BodyDeadline | null {
-    return this.#http1 ? this.connection.bodyDeadline : null;
+    return this.connection.bodyDeadline;
   }
 
   protected override makeConn(): ConnInfo {

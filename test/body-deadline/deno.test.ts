@@ -1,0 +1,4 @@
+// The body deadline on the wire, on deno.
+import { bodyDeadlineSuite } from "./_suite.ts";
+
+bodyDeadlineSuite("deno");
