@@ -168,6 +168,12 @@ class DenoRequest extends FetchRequest {
     return this.#http1 ? super.readJson(limit) : this.readText(limit).then(parseJson);
   }
 
+  /** The body counted per connection, so that a stalled upload can be shed at the cap. */
+  protected override bodySource(): AsyncIterable<Uint8Array> | null {
+    const source = super.bodySource();
+    return source === null ? null : counted(source, this.connection);
+  }
+
   /**
    * HTTP/1.1 and HTTP/2. A body past the native-read credit is read chunk by chunk; Deno may end
    * the body of a reset HTTP/2 stream early as if complete, which the declared-length check in
