@@ -1,0 +1,251 @@
+import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { ServerConfig } from "../../core/config.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
+import type { SocketAddr } from "../engine.ts";
+import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
+import { NodeRequest, refusedHead } from "../node/request.ts";
+import { send, type SendContext } from "../node/send.ts";
+import { http1Deadlines } from "../shared/deadline.ts";
+import type { Lifecycle } from "../shared/lifecycle.ts";
+
+/** How often idle connections are swept while a drain waits for in-flight requests. */
+const DRAIN_SWEEP_MS = 50;
+
+const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+
+const ignoreError = (): void => {};
+
+/**
+ * The request Bun's node:http builds. A reader that stops iterating it early (a body stream past
+ * the limit, a handler that breaks out of its loop) must not destroy it: that destroys the
+ * socket before the response is written. It is resumed instead, so the rest of the body is read
+ * and discarded.
+ */
+class Incoming extends IncomingMessage {
+  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
+    try {
+      yield* this.iterator({ destroyOnReturn: false });
+    } finally {
+      if (!this.complete) this.resume();
+    }
+  }
+}
+
+/**
+ * A connection's state, on the socket itself (one property write per request): when its current
+ * wait began, and how many requests it has started (to notice, at a sweep, that a request came
+ * and went since the last one).
+ */
+interface ConnState {
+  /** When the current wait (first head, or idle after a response) was first seen; -1 while a request is in flight. */
+  since: number;
+  requests: number;
+  /** `requests` at the last sweep. */
+  seen: number;
+}
+const kState = Symbol("tako.bun.conn");
+type BunSocket = Socket & { [kState]?: ConnState; _httpMessage?: unknown };
+
+/**
+ * How often the deadlines are checked: a quarter of the shortest, between 10 ms and 1 s (as
+ * node:http checks its header timeout), so a deadline fires at most that late.
+ */
+function sweepInterval(deadlines: readonly (number | null)[]): number | null {
+  const set = deadlines.filter((d): d is number => d !== null);
+  if (set.length === 0) return null;
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(...set) / 4)));
+}
+
+/**
+ * HTTP/1.1 on Bun's node:http listening on the port itself (`createServer().listen()`): Bun's
+ * own HTTP parser (the one `Bun.serve` uses) feeds node:http's request/response objects, with no
+ * node:net hand-off. Bun's node:http ignores node's `headersTimeout`/`keepAliveTimeout` and sets
+ * no idle timeout, but it reports every connection through `'connection'` (at the first bytes,
+ * or within about a second for a connection that sends nothing; measured, Bun 1.4.5), and a
+ * reported socket can be written to and destroyed. So tako keeps, per connection:
+ *
+ * - the cap (`connectionCap`) in the {@link Lifecycle} kernel: at the cap the oldest idle
+ *   connection is shed, else the new one gets 503 and is closed;
+ * - the deadlines ({@link http1Deadlines}): the first head within `headerReadTimeout` (else 408
+ *   and close; a slow drip does not extend it), the next one within
+ *   `min(keepAliveTimeout, headerReadTimeout)` after the last response (else closed), whether
+ *   the handler was sync or async;
+ * - the drain: stop listening, close idle connections (swept until the last is gone), responses
+ *   carry `Connection: close`, and Bun closes a connection after such a response.
+ *
+ * After a response that ends the connection with the request body unread (413), Bun's server
+ * reads and discards the rest before closing, so the client gets the status (measured 20/20).
+ */
+export class BunHttp1 {
+  readonly #http: HttpServer;
+  #router: Dispatcher | null = null;
+  #lifecycle: Lifecycle<unknown> | null = null;
+  #ctx: SendContext = { router: null as unknown as Dispatcher, closeAfterResponse: false };
+  /** Connections seen (admitted, once serving): what the deadline sweep walks. */
+  readonly #conns = new Set<BunSocket>();
+  /** Requests that arrived before a router was attached. */
+  #queued: [IncomingMessage, ServerResponse][] | null = [];
+  #firstHead = Infinity;
+  #nextHead = Infinity;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #sweep: ReturnType<typeof setInterval> | null = null;
+  #listening = false;
+
+  constructor() {
+    const http = createServer({ IncomingMessage: Incoming }, (req: IncomingMessage, res: ServerResponse) => {
+      const state = (req.socket as BunSocket)[kState];
+      if (state !== undefined) state.requests++;
+      const router = this.#router;
+      if (router === null) this.#queued?.push([req, res]);
+      else this.#handle(router, req, res);
+    });
+    http.on("connection", (socket: Socket) => this.#accepted(socket as BunSocket));
+    this.#http = http;
+  }
+
+  #handle(router: Dispatcher, req: IncomingMessage, res: ServerResponse): void {
+    const ctx = this.#ctx;
+    const request = new NodeRequest(req);
+    const result = refusedHead(req) ?? router.dispatch(request);
+    if (result instanceof Promise) {
+      result.then(
+        (value) => send(res, value, request, ctx),
+        (error: unknown) => send(res, router.recover(error, request), request, ctx),
+      );
+    } else send(res, result, request, ctx);
+  }
+
+  /** Binds and listens (Bun's node:http starts its native server here); resolves once listening. */
+  listen(host: string, port: number): Promise<SocketAddr> {
+    return new Promise((resolve, reject) => {
+      const http = this.#http;
+      http.once("error", reject);
+      http.listen({ host, port }, () => {
+        http.off("error", reject);
+        this.#listening = true;
+        const a = http.address();
+        if (a === null || typeof a === "string") return reject(new Error("listener is not bound to a TCP address"));
+        resolve({ address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" });
+      });
+    });
+  }
+
+  /**
+   * Serves `router` with `config`'s policy, fed to `lifecycle`: the connections seen so far are
+   * admitted under the cap (the deadlines count from when each was seen), the requests that
+   * waited for a router are answered.
+   */
+  serve(router: Dispatcher, config: ServerConfig, lifecycle: Lifecycle<unknown>): void {
+    this.#lifecycle = lifecycle;
+    this.#ctx = { router, closeAfterResponse: !config.keepAlive };
+    const { firstHead, nextHead } = http1Deadlines(config);
+    this.#firstHead = firstHead ?? Infinity;
+    this.#nextHead = nextHead ?? Infinity;
+    const every = sweepInterval([firstHead, nextHead]);
+    if (every !== null) this.#timer = setInterval(() => this.#check(), every);
+    for (const socket of this.#conns) this.#admit(socket);
+    this.#router = router;
+    const queued = this.#queued ?? [];
+    this.#queued = null;
+    for (const [req, res] of queued) if (!req.socket.destroyed) this.#handle(router, req, res);
+  }
+
+  /**
+   * Gives the port up (another server takes it in this same turn): stops listening and closes
+   * the connections seen so far, which Bun's HTTP/1.1 parser has been reading.
+   */
+  abandon(): void {
+    this.stopAccepting();
+    this.#queued = null;
+    for (const socket of this.#conns) socket.destroy();
+    this.#http.closeAllConnections();
+  }
+
+  #accepted(socket: BunSocket): void {
+    socket.on("error", ignoreError);
+    socket[kState] = { since: Date.now(), requests: 0, seen: 0 };
+    this.#conns.add(socket);
+    if (this.#lifecycle !== null) this.#admit(socket);
+    else socket.once("close", () => this.#conns.delete(socket));
+  }
+
+  /** Tracks `socket` in the kernel, or refuses it over the cap. */
+  #admit(socket: BunSocket): void {
+    const lifecycle = this.#lifecycle!;
+    if (socket.destroyed) return;
+    if (!lifecycle.admit(socket)) {
+      this.#conns.delete(socket);
+      refuseWith(socket, BUSY_HTTP1);
+      return;
+    }
+    socket.once("close", () => {
+      this.#conns.delete(socket);
+      lifecycle.release(socket);
+    });
+  }
+
+  /**
+   * The deadline sweep. A connection waiting for its first head past `headerReadTimeout` gets
+   * 408 and is closed; one idle after its last response past the between-requests deadline is
+   * closed. A request that started since the last sweep restarts the wait.
+   */
+  #check(): void {
+    const now = Date.now();
+    for (const socket of this.#conns) {
+      const state = socket[kState]!;
+      if (socket._httpMessage != null) {
+        state.since = -1;
+        state.seen = state.requests;
+        continue;
+      }
+      if (state.since === -1 || state.seen !== state.requests) {
+        state.since = now;
+        state.seen = state.requests;
+        continue;
+      }
+      if (state.requests === 0) {
+        if (now - state.since >= this.#firstHead) timeOut(socket);
+      } else if (now - state.since >= this.#nextHead) socket.destroy();
+    }
+  }
+
+  /** No request in flight: a head still arriving, or kept alive between requests. */
+  idle(socket: Socket): boolean {
+    return (socket as BunSocket)._httpMessage == null;
+  }
+
+  stopAccepting(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#http.close();
+  }
+
+  drain(): void {
+    if (this.#sweep !== null) return;
+    this.#ctx.closeAfterResponse = true;
+    this.#http.closeIdleConnections();
+    // A connection whose response was under way when the drain began goes idle after it.
+    this.#sweep = setInterval(() => this.#http.closeIdleConnections(), DRAIN_SWEEP_MS);
+  }
+
+  destroyAll(): void {
+    for (const socket of this.#conns) socket.destroy();
+    this.#http.closeAllConnections();
+  }
+
+  /** Releases the timers and whatever Bun still holds (a connection not reported yet). */
+  release(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+    this.#http.closeAllConnections();
+  }
+}
+
+/** 408 and close; a peer that does not read is cut after a second. */
+function timeOut(socket: Socket): void {
+  if (socket.writableEnded) return;
+  socket.end(REQUEST_TIMEOUT);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
