@@ -16,6 +16,118 @@ export function bodyDeadline(config: ServerConfig): BodyDeadline | null {
   return config.bodyReadTimeout === null ? null : Object.freeze({ timeout: config.bodyReadTimeout, minRate: config.bodyMinRate });
 }
 
+/** The 408 for a body that did not arrive in time; the connection is closed after it. */
+export function bodyTimedOut(): HttpError {
+  return new HttpError(408, "request body not received in time", { connection: "close" });
+}
+
+/**
+ * Bytes a body may declare and still be read by a runtime's native whole-body reader, which
+ * reports no progress: its length is credited at the start, so the deadline can grow by at most
+ * the base timeout (`minRate × timeout`, 10,000 bytes with the defaults). Larger bodies are read
+ * chunk by chunk and credited as they arrive.
+ */
+export function nativeReadCredit(deadline: BodyDeadline | null): number {
+  if (deadline === null || deadline.minRate === null) return Number.POSITIVE_INFINITY;
+  return (deadline.minRate * deadline.timeout) / 1000;
+}
+
+/**
+ * One body's clock against its {@link BodyDeadline}: time counts only while the server waits
+ * for body bytes (between {@link wait} and {@link pause}); each byte received ({@link got})
+ * extends the deadline by `1 / minRate` seconds. One timer per body at most, re-armed when it
+ * fires early; `onExpire` is called once, when the waited time passes the allowance.
+ */
+export class BodyClock {
+  readonly #deadline: BodyDeadline;
+  #onExpire: ((error: HttpError) => void) | null;
+  #received = 0;
+  #waited = 0;
+  /** When the current wait began; -1: not waiting. */
+  #since = -1;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #expired = false;
+
+  constructor(deadline: BodyDeadline, onExpire: (error: HttpError) => void) {
+    this.#deadline = deadline;
+    this.#onExpire = onExpire;
+  }
+
+  /** True once the deadline passed. */
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  /** The server now waits for body bytes. */
+  wait(): void {
+    if (this.#onExpire === null || this.#since >= 0) return;
+    this.#since = performance.now();
+    if (this.#timer === null) this.#arm(this.#allowed() - this.#waited);
+  }
+
+  /** The server stopped waiting (a chunk arrived and is being processed). */
+  pause(): void {
+    if (this.#since < 0) return;
+    this.#waited += performance.now() - this.#since;
+    this.#since = -1;
+  }
+
+  /** `bytes` more of the body arrived. */
+  got(bytes: number): void {
+    this.#received += bytes;
+  }
+
+  /** The body is done (read, failed or abandoned): no more expiry. */
+  stop(): void {
+    this.#onExpire = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #allowed(): number {
+    const { timeout, minRate } = this.#deadline;
+    return minRate === null ? timeout : timeout + (this.#received * 1000) / minRate;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(ms)));
+  }
+
+  readonly #check = (): void => {
+    this.#timer = null;
+    const expire = this.#onExpire;
+    if (expire === null || this.#since < 0) return; // not waiting: the next wait() re-arms
+    const waited = this.#waited + (performance.now() - this.#since);
+    const left = this.#allowed() - waited;
+    if (left > 0) return this.#arm(left);
+    this.#expired = true;
+    this.stop();
+    expire(bodyTimedOut());
+  };
+}
+
+/**
+ * Runs a whole-body read under a new {@link BodyClock}, waiting from now to its end: `read`
+ * gets the clock (to report progress) and its result is returned, or the 408 once the deadline
+ * passes (the read is then abandoned; the connection is closed after the 408).
+ */
+export function underClock<T>(deadline: BodyDeadline, read: (clock: BodyClock) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const clock = new BodyClock(deadline, reject);
+    clock.wait();
+    read(clock).then(
+      (value) => {
+        clock.stop();
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.stop();
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Default request body limit: 1 MiB, enough for JSON APIs, small against memory exhaustion. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -53,11 +165,12 @@ export function checkDeclaredLength(contentLength: string | null, limit: number)
 }
 
 /** Buffers a body, failing with 413 as soon as it passes `limit` bytes. */
-export async function readAll(source: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array> {
+export async function readAll(source: AsyncIterable<Uint8Array>, limit: number, clock: BodyClock | null = null): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for await (const chunk of source) {
+      clock?.got(chunk.byteLength);
       size += chunk.byteLength;
       if (size > limit) throw tooLarge(limit);
       chunks.push(chunk);
@@ -81,18 +194,34 @@ export async function readAll(source: AsyncIterable<Uint8Array>, limit: number):
  * ends short of the `declared` Content-Length (a reset some runtimes end the body on as if it
  * were complete: Deno.serve's HTTP/2, measured).
  */
-export function limitedStream(source: AsyncIterable<Uint8Array>, limit: number, declared: number | null = null): ReadableStream<Uint8Array> {
+export function limitedStream(source: AsyncIterable<Uint8Array>, limit: number, declared: number | null = null, deadline: BodyDeadline | null = null): ReadableStream<Uint8Array> {
   let it: AsyncIterator<Uint8Array> | null = null;
   let size = 0;
+  let clock: BodyClock | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       it ??= source[Symbol.asyncIterator]();
+      // Time counts while a reader waits for the next chunk (a pull), not while it processes one.
+      if (deadline !== null && clock === null) {
+        clock = new BodyClock(deadline, (error) => {
+          controller.error(error);
+          void it?.return?.();
+        });
+      }
+      clock?.wait();
       let next: IteratorResult<Uint8Array>;
       try {
         next = await it.next();
       } catch (error) {
-        controller.error(error instanceof TypeError ? error : bodyAborted(error));
+        clock?.stop();
+        if (clock?.expired !== true) controller.error(error instanceof TypeError ? error : bodyAborted(error));
         return;
+      }
+      if (clock !== null) {
+        if (clock.expired) return;
+        clock.pause();
+        if (next.done === true) clock.stop();
+        else clock.got(next.value.byteLength);
       }
       if (next.done === true) {
         if (declared !== null && size < declared) return controller.error(shortBody(size, declared));
@@ -100,6 +229,7 @@ export function limitedStream(source: AsyncIterable<Uint8Array>, limit: number, 
       }
       size += next.value.byteLength;
       if (size > limit) {
+        clock?.stop();
         controller.error(tooLarge(limit));
         await it.return?.();
         return;
@@ -107,6 +237,7 @@ export function limitedStream(source: AsyncIterable<Uint8Array>, limit: number, 
       controller.enqueue(next.value);
     },
     async cancel() {
+      clock?.stop();
       await it?.return?.();
     },
   });

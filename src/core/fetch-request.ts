@@ -1,4 +1,4 @@
-import { declaredLength, rejectBody, shortBody } from "./body.ts";
+import { declaredLength, nativeReadCredit, rejectBody, shortBody } from "./body.ts";
 import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
 import { absoluteAuthority, originForm } from "./request-rules.ts";
 import { invalidJson, TakoRequest } from "./request.ts";
@@ -92,7 +92,7 @@ export class FetchRequest extends TakoRequest {
   // fastest path; a chunked body is counted chunk by chunk instead. A read that fails because the
   // client went away is a 400 (`rejectBody`), not a server error.
   protected override readBody(limit: number): Promise<Uint8Array> {
-    const declared = declaredLength(this.#native.headers.get("content-length"));
+    const declared = this.#nativeRead();
     if (declared === null) return super.readBody(limit);
     return this.#native.arrayBuffer().then((b) => {
       // A body cut short by a reset that the runtime ended as if complete (Deno.serve's HTTP/2).
@@ -102,13 +102,28 @@ export class FetchRequest extends TakoRequest {
   }
 
   protected override readJson(limit: number): Promise<unknown> {
-    if (this.#native.headers.has("content-length")) return this.#native.json().catch(rejectJson);
+    if (this.#nativeRead() !== null) return this.#native.json().catch(rejectJson);
     return super.readJson(limit);
   }
 
   protected override readText(limit: number): Promise<string> {
-    if (this.#native.headers.has("content-length")) return this.#native.text().catch(rejectBody);
+    if (this.#nativeRead() !== null) return this.#native.text().catch(rejectBody);
     return super.readText(limit);
+  }
+
+  /**
+   * The declared length when the native whole-body readers may read this body, else `null`
+   * (then it is read chunk by chunk): they need a length, and under a body deadline they report
+   * no progress, so the length is credited at the start and must be small (`nativeReadCredit`).
+   */
+  #nativeRead(): number | null {
+    const declared = declaredLength(this.#native.headers.get("content-length"));
+    if (declared === null) return null;
+    const clock = this.bodyClock;
+    if (clock === null) return declared;
+    if (declared > nativeReadCredit(this.bodyDeadline())) return null;
+    clock.got(declared);
+    return declared;
   }
 
   protected bodySource(): AsyncIterable<Uint8Array> | null {

@@ -1,4 +1,4 @@
-import { type BodyDeadline, checkDeclaredLength, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
+import { type BodyClock, type BodyDeadline, checkDeclaredLength, underClock, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
 import type { ConnInfo } from "./conn-info.ts";
 import { HttpError } from "./errors.ts";
 
@@ -25,6 +25,8 @@ export function invalidJson(error: unknown): never {
 /** What has been read of a request body, and in which form. */
 class BodyState {
   used = false;
+  /** The clock of a whole-body read under the body deadline. */
+  clock: BodyClock | null = null;
   bytes: Promise<Uint8Array> | null = null;
   text: Promise<string> | null = null;
   json: Promise<unknown> | null = null;
@@ -119,14 +121,32 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
     return this.#checked(() => read(this.bodyLimit));
   }
 
-  /** Runs `read` after the declared-length check, as one promise (no extra hop). */
+  /**
+   * Runs `read` after the declared-length check, as one promise (no extra hop), under the
+   * body deadline when the server has one.
+   */
   #checked<T>(read: () => Promise<T>): Promise<T> {
     try {
       checkDeclaredLength(this.header("content-length"), this.bodyLimit);
-      return read();
+      const deadline = this.bodyDeadline();
+      if (deadline === null) return read();
+      const b = this.#body!;
+      return underClock(deadline, (clock) => {
+        b.clock = clock;
+        return read();
+      });
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Engines: the clock of the whole-body read in progress (`null`: no deadline). A reader that
+   * sees chunks reports each (`got`); one that reads natively, without progress, credits the
+   * declared length once at the start, and may only do so within `nativeReadCredit`.
+   */
+  protected get bodyClock(): BodyClock | null {
+    return this.#body?.clock ?? null;
   }
 
   /**
@@ -135,7 +155,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   protected readBody(limit: number): Promise<Uint8Array> {
     const source = this.bodySource();
-    return source === null ? Promise.resolve(new Uint8Array(0)) : readAll(source, limit);
+    return source === null ? Promise.resolve(new Uint8Array(0)) : readAll(source, limit, this.bodyClock);
   }
 
   /** Engines: the body parsed as JSON (invalid JSON: a 400 `HttpError`); override for a native parser. */
@@ -161,7 +181,8 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /**
    * The body as a stream, for uploads processed as they arrive. It errors with a 413
    * `HttpError` once more than `bodyLimit` bytes went through, and with a 400 when the client
-   * abandons the upload (or it ends short of its Content-Length). `null` without a body.
+   * abandons the upload (or it ends short of its Content-Length), and with a 408 when it does
+   * not arrive within the server's body deadline. `null` without a body.
    */
   get body(): ReadableStream<Uint8Array> | null {
     const b = (this.#body ??= new BodyState());
@@ -170,6 +191,6 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
     const length = this.header("content-length");
     checkDeclaredLength(length, this.bodyLimit);
     const source = this.bodySource();
-    return source === null ? null : limitedStream(source, this.bodyLimit, declaredLength(length));
+    return source === null ? null : limitedStream(source, this.bodyLimit, declaredLength(length), this.bodyDeadline());
   }
 }

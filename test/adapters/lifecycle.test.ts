@@ -2,7 +2,7 @@
 // sockets, no clock. Every engine feeds this one kernel, so its rules are proven here once.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Lifecycle } from "../../src/adapters/shared/lifecycle.ts";
+import { Lifecycle, SHED_MIN_AGE } from "../../src/adapters/shared/lifecycle.ts";
 import { FakeTransport, settled, type FakeConn } from "./_fake-engine.ts";
 
 function started(cap: number | null = null): FakeTransport {
@@ -122,5 +122,66 @@ describe("Lifecycle kernel", () => {
     t.hangUp(conn);
     t.hangUp(conn);
     assert.deepEqual(t.calls, ["released"]);
+  });
+});
+
+describe("Lifecycle kernel: shedding idle connections at the cap", () => {
+  /** A transport whose connections say whether they are idle, on a fake clock. */
+  function shedding(cap: number): { t: FakeTransport; busy: Set<FakeConn>; shed: FakeConn[]; clock: { now: number } } {
+    const clock = { now: 0 };
+    const t = new FakeTransport(new Lifecycle<FakeConn>(() => clock.now));
+    const busy = new Set<FakeConn>();
+    const shed: FakeConn[] = [];
+    t.lifecycle.start(
+      Object.assign(t, {
+        idle: (conn: unknown) => !busy.has(conn as FakeConn),
+        shed: (conn: unknown) => {
+          (conn as FakeConn).destroyed = true;
+          shed.push(conn as FakeConn);
+        },
+      }),
+      cap,
+    );
+    return { t, busy, shed, clock };
+  }
+
+  test("at the cap, the oldest idle connection older than SHED_MIN_AGE makes room; busy ones are kept", () => {
+    const { t, busy, shed, clock } = shedding(3);
+    const [a, b, c] = [t.connect()!, t.connect()!, t.connect()!];
+    busy.add(a);
+    clock.now = SHED_MIN_AGE - 1;
+    assert.equal(t.connect(), null, "too young to shed: refused");
+    clock.now = SHED_MIN_AGE;
+    const d = t.connect();
+    assert.ok(d !== null, "admitted by shedding");
+    assert.deepEqual(shed, [b], "the oldest idle one (a is busy)");
+    assert.equal(t.lifecycle.size, 3);
+    // A shed connection's later close changes nothing.
+    t.hangUp(b);
+    assert.equal(t.lifecycle.size, 3);
+    busy.add(c);
+    busy.add(d);
+    assert.equal(t.connect(), null, "every connection busy: refused");
+    assert.deepEqual(shed, [b]);
+  });
+
+  test("without idle/shed hooks the cap refuses, as before", () => {
+    const clock = { now: 0 };
+    const t = new FakeTransport(new Lifecycle<FakeConn>(() => clock.now));
+    t.lifecycle.start(t, 1);
+    t.connect();
+    clock.now = 10 * SHED_MIN_AGE;
+    assert.equal(t.connect(), null);
+  });
+
+  test("a drain still waits for every connection left after shedding", async () => {
+    const { t, clock } = shedding(1);
+    t.connect();
+    clock.now = SHED_MIN_AGE;
+    const b = t.connect()!;
+    t.lifecycle.drain();
+    assert.equal(await settled(t.lifecycle.closed), false);
+    t.hangUp(b);
+    assert.equal(await settled(t.lifecycle.closed), true);
   });
 });

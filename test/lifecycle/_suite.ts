@@ -121,11 +121,11 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     // Deno's node:net listener stops accepting for good after EMFILE and reports nothing that
     // tako could act on (measured); the README coverage table lists this gap.
     const denoSocket = runtime === "deno" && path === "socket";
-    test("EMFILE: flooded past its descriptor limit, the server survives and serves once they close", {
+    test("EMFILE with the cap lifted (maxConnections above the limit): flooded past its descriptor limit, the server survives and serves once they close", {
       skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
       timeout: 30_000,
     }, async () => {
-      const f = await start(runtime, path, {}, 128);
+      const f = await start(runtime, path, { maxConnections: 100_000 }, 128);
       try {
         const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
         // Wait until the server holds its whole descriptor allowance: it has run into EMFILE.
@@ -150,6 +150,45 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
           if (!served) await new Promise((r) => setTimeout(r, 50));
         }
         assert.ok(served, `not serving after the flood; stderr: ${f.stderr().slice(0, 500)}`);
+        assert.equal(f.child.exitCode, null, "the server process died");
+      } finally {
+        await f.stop();
+      }
+    });
+
+    test("descriptor exhaustion: flooded with idle connections past its descriptor limit, the server keeps serving", {
+      skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
+      timeout: 60_000,
+    }, async () => {
+      // 128 descriptors: the default cap (maxConnections null) is 128 less 64 kept for the rest
+      // of the process. 250 idle connections (the attack) stay open while honest clients come.
+      const f = await start(runtime, path, {}, 128);
+      try {
+        const fds = (): number => readdirSync(`/proc/${f.child.pid}/fd`).length;
+        const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
+        const tryOnce = async (): Promise<boolean> => {
+          const c = await RawConn.open(f.port).catch(() => null);
+          if (c === null) return false;
+          c.get("/");
+          const ok = await c.waitFor(/ok$/, 500);
+          c.destroy();
+          return ok;
+        };
+        const servedWithin = async (ms: number): Promise<number | null> => {
+          const started = Date.now();
+          while (Date.now() - started < ms) {
+            if (await tryOnce()) return Date.now() - started;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return null;
+        };
+        // While the attack goes on: idle connections older than a second are shed for new ones.
+        const during = await servedWithin(5_000);
+        assert.ok(during !== null, `no honest request served within 5 s while 250 idle connections were open; stderr: ${f.stderr().slice(0, 500)}`);
+        assert.ok(fds() < 128, `the server holds ${fds()} descriptors: it ran into its limit`);
+        for (const c of flood) c?.destroy();
+        const after = await servedWithin(1_000);
+        assert.ok(after !== null, "not served within 1 s after the attack stopped");
         assert.equal(f.child.exitCode, null, "the server process died");
       } finally {
         await f.stop();

@@ -13,6 +13,8 @@ describe("ServerConfig", () => {
         keepAlive: true,
         keepAliveTimeout: 5_000,
         maxConnections: null,
+        bodyReadTimeout: 20_000,
+        bodyMinRate: 500,
         acceptBackoff: { initial: 5, max: 1_000 },
         h2MaxConcurrentStreams: 100,
         h2MaxHeaderListSize: 16_384,

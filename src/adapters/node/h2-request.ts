@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
+import type { BodyDeadline } from "../../core/body.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
 import { collect, parseUtf8Json, utf8 } from "./request.ts";
@@ -10,6 +11,8 @@ export interface H2ConnFacts {
   readonly conn: ConnInfo;
   readonly proxy: ProxyHeader | null;
   readonly resets: { completed(): void };
+  /** The server's body deadline. */
+  readonly bodyDeadline: BodyDeadline | null;
 }
 
 /**
@@ -85,7 +88,7 @@ export class H2Request extends TakoRequest {
   }
 
   protected override readBody(limit: number): Promise<Uint8Array> {
-    return collect(this.#noBody ? null : this.native, limit);
+    return collect(this.#noBody ? null : this.native, limit, this.bodyClock);
   }
 
   protected override readText(limit: number): Promise<string> {
@@ -94,6 +97,10 @@ export class H2Request extends TakoRequest {
 
   protected override readJson(limit: number): Promise<unknown> {
     return this.readBody(limit).then(parseUtf8Json);
+  }
+
+  protected override bodyDeadline(): BodyDeadline | null {
+    return this.#facts.bodyDeadline;
   }
 
   protected bodySource(): AsyncIterable<Uint8Array> | null {

@@ -5,6 +5,7 @@ import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxyOf } from "./proxy-transport.ts";
 import type { ServerConfig } from "../../core/config.ts";
+import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import { FrameBudget, h2Refusal, H2_ENHANCE_YOUR_CALM, H2_NO_ERROR, ResetBudget } from "../../core/h2.ts";
 import { TEXT_TYPE } from "../../core/responder.ts";
 import { Reply } from "../../core/response.ts";
@@ -47,11 +48,13 @@ export class H2Conn {
 
   /** The PROXY header the connection opened with (read before HTTP/2 began), or `null`. */
   readonly proxy: ProxyHeader | null;
+  readonly bodyDeadline: BodyDeadline | null;
 
   constructor(socket: Socket, config: ServerConfig) {
     this.socket = socket;
     this.proxy = proxyOf(socket);
     this.resets = new ResetBudget(config.h2MaxPendingAcceptResetStreams);
+    this.bodyDeadline = bodyDeadline(config);
   }
 
   /** The connection facts every stream of this connection shares (built once). */

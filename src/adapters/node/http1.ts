@@ -4,7 +4,8 @@ import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
-import { NodeRequest, refusedHead } from "./request.ts";
+import { nodeRequestClass, refusedHead } from "./request.ts";
+import { bodyDeadline } from "../../core/body.ts";
 import { send, type SendContext } from "./send.ts";
 import type { Transport } from "./transport.ts";
 
@@ -187,9 +188,10 @@ export interface NetPathOptions {
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
+  const Request = nodeRequestClass(bodyDeadline(config));
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
-    const request = new NodeRequest(req);
+    const request = new Request(req);
     const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(

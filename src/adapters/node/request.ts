@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy-transport.ts";
-import { bodyAborted, tooLarge } from "../../core/body.ts";
+import { type BodyClock, type BodyDeadline, bodyAborted, tooLarge } from "../../core/body.ts";
 import { errorReply } from "../../core/responder.ts";
 import type { Reply } from "../../core/response.ts";
 import { absoluteAuthority, absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, originForm, refuseHead } from "../../core/request-rules.ts";
@@ -18,7 +18,7 @@ export const parseUtf8Json = (body: Uint8Array): unknown => parseJson((body as B
  * listeners per request costs more than the reading itself on small bodies. An aborted upload
  * surfaces as 'aborted' or 'error' (ECONNRESET, stream reset) and becomes a 400.
  */
-export function collect(body: Readable | null, limit: number): Promise<Buffer> {
+export function collect(body: Readable | null, limit: number, clock: BodyClock | null = null): Promise<Buffer> {
   if (body === null) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     let first: Buffer | null = null;
@@ -27,6 +27,7 @@ export function collect(body: Readable | null, limit: number): Promise<Buffer> {
     let done = false;
     body.on("data", (chunk: Buffer) => {
       if (done) return;
+      clock?.got(chunk.length);
       size += chunk.length;
       if (size > limit) {
         done = true;
@@ -106,6 +107,19 @@ export function refusedHead(req: IncomingMessage): Reply | null {
 }
 
 /**
+ * {@link NodeRequest} for one server: its body deadline answered by the class, so requests
+ * carry nothing for it.
+ */
+export function nodeRequestClass(deadline: BodyDeadline | null): typeof NodeRequest {
+  if (deadline === null) return NodeRequest;
+  return class extends NodeRequest {
+    protected override bodyDeadline(): BodyDeadline {
+      return deadline;
+    }
+  };
+}
+
+/**
  * The request view over `IncomingMessage`: method and target are read straight from it; the
  * Fetch `Headers` and the connection facts are built only when a handler touches them.
  */
@@ -177,7 +191,7 @@ export class NodeRequest extends TakoRequest {
 
   // 'data' events are several times cheaper than the async iterator for whole-body reads.
   protected override readBody(limit: number): Promise<Uint8Array> {
-    return collect(this.bodySource() === null ? null : this.native, limit);
+    return collect(this.bodySource() === null ? null : this.native, limit, this.bodyClock);
   }
 
   protected override readText(limit: number): Promise<string> {

@@ -4,6 +4,22 @@ import { errorReply, isPlainJson, JSON_TYPE, settle, settleError, toReply, TEXT_
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { NodeRequest } from "./request.ts";
 
+/**
+ * True when a request head announces a body (a Content-Length other than 0, or a
+ * Transfer-Encoding). Asked only of a request not complete when its answer starts, which for a
+ * synchronous handler is every request (node:http marks even a bodiless one complete only after
+ * the handler returns): a pass over the raw header lines, never `req.headers` (built lazily).
+ */
+function bodyExpected(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!.length;
+    if (n === 14) {
+      if (raw[i]!.toLowerCase() === "content-length" && raw[i + 1] !== "0") return true;
+    } else if (n === 17 && raw[i]!.toLowerCase() === "transfer-encoding") return true;
+  }
+  return false;
+}
+
 /** Per-server state the write path reads. */
 export interface SendContext {
   readonly router: Dispatcher;
@@ -18,7 +34,11 @@ export interface SendContext {
  */
 export function send(res: ServerResponse, value: HandlerResult, req: NodeRequest, ctx: SendContext): void {
   const router = ctx.router;
-  if (ctx.closeAfterResponse) res.shouldKeepAlive = false;
+  // A body still arriving when the answer starts (a handler that did not read it, or a 413 or
+  // 408 about it) is not waited for on a kept-alive connection: a client trickling it would
+  // hold the connection past every deadline. The connection ends after the response, lingering
+  // (bounded) so the client reads the status.
+  if (ctx.closeAfterResponse || (!req.native.complete && bodyExpected(req.native.rawHeaders))) res.shouldKeepAlive = false;
   try {
     write(res, value, req, router);
   } catch (error) {

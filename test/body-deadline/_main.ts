@@ -1,0 +1,30 @@
+// Body deadline fixture: routes reading the request body each way a handler can, served with
+// spawnHttp (or spawnH2c with `http1: true` when TAKO_H2C=1) under the config in TAKO_CONFIG
+// (JSON). Prints "READY <port>"; SIGTERM drains it.
+import { Router, Server, TcpListener } from "../../src/index.ts";
+import { runFixture } from "../_shared/fixture-main.ts";
+
+const router = new Router();
+router.onError(() => {});
+router.post("/bytes", async (req) => ({ bytes: (await req.bytes()).byteLength }));
+router.post("/text", async (req) => ({ bytes: (await req.text()).length }));
+router.post("/stream", async (req) => {
+  let n = 0;
+  for await (const chunk of req.body ?? []) n += chunk.byteLength;
+  return { bytes: n };
+});
+// Works for `ms` before it asks for the body: time the server is not waiting for body bytes.
+router.post("/late/{ms}", async (req) => {
+  await new Promise((r) => setTimeout(r, Number(req.params.ms)));
+  return { bytes: (await req.bytes()).byteLength };
+});
+// Answers without reading the body.
+router.post("/ignore", () => "ignored");
+router.get("/", () => "ok");
+
+const listener = await TcpListener.bind("127.0.0.1:0");
+const server = Server.builder()
+  .config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"))
+  .build();
+const handle = process.env.TAKO_H2C === "1" ? server.spawnH2c(listener, router, { http1: true }) : server.spawnHttp(listener, router);
+await runFixture(handle);

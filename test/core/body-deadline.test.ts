@@ -1,0 +1,52 @@
+// The body deadline's clock: time counts only while waiting, received bytes extend it, it
+// expires once; the defaults are Apache mod_reqtimeout's body rule.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BodyClock, bodyDeadline, nativeReadCredit } from "../../src/core/body.ts";
+import { DEFAULT_SERVER_CONFIG, type HttpError } from "../../src/index.ts";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("body deadline", () => {
+  test("defaults: 20 s plus 1 s per 500 bytes; null turns it off", () => {
+    assert.deepEqual(bodyDeadline(DEFAULT_SERVER_CONFIG), { timeout: 20_000, minRate: 500 });
+    assert.equal(bodyDeadline({ ...DEFAULT_SERVER_CONFIG, bodyReadTimeout: null }), null);
+    assert.equal(nativeReadCredit({ timeout: 20_000, minRate: 500 }), 10_000);
+    assert.equal(nativeReadCredit({ timeout: 20_000, minRate: null }), Number.POSITIVE_INFINITY);
+  });
+
+  test("expires once waiting passes the base timeout, with a 408 that closes the connection", async () => {
+    const fired: HttpError[] = [];
+    const clock = new BodyClock({ timeout: 30, minRate: null }, (e) => fired.push(e));
+    clock.wait();
+    await sleep(80);
+    assert.equal(fired.length, 1);
+    assert.equal(fired[0]!.status, 408);
+    assert.equal(fired[0]!.headers?.connection, "close");
+    assert.equal(clock.expired, true);
+  });
+
+  test("received bytes extend the deadline by 1 s per minRate bytes", async () => {
+    const fired: HttpError[] = [];
+    const clock = new BodyClock({ timeout: 30, minRate: 1000 }, (e) => fired.push(e));
+    clock.wait();
+    clock.got(100); // +100 ms
+    await sleep(60);
+    assert.equal(fired.length, 0, "30 ms + 100 ms not yet passed");
+    await sleep(150);
+    assert.equal(fired.length, 1);
+  });
+
+  test("time while not waiting does not count; stop() ends it", async () => {
+    const fired: HttpError[] = [];
+    const clock = new BodyClock({ timeout: 40, minRate: null }, (e) => fired.push(e));
+    clock.wait();
+    clock.pause();
+    await sleep(80);
+    assert.equal(fired.length, 0, "paused: a handler processing a chunk");
+    clock.wait();
+    clock.stop();
+    await sleep(80);
+    assert.equal(fired.length, 0, "stopped: the body is done");
+  });
+});
