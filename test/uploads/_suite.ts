@@ -234,8 +234,8 @@ async function uploads(t: TestContext, lingers: boolean, port: number, route: st
 
 export function uploadsSuite(runtime: Runtime, path: Path): void {
   const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? "native server" : "node:net path"}`;
-  /** Where tako's HTTP/1.1 transport serves, and so closes lingering. */
-  const lingers = runtime === "node" || path === "socket";
+  /** Where tako's HTTP/1.1 transport serves, and so closes lingering: everywhere but Deno.serve (Bun serves HTTP/1.1 on its node:http). */
+  const lingers = runtime !== "deno" || path === "socket";
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
   // TLS: Bun always terminates it with its node:tls on tako's transport; Deno with Deno.serve for
   // a plain certificate and the defaults, else on the node:net path.
