@@ -239,7 +239,7 @@ export function uploadsSuite(runtime: Runtime, path: Path): void {
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
   // TLS: Bun always terminates it with its node:tls on tako's transport; Deno with Deno.serve for
   // a plain certificate and the defaults, else on the node:net path.
-  const tlsLingers = lingers || runtime === "bun";
+  const tlsLingers = lingers;
   const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : tlsLingers ? "node:tls on the node:net path" : "Deno.serve"}`;
 
   describe(`uploads answered before they were read (${label})`, () => {
