@@ -1,5 +1,4 @@
 import { createServer as createNetServer, type Socket } from "node:net";
-import type { ServerConfig } from "../../core/config.ts";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { NodeListener, nodeEngine } from "../node/node-engine.ts";
@@ -8,11 +7,26 @@ import { Lifecycle } from "../shared/lifecycle.ts";
 import { BunHttp1 } from "./http1.ts";
 
 /**
- * Fields Bun's node:http (listening itself) cannot honour: set explicitly, the spec stays on the
- * node:net path, which does. Bun's native listener accepts on its own and reports no accept
- * error, so a set `acceptBackoff` could not pace anything there.
+ * Bun's HTTP/1.1 parser closes, without a response, a connection whose request head is not
+ * complete about 10 s after it opened, however the bytes trickle (measured 12.0 s for a silent
+ * connection and for heads dripped every 200 ms or 2 s, Bun 1.4.5; uWebSockets' 10 s idle check,
+ * run every few seconds). So on Bun's node:http a `headerReadTimeout` up to this is kept exactly
+ * (408 and close), and a longer one would be cut short.
  */
-const NET_PATH_FIELDS: readonly (keyof ServerConfig)[] = ["acceptBackoff"];
+export const BUN_HEAD_CUT_MS = 10_000;
+
+/**
+ * Whether Bun's node:http can honour every field the user set; if not, the spec is served on
+ * the node:net path, which honours them all. Bun's native listener accepts on its own and reports
+ * no accept error, so a set `acceptBackoff` could pace nothing there; a set `headerReadTimeout`
+ * longer than {@link BUN_HEAD_CUT_MS} (or `null`) would be cut short by Bun's parser.
+ */
+function nodeHttpHonours(spec: ServeSpec): boolean {
+  if (spec.explicit.has("acceptBackoff")) return false;
+  if (!spec.explicit.has("headerReadTimeout")) return true;
+  const head = spec.config.headerReadTimeout;
+  return head !== null && head <= BUN_HEAD_CUT_MS;
+}
 
 /**
  * Bun engine. `bind` starts Bun's node:http listening on the port ({@link BunHttp1}: Bun's
@@ -21,7 +35,8 @@ const NET_PATH_FIELDS: readonly (keyof ServerConfig)[] = ["acceptBackoff"];
  *
  * - HTTP/1.1: served there, with tako's connection cap and deadlines. Nothing moves, so no
  *   connect is ever refused between bind and the drain.
- * - h2c, TLS, PROXY, and HTTP/1.1 with an explicit `acceptBackoff`: node:http gives the port up
+ * - h2c, TLS, PROXY, and HTTP/1.1 with a field node:http cannot honour ({@link nodeHttpHonours}):
+ *   node:http gives the port up
  *   and a node:net listener (Bun's) binds it in the same turn of the event loop, served by the
  *   Node engine's transports (the node:net path). Connections node:http had taken before (read
  *   as HTTP/1.1) are closed; from the moment `serve` returns, connects reach the new listener.
@@ -46,7 +61,7 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || NET_PATH_FIELDS.some((f) => spec.explicit.has(f))) return this.#toNetPath(spec);
+    if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
     const h1 = this.#http1;
     const lifecycle = new Lifecycle<unknown>();
     this.#serving = lifecycle;
