@@ -9,11 +9,11 @@ import { startFixture, useFixture, type Runtime } from "../_shared/spawn.ts";
 
 /**
  * `native`: the runtime's own server with the defaults. `socket`: Bun's and Deno's node:net path,
- * chosen because `maxConnections` is set. Node has one path.
+ * chosen because `acceptBackoff` is set explicitly (at its default value). Node has one path.
  */
 export type Path = "native" | "socket";
 
-const SOCKET_PATH = { maxConnections: 10_000 };
+const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
 const host = "Host: t\r\n";
 /** In flight for 50 ms on purpose: the malformed request after it is parsed meanwhile. */
 const ASYNC = `GET /async/50 HTTP/1.1\r\n${host}\r\n`;
@@ -29,7 +29,7 @@ async function exchange(port: number, bytes: string): Promise<{ statuses: number
 }
 
 export function pipeliningSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? "native server" : "node:net path"}`;
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
 
   describe(`a malformed request pipelined after valid ones (${label})`, () => {
