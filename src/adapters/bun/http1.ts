@@ -116,10 +116,11 @@ function sweepInterval(deadlines: readonly (number | null)[]): number | null {
  *
  * - the cap (`connectionCap`) in the {@link Lifecycle} kernel: at the cap the oldest idle
  *   connection is shed, else the new one gets 503 and is closed;
- * - the deadlines ({@link http1Deadlines}): the first head within `headerReadTimeout` (else 408
- *   and close; a slow drip does not extend it), the next one within
- *   `min(keepAliveTimeout, headerReadTimeout)` after the last response (else closed), whether
- *   the handler was sync or async;
+ * - the deadlines ({@link http1Deadlines}), checked by one sweep (see {@link sweepInterval}):
+ *   the first head within `headerReadTimeout` (else 408 and close; a slow drip does not extend
+ *   it; Bun's parser itself closes a head still incomplete about 10 s after connect, see
+ *   `BUN_HEAD_CUT_MS`), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
+ *   last response (else closed), whether the handler was sync or async;
  * - the drain: stop listening, close idle connections (swept until the last is gone), responses
  *   carry `Connection: close`, and Bun closes a connection after such a response.
  *
