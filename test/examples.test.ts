@@ -46,6 +46,48 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("readiness-drain: /readyz fails at SIGTERM while / is still served for shutdownDelay; a failing check fails it too", async () => {
+      const f = await startFixture(runtime, "examples/readiness-drain/main.ts", { ADDR: "127.0.0.1:0", SHUTDOWN_DELAY: "1500" });
+      try {
+        assert.equal((await http(f.port, "/readyz")).status, 200);
+        await http(f.port, "/dependency/down", { method: "POST" });
+        const failing = await http(f.port, "/readyz");
+        assert.equal(failing.status, 503);
+        assert.deepEqual(JSON.parse(failing.text), { status: "failing", checks: { dependency: "fail" } });
+        await http(f.port, "/dependency/up", { method: "POST" });
+        assert.equal((await http(f.port, "/readyz")).status, 200);
+        f.child.kill("SIGTERM");
+        // The signal arrives asynchronously: poll (bounded) until readiness reports the drain.
+        let draining = false;
+        for (let i = 0; i < 50 && !draining; i++) {
+          draining = (await http(f.port, "/readyz")).status === 503;
+          if (!draining) await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.ok(draining, "readiness never failed after SIGTERM");
+        assert.equal((await http(f.port, "/")).text, "ok", "still serving during shutdownDelay");
+        assert.equal((await http(f.port, "/livez")).status, 200);
+        await f.waitForLine(/^stopped$/, 15_000);
+      } finally {
+        await f.stop();
+      }
+    });
+
+    test("sse: ticks with ids; Last-Event-ID resumes after it", async () => {
+      const f = await startFixture(runtime, "examples/sse/main.ts", { ADDR: "127.0.0.1:0", INTERVAL: "20" });
+      try {
+        const conn = await RawConn.open(f.port);
+        conn.send("GET /clock HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 41\r\n\r\n");
+        assert.ok(await conn.waitFor(/id: 43\n/, 10_000), conn.text);
+        assert.match(conn.text, /content-type: text\/event-stream/i);
+        assert.match(conn.text, /retry: 2000\n\n/);
+        assert.match(conn.text, /event: tick\nid: 42\ndata: \{"n":42,/);
+        conn.destroy();
+        await f.waitForLine(/^client left after event 42/, 10_000);
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("h2c: the Router over HTTP/2 prior knowledge, HTTP/1.1 on the same port, GOAWAY drain", async () => {
       const f = await startFixture(runtime, "examples/h2c/main.ts", { ADDR: "127.0.0.1:0" });
       try {

@@ -14,6 +14,14 @@ export interface AcceptBackoff {
 export interface ServerConfig {
   /** Drain budget after `trigger()`: in-flight requests get this long, then connections are destroyed. Default 30 s: long enough for ordinary requests, short enough for orchestrators' kill timeouts. */
   readonly drainTimeout: number;
+  /**
+   * After `trigger()` (or `shutdown()`, or a signal), readiness (`router.health()`) fails at
+   * once while the server keeps accepting and serving for this long, so a load balancer polling
+   * it takes the instance out of rotation before connections are refused; then the drain runs,
+   * bounded by `drainTimeout`. A shutdown takes at most `shutdownDelay + drainTimeout`.
+   * Default 0: the drain starts at once.
+   */
+  readonly shutdownDelay: number;
   /** Deadline for a complete request head (slowloris defence); answered 408 and closed. Default 30 s. */
   readonly headerReadTimeout: number | null;
   /** HTTP/1.1 keep-alive. Default `true`; `false` closes after every response. */
@@ -64,6 +72,7 @@ export interface ServerConfig {
 /** Every default in one place; the reasons are on {@link ServerConfig}'s fields. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   drainTimeout: 30_000,
+  shutdownDelay: 0,
   headerReadTimeout: 30_000,
   keepAlive: true,
   keepAliveTimeout: 5_000,
@@ -109,6 +118,7 @@ const backoff: Rule = (v) => {
 
 const RULES: Record<keyof ServerConfig, Rule> = {
   drainTimeout: duration,
+  shutdownDelay: duration,
   headerReadTimeout: orNull(positiveDuration),
   keepAlive: boolean,
   keepAliveTimeout: orNull(positiveDuration),

@@ -98,6 +98,11 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
     return (this.#query ??= new URLSearchParams(this.rawQuery));
   }
 
+  /** The `Last-Event-ID` a reconnecting Server-Sent Events client sends (see `sse()`); `null` without one. */
+  get lastEventId(): string | null {
+    return this.header("last-event-id");
+  }
+
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
     const b = (this.#body ??= new BodyState());

@@ -146,6 +146,7 @@ export class Server {
   /** Hands `spec` to the listener's engine; the handle drives what it serves. */
   #spawn(listener: TcpListener, spec: ServeSpec): ServerHandle {
     const socket = listener.take();
-    return new ServerHandle(socket.serve(spec), socket, this.config.drainTimeout);
+    const router = spec.router;
+    return new ServerHandle(socket.serve(spec), socket, this.config.drainTimeout, this.config.shutdownDelay, () => router.serverDraining?.());
   }
 }

@@ -13,15 +13,25 @@ export class ServerHandle {
   readonly #serving: Serving;
   readonly #socket: EngineListener;
   readonly #drainTimeout: number;
+  readonly #shutdownDelay: number;
+  readonly #onTrigger: (() => void) | undefined;
   #triggered = false;
+  /** When the drain starts (`trigger()` plus `shutdownDelay`); set by the first `trigger()`. */
+  #drainAt = Infinity;
   #deadline = Infinity;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #delayTimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** @internal Created by `Server.spawn*`. */
-  constructor(serving: Serving, socket: EngineListener, drainTimeout: number) {
+  /**
+   * @internal Created by `Server.spawn*`. `onTrigger`: told at the first `trigger()` (the
+   * router's readiness fails from then on).
+   */
+  constructor(serving: Serving, socket: EngineListener, drainTimeout: number, shutdownDelay = 0, onTrigger?: () => void) {
     this.#serving = serving;
     this.#socket = socket;
     this.#drainTimeout = drainTimeout;
+    this.#shutdownDelay = shutdownDelay;
+    this.#onTrigger = onTrigger;
     serving.closed.then(() => this.#clearTimer());
   }
 
@@ -41,15 +51,26 @@ export class ServerHandle {
   }
 
   /**
-   * Starts the graceful drain without waiting: the listener stops accepting at once, idle
-   * keep-alive connections close at once, in-flight requests finish (their responses carry
-   * `Connection: close`), and whatever remains at `drainTimeout` is destroyed.
+   * Starts the shutdown without waiting. Readiness (`router.health()`) fails at once; the
+   * server keeps serving for `shutdownDelay` (default 0), then drains: the listener stops
+   * accepting, idle keep-alive connections close at once, in-flight requests finish (their
+   * responses carry `Connection: close`), and whatever remains `drainTimeout` after the drain
+   * began is destroyed.
    */
   trigger(): void {
+    if (!this.#triggered) {
+      this.#triggered = true;
+      this.#onTrigger?.();
+      this.#drainAt = Date.now() + this.#shutdownDelay;
+      if (this.#shutdownDelay === 0) this.#serving.drain();
+      else {
+        this.#delayTimer = setTimeout(() => {
+          this.#delayTimer = null;
+          this.#serving.drain();
+        }, this.#shutdownDelay);
+      }
+    }
     this.#cutAt(this.#drainTimeout);
-    if (this.#triggered) return;
-    this.#triggered = true;
-    this.#serving.drain();
   }
 
   /**
@@ -67,15 +88,16 @@ export class ServerHandle {
   }
 
   /**
-   * `trigger()` then `join()`, with the drain bounded by `min(timeoutMs, drainTimeout)`. A
-   * second call with a shorter timeout shortens the deadline; a longer one never extends it.
+   * `trigger()` then `join()`, with the drain (after `shutdownDelay`) bounded by
+   * `min(timeoutMs, drainTimeout)`. A second call with a shorter timeout shortens the deadline;
+   * a longer one never extends it.
    */
   async shutdown(timeoutMs?: number): Promise<void> {
     if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
       throw new RangeError(`shutdown timeout must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
     }
-    this.#cutAt(Math.min(timeoutMs ?? this.#drainTimeout, this.#drainTimeout));
     this.trigger();
+    this.#cutAt(Math.min(timeoutMs ?? this.#drainTimeout, this.#drainTimeout));
     await this.join();
   }
 
@@ -84,17 +106,18 @@ export class ServerHandle {
     return this.shutdown();
   }
 
-  /** Arms (or moves earlier) the force-close deadline `ms` from now. */
+  /** Arms (or moves earlier) the force-close deadline `ms` from now, or from the drain's start if later. */
   #cutAt(ms: number): void {
-    const at = Date.now() + ms;
+    const at = Math.max(Date.now(), this.#drainAt) + ms;
     if (at >= this.#deadline) return;
     this.#deadline = at;
-    this.#clearTimer();
-    this.#timer = setTimeout(() => this.#serving.forceClose(), ms);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#serving.forceClose(), Math.max(0, at - Date.now()));
   }
 
   #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    if (this.#delayTimer !== null) clearTimeout(this.#delayTimer);
+    this.#timer = this.#delayTimer = null;
   }
 }

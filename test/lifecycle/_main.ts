@@ -7,6 +7,8 @@ import { runFixture } from "../_shared/fixture-main.ts";
 const router = new Router();
 router.onError(() => {});
 router.get("/", () => "ok");
+// Reads a whole upload (the slow-upload attack sends it a byte a second).
+router.post("/upload", async (req) => ({ bytes: (await req.bytes()).byteLength }));
 // Handlers in flight on purpose; "?tag=x" prints "HANDLING x" once the handler runs.
 const handling = (req: { query: URLSearchParams }): void => {
   const tag = req.query.get("tag");

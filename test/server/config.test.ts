@@ -9,6 +9,7 @@ describe("ServerConfig", () => {
       { ...DEFAULT_SERVER_CONFIG, acceptBackoff: { ...DEFAULT_SERVER_CONFIG.acceptBackoff } },
       {
         drainTimeout: 30_000,
+        shutdownDelay: 0,
         headerReadTimeout: 30_000,
         keepAlive: true,
         keepAliveTimeout: 5_000,

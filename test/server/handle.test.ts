@@ -9,7 +9,7 @@ import { ServerHandle } from "../../src/server/handle.ts";
 import { FakeListener, settled } from "../adapters/_fake-engine.ts";
 
 /** A handle on a fake listener with one connection in flight (it never finishes by itself). */
-function spawnFake(t: TestContext, drainTimeout = 30_000) {
+function spawnFake(t: TestContext, drainTimeout = 30_000, shutdownDelay = 0, onTrigger?: () => void) {
   mock.timers.enable({ apis: ["setTimeout", "Date"] });
   t.after(() => mock.timers.reset());
   const listener = new FakeListener();
@@ -20,7 +20,7 @@ function spawnFake(t: TestContext, drainTimeout = 30_000) {
     explicit: new Set(),
     proxy: { mode: "off", onBadCrc: "reject" },
   });
-  const handle = new ServerHandle(serving, listener, drainTimeout);
+  const handle = new ServerHandle(serving, listener, drainTimeout, shutdownDelay, onTrigger);
   const conn = listener.transport.connect()!;
   return { handle, conn, transport: listener.transport };
 }
@@ -44,6 +44,25 @@ describe("ServerHandle", () => {
     transport.hangUp(conn);
     assert.equal(await settled(handle.join()), true);
     assert.equal(conn.destroyed, false, "a drain that finishes in time destroys nothing");
+  });
+
+  test("shutdownDelay: readiness is told at trigger(); serving goes on for the delay, then the drain, bounded by drainTimeout after it", async (t) => {
+    let told = 0;
+    const { handle, conn, transport } = spawnFake(t, 1_000, 500, () => told++);
+    const done = handle.shutdown();
+    handle.trigger();
+    assert.equal(told, 1, "told once, at once");
+    assert.equal(handle.draining, true);
+    mock.timers.tick(499);
+    assert.deepEqual(transport.calls, [], "still serving during the delay");
+    assert.notEqual(transport.connect(), null, "new connections are accepted during the delay");
+    mock.timers.tick(1);
+    assert.deepEqual(transport.calls, ["stopAccepting", "drainConnections"]);
+    mock.timers.tick(999);
+    assert.equal(conn.destroyed, false);
+    mock.timers.tick(1);
+    assert.equal(conn.destroyed, true, "destroyed at shutdownDelay + drainTimeout");
+    assert.equal(await settled(done), true);
   });
 
   test("double and concurrent shutdown() resolve together", async (t) => {

@@ -103,7 +103,28 @@ export class H2Request extends TakoRequest {
     return this.#facts.bodyDeadline;
   }
 
+  /**
+   * The stream's body chunks. A reader that stops early (a body over the limit, a handler that
+   * breaks out of its loop) must not destroy the stream: that resets it (CANCEL) before the
+   * response goes out, and the client never sees the 413. The rest of the body is read and
+   * discarded instead (flow control keeps moving, nothing is buffered), and the stream ends
+   * when the response has (RST_STREAM NO_ERROR if the client is still sending, RFC 9113 §8.1).
+   */
   protected bodySource(): AsyncIterable<Uint8Array> | null {
-    return this.#noBody ? null : this.native;
+    if (this.#noBody) return null;
+    const stream = this.native;
+    return {
+      [Symbol.asyncIterator]() {
+        const it = stream.iterator({ destroyOnReturn: false });
+        return {
+          next: () => it.next(),
+          async return() {
+            await it.return?.();
+            if (!stream.readableEnded) stream.resume();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
   }
 }

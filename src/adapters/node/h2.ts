@@ -232,6 +232,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
     refuse: (socket) => refuseWith(socket, BUSY_H2),
     accept(socket) {
       const conn = new H2Conn(socket, config);
+      (socket as Socket & { [kConn]?: H2Conn })[kConn] = conn;
       // The preface, SETTINGS and a first complete request head must arrive in time.
       conn.headerDeadline.arm(config.headerReadTimeout, () => {
         if (conn.session !== null) conn.session.destroy();
@@ -253,5 +254,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
       for (const session of sessions) session.destroy();
       server.close();
     },
+    // No open stream: the preface or a first head still arriving, or idle between streams.
+    idle: (socket) => ((socket as Socket & { [kConn]?: H2Conn })[kConn]?.streams ?? 0) === 0,
   };
 }

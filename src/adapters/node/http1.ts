@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
@@ -147,31 +147,12 @@ function answerAndClose(socket: Socket, answer: string): void {
 function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   const header = config.headerReadTimeout;
   return {
-    IncomingMessage: Incoming,
     // 408 + close when the head is not complete in time (node checks every interval).
     headersTimeout: header ?? 0,
     requestTimeout: 0,
     connectionsCheckingInterval: header === null ? 30_000 : Math.max(10, Math.min(1000, Math.floor(header / 4))),
     keepAliveTimeout: config.keepAliveTimeout ?? 0,
   };
-}
-
-/**
- * The request node:http builds. A reader that stops iterating it early (a body stream past the
- * limit, a handler that breaks out of its loop) must not destroy it: destroying an unfinished
- * request destroys its socket at once, before the response is written (Node, Bun and Deno
- * alike). It is resumed instead, so the rest of the body is read and discarded: on a kept-alive
- * connection as node:http does for a body nobody read, and within the bounds of
- * {@link lingeringClose} when the response ends the connection.
- */
-class Incoming extends IncomingMessage {
-  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
-    try {
-      yield* this.iterator({ destroyOnReturn: false });
-    } finally {
-      if (!this.complete) this.resume();
-    }
-  }
 }
 
 /** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
@@ -188,6 +169,7 @@ export interface NetPathOptions {
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
+  const minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
   const Request = nodeRequestClass(bodyDeadline(config));
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
@@ -228,9 +210,35 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       http.close();
     },
     // node:http keeps the response in progress on the socket: none means no request in flight
-    // (a head still arriving, or kept alive between requests).
-    idle: (socket) => (socket as Socket & { _httpMessage?: unknown })._httpMessage == null,
+    // (a head still arriving, or kept alive between requests). A stalled upload counts as idle.
+    idle: (socket) => {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      return res == null || (minRate !== null && stalledBody(socket as RateSocket, res.req, minRate));
+    },
   };
+}
+
+/** A socket's received-byte count when its body rate was last sampled. */
+const kRate = Symbol("tako.rate");
+type RateSocket = Socket & { [kRate]?: { at: number; bytes: number } };
+
+/**
+ * True when `req`'s body is arriving slower than `minRate` bytes/s, sampled between two calls
+ * at least a second apart (only asked at the connection cap, oldest connection first): a
+ * stalled upload, which may be shed like an idle connection. A body the server is not reading
+ * (the request's buffer is full: the handler has not asked for it) is never the client's fault.
+ */
+function stalledBody(socket: RateSocket, req: IncomingMessage, minRate: number): boolean {
+  if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
+  const now = Date.now();
+  const bytes = socket.bytesRead;
+  const last = socket[kRate];
+  if (last === undefined || now - last.at < 1000) {
+    if (last === undefined) socket[kRate] = { at: now, bytes };
+    return false;
+  }
+  socket[kRate] = { at: now, bytes };
+  return ((bytes - last.bytes) * 1000) / (now - last.at) < minRate;
 }
 
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";

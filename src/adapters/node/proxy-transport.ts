@@ -89,6 +89,7 @@ function read(socket: Socket, mode: "required" | "optional", timeoutMs: number, 
  * when it closes.
  */
 export function proxyTransport(inner: Transport, mode: "required" | "optional", config: ServerConfig, onBadCrc: "reject" | "flag"): Transport {
+  const handed = new WeakSet<Socket>();
   return {
     handOff: "flowing",
     refuse: inner.refuse,
@@ -96,11 +97,14 @@ export function proxyTransport(inner: Transport, mode: "required" | "optional", 
       read(socket, mode, config.proxyReadTimeout, onBadCrc, (error, header, rest) => {
         if (error !== null) return void socket.destroy();
         if (header !== null) (socket as Tagged)[kProxy] = header;
+        handed.add(socket);
         handOff(socket, rest, inner);
       });
     },
     drain: () => inner.drain(),
     close: () => inner.close(),
+    // A PROXY header still arriving (or stalled) is idle; after it, the transport inside decides.
+    idle: (socket) => !handed.has(socket) || (inner.idle?.(socket) ?? false),
   };
 }
 

@@ -63,7 +63,11 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
     // ClientAuth.optional: no certificate is fine, an unverifiable one is not.
     if (auth !== null && !secure.authorized && hasPeerCertificate(secure)) return void secure.destroy();
     secure.disableRenegotiation();
-    (secure.alpnProtocol === "h2" && h2 !== null ? h2 : h1).accept(secure);
+    const inner = secure.alpnProtocol === "h2" && h2 !== null ? h2 : h1;
+    // The acceptor tracks the TCP socket under the TLS one (`_parent` on Node, Bun and Deno).
+    const parent = (secure as TLSSocket & { _parent?: Socket })._parent;
+    if (parent !== undefined) (parent as Socket & { [kSecure]?: Secured })[kSecure] = { secure, inner };
+    inner.accept(secure);
   });
 
   /**
@@ -104,7 +108,18 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
       h1.close();
       h2?.close();
     },
+    // A handshake still under way (or stalled) is idle; after it, the protocol inside decides.
+    idle(socket) {
+      const secured = (socket as Socket & { [kSecure]?: Secured })[kSecure];
+      return secured === undefined ? true : (secured.inner.idle?.(secured.secure) ?? false);
+    },
   };
+}
+
+const kSecure = Symbol("tako.secure");
+interface Secured {
+  readonly secure: TLSSocket;
+  readonly inner: Transport;
 }
 
 function hasPeerCertificate(socket: TLSSocket): boolean {

@@ -9,6 +9,7 @@ import { compose, recoverError } from "./compose.ts";
 import { joinPrefix, parsePattern, patternShape, type Params } from "./pattern.ts";
 import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
+import { type HealthOptions, liveReply, readyReply, resolveHealth } from "./health.ts";
 import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
 
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
@@ -101,6 +102,8 @@ export class Router<S = undefined> implements Dispatcher {
   };
   #miss: Fn = () => null;
   #ready = false;
+  /** A server serving this router has begun its shutdown (readiness fails from then on). */
+  #draining = false;
 
   constructor(options: RouterOptions<S> = {}) {
     this.#state = options.state as S;
@@ -171,6 +174,29 @@ export class Router<S = undefined> implements Dispatcher {
     const child = new Router<S>({ state: this.#state, bodyLimit: this.#bodyLimit });
     build(child);
     return this.nest(prefix, child);
+  }
+
+  /**
+   * Health endpoints for load balancers and orchestrators: `GET`/`HEAD` `live` (default
+   * `/livez`) answers 200 while the process serves; `ready` (default `/readyz`) answers 503 with
+   * `Retry-After` from the moment a server serving this router is triggered (`trigger()`,
+   * `shutdown()`, a signal), through its `shutdownDelay`, and while any registered check fails
+   * or times out; 200 otherwise. Bodies are JSON naming each check's outcome.
+   *
+   * ```ts
+   * router.health({ checks: { db: () => pool.ping() } });
+   * ```
+   */
+  health(options: HealthOptions = {}): this {
+    const health = resolveHealth(options);
+    this.get(health.live, liveReply);
+    this.get(health.ready, () => readyReply(health, this.#draining));
+    return this;
+  }
+
+  /** @internal A server serving this router has begun its shutdown: readiness fails from now on. */
+  serverDraining(): void {
+    this.#draining = true;
   }
 
   /** Answers requests no route matches (default: 404 Not Found). */

@@ -49,4 +49,6 @@ export interface Dispatcher {
   dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult>;
   handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response>;
   recover(error: unknown, req: AnyRequest): HandlerResult;
+  /** A server serving this dispatcher has begun its shutdown (readiness answers 503 from now on). */
+  serverDraining?(): void;
 }

@@ -1,0 +1,4 @@
+// Server-Sent Events on the wire, on bun.
+import { sseSuite } from "./_suite.ts";
+
+sseSuite("bun");

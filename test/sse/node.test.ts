@@ -1,0 +1,4 @@
+// Server-Sent Events on the wire, on node.
+import { sseSuite } from "./_suite.ts";
+
+sseSuite("node");
