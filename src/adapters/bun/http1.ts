@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
@@ -17,22 +17,6 @@ const DRAIN_SWEEP_MS = 50;
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
 
 const ignoreError = (): void => {};
-
-/**
- * The request Bun's node:http builds. A reader that stops iterating it early (a body stream past
- * the limit, a handler that breaks out of its loop) must not destroy it: that destroys the
- * socket before the response is written. It is resumed instead, so the rest of the body is read
- * and discarded.
- */
-class Incoming extends IncomingMessage {
-  override async *[Symbol.asyncIterator](): ReturnType<IncomingMessage[typeof Symbol.asyncIterator]> {
-    try {
-      yield* this.iterator({ destroyOnReturn: false });
-    } finally {
-      if (!this.complete) this.resume();
-    }
-  }
-}
 
 /**
  * A connection's state, on the socket itself (one property write per request): when its current
@@ -144,7 +128,7 @@ export class BunHttp1 {
   #listening = false;
 
   constructor() {
-    const http = createServer({ IncomingMessage: Incoming }, (req: IncomingMessage, res: ServerResponse) => {
+    const http = createServer((req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket as BunSocket;
       socket[kRequest] = req;
       socket[kResponse] = res;
