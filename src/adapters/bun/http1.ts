@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
@@ -17,6 +17,44 @@ const DRAIN_SWEEP_MS = 50;
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
 
 const ignoreError = (): void => {};
+
+/** Body bytes a request has received so far (Bun's native socket keeps no `bytesRead`). */
+const kBytes = Symbol("tako.bun.bodyBytes");
+/** A request's received-byte count when its body rate was last sampled. */
+const kRate = Symbol("tako.bun.rate");
+
+/**
+ * The request Bun's node:http builds, counting the body bytes Bun pushes into it: Bun's native
+ * socket reports no `bytesRead` (it stays 0, measured), and the cap needs a body's rate to tell
+ * a stalled upload (see {@link stalledBody}).
+ */
+class Incoming extends IncomingMessage {
+  declare [kBytes]: number;
+  declare [kRate]: { at: number; bytes: number } | undefined;
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk != null) this[kBytes] = (this[kBytes] ?? 0) + (chunk as { length: number }).length;
+    return super.push(chunk, encoding);
+  }
+}
+
+/**
+ * True when `req`'s body is arriving slower than `minRate` bytes/s, sampled between two calls
+ * at least a second apart (only asked at the connection cap, oldest connection first): a
+ * stalled upload, which may be shed like an idle connection. A body the server is not reading
+ * (the request's buffer is full: the handler has not asked for it) is never the client's fault.
+ */
+function stalledBody(req: Incoming, minRate: number): boolean {
+  if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
+  const now = Date.now();
+  const bytes = req[kBytes] ?? 0;
+  const last = req[kRate];
+  if (last === undefined || now - last.at < 1000) {
+    if (last === undefined) req[kRate] = { at: now, bytes };
+    return false;
+  }
+  req[kRate] = { at: now, bytes };
+  return ((bytes - last.bytes) * 1000) / (now - last.at) < minRate;
+}
 
 /**
  * A connection's state, on the socket itself (one property write per request): when its current
@@ -123,12 +161,14 @@ export class BunHttp1 {
   #queued: [IncomingMessage, ServerResponse][] | null = [];
   #firstHead = Infinity;
   #nextHead = Infinity;
+  /** Below this body rate (bytes/s) an upload counts as stalled at the cap; `null`: never. */
+  #minRate: number | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #listening = false;
 
   constructor() {
-    const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const http = createServer({ IncomingMessage: Incoming }, (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket as BunSocket;
       socket[kRequest] = req;
       socket[kResponse] = res;
@@ -179,6 +219,7 @@ export class BunHttp1 {
     this.#lifecycle = lifecycle;
     this.#ctx = { router, closeAfterResponse: !config.keepAlive };
     this.#Request = nodeRequestClass(bodyDeadline(config));
+    this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
     const { firstHead, nextHead } = http1Deadlines(config);
     this.#firstHead = firstHead ?? Infinity;
     this.#nextHead = nextHead ?? Infinity;
@@ -251,9 +292,11 @@ export class BunHttp1 {
     }
   }
 
-  /** No request in flight: a head still arriving, or kept alive between requests. */
+  /** No request in flight (a head still arriving, or kept alive between requests), or a stalled upload. */
   idle(socket: Socket): boolean {
-    return (socket as BunSocket)._httpMessage == null;
+    const res = (socket as BunSocket)._httpMessage as ServerResponse | null | undefined;
+    const minRate = this.#minRate;
+    return res == null || (minRate !== null && stalledBody(res.req as Incoming, minRate));
   }
 
   stopAccepting(): void {
