@@ -147,6 +147,7 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
     { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
     { id: "tako", label: "tako", runtime: "deno", file: "tako.ts" },
+    { id: "tako-fields", label: "tako (every connection field set)", runtime: "deno", file: "tako-fields.ts" },
     { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
   ],
   h2c: [

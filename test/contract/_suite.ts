@@ -8,7 +8,7 @@ import { before, after, describe, test } from "node:test";
 import { testCerts, type TestCerts } from "../_shared/certs.ts";
 import { curl } from "../_shared/http-client.ts";
 import { useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
-import { CLIENT_KINDS, curlTarget, isConnectionCut, openClient, proxiedSocket, proxyRelay, type Client, type ContractResponse, type Ports } from "./_clients.ts";
+import { CLIENT_KINDS, curlTarget, isConnectionCut, openClient, proxyRelay, type Client, type ContractResponse, type Ports } from "./_clients.ts";
 
 const MiB = 1024 * 1024;
 
@@ -186,12 +186,11 @@ const CASES: Case[] = [
       if (declared !== "cut") {
         assert.equal(declared.status, 413);
         assert.equal(declared.text, "request body exceeds the limit of 1048576 bytes");
-        // HTTP/1.1: the connection is closed after it. Deno.serve (every Deno listener but the
-        // PROXY one, which runs on Deno's node:http) sends the header twice, which a client reads
-        // as "close, close": still only "close" (RFC 9110 §7.6.1 lists may repeat).
+        // HTTP/1.1: the connection is closed after it. Deno's HTTP server sends the header twice,
+        // which a client reads as "close, close": still only "close" (RFC 9110 §7.6.1 lists may repeat).
         const connection = declared.headers["connection"];
         if (c.httpVersion === "2.0") assert.equal(connection, undefined);
-        else assert.equal(connection, runtime === "deno" && c.proxy === null ? "close, close" : "close");
+        else assert.equal(connection, runtime === "deno" ? "close, close" : "close");
       }
       // Read through req.body (the /count handler), no length declared.
       const streamed = c.request({ method: "POST", path: "/count", body: Array.from({ length: 24 }, () => new Uint8Array(50_000)) });
@@ -242,7 +241,7 @@ const CASES: Case[] = [
       assert.equal(conn.tls?.alpnProtocol, c.alpn);
       assert.equal(conn.tls?.peerCertificate, null, "no client certificate without mTLS");
       if (runtime === "deno") {
-        // A plain certificate runs on Deno.serve's own TLS, which reports none of these.
+        // A plain certificate runs on Deno.listenTls, which reports none of these.
         assert.deepEqual([conn.tls?.serverName, conn.tls?.protocol, conn.tls?.cipher], [null, null, null]);
         return;
       }
@@ -253,22 +252,7 @@ const CASES: Case[] = [
   },
   {
     name: "keep-alive: requests on one connection are served in turn, all seen from the same peer",
-    async run(c, { runtime }) {
-      if (runtime === "deno" && c.proxy !== null) {
-        // A PROXY listener runs on Deno's node:http path, which closes every connection
-        // after its response (README coverage table, keepAliveTimeout row), although the
-        // response says "Connection: keep-alive".
-        const { socket } = proxiedSocket(c.proxy, c.port);
-        const text = await new Promise<string>((resolve, reject) => {
-          let got = "";
-          socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
-          socket.once("error", reject);
-          socket.once("close", () => resolve(got));
-          socket.write("GET /users/1 HTTP/1.1\r\nHost: t\r\n\r\n");
-        });
-        assert.match(text, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n\{"id":"1"\}$/);
-        return;
-      }
+    async run(c) {
       const one = c.keepAlive();
       try {
         const peers: string[] = [];

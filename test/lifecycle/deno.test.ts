@@ -1,6 +1,5 @@
-// Lifecycle on Deno: the native server with the defaults, and the node:net path that
-// explicitly set connection fields select.
+// Lifecycle on Deno: one path (Deno's own HTTP server on each accepted connection, under tako's
+// deadlines, cap and drain) whatever fields are set; the fields' own tests run here too.
 import { lifecycleSuite } from "./_suite.ts";
 
 lifecycleSuite("deno", "native");
-lifecycleSuite("deno", "socket");

@@ -1,8 +1,7 @@
-// Request semantics on the wire, served by Deno: Deno.serve (the defaults) and the node:net path
-// for HTTP/1.1; TLS (a plain certificate: Deno.serve) and h2c (Deno.serve).
+// Request semantics on the wire, served by Deno (one path: Deno's own HTTP server on each
+// accepted connection, whatever fields are set): HTTP/1.1, TLS and h2c.
 import { semanticsH2cSuite, semanticsSuite, semanticsTlsSuite } from "./_suite.ts";
 
 semanticsSuite("deno", "native");
-semanticsSuite("deno", "socket");
 semanticsTlsSuite("deno");
 semanticsH2cSuite("deno");

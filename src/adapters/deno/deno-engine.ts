@@ -1,105 +1,262 @@
 import type { Socket } from "node:net";
-import { SocketConnInfo, type ConnInfo, type TlsInfo } from "../../core/conn-info.ts";
-import { DEFAULT_SERVER_CONFIG, type ServerConfig } from "../../core/config.ts";
-import { FetchRequest } from "../../core/fetch-request.ts";
+import { type ConnInfo, SocketConnInfo, type TlsInfo } from "../../core/conn-info.ts";
+import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
+import type { ServerConfig } from "../../core/config.ts";
 import { TakoError } from "../../core/errors.ts";
+import { FetchRequest } from "../../core/fetch-request.ts";
+import { H2_NO_ERROR, h2Refusal } from "../../core/h2.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, refuseHead } from "../../core/request-rules.ts";
 import { parseJson } from "../../core/request.ts";
 import { errorReply } from "../../core/responder.ts";
-import type { Dispatcher } from "../../core/router/types.ts";
+import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/types.ts";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { moveToNetPath } from "../node/node-engine.ts";
+import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
-import { FetchDrain, netPathField } from "../shared/fetch-drain.ts";
+import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
+import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
-import { moveToNetPath } from "../node/node-engine.ts";
+import { readProxyHeader } from "./proxy-read.ts";
+import { type DenoConn, type DenoConnServer, type DenoListener as NativeListener, type DenoServeInfo, deno, type ServeOnConnection, serveOnConnection } from "./deno-api.ts";
 
-/** The part of Deno's API this engine uses (declared here so no Deno types leak elsewhere). */
-interface DenoNetAddr {
-  transport: "tcp";
-  hostname: string;
-  port: number;
+/**
+ * One accepted connection and its policy state. Deno's HTTP server (`serveHttpOnConnection`)
+ * parses and answers; tako counts the requests in flight (handler called → response handed
+ * over) and keeps one deadline per phase (PROXY header, first head, idle between requests),
+ * checked by the listener's sweep: arming a timer per request cost a third of the throughput
+ * (measured: Deno's setTimeout is Node's compat timer).
+ */
+class Connection {
+  readonly conn: DenoConn;
+  /** Aborting it closes the connection at once (Deno's non-graceful cancel). */
+  readonly abort = new AbortController();
+  /** When the current phase began (ms since epoch). */
+  since = 0;
+  /** How long the current phase may last with no request in flight (`null`: no limit). */
+  limit: number | null = null;
+  server: DenoConnServer | null = null;
+  /** Requests whose handler was called and whose response was not handed over yet. */
+  inflight = 0;
+  /** Close once no request is in flight: a response carried `Connection: close`, or a drain. */
+  closeAfter = false;
+  /** The connection is closed or being closed. */
+  gone = false;
+  /** TLS: the protocol ALPN chose (`null`: none); `undefined`: cleartext. */
+  alpn: string | null | undefined = undefined;
+  /** Settles a request: bound once per connection. */
+  readonly done: () => void;
+
+  /** The server's body deadline (`bodyReadTimeout`, `bodyMinRate`). */
+  readonly bodyDeadline: BodyDeadline | null;
+
+  constructor(conn: DenoConn, onIdle: (c: Connection) => void, body: BodyDeadline | null) {
+    this.conn = conn;
+    this.bodyDeadline = body;
+    this.done = () => {
+      if (--this.inflight === 0) onIdle(this);
+    };
+  }
+
+  /** Deno's server for it was shut down gracefully: it can no longer be cancelled (its resource is gone). */
+  shut = false;
+  /** Deno's server for it has finished. */
+  ended = false;
+  /** An HTTP/2 request was seen on it. */
+  h2 = false;
+  /** The PROXY header the connection opened with (required mode), or `null`. */
+  proxy: ProxyHeader | null = null;
+  /** A body read chunk by chunk is waiting for its next chunk. */
+  bodyWaiting = false;
+  /** Body bytes received on this connection (chunked reads). */
+  bodyBytes = 0;
+  /** The last body-rate sample (at the cap only): time and `bodyBytes`. */
+  rateAt = -1;
+  rateBytes = 0;
+  /** The last request (its head decides how a closing connection ends). */
+  last: Request | null = null;
+
+  /**
+   * Closes now (a deadline with no request in flight, shedding, the drain deadline). A
+   * connection already shut down gracefully cannot be cancelled: Deno's cancel would throw from
+   * inside the abort event (an uncaught error); its pending responses are answered instead.
+   */
+  kill(): void {
+    this.limit = null;
+    if (this.server === null) {
+      if (!this.gone) closeConn(this.conn);
+    } else if (!this.shut && !this.ended && !this.abort.signal.aborted) {
+      this.abort.abort();
+    }
+    this.gone = true;
+  }
+
+  /** Graceful: HTTP/1.1 closes after the response in flight (at once when idle); HTTP/2 sends GOAWAY and waits for its streams. */
+  close(): void {
+    this.limit = null;
+    if (this.server === null) return this.kill();
+    if (this.shut || this.ended || this.abort.signal.aborted) return;
+    this.shut = true;
+    this.server.shutdown().catch(ignore);
+  }
 }
-interface DenoServeInfo {
-  remoteAddr: DenoNetAddr;
-}
-interface DenoHttpServer {
-  readonly addr: DenoNetAddr;
-  readonly finished: Promise<void>;
-  shutdown(): Promise<void>;
-}
-interface DenoServeOptions {
-  hostname: string;
-  port: number;
-  cert?: string;
-  key?: string;
-  onListen?(addr: DenoNetAddr): void;
-  onError?(error: unknown): Response;
-  handler(request: Request, info: DenoServeInfo): Response | Promise<Response>;
-}
-interface DenoApi {
-  serve(options: DenoServeOptions): DenoHttpServer;
-  addSignalListener(signal: string, handler: () => void): void;
-  removeSignalListener(signal: string, handler: () => void): void;
+
+const ignore = (): void => {};
+
+/**
+ * Closes a connection Deno has not been given yet. A TLS connection whose handshake stalls
+ * stays open after `close()` alone (measured: the peer saw no FIN within 5 s); `closeWrite()`
+ * first ends it (FIN within milliseconds).
+ */
+function closeConn(conn: DenoConn): void {
+  conn.closeWrite().catch(ignore);
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
 }
 
 class DenoRequest extends FetchRequest {
-  readonly #info: DenoServeInfo;
+  readonly connection: Connection;
+  readonly info: DenoServeInfo;
   readonly #local: SocketAddr;
-  readonly #tls: boolean;
-  constructor(native: Request, info: DenoServeInfo, local: SocketAddr, tls: boolean) {
+  readonly #http1: boolean;
+  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean) {
     super(native, null);
-    this.#info = info;
+    this.connection = connection;
+    this.info = info;
     this.#local = local;
-    this.#tls = tls;
+    this.#http1 = http1;
   }
+
+  get http1(): boolean {
+    return this.#http1;
+  }
+
+  #proxied: Headers | null = null;
+
+  /** On a proxied connection `Forwarded` comes from the PROXY header and `X-Forwarded-*` are dropped. */
+  override get headers(): Headers {
+    const proxy = this.connection.proxy;
+    if (proxy === null) return super.headers;
+    return (this.#proxied ??= proxiedHeaders(new Headers(super.headers), proxy));
+  }
+
+  override header(name: string): string | null {
+    const proxy = this.connection.proxy;
+    if (proxy !== null) {
+      const own = proxiedHeader(name.toLowerCase(), proxy);
+      if (own !== undefined) return own;
+    }
+    return super.header(name);
+  }
+
   /**
-   * Deno.serve's HTTP/2 sometimes ends the body of a stream the client reset (RST_STREAM) as if
-   * it were complete (measured: the handler read 50,000 of 100,000 declared bytes, no error).
-   * So HTTP/2 text and JSON bodies are read as bytes, which `readBody` checks against their
+   * Deno's HTTP/2 sometimes ends the body of a stream the client reset (RST_STREAM) as if it
+   * were complete (measured: the handler read 50,000 of 100,000 declared bytes, no error). So
+   * HTTP/2 text and JSON bodies are read as bytes, which `readBody` checks against their
    * declared length, and decoded here. HTTP/1.1 bodies keep Deno's own readers (a reset fails them).
    */
   protected override readText(limit: number): Promise<string> {
-    return isHttp1(this.raw) ? super.readText(limit) : this.readBody(limit).then(utf8);
+    return this.#http1 ? super.readText(limit) : this.readBody(limit).then(utf8);
   }
 
   protected override readJson(limit: number): Promise<unknown> {
-    return isHttp1(this.raw) ? super.readJson(limit) : this.readText(limit).then(parseJson);
+    return this.#http1 ? super.readJson(limit) : this.readText(limit).then(parseJson);
+  }
+
+  /**
+   * HTTP/1.1 only. Over HTTP/2 a body past the native-read credit is read chunk by chunk, and
+   * Deno's body stream of a stream the client reset neither ends nor fails when read that way
+   * (measured: the read waited for the 20 s deadline, where the whole-body reader fails at once),
+   * so there the body keeps Deno's own readers and no deadline, for now.
+   */
+  /** The body counted per connection, so that a stalled upload can be shed at the cap. */
+  protected override bodySource(): AsyncIterable<Uint8Array> | null {
+    const source = super.bodySource();
+    return source === null ? null : counted(source, this.connection);
+  }
+
+  protected override bodyDeadline(): BodyDeadline | null {
+    return this.#http1 ? this.connection.bodyDeadline : null;
   }
 
   protected override makeConn(): ConnInfo {
-    const peer = this.#info.remoteAddr;
-    const http1 = isHttp1(this.raw);
-    return new SocketConnInfo(peer.hostname, peer.port, this.#local.address, this.#local.port, http1 ? "1.1" : "2.0", this.#tls ? (http1 ? NATIVE_TLS_H1 : NATIVE_TLS_H2) : null);
+    const c = this.connection;
+    const peer = c.conn.remoteAddr;
+    const tls: TlsInfo | null = c.alpn === undefined ? null : Object.freeze({ alpnProtocol: c.alpn, serverName: null, protocol: null, cipher: null, peerCertificate: null });
+    const proxy = c.proxy;
+    const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+    return new SocketConnInfo(
+      client ? proxy.sourceAddress! : peer.hostname,
+      client ? (proxy.sourcePort ?? 0) : peer.port,
+      this.#local.address,
+      this.#local.port,
+      this.#http1 ? "1.1" : "2.0",
+      tls,
+      proxy,
+    );
+  }
+}
+
+/** `source`, noting on `c` while it waits for a chunk and how many bytes came. */
+async function* counted(source: AsyncIterable<Uint8Array>, c: Connection): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      c.bodyWaiting = true;
+      const next = await it.next();
+      c.bodyWaiting = false;
+      if (next.done === true) return;
+      c.bodyBytes += next.value.byteLength;
+      yield next.value;
+    }
+  } finally {
+    c.bodyWaiting = false;
+    await it.return?.();
   }
 }
 
 /**
- * Deno.serve does not say which protocol a request came over. Its HTTP/2 requests carry no
- * `Host` header (the authority is in the URL only) while HTTP/1.1 requires one (RFC 9112 §3.2):
- * the only signal available. An HTTP/1.1 request without `Host`, which Deno accepts, is taken
- * for HTTP/2.
+ * True when `c`'s one request is waiting for a body arriving slower than `minRate` bytes/s,
+ * sampled between two calls at least a second apart (asked only at the cap, oldest first): a
+ * stalled upload, shed like an idle connection. A body the handler is not reading is never the
+ * client's fault.
  */
-function isHttp1(request: Request): boolean {
-  return request.headers.has("host");
+function stalledUpload(c: Connection, minRate: number): boolean {
+  if (c.inflight !== 1 || !c.bodyWaiting) return false;
+  const now = Date.now();
+  if (c.rateAt < 0 || now - c.rateAt < 1000) {
+    if (c.rateAt < 0) {
+      c.rateAt = now;
+      c.rateBytes = c.bodyBytes;
+    }
+    return false;
+  }
+  const rate = ((c.bodyBytes - c.rateBytes) * 1000) / (now - c.rateAt);
+  c.rateAt = now;
+  c.rateBytes = c.bodyBytes;
+  return rate < minRate;
+}
+
+/**
+ * Deno's server does not say which protocol a request came over. Over TLS, ALPN does; on a
+ * cleartext port its HTTP/2 requests carry no `Host` header (the authority is in the URL only)
+ * while HTTP/1.1 requires one (RFC 9112 §3.2). An HTTP/1.1 request without `Host`, which Deno
+ * accepts, is taken for HTTP/2.
+ */
+function isHttp1(request: Request, c: Connection): boolean {
+  return c.alpn === undefined ? request.headers.has("host") : c.alpn !== "h2";
 }
 
 const decoder = new TextDecoder();
 const utf8 = (bytes: Uint8Array): string => decoder.decode(bytes);
 
-/**
- * What Deno.serve tells about a TLS connection: nothing. HTTP/2 over TLS implies ALPN `h2`; an
- * HTTP/1.1 request is reported as `http/1.1` (also when the client sent no ALPN). SNI name,
- * version and cipher are unknown (`null`) on this path; the node:net path has them all.
- */
-const NATIVE_TLS_H2: TlsInfo = Object.freeze({ alpnProtocol: "h2", serverName: null, protocol: null, cipher: null, peerCertificate: null });
-const NATIVE_TLS_H1: TlsInfo = Object.freeze({ alpnProtocol: "http/1.1", serverName: null, protocol: null, cipher: null, peerCertificate: null });
-
-/** HTTP/2 fields Deno.serve cannot honour. */
+/** HTTP/2 fields Deno's HTTP/2 (hyper, fixed settings) cannot honour. */
 const H2_FIELDS: readonly (keyof ServerConfig)[] = ["h2MaxConcurrentStreams", "h2MaxHeaderListSize", "h2MaxSendBufSize", "h2MaxPendingAcceptResetStreams", "h2KeepAliveInterval"];
-
-/** Fields spawnH2c cannot honour on Deno.serve. */
-const H2C_UNSUPPORTED: readonly (keyof ServerConfig)[] = [...H2_FIELDS, "headerReadTimeout", "keepAliveTimeout", "maxConnections", "keepAlive"];
 
 const HTTP1_REFUSED = (): Response =>
   new Response("HTTP Version Not Supported: this port speaks HTTP/2 with prior knowledge (h2c)", {
@@ -139,98 +296,103 @@ function refusedHead(request: Request): Response | null {
   return problem === null ? null : errorReply(refuseHead(400, problem)).intoResponse();
 }
 
+const UNAVAILABLE = (): Response =>
+  new Response("Service Unavailable: server is shutting down", { status: 503, headers: { connection: "close", "content-type": "text/plain; charset=utf-8" } });
+
 const SERVER_ERROR = (): Response => new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
+const encoder = new TextEncoder();
+/** Sent to a connection over the cap before it is closed (HTTP/1.1, or h2c with HTTP/1.1 on the port). */
+const BUSY_H1_BYTES = encoder.encode(BUSY_HTTP1);
+/** Sent to an h2c-only connection over the cap: SETTINGS, then GOAWAY(0, NO_ERROR) with the reason. */
+const BUSY_H2_BYTES = h2Refusal(H2_NO_ERROR, "server at connection limit");
 
-/** PEM material for a native TLS server. */
-interface Pem {
-  readonly cert: string;
-  readonly key: string;
+/**
+ * Sees every response: adds `Connection: close` while keep-alive is off or a drain runs, and
+ * marks an HTTP/1.1 connection whose response says `Connection: close` (the handler's, or a
+ * 408 for a late body) to be closed once it is sent (Deno's server would keep it open).
+ */
+class CloseObserver implements FetchObserver {
+  closing = false;
+  readonly quietStreamErrors = true;
+  /** Responses still being produced: answered 503 at the drain deadline where a connection cannot be cancelled. */
+  readonly pending = new Set<(response: Response) => void>();
+
+  /** The drain deadline: every pending response is answered 503 now. */
+  force(): void {
+    this.closing = true;
+    for (const resolve of this.pending) resolve(UNAVAILABLE());
+    this.pending.clear();
+  }
+
+  readonly finish = (response: Response, req: AnyRequest, streamed: boolean): Response => {
+    const r = req as DenoRequest;
+    const c = r.connection;
+    if (this.closing) {
+      if (r.http1) c.closeAfter = true;
+      response = withClose(response);
+    } else if (r.http1 && response.headers.get("connection")?.toLowerCase().includes("close")) c.closeAfter = true;
+    // The request is settled when Deno has the response: at once for a whole body (no promise
+    // per request); once Deno reports it sent for a body that may keep producing.
+    if (streamed) r.info.completed.then(c.done, c.done);
+    else c.done();
+    return response;
+  };
+}
+
+function withClose(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+    return response;
+  } catch {
+    // Immutable headers (e.g. Response.redirect): copy them into a new response.
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+}
+
+/** How the listener serves, decided once per spec. */
+interface Plan {
+  readonly router: Dispatcher;
+  readonly deadlines: Http1Deadlines;
+  /** spawnH2c without `http1`: HTTP/1.1 requests get 505 (Deno's server answers both). */
+  readonly h2cOnly: boolean;
+  readonly tls: boolean;
+  /** Only the first accept error of a streak is logged. */
+  readonly backoffInitial: number;
+  readonly bodyDeadline: BodyDeadline | null;
+  /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
+  readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
 }
 
 /**
- * Deno engine. `Deno.serve` binds and listens in one step, so it starts at bind time with a
- * handler that waits until a router is attached. A spec that needs what Deno.serve lacks moves
- * to Deno's node:net (the Node engine's transports) on the same port; a plain certificate moves
- * to a TLS Deno.serve on the same port.
+ * Deno engine: a plain `Deno.listen` at bind time; `serve` starts accepting on it (connections
+ * made meanwhile wait in the backlog) and hands each accepted connection to Deno's own HTTP
+ * server for one connection (`serveHttpOnConnection`: hyper, HTTP/1.1 and HTTP/2), under tako's
+ * connection cap, deadlines and drain. TLS swaps the plain listener for a `Deno.listenTls` on the
+ * same port in one synchronous step. What that path cannot do (client certificates, SNI
+ * resolvers, the PROXY protocol) moves the listener to Deno's node:net, the Node engine's transports.
  */
 class DenoListener implements EngineListener {
-  #server: DenoHttpServer;
-  /** A server stopped to make way for another on the same port: its end is not the listener's. */
-  #retired: DenoHttpServer | null = null;
+  #listener: NativeListener;
   readonly #local: SocketAddr;
-  readonly #drain = new FetchDrain(true);
-  readonly #lifecycle = new Lifecycle<Socket>();
-  #router: Dispatcher | null = null;
-  /** spawnH2c without `http1`: HTTP/1.1 requests are refused (Deno.serve answers both). */
-  #h2cOnly = false;
-  readonly #attached: Promise<void>;
-  #attach!: () => void;
-  #shutdown: Promise<void> | null = null;
-  #backoff = new Backoff(DEFAULT_SERVER_CONFIG.acceptBackoff);
-  /** The listener moved to Deno's node:net. */
-  #moved = false;
-  /** PEM for a native TLS server (`serveTls` with a plain certificate); `null`: cleartext. */
-  #pem: Pem | null = null;
+  readonly #lifecycle = new Lifecycle<Connection>();
+  readonly #observer = new CloseObserver();
+  readonly #serveOn: ServeOnConnection | null;
+  #plan: Plan | null = null;
+  #backoff: Backoff | null = null;
+  #stopped = false;
+  /** The listener moved to Deno's node:net: its lifecycle. */
+  #moved: Lifecycle<Socket> | null = null;
+  readonly #onIdle = (c: Connection): void => this.#idle(c);
+  #sweeper: ReturnType<typeof setInterval> | null = null;
 
   constructor(host: string, port: number) {
-    this.#attached = new Promise((resolve) => (this.#attach = resolve));
-    this.#server = this.#listen(host, port);
-    const addr = this.#server.addr;
+    this.#serveOn = serveOnConnection();
+    this.#listener = deno().listen({ hostname: host, port });
+    const addr = this.#listener.addr;
     this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
-  }
-
-  #listen(hostname: string, port: number): DenoHttpServer {
-    const pem = this.#pem;
-    const server = deno().serve({
-      hostname,
-      port,
-      ...(pem === null ? {} : { cert: pem.cert, key: pem.key }),
-      onListen: () => {},
-      onError: SERVER_ERROR,
-      handler: (request, info) => {
-        this.#backoff.reset();
-        const router = this.#router;
-        if (router === null) return this.#attached.then(() => this.#dispatch(this.#router!, request, info));
-        return this.#dispatch(router, request, info);
-      },
-    });
-    server.finished.then(
-      () => this.#finished(server),
-      (error: unknown) => (server === this.#retired ? undefined : this.#recover(error)),
-    );
-    return server;
-  }
-
-  #finished(server: DenoHttpServer): void {
-    if (server !== this.#retired) this.#lifecycle.listenerClosed();
-  }
-
-  /**
-   * Deno.serve's accept loop ends with an error when accept fails (EMFILE: measured). Unless the
-   * server is stopping, listen again on the same port after the backoff delay.
-   */
-  #recover(error: unknown): void {
-    if (this.#shutdown !== null) return this.#lifecycle.listenerClosed();
-    const delay = this.#backoff.next();
-    console.error(`tako: Deno.serve stopped accepting (${error instanceof Error ? error.message : String(error)}); listening again in ${delay} ms`);
-    setTimeout(() => {
-      if (this.#shutdown !== null) return this.#lifecycle.listenerClosed();
-      try {
-        this.#server = this.#listen(this.#local.address, this.#local.port);
-      } catch (again) {
-        this.#recover(again);
-      }
-    }, delay);
-  }
-
-  #dispatch(router: Dispatcher, request: Request, info: DenoServeInfo): Response | Promise<Response> {
-    if (this.#h2cOnly && isHttp1(request)) return HTTP1_REFUSED();
-    const refused = refusedHead(request);
-    if (refused !== null) return refused;
-    // Deno.serve cannot destroy a connection: the drain deadline answers pending handlers instead.
-    return router.handleFetch(new DenoRequest(request, info, this.#local, this.#pem !== null), this.#drain);
   }
 
   localAddr(): SocketAddr {
@@ -238,114 +400,316 @@ class DenoListener implements EngineListener {
   }
 
   /**
-   * Decides the path for the whole spec: Deno.serve where it honours the spec, Deno's node:net
-   * where only the raw socket can (PROXY, connection hooks, SNI resolvers, mTLS), and
-   * `TAKO_ERR_UNSUPPORTED` where neither can. Deno's node:http2 could take tako's HTTP/2
-   * transport, but it aborted the process under ordinary load, over TLS too (an nghttp2
-   * assertion, `free(): invalid pointer`; measured), so HTTP/2 is always Deno.serve's and the
-   * fields only tako's HTTP/2 transport honours are refused.
+   * Decides the path for the whole spec. HTTP/2 is always Deno's (hyper, fixed settings), so
+   * the fields only tako's own HTTP/2 transport honours are refused. Deno's node:http2 could
+   * take tako's HTTP/2 transport, but it aborted the process under ordinary load (an nghttp2
+   * assertion, `free(): invalid pointer`; measured).
    */
   serve(spec: ServeSpec): Serving {
     const { explicit, proxy } = spec;
-    switch (spec.protocol) {
-      case "http1":
-        if (proxy.mode !== "off" || netPathField(explicit, "deno") !== null) return this.#moveToNetPath(spec);
-        return this.#serveNative(spec);
-      case "h2c": {
-        if (proxy.mode !== "off") {
-          throw new TakoError(
-            "TAKO_ERR_UNSUPPORTED",
-            "spawnH2c on Deno cannot read the PROXY protocol: h2c there is Deno.serve's, which never shows tako the raw socket (and Deno's node:http2 is not stable enough to replace it); use spawnHttp or spawnTls behind the proxy on Deno",
-          );
-        }
-        const field = H2C_UNSUPPORTED.find((f) => explicit.has(f));
-        if (field !== undefined) {
-          throw new TakoError(
-            "TAKO_ERR_UNSUPPORTED",
-            `spawnH2c on Deno cannot honour "${field}": Deno.serve's HTTP/2 has fixed limits (200 streams, 16 KiB header list, no keep-alive PING, no connection hooks) and Deno's node:http2 is not stable enough to replace it; leave "${field}" unset on Deno (see the README coverage table)`,
-          );
-        }
-        this.#h2cOnly = !spec.http1;
-        return this.#serveNative(spec);
-      }
-      case "tls": {
-        const field = H2_FIELDS.find((f) => explicit.has(f));
-        if (field !== undefined) {
-          throw new TakoError(
-            "TAKO_ERR_UNSUPPORTED",
-            `spawnTls on Deno cannot honour "${field}": HTTP/2 over TLS is Deno.serve's, whose limits are fixed (200 streams, 16 KiB header list, no keep-alive PING); leave "${field}" unset on Deno (see the README coverage table)`,
-          );
-        }
-        // A plain certificate with the defaults: Deno.serve's own TLS (rustls: TLS 1.2+,
-        // forward-secret AEAD suites; ALPN h2 and http/1.1). Everything else: node:tls with
-        // http/1.1 only.
-        const { cert, http2 } = spec.tls;
-        const plain = cert.source.kind !== "resolver" && cert.clientAuth === null;
-        if (plain && http2 && netPathField(explicit, "deno") === null && !explicit.has("tlsHandshakeTimeout") && proxy.mode === "off") {
-          const material = loadCert(cert);
-          return this.#moveToNativeTls({ cert: material.certPem, key: material.keyPem }, spec);
-        }
-        return this.#moveToNetPath({ ...spec, tls: { cert, http2: false } });
+    if (spec.protocol !== "http1") {
+      const field = H2_FIELDS.find((f) => explicit.has(f));
+      if (field !== undefined) {
+        throw new TakoError(
+          "TAKO_ERR_UNSUPPORTED",
+          `${spec.protocol === "tls" ? "spawnTls" : "spawnH2c"} on Deno cannot honour "${field}": HTTP/2 there is Deno's own (hyper), whose limits are fixed (200 streams, 16 KiB header list, no keep-alive PING); leave "${field}" unset on Deno (see the README coverage table)`,
+        );
       }
     }
-  }
-
-  #serveNative(spec: ServeSpec): Serving {
-    this.#router = spec.router;
-    this.#backoff = new Backoff(spec.config.acceptBackoff);
-    this.#attach();
-    if (!spec.config.keepAlive) this.#drain.closing = true;
-    this.#lifecycle.start({
-      stopAccepting: () => void this.#stop(),
-      drainConnections: () => {
-        this.#drain.closing = true;
+    if (spec.protocol === "h2c" && proxy.mode === "optional") {
+      throw new TakoError(
+        "TAKO_ERR_UNSUPPORTED",
+        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: telling a header from HTTP/2 means reading bytes that Deno\'s own HTTP/2 then needs, and Deno cannot put them back (and its node:http2 is not stable enough to replace it); use "required" mode, or spawnHttp behind the proxy',
+      );
+    }
+    const serveOn = this.#serveOn;
+    if (serveOn === null) {
+      console.error(
+        "tako: this Deno has no Deno[Deno.internal].serveHttpOnConnection (present in Deno 2.9.6): serving on Deno's node:net path instead, which is slower and closes HTTP/1.1 connections after each response. Pin a Deno that has it.",
+      );
+      return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    }
+    // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
+    // (optional) and read the header before the ClientHello (Deno.listenTls starts the
+    // handshake itself). "required" on cleartext: read here, without reading past the header.
+    if (proxy.mode === "optional" || (proxy.mode === "required" && spec.protocol === "tls"))
+      return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    if (spec.protocol === "tls") {
+      const { cert, http2 } = spec.tls;
+      // node:tls for client certificates (Deno.listenTls has no client authentication), SNI
+      // resolvers (tako reports the SNI name and reloads certificates, which Deno's resolver does
+      // not show or allow) and an explicit tlsHandshakeTimeout: a Deno.listenTls connection whose
+      // handshake stalls cannot be closed from JavaScript (measured, Deno 2.9.6: neither
+      // `close()`, `closeWrite()` nor cancelling its HTTP server sent a FIN within 5 s).
+      if (cert.source.kind === "resolver" || cert.clientAuth !== null || explicit.has("tlsHandshakeTimeout")) return this.#moveToNetPath({ ...spec, tls: { cert, http2: false } });
+      const material = loadCert(cert);
+      // One synchronous step: no connect can be refused between the two listeners (a connect
+      // queued on the plain one since bind, before the port was in use, would be reset).
+      this.#listener.close();
+      this.#listener = deno().listenTls({
+        hostname: this.#local.address,
+        port: this.#local.port,
+        cert: material.certPem,
+        key: material.keyPem,
+        alpnProtocols: http2 ? ["h2", "http/1.1"] : ["http/1.1"],
+      });
+    }
+    const config = spec.config;
+    this.#plan = {
+      router: spec.router,
+      deadlines: http1Deadlines(config),
+      h2cOnly: spec.protocol === "h2c" && !spec.http1,
+      tls: spec.protocol === "tls",
+      backoffInitial: config.acceptBackoff.initial,
+      bodyDeadline: bodyDeadline(config),
+      proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
+    };
+    this.#backoff = new Backoff(config.acceptBackoff);
+    if (!config.keepAlive) this.#observer.closing = true;
+    this.#lifecycle.start(
+      {
+        stopAccepting: () => this.#stopAccepting(),
+        drainConnections: () => {
+          this.#observer.closing = true;
+          this.#lifecycle.forEach((c) => {
+            this.#drainOne(c);
+          });
+        },
+        destroyConnections: () => {
+          this.#observer.force();
+          this.#lifecycle.forEach((c) => {
+            c.kill();
+          });
+        },
+        released: () => {
+          if (this.#sweeper !== null) clearInterval(this.#sweeper);
+          this.#sweeper = null;
+        },
+        // A TLS connection in its handshake is never shed: it cannot be closed before the handshake ends.
+        // A stalled upload (below bodyMinRate) counts as idle too.
+        idle: (conn) => {
+          const c = conn as Connection;
+          if (c.inflight === 0) return c.server !== null || !this.#plan!.tls;
+          return config.bodyMinRate !== null && stalledUpload(c, config.bodyMinRate);
+        },
+        shed: (c) => (c as Connection).kill(),
       },
-      destroyConnections: () => this.#drain.force(),
-    });
+      connectionCap(config),
+    );
+    if (!this.#stopped) {
+      this.#sweeper = setInterval(() => this.#sweep(), sweepInterval(this.#plan));
+      void this.#accept(this.#listener, serveOn);
+    }
     return this.#lifecycle;
   }
 
-  /** Deno's shutdown() refuses new connects, closes idle ones, and resolves after the last response. */
-  #stop(): Promise<void> {
-    this.#shutdown ??= this.#server.shutdown().catch(() => {});
-    return this.#shutdown;
+  /** Accepts until the listener closes; accept errors (EMFILE …) back off and go on. */
+  async #accept(listener: NativeListener, serveOn: ServeOnConnection): Promise<void> {
+    const backoff = this.#backoff!;
+    for (;;) {
+      let conn: DenoConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#stopped) return;
+        if (isClosed(error)) return this.#stopAccepting();
+        const delay = backoff.next();
+        if (delay === this.#plan!.backoffInitial) console.error(`tako: accept failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (this.#stopped) return;
+        continue;
+      }
+      backoff.reset();
+      this.#admit(conn, serveOn);
+    }
   }
 
-  /** Stops the cleartext Deno.serve without ending the listener, to serve the port another way. */
-  #retire(): Promise<void> {
-    this.#retired = this.#server;
-    return this.#stop().then(() => {
-      this.#shutdown = null;
+  #admit(conn: DenoConn, serveOn: ServeOnConnection): void {
+    const plan = this.#plan!;
+    const c = new Connection(conn, this.#onIdle, plan.bodyDeadline);
+    if (!this.#lifecycle.admit(c)) return this.#refuse(conn, plan);
+    if (plan.proxy !== null) {
+      c.since = Date.now();
+      c.limit = plan.proxy.timeout;
+      readProxyHeader(conn, plan.proxy.onBadCrc).then(
+        (header) => {
+          if (c.gone) return;
+          c.proxy = header;
+          this.#start(c, serveOn, plan);
+        },
+        () => this.#drop(c),
+      );
+      return;
+    }
+    if (!plan.tls) return this.#start(c, serveOn, plan);
+    // No handshake deadline here: a stalled handshake cannot be closed (see `serve`).
+    conn.handshake!().then(
+      (info) => {
+        if (c.gone) return closeConn(conn);
+        c.alpn = info.alpnProtocol;
+        this.#start(c, serveOn, plan);
+      },
+      () => this.#drop(c),
+    );
+  }
+
+  /** Over the cap: a prompt refusal in the protocol the port speaks, then close. */
+  #refuse(conn: DenoConn, plan: Plan): void {
+    if (plan.tls) {
+      // A Deno.listenTls connection can be closed only once its handshake has ended (see
+      // `serve`): closed then, without a response.
+      const end = (): void => closeConn(conn);
+      conn.handshake!().then(end, end);
+      return;
+    }
+    const bytes = plan.h2cOnly ? BUSY_H2_BYTES : BUSY_H1_BYTES;
+    const timer = setTimeout(() => closeConn(conn), 1000); // a peer that never reads
+    conn.write(bytes).then(
+      () => {
+        clearTimeout(timer);
+        closeConn(conn);
+      },
+      () => {
+        clearTimeout(timer);
+        closeConn(conn);
+      },
+    );
+  }
+
+  #start(c: Connection, serveOn: ServeOnConnection, plan: Plan): void {
+    if (this.#lifecycle.draining) return this.#drop(c);
+    c.since = Date.now();
+    c.limit = plan.deadlines.firstHead;
+    const server = serveOn(c.conn, c.abort.signal, (request, info) => this.#request(c, plan, request, info), SERVER_ERROR, ignore);
+    c.server = server;
+    const ended = (): void => {
+      c.ended = true;
+      this.#drop(c);
+    };
+    server.finished.then(ended, ended);
+  }
+
+  /**
+   * The drain, per connection: HTTP/1.1 with a request in flight gets `Connection: close` on
+   * its response and closes after it (still cancellable until then, for the drain deadline);
+   * the rest shut down gracefully now (idle ones close at once, HTTP/2 sends GOAWAY).
+   */
+  #drainOne(c: Connection): void {
+    if (c.inflight > 0 && !c.h2) c.closeAfter = true;
+    else c.close();
+  }
+
+  /** The connection is closed (or closes now): no longer tracked. */
+  #drop(c: Connection): void {
+    c.kill();
+    this.#lifecycle.release(c);
+  }
+
+  /**
+   * Closes every connection whose phase outlasted its limit with no request in flight: a late
+   * PROXY header, first head or next head. No 408 can
+   * be written: Deno's server owns the socket.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    this.#lifecycle.forEach((c) => {
+      if (c.limit !== null && c.inflight === 0 && now - c.since >= c.limit) c.kill();
     });
   }
 
-  /** Moves this listener to a TLS Deno.serve on the same port; the kernel replays what was asked meanwhile. */
-  #moveToNativeTls(pem: Pem, spec: ServeSpec): Serving {
-    const lifecycle = this.#lifecycle;
-    this.#retire()
-      .then(() => {
-        this.#pem = pem;
-        this.#server = this.#listen(this.#local.address, this.#local.port);
-        this.#serveNative(spec);
-      })
-      .catch((error: unknown) => lifecycle.fail(error));
-    return lifecycle;
+  /** The last request in flight on `c` was answered. */
+  #idle(c: Connection): void {
+    if (c.gone) return;
+    if (c.closeAfter || this.#lifecycle.draining) {
+      // Deno's graceful shutdown waits for the rest of a request body nobody reads (measured: a
+      // 413 to a 2 MB upload kept the connection until the client closed it), and it cannot be
+      // cancelled once begun. So after a request that declared a body, the connection is
+      // closed outright once its response has had time to go out; otherwise gracefully.
+      if (c.h2 || c.last === null || !declaresBody(c.last)) return c.close();
+      setTimeout(() => c.kill(), CLOSE_GRACE_MS); // rare: one timer for a closing connection
+      return;
+    }
+    c.since = Date.now();
+    c.limit = this.#plan!.deadlines.nextHead;
   }
 
-  /** Moves this listener to Deno's node:net on the same port; the kernel replays what was asked meanwhile. */
+  #request(c: Connection, plan: Plan, request: Request, info: DenoServeInfo): Response | Promise<Response> {
+    // A request read after a response that closes the connection (pipelined behind it): Deno's
+    // server wrote that response before reading this one; the connection ends here unserved.
+    if (c.closeAfter && !c.h2) {
+      c.kill();
+      return NEVER; // no answer: a response returned here would still be written before the close
+    }
+    c.inflight++;
+    c.limit = null;
+    c.last = request;
+    const http1 = isHttp1(request, c);
+    if (!http1) c.h2 = true;
+    else {
+      const refused = plan.h2cOnly ? HTTP1_REFUSED() : refusedHead(request);
+      if (refused !== null) {
+        c.closeAfter = true;
+        info.completed.then(c.done, c.done);
+        return refused;
+      }
+    }
+    return plan.router.handleFetch(new DenoRequest(request, c, info, this.#local, http1), this.#observer);
+  }
+
+  #stopAccepting(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    this.#lifecycle.listenerClosed();
+  }
+
+  /** Moves this listener to Deno's node:net on the same port (closed first: connects are refused meanwhile). */
   #moveToNetPath(spec: ServeSpec): Serving {
-    this.#moved = true;
-    return moveToNetPath(this.#retire(), this.#local, this.#lifecycle, spec);
+    this.#stopped = true;
+    this.#listener.close();
+    this.#moved = new Lifecycle<Socket>();
+    return moveToNetPath(Promise.resolve(), this.#local, this.#moved, spec);
   }
 
   close(): Promise<void> {
-    if (this.#moved) {
-      this.#lifecycle.forceClose();
-      return this.#lifecycle.closed;
+    if (this.#moved !== null) {
+      this.#moved.forceClose();
+      return this.#moved.closed;
     }
-    this.#drain.force();
-    return this.#stop();
+    this.#lifecycle.forceClose();
+    if (this.#plan === null) this.#stopAccepting();
+    return this.#lifecycle.closed;
   }
+}
+
+/** A response that never comes (the connection is being cancelled). */
+const NEVER: Promise<Response> = new Promise(() => {});
+
+/**
+ * How often the listener checks its connections' deadlines: an eighth of the shortest one,
+ * between 25 ms and 1 s (a deadline is enforced within that much of its value).
+ */
+function sweepInterval(plan: Plan): number {
+  const limits = [plan.deadlines.firstHead, plan.deadlines.nextHead, plan.proxy?.timeout ?? null].filter((l): l is number => l !== null);
+  return limits.length === 0 ? 1000 : Math.min(1000, Math.max(25, Math.floor(Math.min(...limits) / 8)));
+}
+
+/** How long a response has to go out before a connection with an unread request body is closed. */
+const CLOSE_GRACE_MS = 100;
+
+function declaresBody(request: Request): boolean {
+  const length = request.headers.get("content-length");
+  return (length !== null && length !== "0") || request.headers.has("transfer-encoding");
+}
+
+/** The listener was closed (our drain, or `close()`): the accept loop ends. */
+function isClosed(error: unknown): boolean {
+  const errors = deno().errors;
+  return error instanceof errors.BadResource || error instanceof errors.Interrupted;
 }
 
 export const denoEngine: Engine = {
