@@ -141,6 +141,8 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
     { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
     { id: "tako", label: "tako", runtime: "bun", file: "tako.ts" },
+    // The ceiling of tako's HTTP/1.1 path on Bun: Bun's node:http listening itself, no framework.
+    { id: "node-http", label: "raw node:http (Bun's)", runtime: "bun", file: "raw-node.mjs" },
     { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
     { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
     { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },

@@ -53,9 +53,8 @@ async function ask(port: number, bytes: string): Promise<{ conn: RawConn; res: R
 
 export function semanticsSuite(runtime: Runtime, path: Path): void {
   const native = runtime !== "node" && path === "native";
-  const bunNative = native && runtime === "bun";
   const denoNative = native && runtime === "deno";
-  const label = runtime === "node" ? "node" : `${runtime}, ${native ? "native server" : "node:net path"}`;
+  const label = runtime === "node" ? "node" : `${runtime}, ${native ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
 
   describe(`request head: authority, Host, framing, version (${label})`, () => {
@@ -74,9 +73,7 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
     test("absolute-form target: its authority replaces Host in req.header() and req.headers; target, path and query from it", opts, async () => {
       const { conn, res } = await ask(fx.port, "GET http://evil.example:8080/authority?q=1 HTTP/1.1\r\nHost: good.example\r\n\r\n");
       assert.equal(res?.status, 200, conn.text);
-      // Bun.serve rebuilds the URL from Host and drops the target's authority before any tako
-      // code runs: there handlers see the Host header (a gap in the coverage table).
-      const host = bunNative ? "good.example" : "evil.example:8080";
+      const host = "evil.example:8080";
       assert.deepEqual(json(res), { host, hosts: host, target: "/authority?q=1", path: "/authority", query: "q=1" });
       conn.destroy();
       const bare = await ask(fx.port, "GET http://evil.example HTTP/1.1\r\nHost: good.example\r\n\r\n");
@@ -94,16 +91,8 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
     for (const [name, target] of absoluteRefused) {
       test(`absolute-form target with ${name} → 400`, opts, async () => {
         const { conn, res } = await ask(fx.port, `GET ${target} HTTP/1.1\r\nHost: good.example\r\n\r\n`);
-        if (bunNative && !target.startsWith("ftp:")) {
-          // Bun.serve drops the target's authority (above): nothing left to refuse.
-          assert.equal(res?.status, 200, conn.text);
-          assert.deepEqual(json(res), { host: "good.example", hosts: "good.example", target: "/authority", path: "/authority", query: "" });
-          conn.destroy();
-          return;
-        }
         assert.equal(res?.status, 400, conn.text);
-        // Bun.serve's parser takes only http:// and https:// targets; the rest tako refuses.
-        await closedAfterRefusal(conn, !(bunNative && target.startsWith("ftp:")));
+        await closedAfterRefusal(conn, true);
       });
     }
 
@@ -175,8 +164,8 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
     test("DEL (0x7f) in a header value → 400", opts, async () => {
       const { conn, res } = await ask(fx.port, "GET /authority HTTP/1.1\r\nHost: t\r\nX-A: a\x7fb\r\n\r\n");
       assert.equal(res?.status, 400, conn.text);
-      // tako refuses it on Bun.serve; every other parser does itself.
-      await closedAfterRefusal(conn, bunNative);
+      // Every parser refuses it itself.
+      await closedAfterRefusal(conn, false);
     });
 
     test("HTTP/2.0 in an HTTP/1.1 request line → 505 (Deno.serve: 400 from its parser)", opts, async () => {

@@ -17,11 +17,11 @@ import { startFixture, useFixture, type Fixture, type Runtime } from "../_shared
 
 /**
  * `native`: the runtime's own server with the defaults. `socket`: Bun's and Deno's node:net path,
- * chosen because `maxConnections` is set. Node has one path.
+ * chosen because `acceptBackoff` is set explicitly (at its default value). Node has one path.
  */
 export type Path = "native" | "socket";
 
-const SOCKET_PATH = { maxConnections: 10_000 };
+const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
 /** The Router's default body limit. */
 const LIMIT = 1024 * 1024;
 /** Uploads are 3 MiB over the limit (within the 8 MiB tako reads past an early response). */
@@ -233,13 +233,13 @@ async function uploads(t: TestContext, lingers: boolean, port: number, route: st
 }
 
 export function uploadsSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? "native server" : "node:net path"}`;
-  /** Where tako's HTTP/1.1 transport serves, and so closes lingering. */
-  const lingers = runtime === "node" || path === "socket";
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
+  /** Where tako's HTTP/1.1 transport serves, and so closes lingering: everywhere but Deno.serve (Bun serves HTTP/1.1 on its node:http). */
+  const lingers = runtime !== "deno" || path === "socket";
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
   // TLS: Bun always terminates it with its node:tls on tako's transport; Deno with Deno.serve for
   // a plain certificate and the defaults, else on the node:net path.
-  const tlsLingers = lingers || runtime === "bun";
+  const tlsLingers = lingers;
   const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : tlsLingers ? "node:tls on the node:net path" : "Deno.serve"}`;
 
   describe(`uploads answered before they were read (${label})`, () => {

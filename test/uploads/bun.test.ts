@@ -1,5 +1,5 @@
-// Uploads answered before they were read, on Bun: the native server with the defaults (recorded),
-// and the node:net path that an explicit maxConnections selects.
+// Uploads answered before they were read, on Bun: HTTP/1.1 on Bun's node:http with the defaults,
+// and the node:net path that an explicit acceptBackoff selects; both close lingering.
 import { uploadsSuite } from "./_suite.ts";
 
 uploadsSuite("bun", "native");
