@@ -104,11 +104,10 @@ export class Server {
   }
 
   /**
-   * Serves `router` over HTTP/1.1 on `listener` until the handle stops it. On Bun and Deno, a
-   * field you set that their native server cannot honour (`headerReadTimeout`,
-   * `keepAliveTimeout`, `maxConnections`, `acceptBackoff`), or `proxyProtocol`, moves this
-   * server to the runtime's node:net path, which honours every field (see the README
-   * coverage table).
+   * Serves `router` over HTTP/1.1 on `listener` until the handle stops it. Every
+   * {@link ServerConfig} field is enforced on every runtime; which runtime server carries it
+   * (and the few settings that take Bun's or Deno's node:net path) is in the README coverage
+   * table.
    */
   spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
     return this.#spawn(listener, { protocol: "http1", ...this.#base(router) });
