@@ -32,11 +32,28 @@ export function nativeReadCredit(deadline: BodyDeadline | null): number {
   return (deadline.minRate * deadline.timeout) / 1000;
 }
 
+/** How often the clocks of the bodies being waited for are checked: a deadline fires at most this late. */
+export const BODY_SWEEP_MS = 100;
+
+/** Clocks waiting for body bytes; one sweep checks them all (no timer per body: on Bun and Deno a timer per request cost a third of the throughput, measured). */
+const waiting = new Set<BodyClock>();
+let sweeper: ReturnType<typeof setInterval> | null = null;
+
+function sweep(): void {
+  const now = performance.now();
+  for (const clock of waiting) clock.check(now);
+  if (waiting.size === 0 && sweeper !== null) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
+}
+
 /**
  * One body's clock against its {@link BodyDeadline}: time counts only while the server waits
  * for body bytes (between {@link wait} and {@link pause}); each byte received ({@link got})
- * extends the deadline by `1 / minRate` seconds. One timer per body at most, re-armed when it
- * fires early; `onExpire` is called once, when the waited time passes the allowance.
+ * extends the deadline by `1 / minRate` seconds. A shared sweep every {@link BODY_SWEEP_MS}
+ * checks the clocks that are waiting; `onExpire` is called once, when the waited time passes
+ * the allowance.
  */
 export class BodyClock {
   readonly #deadline: BodyDeadline;
@@ -45,7 +62,6 @@ export class BodyClock {
   #waited = 0;
   /** When the current wait began; -1: not waiting. */
   #since = -1;
-  #timer: ReturnType<typeof setTimeout> | null = null;
   #expired = false;
 
   constructor(deadline: BodyDeadline, onExpire: (error: HttpError) => void) {
@@ -62,7 +78,8 @@ export class BodyClock {
   wait(): void {
     if (this.#onExpire === null || this.#since >= 0) return;
     this.#since = performance.now();
-    if (this.#timer === null) this.#arm(this.#allowed() - this.#waited);
+    waiting.add(this);
+    sweeper ??= setInterval(sweep, BODY_SWEEP_MS);
   }
 
   /** The server stopped waiting (a chunk arrived and is being processed). */
@@ -70,6 +87,7 @@ export class BodyClock {
     if (this.#since < 0) return;
     this.#waited += performance.now() - this.#since;
     this.#since = -1;
+    waiting.delete(this);
   }
 
   /** `bytes` more of the body arrived. */
@@ -80,30 +98,20 @@ export class BodyClock {
   /** The body is done (read, failed or abandoned): no more expiry. */
   stop(): void {
     this.#onExpire = null;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    waiting.delete(this);
   }
 
-  #allowed(): number {
-    const { timeout, minRate } = this.#deadline;
-    return minRate === null ? timeout : timeout + (this.#received * 1000) / minRate;
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(ms)));
-  }
-
-  readonly #check = (): void => {
-    this.#timer = null;
+  /** The sweep: expires the clock if it has waited past its allowance at `now`. */
+  check(now: number): void {
     const expire = this.#onExpire;
-    if (expire === null || this.#since < 0) return; // not waiting: the next wait() re-arms
-    const waited = this.#waited + (performance.now() - this.#since);
-    const left = this.#allowed() - waited;
-    if (left > 0) return this.#arm(left);
+    if (expire === null || this.#since < 0) return;
+    const { timeout, minRate } = this.#deadline;
+    const allowed = minRate === null ? timeout : timeout + (this.#received * 1000) / minRate;
+    if (this.#waited + (now - this.#since) < allowed) return;
     this.#expired = true;
     this.stop();
     expire(bodyTimedOut());
-  };
+  }
 }
 
 /**

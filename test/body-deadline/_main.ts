@@ -1,7 +1,9 @@
 // Body deadline fixture: routes reading the request body each way a handler can, served with
-// spawnHttp (or spawnH2c with `http1: true` when TAKO_H2C=1) under the config in TAKO_CONFIG
+// spawnHttp (or spawnH2c with `http1: true` when TAKO_H2C=1, or spawnTls with the localhost test
+// certificate when TAKO_TLS=1) under the config in TAKO_CONFIG
 // (JSON). Prints "READY <port>"; SIGTERM drains it.
-import { Router, Server, TcpListener } from "../../src/index.ts";
+import { Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
+import { testCerts } from "../_shared/certs.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
 const router = new Router();
@@ -23,8 +25,11 @@ router.post("/ignore", () => "ignored");
 router.get("/", () => "ok");
 
 const listener = await TcpListener.bind("127.0.0.1:0");
-const server = Server.builder()
-  .config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"))
-  .build();
-const handle = process.env.TAKO_H2C === "1" ? server.spawnH2c(listener, router, { http1: true }) : server.spawnHttp(listener, router);
-await runFixture(handle);
+const builder = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"));
+if (process.env.TAKO_TLS === "1") {
+  const certs = testCerts();
+  await runFixture(builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key)).build().spawnTls(listener, router));
+} else {
+  const server = builder.build();
+  await runFixture(process.env.TAKO_H2C === "1" ? server.spawnH2c(listener, router, { http1: true }) : server.spawnHttp(listener, router));
+}

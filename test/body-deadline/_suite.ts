@@ -6,6 +6,8 @@
 // defaults (20 s, 500 B/s) are the same code with other numbers (test/core/body-deadline.test.ts).
 import assert from "node:assert/strict";
 import { connect as h2connect } from "node:http2";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { testCerts } from "../_shared/certs.ts";
 import { describe, test } from "node:test";
 import { RawConn } from "../_shared/conn.ts";
 import { useFixture, type Runtime } from "../_shared/spawn.ts";
@@ -135,6 +137,51 @@ export function bodyDeadlineSuite(runtime: Runtime): void {
         other.setEncoding("utf8").on("data", (d: string) => (body += d));
         await within(new Promise((r) => other.once("end", r)), 5000, "another stream");
         assert.equal(body, "ok");
+      } finally {
+        session.destroy();
+      }
+    });
+  });
+  describe(`body deadline over TLS (${runtime})`, () => {
+    const fx = useFixture(runtime, "test/body-deadline/_main.ts", { TAKO_CONFIG: JSON.stringify(CONFIG), TAKO_TLS: "1" });
+    const ca = (): string => {
+      const certs = testCerts();
+      return certs.read(certs.ca.cert);
+    };
+
+    test("HTTPS/1.1: a body trickled at 10 B/s gets 408 and the connection closes", { timeout: 20_000 }, async () => {
+      const socket: TLSSocket = tlsConnect({ host: "127.0.0.1", port: fx.port, servername: "localhost", ca: ca(), ALPNProtocols: ["http/1.1"] });
+      socket.on("error", () => {});
+      await new Promise((resolve) => socket.once("secureConnect", resolve));
+      let text = "";
+      socket.setEncoding("latin1").on("data", (d: string) => (text += d));
+      const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+      socket.write("POST /stream HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n");
+      const started = Date.now();
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write("1\r\nx\r\n")), 100);
+      try {
+        const closedAt = await within(closed, 10_000, "close after the body deadline");
+        assert.ok(closedAt - started >= 900, `closed after ${closedAt - started} ms`);
+        assert.match(text, /^HTTP\/1\.1 408 /, text);
+      } finally {
+        clearInterval(timer);
+        socket.destroy();
+      }
+    });
+
+    test("h2 over TLS: a stream whose body trickles gets 408", { timeout: 20_000 }, async () => {
+      const session = h2connect(`https://localhost:${fx.port}`, { ca: ca(), host: "127.0.0.1" } as never);
+      session.on("error", () => {});
+      try {
+        const stream = session.request({ ":method": "POST", ":path": "/stream" }, { endStream: false });
+        stream.on("error", () => {});
+        const status = new Promise<number>((resolve) => stream.once("response", (h) => resolve(Number(h[":status"]))));
+        const timer = setInterval(() => (stream.writable ? stream.write("x") : clearInterval(timer)), 100);
+        try {
+          assert.equal(await within(status, 10_000, "408 on the slow stream"), 408);
+        } finally {
+          clearInterval(timer);
+        }
       } finally {
         session.destroy();
       }

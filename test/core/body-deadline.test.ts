@@ -2,7 +2,7 @@
 // expires once; the defaults are Apache mod_reqtimeout's body rule.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BodyClock, bodyDeadline, nativeReadCredit } from "../../src/core/body.ts";
+import { BODY_SWEEP_MS, BodyClock, bodyDeadline, nativeReadCredit } from "../../src/core/body.ts";
 import { DEFAULT_SERVER_CONFIG, type HttpError } from "../../src/index.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -19,7 +19,7 @@ describe("body deadline", () => {
     const fired: HttpError[] = [];
     const clock = new BodyClock({ timeout: 30, minRate: null }, (e) => fired.push(e));
     clock.wait();
-    await sleep(80);
+    await sleep(30 + BODY_SWEEP_MS * 2);
     assert.equal(fired.length, 1);
     assert.equal(fired[0]!.status, 408);
     assert.equal(fired[0]!.headers?.connection, "close");
@@ -30,10 +30,10 @@ describe("body deadline", () => {
     const fired: HttpError[] = [];
     const clock = new BodyClock({ timeout: 30, minRate: 1000 }, (e) => fired.push(e));
     clock.wait();
-    clock.got(100); // +100 ms
-    await sleep(60);
-    assert.equal(fired.length, 0, "30 ms + 100 ms not yet passed");
-    await sleep(150);
+    clock.got(400); // +400 ms
+    await sleep(200);
+    assert.equal(fired.length, 0, "30 ms + 400 ms not yet passed");
+    await sleep(230 + BODY_SWEEP_MS * 2);
     assert.equal(fired.length, 1);
   });
 
@@ -42,11 +42,11 @@ describe("body deadline", () => {
     const clock = new BodyClock({ timeout: 40, minRate: null }, (e) => fired.push(e));
     clock.wait();
     clock.pause();
-    await sleep(80);
+    await sleep(40 + BODY_SWEEP_MS * 2);
     assert.equal(fired.length, 0, "paused: a handler processing a chunk");
     clock.wait();
     clock.stop();
-    await sleep(80);
+    await sleep(40 + BODY_SWEEP_MS * 2);
     assert.equal(fired.length, 0, "stopped: the body is done");
   });
 });

@@ -4,7 +4,7 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
-import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
+import { answerClientError, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { NodeRequest, nodeRequestClass, refusedHead } from "../node/request.ts";
 import { send, type SendContext } from "../node/send.ts";
@@ -71,15 +71,9 @@ interface ConnState {
 const kState = Symbol("tako.bun.conn");
 /** The request last parsed on a connection (responses go out in order: the last to finish). */
 const kRequest = Symbol("tako.bun.request");
-/** The response to the request last parsed on a connection: what a parse error must wait for. */
-const kResponse = Symbol("tako.bun.response");
-/** Set once a connection's request stream was found malformed: it is answered once, then closed. */
-const kFailed = Symbol("tako.bun.failed");
-type BunSocket = Socket & {
+type BunSocket = Http1Socket & {
   [kState]?: ConnState;
   [kRequest]?: IncomingMessage;
-  [kResponse]?: ServerResponse;
-  [kFailed]?: true;
   _httpMessage?: unknown;
 };
 
@@ -179,7 +173,7 @@ export class BunHttp1 {
       else this.#handle(router, req, res);
     });
     http.on("connection", (socket: Socket) => this.#accepted(socket as BunSocket));
-    http.on("clientError", (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket as BunSocket, this.#firstHead));
+    http.on("clientError", (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket as BunSocket, this.#firstHead, bunClientErrorAnswer));
     this.#http = http;
   }
 
@@ -334,64 +328,10 @@ function timeOut(socket: Socket): void {
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-/** tako's answer to a malformed request stream, by the parser's error code. */
-function clientErrorAnswer(code: string | undefined): string {
-  switch (code) {
-    case "HPE_HEADER_OVERFLOW":
-      return "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
-      return "HTTP/1.1 413 Content Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-    // Bun's parser refuses a version other than HTTP/1.0 and 1.1 (also what a space in the
-    // target leaves in the version's place): 505, as tako answers it on Node.
-    case "HPE_INVALID_VERSION":
-      return "HTTP/1.1 505 HTTP Version Not Supported\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-    default:
-      return "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-  }
-}
-
-/**
- * `'clientError'`: the request stream on `socket` is malformed. Left to itself, Bun's node:http
- * writes its 400 at once and closes, so the answers to requests parsed before the bad bytes
- * (pipelined in the same packet, still being produced by async handlers) were lost (measured).
- * tako answers in order instead: those responses go out first, then the error status, then the
- * connection closes. An error inside a request whose answer has not started is answered at
- * once. The wait is bounded by `boundMs` (`headerReadTimeout`; the drain deadline cuts it too).
- */
-function answerClientError(error: Error & { code?: string }, socket: BunSocket, boundMs: number): void {
-  if (socket[kFailed] === true) return;
-  socket[kFailed] = true;
-  if (error.code === "ECONNRESET" || socket.destroyed) {
-    socket.destroy();
-    return;
-  }
-  const answer = clientErrorAnswer(error.code);
-  const last = socket[kResponse];
-  if (last === undefined || last.writableFinished) {
-    answerAndClose(socket, answer);
-    return;
-  }
-  if (!last.req.complete) {
-    if (last.headersSent) socket.destroy();
-    else answerAndClose(socket, answer);
-    return;
-  }
-  const timer = boundMs === Infinity ? null : setTimeout(() => socket.destroy(), boundMs);
-  let settled = false;
-  const settle = (): void => {
-    if (settled) return;
-    settled = true;
-    if (timer !== null) clearTimeout(timer);
-    if (last.writableFinished) answerAndClose(socket, answer);
-    else socket.destroy();
-  };
-  last.once("finish", settle);
-  last.once("close", settle);
-}
-
-/** Writes `answer` and closes once it is out, unless the connection is already closing. */
-function answerAndClose(socket: Socket, answer: string): void {
-  if (socket.destroyed || socket.writableEnded) return;
-  socket.write(answer);
-  (Object.getPrototypeOf(socket) as Socket).destroySoon.call(socket);
+/** tako's answers to a malformed request stream on Bun: Node's, and 505 for a bad HTTP version. */
+function bunClientErrorAnswer(code: string | undefined): string {
+  // Bun's parser refuses a version other than HTTP/1.0 and 1.1 (also what a space in the
+  // target leaves in the version's place): 505, as tako answers it on Node.
+  if (code === "HPE_INVALID_VERSION") return "HTTP/1.1 505 HTTP Version Not Supported\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+  return clientErrorAnswer(code);
 }

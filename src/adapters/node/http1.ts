@@ -23,10 +23,10 @@ export const LINGER_MAX_MS = 2000;
  * The response to the last request parsed on a connection (responses go out in request order,
  * so it is the last to finish): read by {@link lingeringClose} and {@link answerClientError}.
  */
-const kResponse = Symbol("tako.response");
+export const kResponse = Symbol("tako.response");
 /** Set once a connection's request stream was found malformed: it is answered once, then closed. */
 const kFailed = Symbol("tako.failed");
-type Http1Socket = Socket & { [kResponse]?: ServerResponse; [kFailed]?: true };
+export type Http1Socket = Socket & { [kResponse]?: ServerResponse; [kFailed]?: true };
 
 /**
  * node:http (and Bun's and Deno's) calls `socket.destroySoon()` after a response that ends the
@@ -74,7 +74,7 @@ function lingeringClose(this: Http1Socket): void {
 }
 
 /** tako's answers to a malformed request stream, by node:http's error code (node:http's own choice of status). */
-function clientErrorAnswer(code: string | undefined): string {
+export function clientErrorAnswer(code: string | undefined): string {
   switch (code) {
     case "HPE_HEADER_OVERFLOW":
       return "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
@@ -97,7 +97,12 @@ function clientErrorAnswer(code: string | undefined): string {
  * The wait is bounded by `boundMs` (`headerReadTimeout`; the drain deadline cuts it too): past
  * it the connection is destroyed.
  */
-function answerClientError(error: Error & { code?: string }, socket: Http1Socket, boundMs: number | null): void {
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Http1Socket,
+  boundMs: number | null,
+  answerFor: (code: string | undefined) => string = clientErrorAnswer,
+): void {
   // node:http reports every later parse error on the same connection again: answer once.
   if (socket[kFailed] === true) return;
   socket[kFailed] = true;
@@ -105,7 +110,7 @@ function answerClientError(error: Error & { code?: string }, socket: Http1Socket
     socket.destroy();
     return;
   }
-  const answer = clientErrorAnswer(error.code);
+  const answer = answerFor(error.code);
   const last = socket[kResponse];
   if (last === undefined || last.writableFinished) {
     answerAndClose(socket, answer);
@@ -118,7 +123,7 @@ function answerClientError(error: Error & { code?: string }, socket: Http1Socket
     else answerAndClose(socket, answer);
     return;
   }
-  const timer = boundMs === null ? null : setTimeout(() => socket.destroy(), boundMs);
+  const timer = boundMs === null || !Number.isFinite(boundMs) ? null : setTimeout(() => socket.destroy(), boundMs);
   let settled = false;
   const settle = (): void => {
     if (settled) return;
