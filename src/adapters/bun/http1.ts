@@ -10,6 +10,7 @@ import { NodeRequest, nodeRequestClass, refusedHead } from "../node/request.ts";
 import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
+import { RateSample } from "../shared/rate.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -20,7 +21,7 @@ const ignoreError = (): void => {};
 
 /** Body bytes a request has received so far (Bun's native socket keeps no `bytesRead`). */
 const kBytes = Symbol("tako.bun.bodyBytes");
-/** A request's received-byte count when its body rate was last sampled. */
+/** A request's body-rate sample (taken at the cap only). */
 const kRate = Symbol("tako.bun.rate");
 
 /**
@@ -30,7 +31,7 @@ const kRate = Symbol("tako.bun.rate");
  */
 class Incoming extends IncomingMessage {
   declare [kBytes]: number;
-  declare [kRate]: { at: number; bytes: number } | undefined;
+  declare [kRate]: RateSample | undefined;
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk != null) this[kBytes] = (this[kBytes] ?? 0) + (chunk as { length: number }).length;
     return super.push(chunk, encoding);
@@ -45,15 +46,7 @@ class Incoming extends IncomingMessage {
  */
 function stalledBody(req: Incoming, minRate: number): boolean {
   if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
-  const now = Date.now();
-  const bytes = req[kBytes] ?? 0;
-  const last = req[kRate];
-  if (last === undefined || now - last.at < 1000) {
-    if (last === undefined) req[kRate] = { at: now, bytes };
-    return false;
-  }
-  req[kRate] = { at: now, bytes };
-  return ((bytes - last.bytes) * 1000) / (now - last.at) < minRate;
+  return (req[kRate] ??= new RateSample()).below(req[kBytes] ?? 0, minRate);
 }
 
 /**

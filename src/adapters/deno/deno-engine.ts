@@ -17,6 +17,7 @@ import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
 import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
+import { RateSample } from "../shared/rate.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
 import { readProxyHeader } from "./proxy-read.ts";
@@ -72,9 +73,8 @@ class Connection {
   bodyWaiting = false;
   /** Body bytes received on this connection (chunked reads). */
   bodyBytes = 0;
-  /** The last body-rate sample (at the cap only): time and `bodyBytes`. */
-  rateAt = -1;
-  rateBytes = 0;
+  /** The body-rate sample, made the first time the cap asks. */
+  rate: RateSample | null = null;
   /** The last request (its head decides how a closing connection ends). */
   last: Request | null = null;
 
@@ -227,18 +227,7 @@ async function* counted(source: AsyncIterable<Uint8Array>, c: Connection): Async
  */
 function stalledUpload(c: Connection, minRate: number): boolean {
   if (c.inflight !== 1 || !c.bodyWaiting) return false;
-  const now = Date.now();
-  if (c.rateAt < 0 || now - c.rateAt < 1000) {
-    if (c.rateAt < 0) {
-      c.rateAt = now;
-      c.rateBytes = c.bodyBytes;
-    }
-    return false;
-  }
-  const rate = ((c.bodyBytes - c.rateBytes) * 1000) / (now - c.rateAt);
-  c.rateAt = now;
-  c.rateBytes = c.bodyBytes;
-  return rate < minRate;
+  return (c.rate ??= new RateSample()).below(c.bodyBytes, minRate);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
+import { RateSample } from "../shared/rate.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
 import { nodeRequestClass, refusedHead } from "./request.ts";
 import { bodyDeadline } from "../../core/body.ts";
@@ -223,9 +224,9 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   };
 }
 
-/** A socket's received-byte count when its body rate was last sampled. */
+/** A socket's body-rate sample (taken at the cap only). */
 const kRate = Symbol("tako.rate");
-type RateSocket = Socket & { [kRate]?: { at: number; bytes: number } };
+type RateSocket = Socket & { [kRate]?: RateSample };
 
 /**
  * True when `req`'s body is arriving slower than `minRate` bytes/s, sampled between two calls
@@ -235,15 +236,7 @@ type RateSocket = Socket & { [kRate]?: { at: number; bytes: number } };
  */
 function stalledBody(socket: RateSocket, req: IncomingMessage, minRate: number): boolean {
   if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
-  const now = Date.now();
-  const bytes = socket.bytesRead;
-  const last = socket[kRate];
-  if (last === undefined || now - last.at < 1000) {
-    if (last === undefined) socket[kRate] = { at: now, bytes };
-    return false;
-  }
-  socket[kRate] = { at: now, bytes };
-  return ((bytes - last.bytes) * 1000) / (now - last.at) < minRate;
+  return (socket[kRate] ??= new RateSample()).below(socket.bytesRead, minRate);
 }
 
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
