@@ -6,7 +6,7 @@ import type { SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
 import { answerClientError, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
-import { NodeRequest, nodeRequestClass, refusedHead } from "../node/request.ts";
+import { NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "../node/request.ts";
 import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
@@ -142,6 +142,8 @@ export class BunHttp1 {
   #lifecycle: Lifecycle<unknown> | null = null;
   #ctx: SendContext = { router: null as unknown as Dispatcher, closeAfterResponse: false };
   #Request: typeof NodeRequest = NodeRequest;
+  /** Marked at the drain deadline (`req.signal`'s reason). */
+  readonly #served: ServedState = servedState();
   /** Connections seen (admitted, once serving): what the deadline sweep walks. */
   readonly #conns = new Set<BunSocket>();
   /** Requests that arrived before a router was attached. */
@@ -172,7 +174,7 @@ export class BunHttp1 {
 
   #handle(router: Dispatcher, req: IncomingMessage, res: ServerResponse): void {
     const ctx = this.#ctx;
-    const request = new this.#Request(req);
+    const request = new this.#Request(req, res);
     const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
@@ -205,7 +207,7 @@ export class BunHttp1 {
   serve(router: Dispatcher, config: ServerConfig, lifecycle: Lifecycle<unknown>): void {
     this.#lifecycle = lifecycle;
     this.#ctx = { router, closeAfterResponse: !config.keepAlive };
-    this.#Request = nodeRequestClass(bodyDeadline(config));
+    this.#Request = nodeRequestClass(bodyDeadline(config), config, this.#served);
     this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
     const { firstHead, nextHead } = http1Deadlines(config);
     this.#firstHead = firstHead ?? Infinity;
@@ -301,6 +303,7 @@ export class BunHttp1 {
   }
 
   destroyAll(): void {
+    this.#served.forced = true;
     for (const socket of this.#conns) socket.destroy();
     this.#http.closeAllConnections();
   }

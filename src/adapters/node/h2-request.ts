@@ -3,8 +3,9 @@ import type { ConnInfo } from "../../core/conn-info.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { BodyDeadline } from "../../core/body.ts";
 import { TakoRequest } from "../../core/request.ts";
+import type { TakoError } from "../../core/errors.ts";
 import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
-import { collect, parseUtf8Json, utf8 } from "./request.ts";
+import { collect, goneReason, parseUtf8Json, type ServedState, utf8 } from "./request.ts";
 
 /** What the HTTP/2 request view needs of its connection. */
 export interface H2ConnFacts {
@@ -13,7 +14,12 @@ export interface H2ConnFacts {
   readonly resets: { completed(): void };
   /** The server's body deadline. */
   readonly bodyDeadline: BodyDeadline | null;
+  readonly handlerTimeout: number | null;
+  readonly served: ServedState;
 }
+
+/** RST_STREAM NO_ERROR (RFC 9113 §7): a stream that closes with it (or none) ended normally. */
+const NO_ERROR = 0;
 
 /**
  * The request view over an HTTP/2 stream: pseudo-headers give method and target; `Host` falls
@@ -75,6 +81,26 @@ export class H2Request extends TakoRequest {
     const value = this.#h[key] ?? (key === "host" ? this.#h[":authority"] : undefined);
     if (value === undefined) return null;
     return typeof value === "string" ? value : value.join(", ");
+  }
+
+  override handlerTimeout(): number | null {
+    return this.#facts.handlerTimeout;
+  }
+
+  /**
+   * The client is gone when the stream closes with an error code: the client reset it
+   * (RST_STREAM CANCEL …) or the connection under it failed (TLS, PROXY, a TCP reset, the drain
+   * deadline); each stream only for itself. A stream that ended normally closes with NO_ERROR.
+   * One 'close' listener, only for requests whose signal was read.
+   */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    const stream = this.native;
+    const gone = (): void => {
+      if ((stream.rstCode ?? NO_ERROR) !== NO_ERROR)
+        abort(goneReason(this.#facts.served, `the client reset the stream (HTTP/2 error code ${stream.rstCode}) before the response was complete`));
+    };
+    if (stream.closed || stream.destroyed) return gone();
+    stream.once("close", gone);
   }
 
   /** Completed responses pay back the connection's rapid-reset account. */

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { RateSample } from "../shared/rate.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
-import { nodeRequestClass, refusedHead } from "./request.ts";
+import { nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { send, type SendContext } from "./send.ts";
 import type { Transport } from "./transport.ts";
@@ -170,16 +170,18 @@ export interface NetPathOptions {
    * socket whose first bytes were put back must be resumed (Node's reads them itself).
    */
   readonly emulated: boolean;
+  /** The served state the server's requests share (the drain deadline marks it); one per `serve`. */
+  readonly served?: ServedState;
 }
 
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
-  const Request = nodeRequestClass(bodyDeadline(config));
+  const Request = nodeRequestClass(bodyDeadline(config), config, options.served ?? servedState());
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
-    const request = new Request(req);
+    const request = new Request(req, res);
     const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
