@@ -18,9 +18,6 @@ export interface H2ConnFacts {
   readonly served: ServedState;
 }
 
-/** RST_STREAM NO_ERROR (RFC 9113 §7): a stream that closes with it (or none) ended normally. */
-const NO_ERROR = 0;
-
 /**
  * The request view over an HTTP/2 stream: pseudo-headers give method and target; `Host` falls
  * back to `:authority`, so handlers read the same headers as on HTTP/1.1.
@@ -87,17 +84,25 @@ export class H2Request extends TakoRequest {
     return this.#facts.handlerTimeout;
   }
 
+  /** The whole response was handed to node:http2 (set by the write path). */
+  #answered = false;
+
+  /** The write path handed the whole response over: a later close is not the client leaving. */
+  answered(): void {
+    this.#answered = true;
+  }
+
   /**
-   * The client is gone when the stream closes with an error code: the client reset it
-   * (RST_STREAM CANCEL …) or the connection under it failed (TLS, PROXY, a TCP reset, the drain
-   * deadline); each stream only for itself. A stream that ended normally closes with NO_ERROR.
-   * One 'close' listener, only for requests whose signal was read.
+   * The client is gone when the stream closes before the whole response was handed over: the
+   * client reset it (RST_STREAM), or the connection under it closed or failed (TLS, PROXY, a TCP
+   * reset, the drain deadline, which node:http2 reports with NO_ERROR, so the code cannot
+   * tell); each stream only for itself. One 'close' listener, only for requests whose signal
+   * was read.
    */
   protected override watchClient(abort: (reason: TakoError) => void): void {
     const stream = this.native;
     const gone = (): void => {
-      if ((stream.rstCode ?? NO_ERROR) !== NO_ERROR)
-        abort(goneReason(this.#facts.served, `the client reset the stream (HTTP/2 error code ${stream.rstCode}) before the response was complete`));
+      if (!this.#answered) abort(goneReason(this.#facts.served, `the stream closed (HTTP/2 error code ${stream.rstCode ?? "none"}) before the response was complete`));
     };
     if (stream.closed || stream.destroyed) return gone();
     stream.once("close", gone);

@@ -62,6 +62,7 @@ function whole(stream: ServerHttp2Stream, status: number, headers: OutgoingHttpH
     stream.respond(headers);
     stream.end(body);
   }
+  req.answered();
   if (req.bodyLeft) stopUpload(stream);
 }
 
@@ -109,6 +110,7 @@ function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2R
   headers[":status"] = reply.status;
   if (req.method === "HEAD" || reply.status === 204 || reply.status === 304) {
     stream.respond(headers, END);
+    req.answered();
     if (body instanceof ReadableStream) body.cancel().catch(() => {});
     if (req.bodyLeft) stopUpload(stream);
     return;
@@ -142,6 +144,7 @@ async function pump(stream: ServerHttp2Stream, body: AsyncIterable<Uint8Array | 
       return;
     }
     ended = true;
+    req.answered();
     stream.end();
     if (req.bodyLeft) stopUpload(stream);
   } catch (error) {
