@@ -76,7 +76,10 @@ export function iterableStream(source: AsyncIterable<Uint8Array | string>, faile
   let it: AsyncIterator<Uint8Array | string> | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      it ??= source[Symbol.asyncIterator]();
+      // A stream is read through a reader, not its async iterator: the iterator queues
+      // `return()` behind a pending read, while a reader's `cancel()` ends that read at once, so
+      // a client that leaves cancels the source now rather than at its next chunk.
+      it ??= source instanceof ReadableStream ? readerIterator(source.getReader()) : source[Symbol.asyncIterator]();
       let next: IteratorResult<Uint8Array | string>;
       try {
         next = await it.next();
@@ -95,6 +98,17 @@ export function iterableStream(source: AsyncIterable<Uint8Array | string>, faile
       await it?.return?.();
     },
   });
+}
+
+/** A stream reader as an iterator whose `return()` cancels the stream at once. */
+function readerIterator(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncIterator<Uint8Array> {
+  return {
+    next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 function withType(headers: HeaderMap | undefined, type: string): HeaderMap {
