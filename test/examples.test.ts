@@ -88,6 +88,30 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("cancellation: a client that leaves stops the report, a route past its timeout gets 503, a left feed stops", async () => {
+      const f = await startFixture(runtime, "examples/cancellation/main.ts", { ADDR: "127.0.0.1:0", INTERVAL: "5000" });
+      try {
+        assert.deepEqual(JSON.parse((await http(f.port, "/search/10")).text), { results: [] });
+        const late = await http(f.port, "/search/3000");
+        assert.equal(late.status, 503);
+        await f.waitForLine(/^search cancelled: TAKO_ERR_HANDLER_TIMEOUT$/, 5_000);
+        const report = await RawConn.open(f.port);
+        report.send("GET /report/10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+        await f.waitForLine(/^report started$/, 5_000);
+        report.destroy();
+        await f.waitForLine(/^report cancelled: TAKO_ERR_CLIENT_GONE$/, 5_000);
+        const feed = await RawConn.open(f.port);
+        feed.send("GET /feed HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert.ok(await feed.waitFor(/update 1\n/, 5_000), feed.text);
+        const leftAt = Date.now();
+        feed.destroy();
+        await f.waitForLine(/^feed stopped$/, 3_000);
+        assert.ok(Date.now() - leftAt < 2_000, "the feed stopped before its next update (5 s away)");
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("h2c: the Router over HTTP/2 prior knowledge, HTTP/1.1 on the same port, GOAWAY drain", async () => {
       const f = await startFixture(runtime, "examples/h2c/main.ts", { ADDR: "127.0.0.1:0" });
       try {
