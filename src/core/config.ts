@@ -128,7 +128,7 @@ type Rule = (value: unknown) => string | null;
 const MAX_MS = 2 ** 31 - 1;
 const MAX_U32 = 2 ** 32 - 1;
 
-/** `null`, or a whole number of milliseconds the runtimes' timers accept: `handlerTimeout`, a route's `.timeout(ms)`. */
+/** Why `v` is not `null` or a duration the runtimes' timers accept (`handlerTimeout`, a route's `.timeout(ms)`); `null` when it is. */
 export function timeoutProblem(v: unknown): string | null {
   return orNull(positiveDuration)(v);
 }
