@@ -11,6 +11,7 @@ import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
 import { type HealthOptions, liveReply, readyReply, resolveHealth } from "./health.ts";
 import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
+import { resolveWsOptions, type WsHandlers, type WsOptions, wsRoute } from "../ws.ts";
 
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
@@ -104,6 +105,8 @@ export class Router<S = undefined> implements Dispatcher {
   #ready = false;
   /** A server serving this router has begun its shutdown (readiness fails from then on). */
   #draining = false;
+  /** Has WebSocket routes. */
+  #upgrades = false;
 
   constructor(options: RouterOptions<S> = {}) {
     this.#state = options.state as S;
@@ -154,6 +157,26 @@ export class Router<S = undefined> implements Dispatcher {
     return new RouteHandle<S>(def, () => (this.#ready = false));
   }
 
+  /**
+   * Registers a WebSocket route (RFC 6455) at `pattern`, for `GET` upgrade requests over
+   * HTTP/1.1. The router's and the route's middleware run before the upgrade, so they can answer
+   * (401, 403 …) with an ordinary response; then the handshake is checked (426/400), the origin
+   * (`allowedOrigins`, 403), and the connection is handed to the runtime's WebSocket. `options`
+   * are checked here: a bad one throws a `TakoError` naming the field.
+   *
+   * ```ts
+   * router.ws("/chat/{room}", {
+   *   open: (ws) => ws.send(`joined ${ws.req.params.room}`),
+   *   message: (ws, data) => ws.send(data),
+   * }, { maxPayload: 64 * 1024 });
+   * ```
+   */
+  ws<P extends string>(pattern: P, handlers: WsHandlers<Params<P>, S>, options?: WsOptions): RouteHandle<S> {
+    const route = wsRoute(handlers as WsHandlers<unknown, unknown>, resolveWsOptions(options));
+    this.#upgrades = true;
+    return this.route(Method.GET, pattern, route as unknown as Handler<Params<P>, S>);
+  }
+
   /** Adds middleware around every route of this router, including 404/405 answers. */
   middleware(mw: Middleware<S>): this {
     this.#global.push(mw as Middleware<unknown>);
@@ -163,6 +186,7 @@ export class Router<S = undefined> implements Dispatcher {
 
   /** Mounts the routes `child` has now under `prefix`; the child's middleware stays on them. */
   nest(prefix: string, child: Router<S>): this {
+    if (child.#upgrades) this.#upgrades = true;
     for (const def of child.#defs) {
       this.#add(new RouteDef(def.method, joinPrefix(prefix, def.pattern), def.handler, [child.#global, ...def.layers], def.own));
     }
@@ -197,6 +221,11 @@ export class Router<S = undefined> implements Dispatcher {
   /** @internal A server serving this router has begun its shutdown: readiness fails from now on. */
   serverDraining(): void {
     this.#draining = true;
+  }
+
+  /** @internal True once a WebSocket route was registered here or in a nested router. */
+  hasUpgrades(): boolean {
+    return this.#upgrades;
   }
 
   /** Answers requests no route matches (default: 404 Not Found). */
