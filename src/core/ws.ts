@@ -55,7 +55,7 @@ export interface WsOptions {
    * permessage-deflate (RFC 7692). Off by default: compression costs CPU and a zlib context.
    * `true` negotiates it without context takeover (no zlib state kept between messages, so
    * memory per idle connection stays bounded) for messages of `threshold` bytes or more
-   * (default 1 KiB); inflated messages are bound by {@link maxPayload}.
+   * (default 1 KiB); inflated messages are bound by {@link maxPayload} (1009 past it).
    */
   readonly perMessageDeflate?: boolean | { readonly threshold?: number };
   /** `send` returns `false` once more than this many bytes wait to be sent; `drain` follows when they are out. Default 1 MiB. */
@@ -142,15 +142,13 @@ export function resolveWsOptions(options: WsOptions = {}): ResolvedWsOptions {
 export interface WsLink {
   send(data: WsData): void;
   close(code: number, reason: string): void;
-  /** Sends a ping; `false` where the runtime cannot (then it keeps the connection alive itself). */
+  /** Sends a ping; `false` where the runtime cannot. */
   ping(): boolean;
   /** Closes at once, without a closing handshake. */
   terminate(): void;
   readonly bufferedAmount: number;
   readonly protocol: string;
   readonly extensions: string;
-  /** The runtime pings idle peers itself (Deno): the core runs no idle timer. */
-  readonly nativeIdle: boolean;
 }
 
 /** The engine's side of an open connection: it reports what the runtime's WebSocket saw. */
@@ -206,7 +204,7 @@ export class WsSocket<P = Readonly<Record<string, string>>, S = unknown> {
     this.#link.close(code, reason);
   }
 
-  /** Sends a ping. `false` where the runtime offers no ping (Deno: it pings idle peers itself, see `idleTimeout`). */
+  /** Sends a ping; `false` when the socket is closing (or on a runtime that offers no ping). */
   ping(): boolean {
     return !this.#closing && this.#link.ping();
   }
@@ -360,7 +358,7 @@ export class WsAccept {
         fail(error);
       }
     };
-    const idle = link.nativeIdle ? null : new IdleWatch(link, this.options);
+    const idle = new IdleWatch(link, this.options);
     let closed = false;
     hub.add(ws);
     if (hub.draining) {
@@ -372,7 +370,7 @@ export class WsAccept {
     return {
       message(data) {
         if (closed) return;
-        idle?.seen();
+        idle.seen();
         // The runtime bounds it already where it can (ws: maxPayload); a last check for the others.
         if ((typeof data === "string" ? data.length : data.byteLength) > maxPayload && (typeof data !== "string" || utf8Length(data) > maxPayload)) {
           ws.markClosing();
@@ -382,12 +380,12 @@ export class WsAccept {
         if (h.message !== undefined) call(() => h.message!(ws, data));
       },
       pong() {
-        idle?.seen();
+        idle.seen();
       },
       closed(code, reason) {
         if (closed) return;
         closed = true;
-        idle?.stop();
+        idle.stop();
         ws.markClosing();
         hub.delete(ws);
         if (h.close !== undefined) call(() => h.close!(ws, code, reason));

@@ -170,6 +170,10 @@ export function wsSuite(runtime: Runtime): void {
       ws.send(text);
       assert.equal((await next(ws)).data.toString(), text);
       ws.close();
+      // A small compressed message that inflates past maxPayload (1 MiB) is refused as it inflates.
+      const bomb = await open(url("/deflate"), { perMessageDeflate: true });
+      bomb.send(Buffer.alloc(2 * 1024 * 1024));
+      assert.equal((await closed(bomb)).code, 1009);
       const plain = await open(url("/echo"), { perMessageDeflate: true });
       assert.equal(plain.extensions, "");
       plain.close();

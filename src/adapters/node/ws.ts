@@ -119,7 +119,6 @@ export class NodeWsUpgrades {
       },
       protocol: ws.protocol,
       extensions: ws.extensions,
-      nativeIdle: false,
     };
     const router = this.#router;
     const p = accept.open(link, this.hub, (error) => router.recover(error, accept.req as AnyRequest));
@@ -135,8 +134,8 @@ export class NodeWsUpgrades {
 
 /**
  * permessage-deflate for `ws`, bounded: no context takeover either way (no zlib state kept
- * between messages), at most 10 zlib jobs at once, inflated size checked against `maxPayload`
- * (`ws` does that as it inflates).
+ * between messages), at most 10 zlib jobs at once (`ws` keeps one limiter per process),
+ * inflated size checked against `maxPayload` as `ws` inflates (1009 past it).
  */
 function deflateOptions(options: ResolvedWsOptions): PerMessageDeflateOptions | false {
   if (options.deflateThreshold === null) return false;
