@@ -7,6 +7,7 @@
 // HTTP/1.1 side of spawnH2c. On each runtime (issue 13).
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
+import { connect as h2connect } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { describe, test } from "node:test";
 import { WebSocket, type ClientOptions } from "ws";
@@ -375,6 +376,21 @@ export function wsSuite(runtime: Runtime): void {
         return;
       }
       await echoes(url, "h2c port, HTTP/1.1 side");
+    });
+    test("an HTTP/2 request to a WebSocket route is answered 426 (no RFC 8441)", async () => {
+      const session = h2connect(`http://127.0.0.1:${fx.port}`);
+      try {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = session.request({ ":path": "/echo" });
+          req.on("response", (h) => resolve(Number(h[":status"])));
+          req.on("error", reject);
+          req.resume();
+          req.end();
+        });
+        assert.equal(status, 426);
+      } finally {
+        session.close();
+      }
     });
   });
 }

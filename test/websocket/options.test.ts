@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Router, TakoError, WS_DEFAULTS, type WsOptions } from "../../src/index.ts";
-import { resolveWsOptions } from "../../src/core/ws.ts";
+import { resolveWsOptions } from "../../src/core/websocket/index.ts";
 
 const handshake = (extra: Record<string, string> = {}): Record<string, string> => ({
   upgrade: "websocket",

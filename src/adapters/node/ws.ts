@@ -4,7 +4,7 @@ import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from "
 import { errorReply } from "../../core/responder.ts";
 import type { HandlerResult } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import { type ResolvedWsOptions, upgradeOf, type WsAccept, WsHub, type WsLink, type WsPeer } from "../../core/ws.ts";
+import { type ResolvedWsOptions, upgradeOf, type WsAccept, WsHub, type WsLink, type WsPeer } from "../../core/websocket/index.ts";
 import { HttpError } from "../../core/errors.ts";
 import { type NodeRequest, refusedHead } from "./request.ts";
 import { send } from "./send.ts";

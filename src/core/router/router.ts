@@ -11,7 +11,7 @@ import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
 import { type HealthOptions, liveReply, readyReply, resolveHealth } from "./health.ts";
 import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
-import { resolveWsOptions, type WsHandlers, type WsOptions, wsRoute } from "../ws.ts";
+import { resolveWsOptions, type WsHandlers, type WsOptions, wsRoute } from "../websocket/index.ts";
 
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
