@@ -65,6 +65,11 @@ router.ws("/throws", {
 router
   .ws("/private", { open: (ws) => void ws.send("secret") })
   .middleware((req, next) => (req.header("authorization") === "Bearer good" ? next() : new Response("no token", { status: 401 })));
+// A slow middleware: an upgrade still in it when the drain begins is answered 503.
+router.ws("/slow", echo).middleware(async (_req, next) => {
+  await new Promise((r) => setTimeout(r, 500));
+  return next();
+});
 router.get("/plain", () => "plain");
 
 const listener = await TcpListener.bind("127.0.0.1:0");

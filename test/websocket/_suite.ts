@@ -268,14 +268,17 @@ export function wsSuite(runtime: Runtime): void {
   });
 
   describe(`${runtime}: WebSocket drain`, () => {
-    test("trigger: every socket gets 1001, the process ends once they are closed", async () => {
+    test("trigger: every socket gets 1001, an upgrade finishing its middleware then gets 503, the process ends once they are closed", async () => {
       const f = await startFixture(runtime, FIXTURE, { TAKO_WS: "h1", TAKO_WS_DRAIN: "10000" });
       try {
         const a = await open(`ws://127.0.0.1:${f.port}/echo`);
         const b = await open(`ws://127.0.0.1:${f.port}/info/x`);
         await next(b);
         const [ca, cb] = [closed(a), closed(b)];
+        const late = refused(`ws://127.0.0.1:${f.port}/slow`); // in its 500 ms middleware at the signal
+        await sleep(150);
         f.child.kill("SIGTERM");
+        assert.equal((await late).status, 503, "an upgrade accepted after the drain began is refused");
         assert.deepEqual(await ca, { code: 1001, reason: "server shutting down" });
         assert.equal((await cb).code, 1001);
         const stopped = Number((await f.waitForLine(/^STOPPED (\d+)$/))[1]);
