@@ -4,7 +4,7 @@ import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from "
 import { errorReply } from "../../core/responder.ts";
 import type { HandlerResult } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher } from "../../core/router/types.ts";
-import { type ResolvedWsOptions, upgradeOf, type WsAccept, WsHub, type WsLink, type WsPeer } from "../../core/websocket/index.ts";
+import { type ResolvedWsOptions, upgradeOf, type WsAccept, WsHub, type WsLink } from "../../core/websocket/index.ts";
 import { HttpError } from "../../core/errors.ts";
 import { type NodeRequest, refusedHead } from "./request.ts";
 import { send } from "./send.ts";
@@ -104,10 +104,9 @@ export class NodeWsUpgrades {
   }
 
   #bind(accept: WsAccept, ws: WebSocket): void {
-    let peer: WsPeer | null = null;
-    const flushed = (): void => peer?.flushed();
     const link: WsLink = {
-      send: (data) => ws.send(data, { binary: typeof data !== "string" }, flushed),
+      // Strings go out as text, bytes as binary (ws's own default for each type).
+      send: (data) => ws.send(data),
       close: (code, reason) => ws.close(code, reason),
       ping: () => {
         ws.ping();
@@ -122,7 +121,6 @@ export class NodeWsUpgrades {
     };
     const router = this.#router;
     const p = accept.open(link, this.hub, (error) => router.recover(error, accept.req as AnyRequest));
-    peer = p;
     ws.on("message", (data: Buffer, isBinary: boolean) => p.message(isBinary ? data : data.toString("utf8")));
     ws.on("pong", () => p.pong());
     ws.on("close", (code: number, reason: Buffer) => p.closed(code, reason.toString("utf8")));

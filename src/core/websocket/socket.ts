@@ -38,8 +38,25 @@ export interface WsPeer {
   pong(): void;
   /** The connection is closed (reported once; later calls are ignored). */
   closed(code: number, reason: string): void;
-  /** Buffered data went out: call after sends complete (the core decides whether `drain` is due). */
-  flushed(): void;
+}
+
+/** How often the buffers of sockets whose `send` returned `false` are checked for `drain`. */
+const DRAIN_CHECK_MS = 10;
+/** Sockets waiting for their buffer to fall under the limit: one shared timer checks them all. */
+const congested = new Set<WsSocket<unknown, unknown>>();
+let drainTimer: ReturnType<typeof setInterval> | null = null;
+
+/**
+ * The drain check: no per-send callback and no per-socket timer (a send costs nothing extra),
+ * one interval while any socket is congested. Polling also works the same on every runtime's
+ * WebSocket, none of which reports "buffer below N bytes" itself.
+ */
+function checkDrains(): void {
+  for (const ws of congested) ws.checkDrain();
+  if (congested.size === 0 && drainTimer !== null) {
+    clearInterval(drainTimer);
+    drainTimer = null;
+  }
 }
 
 /**
@@ -54,7 +71,7 @@ export class WsSocket<P = Readonly<Record<string, string>>, S = unknown> {
   readonly #link: WsLink;
   readonly #limit: number;
   #closing = false;
-  #congested = false;
+  #onDrain: (() => void) | null = null;
 
   /** @internal Engines make sockets through {@link WsAccept.open}. */
   constructor(req: TakoRequest<P, S>, link: WsLink, limit: number) {
@@ -72,7 +89,10 @@ export class WsSocket<P = Readonly<Record<string, string>>, S = unknown> {
     if (this.#closing) return false;
     this.#link.send(data);
     if (this.#link.bufferedAmount <= this.#limit) return true;
-    this.#congested = true;
+    if (this.#onDrain !== null) {
+      congested.add(this as WsSocket<unknown, unknown>);
+      drainTimer ??= setInterval(checkDrains, DRAIN_CHECK_MS);
+    }
     return false;
   }
 
@@ -108,18 +128,20 @@ export class WsSocket<P = Readonly<Record<string, string>>, S = unknown> {
   /** @internal */
   markClosing(): void {
     this.#closing = true;
+    congested.delete(this as WsSocket<unknown, unknown>);
   }
 
-  /** @internal True once, when a `send` returned `false` and the buffer is now under the limit. */
-  takeDrain(): boolean {
-    if (!this.#congested || this.#link.bufferedAmount > this.#limit) return false;
-    this.#congested = false;
-    return true;
+  /** @internal `fn` runs once the buffer is under the limit after a `send` returned `false` (the `drain` handler). */
+  set onDrain(fn: () => void) {
+    this.#onDrain = fn;
   }
 
-  /** @internal */
-  get congested(): boolean {
-    return this.#congested;
+  /** @internal The shared drain check: under the limit again → `drain`. */
+  checkDrain(): void {
+    if (this.#closing) return void congested.delete(this as WsSocket<unknown, unknown>);
+    if (this.#link.bufferedAmount > this.#limit) return;
+    congested.delete(this as WsSocket<unknown, unknown>);
+    this.#onDrain?.();
   }
 
   /** @internal */
@@ -132,7 +154,7 @@ function validCloseCode(code: number): boolean {
   return Number.isInteger(code) && (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
 }
 
-export function utf8Length(s: string): number {
+function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 

@@ -2,7 +2,7 @@ import { HttpError, TakoError } from "../errors.ts";
 import type { TakoRequest } from "../request.ts";
 import type { HandlerResult } from "../responder.ts";
 import type { ResolvedWsOptions } from "./options.ts";
-import { IdleWatch, utf8Length, WS_GOING_AWAY, type WsHandlers, type WsHub, type WsLink, type WsPeer, WsSocket } from "./socket.ts";
+import { IdleWatch, WS_GOING_AWAY, type WsHandlers, type WsHub, type WsLink, type WsPeer, WsSocket } from "./socket.ts";
 
 /** The status of a refused upgrade on a path that cannot upgrade (HTTP/2, in process): 426 Upgrade Required. */
 const UPGRADE_REQUIRED = 426;
@@ -57,14 +57,6 @@ export class WsAccept {
         // already closing
       }
     };
-    const call = (run: () => void | Promise<void>): void => {
-      try {
-        const out = run();
-        if (out instanceof Promise) out.catch(fail);
-      } catch (error) {
-        fail(error);
-      }
-    };
     const idle = new IdleWatch(link, this.options);
     let closed = false;
     hub.add(ws);
@@ -72,19 +64,24 @@ export class WsAccept {
       ws.markClosing();
       link.close(WS_GOING_AWAY, "server shutting down");
     }
-    if (h.open !== undefined) call(() => h.open!(ws));
-    const maxPayload = this.options.maxPayload;
+    if (h.drain !== undefined) {
+      const drain = h.drain;
+      ws.onDrain = () => settle(() => drain(ws), fail);
+    }
+    if (h.open !== undefined) settle(() => h.open!(ws), fail);
+    // Hot path (one call per message): no closure or allocation beyond the handler's own.
+    const onMessage = h.message;
     return {
       message(data) {
         if (closed) return;
         idle.seen();
-        // The runtime bounds it already where it can (ws: maxPayload); a last check for the others.
-        if ((typeof data === "string" ? data.length : data.byteLength) > maxPayload && (typeof data !== "string" || utf8Length(data) > maxPayload)) {
-          ws.markClosing();
-          link.close(1009, "message too big");
-          return;
+        if (onMessage === undefined) return;
+        try {
+          const out = onMessage(ws, data);
+          if (out instanceof Promise) out.catch(fail);
+        } catch (error) {
+          fail(error);
         }
-        if (h.message !== undefined) call(() => h.message!(ws, data));
       },
       pong() {
         idle.seen();
@@ -95,12 +92,19 @@ export class WsAccept {
         idle.stop();
         ws.markClosing();
         hub.delete(ws);
-        if (h.close !== undefined) call(() => h.close!(ws, code, reason));
-      },
-      flushed() {
-        if (!closed && ws.takeDrain() && h.drain !== undefined) call(() => h.drain!(ws));
+        if (h.close !== undefined) settle(() => h.close!(ws, code, reason), fail);
       },
     };
+  }
+}
+
+/** Runs a handler; a throw or a rejection goes to `fail`. */
+function settle(run: () => void | Promise<void>, fail: (error: unknown) => void): void {
+  try {
+    const out = run();
+    if (out instanceof Promise) out.catch(fail);
+  } catch (error) {
+    fail(error);
   }
 }
 
@@ -111,6 +115,7 @@ export function upgradeOf(value: HandlerResult): WsAccept | null {
   return null;
 }
 
+/** Why a request cannot be upgraded by RFC 6455 §4.2.1, with the status to answer; `null` when it can. */
 export function handshakeProblem(req: TakoRequest<unknown, unknown>): { status: number; message: string; headers?: Record<string, string> } | null {
   const upgrade = req.header("upgrade");
   if (
