@@ -98,9 +98,12 @@ export interface EngineListener {
   close(): Promise<void>;
 }
 
+/** The runtimes tako runs on. */
+export type Runtime = "node" | "bun" | "deno";
+
 /** What each runtime folder provides. */
 export interface Engine {
-  readonly runtime: "node" | "bun" | "deno";
+  readonly runtime: Runtime;
   bind(host: string, port: number): Promise<EngineListener>;
   /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */
   onSignals(signals: readonly string[], handler: (signal: string) => void): () => void;

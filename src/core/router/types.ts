@@ -53,4 +53,6 @@ export interface Dispatcher {
   serverDraining?(): void;
   /** True when it has WebSocket routes (`router.ws`): an engine whose fast path cannot upgrade serves on one that can. */
   hasUpgrades?(): boolean;
+  /** Whether `req` is served even while the server sheds load (the health paths). Optional: none. */
+  shedExempt?(req: AnyRequest): boolean;
 }
