@@ -1,7 +1,7 @@
 // WebSocket fixture: router.ws routes served with spawnHttp (TAKO_WS=h1), spawnH2c with
 // HTTP/1.1 on the same port (h2c), spawnTls with h2 and http/1.1 and optional client
 // certificates (tls), or spawnHttp behind the PROXY protocol (proxy). TAKO_WS_CAP sets
-// maxConnections, TAKO_WS_DRAIN drainTimeout. Prints "READY <port>", one "CLOSED <path> <code>"
+// maxConnections, TAKO_WS_DRAIN drainTimeout, TAKO_WS_SHED turns load shedding on. Prints "READY <port>", one "CLOSED <path> <code>"
 // line per server-side close, and "STOPPED <ms>" after a drain (SIGTERM).
 import { ClientAuth, Router, Server, TcpListener, TlsCert, type WsHandlers } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
@@ -80,6 +80,8 @@ const builder = Server.builder().config({
   // Short HTTP deadlines: an open WebSocket must outlive them (it is no HTTP connection any more).
   headerReadTimeout: 1000,
   keepAliveTimeout: 1000,
+  // Load shedding wraps the router (TAKO_WS_SHED=1): upgrades must still be served.
+  maxEventLoopDelay: process.env.TAKO_WS_SHED === undefined ? null : 2000,
 });
 if (mode === "tls") {
   const certs = testCerts();

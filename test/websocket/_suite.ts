@@ -370,6 +370,13 @@ export function wsSuite(runtime: Runtime): void {
     });
   });
 
+  describe(`${runtime}: WebSocket with load shedding configured (maxEventLoopDelay)`, () => {
+    const fx = useFixture(runtime, FIXTURE, { TAKO_WS: "h1", TAKO_WS_SHED: "1" });
+    test("the shedding dispatcher passes upgrades through", async () => {
+      await echoes(`ws://127.0.0.1:${fx.port}/echo`, "not overloaded");
+    });
+  });
+
   describe(`${runtime}: the HTTP/1.1 side of spawnH2c`, () => {
     const fx = useFixture(runtime, FIXTURE, { TAKO_WS: "h2c" });
     test(runtime === "deno" ? "Deno (its own HTTP/2 server): upgrades are answered 426" : "echo", async () => {
