@@ -58,6 +58,20 @@ describe("WebSocket options", () => {
     assert.throws(() => new Router().ws("/ws", { open: "x" } as never), /handler open must be a function/);
   });
 
+  test("handler types: params are typed from the pattern, data is a string or bytes", () => {
+    // Checked by `tsc` (npm run typecheck): a wrong param name does not compile.
+    new Router().ws("/rooms/{room}/{user}", {
+      message(ws, data) {
+        const room: string = ws.req.params.room;
+        const user: string = ws.req.params.user;
+        // @ts-expect-error: no such param in the pattern
+        void ws.req.params.nope;
+        const size: number = typeof data === "string" ? data.length : data.byteLength;
+        void [room, user, size];
+      },
+    });
+  });
+
   test("a WebSocket route is a GET route: it conflicts with another GET at the same path", () => {
     const router = new Router();
     router.get("/x", () => "x");
