@@ -152,6 +152,12 @@ export function wsSuite(runtime: Runtime): void {
       const none = await open(url("/proto"));
       assert.equal((await next(none)).data.toString(), "protocol=");
       none.close();
+      // None in common: the server opens without one, and a client that required one gives up.
+      const error = await open(url("/proto"), { protocols: ["v9.chat"] }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.match(String(error), /no subprotocol/);
     });
 
     test("no upgrade: 426 on a WebSocket route, and ordinary routes still answer", async () => {
