@@ -13,3 +13,11 @@ export { ServerHandle } from "./server/handle.ts";
 export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
 export type { H2cOptions, ProxyMode, SocketAddr } from "./adapters/engine.ts";
 export { readProxyHeader, type ReadProxyOptions } from "./adapters/node/proxy-transport.ts";
+export { accessLog, type AccessLogEntry } from "./adapters/shared/access-log.ts";
+export {
+  CHANNELS,
+  RequestMessage,
+  type ConnectionMessage,
+  type GoawayMessage,
+  type DrainMessage,
+} from "./adapters/shared/diagnostics.ts";

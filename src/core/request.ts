@@ -2,6 +2,15 @@ import { type BodyClock, type BodyDeadline, checkDeclaredLength, underClock, dec
 import type { ConnInfo } from "./conn-info.ts";
 import { HttpError, type TakoError } from "./errors.ts";
 
+/**
+ * What follows a traced request (diagnostics, `adapters/shared/diagnostics.ts`): set by an engine
+ * only while someone subscribes to the request channel. @internal
+ */
+export interface RequestTracer {
+  /** An error reached the router's recovery for this request (thrown by a handler, middleware or a streamed body). */
+  failed(error: unknown): void;
+}
+
 const consumed = (): TypeError => new TypeError("request body already consumed");
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const decoder = new TextDecoder();
@@ -56,6 +65,10 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    * did (a timeout), or `null`: one field, and nothing allocated for requests that never ask.
    */
   #signal: AbortController | TakoError | null = null;
+  /** This request's id, set by the `requestId()` middleware; `null` without it. */
+  id: string | null = null;
+  /** Diagnostics of this request, `null` unless someone subscribes to the request channel. @internal */
+  tracer: RequestTracer | null = null;
 
   /** The request method, upper case as sent. */
   abstract get method(): string;
@@ -93,6 +106,17 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   protected watchClient(abort: (reason: TakoError) => void): void {
     void abort;
+  }
+
+  /**
+   * Engines: call `done(status, complete)` once, when the response to this request is complete
+   * (`complete` true) or abandoned because the connection or stream closed first (`false`), with
+   * the status sent (or about to be; `0` when no status was chosen). Asked only for a traced
+   * request (a diagnostics subscriber), so requests nobody traces pay nothing. The default
+   * never calls `done` (`router.fetch` in process is not traced). @internal
+   */
+  watchResponse(done: (status: number, complete: boolean) => void): void {
+    void done;
   }
 
   /**

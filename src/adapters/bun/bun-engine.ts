@@ -76,6 +76,7 @@ class BunListener implements EngineListener {
         released: () => h1.release(),
         idle: (conn) => h1.idle(conn as Socket),
         shed: (conn) => (conn as Socket).destroy(),
+        peer: (conn) => conn as Socket,
       },
       connectionCap(spec.config),
     );

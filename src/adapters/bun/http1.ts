@@ -9,6 +9,7 @@ import { bodyDeadline } from "../../core/body.ts";
 import { NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "../node/request.ts";
 import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
+import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { isUpgraded, NodeWsUpgrades } from "../node/ws.ts";
@@ -184,7 +185,7 @@ export class BunHttp1 {
   #handle(router: Dispatcher, req: IncomingMessage, res: ServerResponse): void {
     const ctx = this.#ctx;
     const request = new this.#Request(req, res);
-    const result = refusedHead(req) ?? router.dispatch(request);
+    const result = refusedHead(req) ?? (requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request));
     if (result instanceof Promise) {
       result.then(
         (value) => send(res, value, request, ctx),

@@ -18,6 +18,7 @@ import { Backoff } from "../shared/backoff.ts";
 import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { RateSample } from "../shared/rate.ts";
+import { connectionRefused, h2Goaway, type Peer, publishConnection, publishGoaway, requestStart, traceFetch } from "../shared/diagnostics.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
 import { readProxyHeader } from "./proxy-read.ts";
@@ -105,6 +106,11 @@ class Connection {
 
 const ignore = (): void => {};
 
+/** The TCP peer of a Deno connection, for the diagnostics channels. */
+function peerOf(conn: DenoConn): Peer {
+  return { remoteAddress: conn.remoteAddr.hostname, remotePort: conn.remoteAddr.port };
+}
+
 /**
  * Closes a connection Deno has not been given yet. A TLS connection whose handshake stalls
  * stays open after `close()` alone (measured: the peer saw no FIN within 5 s); `closeWrite()`
@@ -160,6 +166,23 @@ class DenoRequest extends FetchRequest {
 
   override handlerTimeout(): number | null {
     return this.#served.handlerTimeout;
+  }
+
+  #traced: ((status: number, complete: boolean) => void) | null = null;
+
+  /** Traced: reported once Deno has sent the response (`info.completed`), or failed to. */
+  override watchResponse(done: (status: number, complete: boolean) => void): void {
+    this.#traced = done;
+  }
+
+  /** The observer has the response: a traced request learns when it is sent. */
+  responding(status: number): void {
+    const done = this.#traced;
+    if (done === null) return;
+    this.info.completed.then(
+      () => done(status, true),
+      () => done(status, false),
+    );
   }
 
   /** The response is complete: Deno's later abort of its signal is not the client leaving. */
@@ -379,6 +402,7 @@ class CloseObserver implements FetchObserver {
     // `Response` the handler built counts as complete here (its stream, if any, is still
     // cancelled by Deno when the client leaves).
     if (!tracked) r.finished();
+    r.responding(response.status);
     const c = r.connection;
     if (this.closing) {
       if (r.http1) c.closeAfter = true;
@@ -555,6 +579,7 @@ class DenoListener implements EngineListener {
           return config.bodyMinRate !== null && stalledUpload(c, config.bodyMinRate);
         },
         shed: (c) => (c as Connection).kill(),
+        peer: (c) => peerOf((c as Connection).conn),
       },
       connectionCap(config),
     );
@@ -599,7 +624,10 @@ class DenoListener implements EngineListener {
           c.proxy = header;
           this.#start(c, serveOn, plan);
         },
-        () => this.#drop(c),
+        (error: unknown) => {
+          if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, c, peerOf(conn), "proxy", error);
+          this.#drop(c);
+        },
       );
       return;
     }
@@ -611,7 +639,10 @@ class DenoListener implements EngineListener {
         c.alpn = info.alpnProtocol;
         this.#start(c, serveOn, plan);
       },
-      () => this.#drop(c),
+      (error: unknown) => {
+        if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, c, peerOf(conn), "tls", error);
+        this.#drop(c);
+      },
     );
   }
 
@@ -661,7 +692,13 @@ class DenoListener implements EngineListener {
    */
   #drainOne(c: Connection): void {
     if (c.inflight > 0) c.closeAfter = true;
-    else c.close();
+    else this.#close(c);
+  }
+
+  /** Graceful close; on HTTP/2 Deno's server sends GOAWAY NO_ERROR (reported to the diagnostics channel). */
+  #close(c: Connection): void {
+    if (c.h2 && h2Goaway.hasSubscribers && c.server !== null && !c.shut && !c.ended && !c.abort.signal.aborted) publishGoaway(0, "drain", peerOf(c.conn));
+    c.close();
   }
 
   /** The connection is closed (or closes now): no longer tracked. */
@@ -690,7 +727,7 @@ class DenoListener implements EngineListener {
       // 413 to a 2 MB upload kept the connection until the client closed it), and it cannot be
       // cancelled once begun. So after a request that declared a body, the connection is
       // closed outright once its response has had time to go out; otherwise gracefully.
-      if (c.h2 || c.last === null || !declaresBody(c.last)) return c.close();
+      if (c.h2 || c.last === null || !declaresBody(c.last)) return this.#close(c);
       setTimeout(() => c.kill(), CLOSE_GRACE_MS); // rare: one timer for a closing connection
       return;
     }
@@ -718,7 +755,8 @@ class DenoListener implements EngineListener {
         return refused;
       }
     }
-    return plan.router.handleFetch(new DenoRequest(request, c, info, this.#local, http1, plan.served), this.#observer);
+    const req = new DenoRequest(request, c, info, this.#local, http1, plan.served);
+    return requestStart.hasSubscribers ? traceFetch(plan.router, req, this.#observer) : plan.router.handleFetch(req, this.#observer);
   }
 
   #stopAccepting(): void {

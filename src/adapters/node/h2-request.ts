@@ -108,6 +108,20 @@ export class H2Request extends TakoRequest {
     stream.once("close", gone);
   }
 
+  /**
+   * Complete when the stream closes after the whole response was handed to node:http2;
+   * abandoned when it closes before (a reset, the connection gone). The status is the one sent.
+   */
+  override watchResponse(done: (status: number, complete: boolean) => void): void {
+    const stream = this.native;
+    const end = (): void => {
+      const sent = (stream as ServerHttp2Stream & { sentHeaders?: Record<string, unknown> }).sentHeaders?.[":status"];
+      done(typeof sent === "number" ? sent : Number(sent ?? 0) || 0, this.#answered);
+    };
+    if (stream.closed || stream.destroyed) return end();
+    stream.once("close", end);
+  }
+
   /** Completed responses pay back the connection's rapid-reset account. */
   completed(): void {
     this.#facts.resets.completed();

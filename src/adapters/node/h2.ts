@@ -11,6 +11,7 @@ import { TEXT_TYPE } from "../../core/responder.ts";
 import { Reply } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { Deadline } from "../shared/deadline.ts";
+import { h2Goaway, publishGoaway, requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import { refuseWith } from "./acceptor.ts";
 import { H2Request } from "./h2-request.ts";
 import { type ServedState, servedState } from "./request.ts";
@@ -86,6 +87,7 @@ export class H2Conn {
     const session = this.session;
     try {
       if (session !== null && !session.destroyed) {
+        if (h2Goaway.hasSubscribers) publishGoaway(H2_ENHANCE_YOUR_CALM, "abuse", this.socket);
         session.goaway(H2_ENHANCE_YOUR_CALM);
         session.close();
       }
@@ -113,7 +115,7 @@ export class H2Conn {
       if (this.streams !== 0) return; // busy: re-armed when the last stream closes
       const left = this.#idleSince + ms - Date.now();
       if (left > 0) this.#idleTimer = setTimeout(check, left);
-      else this.session?.close();
+      else if (this.session !== null) closeSession(this.session, "idle");
     };
     this.#idleTimer = setTimeout(check, ms);
   }
@@ -156,6 +158,12 @@ function onStreamAborted(this: ServerHttp2Stream & { [kConn]?: H2Conn }): void {
 }
 
 const ignore = (): void => {};
+
+/** Graceful close: node:http2 sends GOAWAY NO_ERROR with the last stream id, then closes after the last stream. */
+function closeSession(session: Http2Session, reason: string): void {
+  if (h2Goaway.hasSubscribers && !session.closed && !session.destroyed) publishGoaway(0, reason, session.socket);
+  session.close();
+}
 
 const HEADERS_TOO_LARGE = new Reply("Request Header Fields Too Large", 431, { "content-type": TEXT_TYPE });
 
@@ -206,7 +214,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
         });
       }, config.h2KeepAliveInterval);
     }
-    if (draining) session.close();
+    if (draining) closeSession(session, "drain");
   });
 
   const maxHeaderList = config.h2MaxHeaderListSize;
@@ -222,7 +230,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
     // nghttp2 applies its header-list limit only once the client has acknowledged our SETTINGS,
     // so the first streams of a connection could pass it: check every stream here.
     if (headerListSize(rawHeaders) > maxHeaderList) return sendH2(stream, HEADERS_TOO_LARGE, request, ctx, false);
-    const result = router.dispatch(request);
+    const result = requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request);
     if (result instanceof Promise) {
       stream.on("aborted", onStreamAborted);
       result.then(
@@ -254,7 +262,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
       draining = true;
       // GOAWAY with the last stream id: in-flight streams finish, new ones are refused, and
       // node:http2 closes each session after its last stream.
-      for (const session of sessions) session.close();
+      for (const session of sessions) closeSession(session, "drain");
     },
     close() {
       for (const session of sessions) session.destroy();

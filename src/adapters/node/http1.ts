@@ -8,6 +8,7 @@ import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
 import { nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { send, type SendContext } from "./send.ts";
+import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import type { Transport } from "./transport.ts";
 import { isUpgraded, NodeWsUpgrades } from "./ws.ts";
 
@@ -183,7 +184,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
     const request = new Request(req, res);
-    const result = refusedHead(req) ?? router.dispatch(request);
+    const result = refusedHead(req) ?? (requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request));
     if (result instanceof Promise) {
       result.then(
         (value) => send(res, value, request, ctx),

@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import { mayBeProxyHeader, parseProxyHeader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { Deadline } from "../shared/deadline.ts";
+import { connectionRefused, publishConnection } from "../shared/diagnostics.ts";
 import { handOff, type Transport } from "./transport.ts";
 
 const kProxy = Symbol("tako.proxyHeader");
@@ -95,7 +96,10 @@ export function proxyTransport(inner: Transport, mode: "required" | "optional", 
     refuse: inner.refuse,
     accept(socket) {
       read(socket, mode, config.proxyReadTimeout, onBadCrc, (error, header, rest) => {
-        if (error !== null) return void socket.destroy();
+        if (error !== null) {
+          if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, socket, socket, "proxy", error);
+          return void socket.destroy();
+        }
         if (header !== null) (socket as Tagged)[kProxy] = header;
         handed.add(socket);
         handOff(socket, rest, inner);

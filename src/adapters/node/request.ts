@@ -198,6 +198,14 @@ export class NodeRequest extends TakoRequest {
     });
   }
 
+  /** Complete at the response's 'finish' (its last byte handed to the socket); abandoned when it closes first. */
+  override watchResponse(done: (status: number, complete: boolean) => void): void {
+    const res = this.response;
+    if (res === null) return;
+    res.once("finish", () => done(res.statusCode, true));
+    res.once("close", () => done(res.statusCode, res.writableFinished));
+  }
+
   get method(): string {
     return this.native.method!;
   }

@@ -4,6 +4,7 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { TlsCert } from "../../core/tls.ts";
 import type { TlsOptions } from "../engine.ts";
+import { connectionRefused, publishConnection } from "../shared/diagnostics.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import { h2Transport } from "./h2.ts";
 import { http1Transport, type NetPathOptions } from "./http1.ts";
@@ -56,12 +57,19 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
     rejectUnauthorized: auth?.mode === "required",
     handshakeTimeout: config.tlsHandshakeTimeout,
   });
-  // A failed or timed-out handshake: node:tls has destroyed the socket; nothing to report.
-  server.on("tlsClientError", (_error: Error, socket: TLSSocket) => socket.destroy());
+  // A failed or timed-out handshake: node:tls has destroyed the socket; reported to the
+  // diagnostics channel under the TCP socket the acceptor tracks (`_parent`).
+  server.on("tlsClientError", (error: Error, socket: TLSSocket) => {
+    if (connectionRefused.hasSubscribers) refusedTls(socket, error);
+    socket.destroy();
+  });
   server.on("secureConnection", (secure: TLSSocket) => {
     secure.on("error", () => {}); // the transports report what matters; a reset must not throw
     // ClientAuth.optional: no certificate is fine, an unverifiable one is not.
-    if (auth !== null && !secure.authorized && hasPeerCertificate(secure)) return void secure.destroy();
+    if (auth !== null && !secure.authorized && hasPeerCertificate(secure)) {
+      if (connectionRefused.hasSubscribers) refusedTls(secure, secure.authorizationError);
+      return void secure.destroy();
+    }
     secure.disableRenegotiation();
     const inner = secure.alpnProtocol === "h2" && h2 !== null ? h2 : h1;
     // The acceptor tracks the TCP socket under the TLS one (`_parent` on Node, Bun and Deno).
@@ -114,6 +122,11 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
       return secured === undefined ? true : (secured.inner.idle?.(secured.secure) ?? false);
     },
   };
+}
+
+function refusedTls(socket: TLSSocket, error: unknown): void {
+  const tcp = (socket as TLSSocket & { _parent?: Socket | null })._parent ?? socket;
+  publishConnection(connectionRefused, tcp, tcp, "tls", error);
 }
 
 const kSecure = Symbol("tako.secure");

@@ -49,6 +49,7 @@ export function serveTransport(acceptor: NodeAcceptor, transport: Transport, con
         acceptor.destroyAll();
       },
       released: () => transport.close(),
+      peer: (socket) => socket as Socket,
       ...(idle === undefined ? {} : { idle: (socket) => idle(socket as Socket), shed: (socket) => (socket as Socket).destroy() }),
     },
     connectionCap(config),

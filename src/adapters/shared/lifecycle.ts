@@ -1,4 +1,5 @@
 import type { Serving } from "../engine.ts";
+import { connectionClose, connectionOpen, connectionRefused, drainEnd, drainStart, type Peer, publishConnection } from "./diagnostics.ts";
 
 /** What an engine does at each step of the lifecycle, with its runtime's primitives. */
 export interface LifecycleHooks {
@@ -22,6 +23,8 @@ export interface LifecycleHooks {
    * are refused and nothing is shed.
    */
   shed?(conn: unknown): void;
+  /** The TCP peer of `conn`, for the connection diagnostics channels (asked only while someone subscribes). */
+  peer?(conn: unknown): Peer | null;
 }
 
 /** Only a connection at least this old (from accept) may be shed: a new one gets time to send its request. */
@@ -116,9 +119,25 @@ export class Lifecycle<C = unknown> implements Serving {
    */
   admit(conn: C): boolean {
     const now = this.#now();
-    if (this.#cap !== null && this.#conns.size >= this.#cap && !this.#shedOne(now)) return false;
+    if (this.#cap !== null && this.#conns.size >= this.#cap && !this.#shedOne(now)) {
+      if (connectionRefused.hasSubscribers) this.refused(conn, "cap");
+      return false;
+    }
     this.#conns.set(conn, now);
+    if (connectionOpen.hasSubscribers) publishConnection(connectionOpen, conn, this.#peer(conn), "accepted");
     return true;
+  }
+
+  /**
+   * The engine refused `conn` without serving it (`"cap"`, `"proxy"`, `"tls"`), for the
+   * `tako:connection:refused` channel. Engines call it only when that channel has subscribers.
+   */
+  refused(conn: unknown, reason: string, error?: unknown): void {
+    publishConnection(connectionRefused, conn, this.#peer(conn), reason, error);
+  }
+
+  #peer(conn: unknown): Peer | null {
+    return this.#hooks?.peer?.(conn) ?? null;
   }
 
   /** Sheds the oldest idle connection old enough; `false` when there is none. */
@@ -129,6 +148,7 @@ export class Lifecycle<C = unknown> implements Serving {
       if (now - since < SHED_MIN_AGE) return false; // the rest are younger still
       if (!hooks.idle(conn)) continue;
       this.#conns.delete(conn);
+      if (connectionClose.hasSubscribers) publishConnection(connectionClose, conn, this.#peer(conn), "shed");
       hooks.shed(conn);
       return true;
     }
@@ -137,7 +157,9 @@ export class Lifecycle<C = unknown> implements Serving {
 
   /** A tracked connection is gone (closed, reset or destroyed). */
   release(conn: C): void {
-    if (this.#conns.delete(conn)) this.#settle();
+    if (!this.#conns.delete(conn)) return;
+    if (connectionClose.hasSubscribers) publishConnection(connectionClose, conn, this.#peer(conn), "closed");
+    this.#settle();
   }
 
   /** Calls `fn` with every tracked connection. */
@@ -154,12 +176,14 @@ export class Lifecycle<C = unknown> implements Serving {
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    if (drainStart.hasSubscribers) drainStart.publish({ server: this, connections: this.#conns.size, forced: false });
     if (this.#hooks !== null) this.#drain(this.#hooks);
   }
 
   forceClose(): void {
     if (this.#forced) return;
     this.#forced = true;
+    if (!this.#draining && drainStart.hasSubscribers) drainStart.publish({ server: this, connections: this.#conns.size, forced: true });
     this.#draining = true;
     if (this.#hooks !== null) this.#force(this.#hooks);
   }
@@ -197,6 +221,7 @@ export class Lifecycle<C = unknown> implements Serving {
     if (this.#done) return;
     this.#done = true;
     this.#hooks?.released?.();
+    if (this.#draining && drainEnd.hasSubscribers) drainEnd.publish({ server: this, connections: 0, forced: this.#forced });
     this.#resolveClosed();
   }
 }

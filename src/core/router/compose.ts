@@ -33,6 +33,8 @@ export function compose(middleware: readonly Middleware<unknown>[], handler: Fn,
 
 /** The result for `error`: the hook's answer when it gives one, else the standard error reply. */
 export function recoverError(error: unknown, req: AnyRequest, report: (error: unknown, req: AnyRequest) => HandlerResult | void): HandlerResult {
+  // A traced request (diagnostics subscriber) reports its errors; one field read otherwise, on the error path only.
+  if (req.tracer !== null) req.tracer.failed(error);
   if (!(error instanceof HttpError)) {
     try {
       const custom = report(error, req);

@@ -363,6 +363,15 @@ export class Router<S = undefined> implements Dispatcher {
     return entry;
   }
 
+  /** The pattern of the route `req` matches, `null` for none (or a malformed path): for diagnostics, never on the untraced path. */
+  routeOf(req: AnyRequest): string | null {
+    try {
+      return this.match(req.method, req.path)?.pattern ?? null;
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Looks a method and path (a query string is ignored) up without running anything: the route
    * pattern and decoded params,

@@ -41,6 +41,10 @@ export class SheddingDispatcher implements Dispatcher {
     return this.#inner.recover(error, req);
   }
 
+  routeOf(req: AnyRequest): string | null {
+    return this.#inner.routeOf?.(req) ?? null;
+  }
+
   serverDraining(): void {
     this.#inner.serverDraining?.();
   }

@@ -57,6 +57,11 @@ export interface Dispatcher {
   serverDraining?(): void;
   /** True when it has WebSocket routes (`router.ws`): an engine whose fast path cannot upgrade serves on one that can. */
   hasUpgrades?(): boolean;
+  /**
+   * The pattern of the route `req` matches (prefix included), `null` when none does. A second
+   * lookup, asked only for a traced request (a diagnostics subscriber). Optional.
+   */
+  routeOf?(req: AnyRequest): string | null;
   /** Whether `req` is served even while the server sheds load (the health paths). Optional: none. */
   shedExempt?(req: AnyRequest): boolean;
 }
