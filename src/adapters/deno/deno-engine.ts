@@ -170,9 +170,21 @@ class DenoRequest extends FetchRequest {
 
   #traced: ((status: number, complete: boolean) => void) | null = null;
 
-  /** Traced: reported once Deno has sent the response (`info.completed`), or failed to. */
+  /**
+   * Traced: reported once Deno has sent the response (`info.completed`), or failed to. A client
+   * gone before the response was handed over (Deno aborts the request's signal, which is watched
+   * from the start: read late, it is not aborted) is reported at once: left, status 0.
+   */
   override watchResponse(done: (status: number, complete: boolean) => void): void {
     this.#traced = done;
+    const native = this.raw.signal;
+    native.addEventListener(
+      "abort",
+      () => {
+        if (!this.#finished) done(0, false);
+      },
+      { once: true },
+    );
   }
 
   /** The observer has the response: a traced request learns when it is sent. */

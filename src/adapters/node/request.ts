@@ -198,12 +198,15 @@ export class NodeRequest extends TakoRequest {
     });
   }
 
-  /** Complete at the response's 'finish' (its last byte handed to the socket); abandoned when it closes first. */
+  /**
+   * Complete at the response's 'finish' (its last byte handed to the socket); abandoned when it
+   * closes first (status `0` when its head had not gone out).
+   */
   override watchResponse(done: (status: number, complete: boolean) => void): void {
     const res = this.response;
     if (res === null) return;
     res.once("finish", () => done(res.statusCode, true));
-    res.once("close", () => done(res.statusCode, res.writableFinished));
+    res.once("close", () => done(res.headersSent ? res.statusCode : 0, res.writableFinished));
   }
 
   get method(): string {

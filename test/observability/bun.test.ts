@@ -1,0 +1,4 @@
+// Observability (diagnostics channels, tako/otel, requestId, accessLog) on bun.
+import { observabilitySuite } from "./_suite.ts";
+
+observabilitySuite("bun");
