@@ -238,6 +238,28 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("otel-console: the server span (child of traceparent), the handler's child span, the access log, metrics on exit", async () => {
+      const f = await startFixture(runtime, "examples/otel-console/main.ts", { ADDR: "127.0.0.1:0", METRIC_INTERVAL: "60000" });
+      try {
+        // Console output differs per runtime (quotes): the checks take either.
+        const res = await http(f.port, "/orders/42", { headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "x-request-id": "ex-1" } });
+        assert.deepEqual(JSON.parse(res.text), { order: "42", requestId: "ex-1" });
+        assert.equal(res.headers["x-request-id"], "ex-1");
+        await f.waitForLine(/name: ["']load order["']/);
+        await f.waitForLine(/name: ["']GET \/orders\/\{id\}["']/);
+        await f.waitForLine(/["']http\.route["']: ["']\/orders\/\{id\}["']/);
+        await f.waitForLine(/spanId: ["']b7ad6b7169203331["']/); // the server span's parent (traceparent)
+        await f.waitForLine(/^access 127\.0\.0\.1 "GET \/orders\/42" 200 [\d.]+ms id=ex-1$/);
+        assert.equal((await http(f.port, "/fail")).status, 500);
+        await f.waitForLine(/^access 127\.0\.0\.1 "GET \/fail" 500 /);
+        f.child.kill("SIGTERM");
+        await f.waitForLine(/name: ["']http\.server\.request\.duration["']/, 15_000);
+        await f.waitForLine(/^stopped$/, 15_000);
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("demo (npm start)", async () => {
       const f = await startFixture(runtime, "examples/demo/main.ts", { TAKO_ADDR: "127.0.0.1:0", TAKO_H2C_ADDR: "127.0.0.1:0", TAKO_TLS_ADDR: "127.0.0.1:0" });
       try {

@@ -137,16 +137,25 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
   h1: [
     { id: "raw", label: "raw node:http", runtime: "node", file: "raw-node.mjs", baseline: true },
     { id: "tako", label: "tako", runtime: "node", file: "tako.ts" },
+    // Observability (docs/observability.md): a raw channel subscriber; tako/otel with the SDK.
+    { id: "tako-dc", label: "tako + channel subscriber", runtime: "node", file: "tako-dc.ts" },
+    { id: "tako-otel", label: "tako + tako/otel (SDK)", runtime: "node", file: "tako-otel.ts" },
     { id: "fastify", label: "fastify", runtime: "node", file: "fastify-node.ts" },
     { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
     { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
     { id: "tako", label: "tako", runtime: "bun", file: "tako.ts" },
+    // Observability (docs/observability.md): a raw channel subscriber; tako/otel with the SDK.
+    { id: "tako-dc", label: "tako + channel subscriber", runtime: "bun", file: "tako-dc.ts" },
+    { id: "tako-otel", label: "tako + tako/otel (SDK)", runtime: "bun", file: "tako-otel.ts" },
     // The ceiling of tako's HTTP/1.1 path on Bun: Bun's node:http listening itself, no framework.
     { id: "node-http", label: "raw node:http (Bun's)", runtime: "bun", file: "raw-node.mjs" },
     { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
     { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },
     { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
     { id: "tako", label: "tako", runtime: "deno", file: "tako.ts" },
+    // Observability (docs/observability.md): a raw channel subscriber; tako/otel with the SDK.
+    { id: "tako-dc", label: "tako + channel subscriber", runtime: "deno", file: "tako-dc.ts" },
+    { id: "tako-otel", label: "tako + tako/otel (SDK)", runtime: "deno", file: "tako-otel.ts" },
     { id: "tako-fields", label: "tako (every connection field set)", runtime: "deno", file: "tako-fields.ts" },
     { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
   ],

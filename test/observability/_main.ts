@@ -2,7 +2,7 @@
 // "EV <json>", installs accessLog() ("ACCESS <json>"), the requestId() middleware, and
 // tako/otel's instrument() with the SDK's in-memory span exporter and a pull metric reader
 // (served on /_spans and /_metrics). TAKO_MODE: "h1" (spawnHttp), "h2c" (spawnH2c with HTTP/1.1),
-// "tls" (spawnTls, h2 + http/1.1), "proxy" (spawnHttp, PROXY header required). Config in
+// "tls" (spawnTls, h2 + http/1.1), "proxy" / "proxy-optional" (spawnHttp, PROXY header required / optional). Config in
 // TAKO_CONFIG (JSON). Prints "READY <port>"; SIGTERM drains it.
 import dc from "node:diagnostics_channel";
 import { context, propagation, trace, metrics } from "@opentelemetry/api";
@@ -126,8 +126,13 @@ const builder = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{
 if (mode === "tls") {
   const certs = testCerts();
   await runFixture(builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key)).build().spawnTls(listener, router));
-} else if (mode === "proxy") {
-  await runFixture(builder.proxyProtocol("required").build().spawnHttp(listener, router));
+} else if (mode === "proxy" || mode === "proxy-optional") {
+  await runFixture(
+    builder
+      .proxyProtocol(mode === "proxy" ? "required" : "optional")
+      .build()
+      .spawnHttp(listener, router),
+  );
 } else {
   const server = builder.build();
   await runFixture(mode === "h2c" ? server.spawnH2c(listener, router, { http1: true }) : server.spawnHttp(listener, router));

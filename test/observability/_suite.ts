@@ -323,6 +323,26 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
+  // Deno's HTTP/2 is its own server's, with its own idle timer (keepAliveTimeout is refused there).
+  if (runtime !== "deno") {
+    describe(`observability: h2 idle GOAWAY (${runtime})`, () => {
+      test("keepAliveTimeout on an idle h2 connection: GOAWAY NO_ERROR, reason idle", { timeout: 15_000 }, async () => {
+        const w = await Watched.start(runtime, "h2c", { keepAliveTimeout: 300 });
+        try {
+          const session = await h2Session(w.f.port);
+          const goaway = new Promise<number>((resolve) => session.once("goaway", (code: number) => resolve(code)));
+          await h2(session, "/users/4");
+          assert.equal(await goaway, 0);
+          const ev = await w.until("goaway event", () => w.events.find((e) => e.ch === "goaway"));
+          assert.deepEqual([ev.code, ev.reason], [0, "idle"]);
+          session.destroy();
+        } finally {
+          await w.stop();
+        }
+      });
+    });
+  }
+
   describe(`observability over TLS (${runtime})`, () => {
     const certs = testCerts();
     let w: Watched;
@@ -378,48 +398,50 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
-  describe(`observability behind PROXY (${runtime})`, () => {
-    let w: Watched;
-    before(async () => {
-      w = await Watched.start(runtime, "proxy");
-    });
-    after(() => w.stop());
+  // Optional mode is served on Deno's node:net path (required mode on its native one).
+  for (const mode of ["required", "optional"] as const)
+    describe(`observability behind PROXY, ${mode} (${runtime})`, () => {
+      let w: Watched;
+      before(async () => {
+        w = await Watched.start(runtime, mode === "required" ? "proxy" : "proxy-optional");
+      });
+      after(() => w.stop());
 
-    const viaProxy = async (port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> => {
-      const c = await RawConn.open(port);
-      try {
-        c.socket.write(v1("203.0.113.9", "192.0.2.1", 51000, 443));
-        const extra = Object.entries(headers)
-          .map(([n, v]) => `${n}: ${v}\r\n`)
-          .join("");
-        c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${extra}\r\n`);
-        const [r] = await c.responses(1, 8000);
-        assert.ok(r !== undefined);
-        return { status: r.status, text: r.body, headers: Object.fromEntries(r.headers) };
-      } finally {
-        c.destroy();
-      }
-    };
+      const viaProxy = async (port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> => {
+        const c = await RawConn.open(port);
+        try {
+          c.socket.write(v1("203.0.113.9", "192.0.2.1", 51000, 443));
+          const extra = Object.entries(headers)
+            .map(([n, v]) => `${n}: ${v}\r\n`)
+            .join("");
+          c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${extra}\r\n`);
+          const [r] = await c.responses(1, 8000);
+          assert.ok(r !== undefined);
+          return { status: r.status, text: r.body, headers: Object.fromEntries(r.headers) };
+        } finally {
+          c.destroy();
+        }
+      };
 
-    test("request events and spans carry the PROXY header's client address", { timeout: 30_000 }, async () => {
-      await requestChecks(
-        w,
-        (path, headers) => viaProxy(w.f.port, path, headers),
-        "1.1",
-        "203.0.113.9",
-        async (port, path) => (await viaProxy(port, path)).text,
-      );
-    });
+      test("request events and spans carry the PROXY header's client address", { timeout: 30_000 }, async () => {
+        await requestChecks(
+          w,
+          (path, headers) => viaProxy(w.f.port, path, headers),
+          "1.1",
+          "203.0.113.9",
+          async (port, path) => (await viaProxy(port, path)).text,
+        );
+      });
 
-    test("a connection without a valid PROXY header is reported refused (proxy)", { timeout: 15_000 }, async () => {
-      const c = await RawConn.open(w.f.port);
-      c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-      const refused = await w.until("refused proxy", () => w.events.find((e) => e.ch === "refused"));
-      assert.equal(refused.reason, "proxy");
-      assert.equal(refused.remoteAddress, "127.0.0.1");
-      await c.closed;
+      test("a connection with a malformed PROXY header is reported refused (proxy)", { timeout: 15_000 }, async () => {
+        const c = await RawConn.open(w.f.port);
+        c.send("PROXY TCP4 not-an-address\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        const refused = await w.until("refused proxy", () => w.events.find((e) => e.ch === "refused"));
+        assert.equal(refused.reason, "proxy");
+        assert.equal(refused.remoteAddress, "127.0.0.1");
+        await c.closed;
+      });
     });
-  });
 }
 
 /**
