@@ -10,7 +10,7 @@ export type { Handler, Middleware, Next, ErrorHook, AnyRequest, Dispatcher, Fetc
 export type { Params, ParamNames } from "./router/pattern.ts";
 export type { HealthOptions, HealthCheck, CheckOutcome } from "./router/health.ts";
 export { TakoRequest } from "./request.ts";
-export { requestId, isValidRequestId, type RequestIdOptions } from "./request-id.ts";
+export { requestId, isValidRequestId, type RequestIdOptions } from "./router/request-id.ts";
 export { FetchRequest } from "./fetch-request.ts";
 export { DEFAULT_BODY_LIMIT } from "./body.ts";
 export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type ReplyInit, type Responder } from "./response.ts";

@@ -120,20 +120,12 @@ export class Lifecycle<C = unknown> implements Serving {
   admit(conn: C): boolean {
     const now = this.#now();
     if (this.#cap !== null && this.#conns.size >= this.#cap && !this.#shedOne(now)) {
-      if (connectionRefused.hasSubscribers) this.refused(conn, "cap");
+      if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, conn, this.#peer(conn), "cap");
       return false;
     }
     this.#conns.set(conn, now);
     if (connectionOpen.hasSubscribers) publishConnection(connectionOpen, conn, this.#peer(conn), "accepted");
     return true;
-  }
-
-  /**
-   * The engine refused `conn` without serving it (`"cap"`, `"proxy"`, `"tls"`), for the
-   * `tako:connection:refused` channel. Engines call it only when that channel has subscribers.
-   */
-  refused(conn: unknown, reason: string, error?: unknown): void {
-    publishConnection(connectionRefused, conn, this.#peer(conn), reason, error);
   }
 
   #peer(conn: unknown): Peer | null {

@@ -1,4 +1,4 @@
-import type { Middleware } from "./router/types.ts";
+import type { Middleware } from "./types.ts";
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {
