@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { RawConn } from "./_shared/conn.ts";
 import { curl, http } from "./_shared/http-client.ts";
 import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
+import { WebSocket } from "ws";
 
 for (const runtime of RUNTIMES) {
   describe(`examples on ${runtime}`, () => {
@@ -200,6 +201,39 @@ for (const runtime of RUNTIMES) {
         assert.ok((await http(f.port, "/whoami").catch((e: Error) => e)) instanceof Error);
       } finally {
         haproxy.kill("SIGTERM");
+        await f.stop();
+      }
+    });
+
+    test("websocket: 401 before the upgrade, a message reaches everyone in the room, SIGTERM closes 1001", async () => {
+      const f = await startFixture(runtime, "examples/websocket/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        const url = `ws://127.0.0.1:${f.port}/chat/lobby`;
+        const status = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on("error", () => {});
+          ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        });
+        assert.equal(status, 401);
+        const join = (): Promise<{ ws: WebSocket; seen: string[] }> =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(url, { headers: { authorization: "Bearer demo" } });
+            const seen: string[] = [];
+            ws.on("message", (d: Buffer) => seen.push(d.toString()));
+            ws.once("open", () => resolve({ ws, seen }));
+            ws.once("error", reject);
+          });
+        const a = await join();
+        const b = await join();
+        a.ws.send("hi all");
+        for (let i = 0; i < 100 && !b.seen.includes("127.0.0.1: hi all"); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(b.seen.includes("127.0.0.1: hi all"), JSON.stringify(b.seen));
+        assert.ok(a.seen.includes("127.0.0.1: hi all"), JSON.stringify(a.seen));
+        const codes = [a, b].map(({ ws }) => new Promise<number>((resolve) => ws.once("close", resolve)));
+        f.child.kill("SIGTERM");
+        assert.deepEqual(await Promise.all(codes), [1001, 1001]);
+        await f.waitForLine(/^stopped: every socket closed$/);
+      } finally {
         await f.stop();
       }
     });

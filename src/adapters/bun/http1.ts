@@ -11,6 +11,7 @@ import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
+import { isUpgraded, NodeWsUpgrades } from "../node/ws.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -155,6 +156,9 @@ export class BunHttp1 {
   #timer: ReturnType<typeof setInterval> | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #listening = false;
+  /** WebSocket upgrades (`ws` on Bun's node:http); upgrade requests that came before a router wait in `#queuedUpgrades`. */
+  #upgrades: NodeWsUpgrades | null = null;
+  #queuedUpgrades: [IncomingMessage, Socket, Buffer][] | null = [];
 
   constructor() {
     const http = createServer({ IncomingMessage: Incoming }, (req: IncomingMessage, res: ServerResponse) => {
@@ -168,6 +172,11 @@ export class BunHttp1 {
       else this.#handle(router, req, res);
     });
     http.on("connection", (socket: Socket) => this.#accepted(socket as BunSocket));
+    http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (this.#upgrades !== null) this.#upgrades.handle(req, socket, head);
+      else if (this.#queuedUpgrades !== null) this.#queuedUpgrades.push([req, socket, head]);
+      else socket.destroy();
+    });
     http.on("clientError", (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket as BunSocket, this.#firstHead, bunClientErrorAnswer));
     this.#http = http;
   }
@@ -219,6 +228,10 @@ export class BunHttp1 {
     const queued = this.#queued ?? [];
     this.#queued = null;
     for (const [req, res] of queued) if (!req.socket.destroyed) this.#handle(router, req, res);
+    const upgrades = (this.#upgrades = new NodeWsUpgrades(router, this.#Request));
+    const waiting = this.#queuedUpgrades ?? [];
+    this.#queuedUpgrades = null;
+    for (const [req, socket, head] of waiting) if (!socket.destroyed) upgrades.handle(req, socket, head);
   }
 
   /**
@@ -228,6 +241,7 @@ export class BunHttp1 {
   abandon(): void {
     this.stopAccepting();
     this.#queued = null;
+    this.#queuedUpgrades = null;
     for (const socket of this.#conns) socket.destroy();
     this.#http.closeAllConnections();
   }
@@ -264,6 +278,7 @@ export class BunHttp1 {
   #check(): void {
     const now = Date.now();
     for (const socket of this.#conns) {
+      if (isUpgraded(socket)) continue; // a WebSocket: no HTTP deadline applies
       const state = socket[kState]!;
       if (socket._httpMessage != null) {
         state.since = -1;
@@ -283,6 +298,7 @@ export class BunHttp1 {
 
   /** No request in flight (a head still arriving, or kept alive between requests), or a stalled upload. */
   idle(socket: Socket): boolean {
+    if (isUpgraded(socket)) return false;
     const res = (socket as BunSocket)._httpMessage as ServerResponse | null | undefined;
     const minRate = this.#minRate;
     return res == null || (minRate !== null && stalledBody(res.req as Incoming, minRate));
@@ -297,6 +313,7 @@ export class BunHttp1 {
   drain(): void {
     if (this.#sweep !== null) return;
     this.#ctx.closeAfterResponse = true;
+    this.#upgrades?.hub.drain();
     this.#http.closeIdleConnections();
     // A connection whose response was under way when the drain began goes idle after it.
     this.#sweep = setInterval(() => this.#http.closeIdleConnections(), DRAIN_SWEEP_MS);

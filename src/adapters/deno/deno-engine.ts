@@ -482,6 +482,13 @@ class DenoListener implements EngineListener {
       );
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     }
+    // WebSocket routes on HTTP/1.1 (cleartext or TLS): node:net, where node:http's 'upgrade'
+    // feeds the `ws` package. A Deno.upgradeWebSocket socket on a serveHttpOnConnection server
+    // is closed as soon as the upgrade ends that server's HTTP (measured, Deno 2.9.6: close code
+    // 1005 at once; after a graceful shutdown, 1001), so the native path cannot keep one open.
+    // h2c stays native (HTTP/2 there is Deno's own): its HTTP/1.1 side answers upgrades 426.
+    if (spec.router.hasUpgrades?.() === true && spec.protocol !== "h2c")
+      return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
     // (optional) and read the header before the ClientHello (Deno.listenTls starts the
     // handshake itself). "required" on cleartext: read here, without reading past the header.

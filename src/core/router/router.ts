@@ -13,6 +13,7 @@ import { type HealthOptions, liveReply, readyReply, resolveHealth } from "./heal
 import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
 import { timeoutProblem } from "../config.ts";
 import { withTimeout } from "./timeout.ts";
+import { resolveWsOptions, type WsHandlers, type WsOptions, wsRoute } from "../websocket/index.ts";
 
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
@@ -126,6 +127,8 @@ export class Router<S = undefined> implements Dispatcher {
   #ready = false;
   /** A server serving this router has begun its shutdown (readiness fails from then on). */
   #draining = false;
+  /** Has WebSocket routes. */
+  #upgrades = false;
   readonly #healthPaths = new Set<string>();
 
   constructor(options: RouterOptions<S> = {}) {
@@ -178,6 +181,26 @@ export class Router<S = undefined> implements Dispatcher {
     return new RouteHandle<S>(def, () => (this.#ready = false));
   }
 
+  /**
+   * Registers a WebSocket route (RFC 6455) at `pattern`, for `GET` upgrade requests over
+   * HTTP/1.1. The router's and the route's middleware run before the upgrade, so they can answer
+   * (401, 403 …) with an ordinary response; then the handshake is checked (426/400), the origin
+   * (`allowedOrigins`, 403), and the connection is handed to the runtime's WebSocket. `options`
+   * are checked here: a bad one throws a `TakoError` naming the field.
+   *
+   * ```ts
+   * router.ws("/chat/{room}", {
+   *   open: (ws) => ws.send(`joined ${ws.req.params.room}`),
+   *   message: (ws, data) => ws.send(data),
+   * }, { maxPayload: 64 * 1024 });
+   * ```
+   */
+  ws<P extends string>(pattern: P, handlers: WsHandlers<Params<P>, S>, options?: WsOptions): RouteHandle<S> {
+    const route = wsRoute(handlers as WsHandlers<unknown, unknown>, resolveWsOptions(options));
+    this.#upgrades = true;
+    return this.route(Method.GET, pattern, route as unknown as Handler<Params<P>, S>);
+  }
+
   /** Adds middleware around every route of this router, including 404/405 answers. */
   middleware(mw: Middleware<S>): this {
     this.#global.push(mw as Middleware<unknown>);
@@ -187,6 +210,7 @@ export class Router<S = undefined> implements Dispatcher {
 
   /** Mounts the routes `child` has now under `prefix`; the child's middleware stays on them. */
   nest(prefix: string, child: Router<S>): this {
+    if (child.#upgrades) this.#upgrades = true;
     for (const def of child.#defs) {
       this.#add(new RouteDef(def.method, joinPrefix(prefix, def.pattern), def.handler, [child.#global, ...def.layers], def.own, def.options));
     }
@@ -227,6 +251,11 @@ export class Router<S = undefined> implements Dispatcher {
   /** @internal A server serving this router has begun its shutdown: readiness fails from now on. */
   serverDraining(): void {
     this.#draining = true;
+  }
+
+  /** @internal True once a WebSocket route was registered here or in a nested router. */
+  hasUpgrades(): boolean {
+    return this.#upgrades;
   }
 
   /** Answers requests no route matches (default: 404 Not Found). */

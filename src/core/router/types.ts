@@ -55,6 +55,8 @@ export interface Dispatcher {
   recover(error: unknown, req: AnyRequest): HandlerResult;
   /** A server serving this dispatcher has begun its shutdown (readiness answers 503 from now on). */
   serverDraining?(): void;
+  /** True when it has WebSocket routes (`router.ws`): an engine whose fast path cannot upgrade serves on one that can. */
+  hasUpgrades?(): boolean;
   /** Whether `req` is served even while the server sheds load (the health paths). Optional: none. */
   shedExempt?(req: AnyRequest): boolean;
 }
