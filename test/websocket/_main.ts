@@ -70,6 +70,12 @@ router.ws("/slow", echo).middleware(async (_req, next) => {
   await new Promise((r) => setTimeout(r, 500));
   return next();
 });
+// ws.req.signal aborts when the socket closes.
+router.ws("/signal", {
+  open(ws) {
+    ws.req.signal.addEventListener("abort", () => console.log(`ABORTED /signal ${(ws.req.signal.reason as { code?: string }).code}`));
+  },
+});
 router.get("/plain", () => "plain");
 
 const listener = await TcpListener.bind("127.0.0.1:0");

@@ -244,6 +244,12 @@ export function wsSuite(runtime: Runtime): void {
       ws.close();
     });
 
+    test("ws.req.signal aborts (TAKO_ERR_CLIENT_GONE) when the socket closes", async () => {
+      const ws = await open(url("/signal"));
+      ws.close();
+      await fx.f.waitForLine(/^ABORTED \/signal TAKO_ERR_CLIENT_GONE$/, 5000);
+    });
+
     test("a throwing handler closes its socket 1011; the process serves on", async () => {
       const ws = await open(url("/throws"));
       ws.send("boom");

@@ -1,3 +1,4 @@
+import nodeCluster from "node:cluster";
 import { createServer as createNetServer, type Socket } from "node:net";
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
@@ -67,7 +68,7 @@ export function bindNodeListener(host: string, port: number, options: NetPathOpt
   return new Promise((resolve, reject) => {
     const server = createNetServer({ noDelay: true });
     server.once("error", reject);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port, exclusive: !nodeCluster.isWorker }, () => {
       server.off("error", reject);
       resolve(new NodeListener(new NodeAcceptor(server, lifecycle), options));
     });

@@ -1,4 +1,4 @@
-import { HttpError, TakoError } from "../errors.ts";
+import { clientGone, HttpError, TakoError } from "../errors.ts";
 import type { TakoRequest } from "../request.ts";
 import type { HandlerResult } from "../responder.ts";
 import type { ResolvedWsOptions } from "./options.ts";
@@ -46,7 +46,8 @@ export class WsAccept {
    * `open`, and returns the peer the engine reports events to. `report` receives handler errors.
    */
   open(link: WsLink, hub: WsHub, report: (error: unknown) => void): WsPeer {
-    const ws = new WsSocket<unknown, unknown>(this.req, link, this.options.backpressureLimit);
+    const req = this.req;
+    const ws = new WsSocket<unknown, unknown>(req, link, this.options.backpressureLimit);
     const h = this.handlers;
     const fail = (error: unknown): void => {
       report(error);
@@ -92,6 +93,8 @@ export class WsAccept {
         idle.stop();
         ws.markClosing();
         hub.delete(ws);
+        // The session was the response: work started for it (`ws.req.signal`) is no longer wanted.
+        req.abortSignal(clientGone(`the WebSocket closed (${code})`));
         if (h.close !== undefined) settle(() => h.close!(ws, code, reason), fail);
       },
     };
