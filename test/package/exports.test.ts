@@ -2,7 +2,7 @@
 // as "tako" on Node.js, Bun and Deno, serving a request from identical user code.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -50,4 +50,18 @@ for (const runtime of RUNTIMES) {
 test("the package ships type declarations for its public entry", () => {
   const files = readdirSync(join(project, "node_modules/tako/dist"));
   assert.ok(files.includes("index.d.ts") && files.includes("index.js"));
+});
+
+test("the package ships tako/otel, with @opentelemetry/api an optional peer (not installed with tako)", () => {
+  const pkg = JSON.parse(readFileSync(join(project, "node_modules/tako/package.json"), "utf8")) as {
+    exports: Record<string, { types: string; default: string }>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  };
+  assert.deepEqual(pkg.exports["./otel"], { types: "./dist/otel/index.d.ts", default: "./dist/otel/index.js" });
+  const files = readdirSync(join(project, "node_modules/tako/dist/otel"));
+  assert.ok(files.includes("index.js") && files.includes("index.d.ts"));
+  assert.equal(pkg.peerDependenciesMeta["@opentelemetry/api"]?.optional, true);
+  assert.ok(pkg.peerDependencies["@opentelemetry/api"] !== undefined);
+  assert.equal(existsSync(join(project, "node_modules/@opentelemetry/api")), false, "an optional peer is not installed for the user");
 });
