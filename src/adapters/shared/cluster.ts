@@ -106,7 +106,8 @@ function resolve(options: ClusterOptions): Resolved {
 
 /** `deno run` and the permissions this process holds in full. */
 function denoCommand(): string[] {
-  const deno = (globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string }): { state: string } }; mainModule: string; args: string[]; execPath(): string } }).Deno;
+  const deno = (globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string }): { state: string } }; mainModule: string; args: string[]; execPath(): string } })
+    .Deno;
   const flags: string[] = [];
   for (const name of ["read", "write", "net", "env", "run", "sys", "ffi", "import"]) {
     try {
@@ -153,7 +154,11 @@ function forkWorker(runtime: Runtime, index: number, command: readonly string[] 
  * and kills those still running after `shutdownTimeout`. Sets `process.exitCode` and resolves
  * with it: 0 after a signal, 1 when workers kept crashing.
  */
-export async function superviseWorkers(runtime: Runtime, options: ClusterOptions, onSignals: (signals: readonly string[], handler: (signal: string) => void) => () => void): Promise<number> {
+export async function superviseWorkers(
+  runtime: Runtime,
+  options: ClusterOptions,
+  onSignals: (signals: readonly string[], handler: (signal: string) => void) => () => void,
+): Promise<number> {
   const o = resolve(options);
   const live = new Map<number, Worker>();
   const crashes: number[] = [];
