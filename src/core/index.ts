@@ -15,7 +15,7 @@ export { DEFAULT_BODY_LIMIT } from "./body.ts";
 export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type ReplyInit, type Responder } from "./response.ts";
 export { sse, formatEvent, type SseEvent, type SseOptions } from "./sse.ts";
 export { toReply, toFetchResponse, errorReply, type HandlerResult } from "./responder.ts";
-export type { ConnInfo, TlsInfo, PeerCertificate } from "./conn-info.ts";
+export type { ConnInfo, ConnFamily, TlsInfo, PeerCertificate } from "./conn-info.ts";
 export { TlsCert, ClientAuth, SniResolver, type CertResolver, type CertSource } from "./tls.ts";
 export {
   parseProxyHeader,
