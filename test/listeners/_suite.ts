@@ -4,7 +4,7 @@
 // on shutdown), abstract names, a descriptor adopted from the parent, systemd activation, and
 // SO_REUSEPORT. Socket files live in a fresh temp directory per suite.
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect as h2connect } from "node:http2";
@@ -55,9 +55,10 @@ function h2OverPath(path: string, url: string): Promise<{ status: number; body: 
   });
 }
 
-/** A socket file nobody listens on: bound by a process that exited without unlinking it. */
+/** A socket file nobody listens on: its server was killed (SIGKILL) and could not unlink it. */
 function staleSocket(path: string): void {
-  execFileSync("python3", ["-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])", path]);
+  const code = "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))";
+  spawnSync(process.execPath, ["-e", code, path]);
   assert.ok(lstatSync(path).isSocket());
 }
 
