@@ -75,6 +75,30 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("load-shedding: / gets 503 + Retry-After while /work holds the event loop, 200 after", async () => {
+      const f = await startFixture(runtime, "examples/load-shedding/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        const worker = await RawConn.open(f.port);
+        const asker = await RawConn.open(f.port);
+        worker.get("/work/800");
+        await new Promise((r) => setTimeout(r, 200));
+        asker.get("/");
+        const [shed] = await asker.responses(1, 10_000);
+        assert.equal(shed?.status, 503, asker.text);
+        assert.ok(
+          shed.headers.some(([name, value]) => name === "retry-after" && value === "1"),
+          JSON.stringify(shed.headers),
+        );
+        assert.equal((await worker.responses(1, 10_000))[0]?.body, "worked 800 ms");
+        worker.destroy();
+        asker.destroy();
+        await new Promise((r) => setTimeout(r, 800));
+        assert.equal((await http(f.port, "/")).text, "ok");
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("sse: ticks with ids; Last-Event-ID resumes after it", async () => {
       const f = await startFixture(runtime, "examples/sse/main.ts", { ADDR: "127.0.0.1:0", INTERVAL: "20" });
       try {

@@ -112,9 +112,12 @@ export interface EngineListener {
   close(): Promise<void>;
 }
 
+/** The runtimes tako runs on. */
+export type Runtime = "node" | "bun" | "deno";
+
 /** What each runtime folder provides. */
 export interface Engine {
-  readonly runtime: "node" | "bun" | "deno";
+  readonly runtime: Runtime;
   /** Binds `target`; rejects with the runtime's error (the facade names it) or a `TakoError`. */
   bind(target: BindTarget): Promise<EngineListener>;
   /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */

@@ -67,6 +67,22 @@ export interface ServerConfig {
   readonly proxyReadTimeout: number;
   /** Deadline for a TLS handshake (TLS slowloris). Default 10 s. */
   readonly tlsHandshakeTimeout: number;
+  /**
+   * Load shedding by event loop delay: while the event loop runs more than this many
+   * milliseconds late, new requests are answered 503 with `Retry-After: 1` before any route or
+   * middleware runs (the `router.health()` paths excepted), so an overloaded process sheds work
+   * at the cost of a few bytes instead of queueing it. The delay is how late a 20 ms timer fires,
+   * kept as a peak that halves every 100 ms (a 600 ms stall sheds for about 250 ms past its end
+   * with a 100 ms limit), measured the same way on every runtime. Default `null`: off.
+   */
+  readonly maxEventLoopDelay: number | null;
+  /**
+   * Load shedding by event loop utilization (the share of time the loop was busy, 0..1, over the
+   * last 250 ms), answered like {@link maxEventLoopDelay}. Node.js only: Bun and Deno report no
+   * utilization (`performance.eventLoopUtilization()` stays 0 there, measured), so setting it on
+   * them throws `TAKO_ERR_UNSUPPORTED` at spawn. Default `null`: off.
+   */
+  readonly maxEventLoopUtilization: number | null;
 }
 
 /** Every default in one place; the reasons are on {@link ServerConfig}'s fields. */
@@ -87,6 +103,8 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   h2KeepAliveInterval: null,
   proxyReadTimeout: 10_000,
   tlsHandshakeTimeout: 10_000,
+  maxEventLoopDelay: null,
+  maxEventLoopUtilization: null,
 });
 
 type Rule = (value: unknown) => string | null;
@@ -105,6 +123,7 @@ const integer =
   (min: number, max: number): Rule =>
   (v) =>
     typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`;
+const fraction: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 && v <= 1 ? null : "a fraction in (0, 1]");
 const boolean: Rule = (v) => (typeof v === "boolean" ? null : "true or false");
 const backoff: Rule = (v) => {
   if (typeof v !== "object" || v === null) return "an object { initial, max } in milliseconds";
@@ -133,6 +152,8 @@ const RULES: Record<keyof ServerConfig, Rule> = {
   h2KeepAliveInterval: orNull(positiveDuration),
   proxyReadTimeout: positiveDuration,
   tlsHandshakeTimeout: positiveDuration,
+  maxEventLoopDelay: orNull(positiveDuration),
+  maxEventLoopUtilization: orNull(fraction),
 };
 
 function describe(value: unknown): string {

@@ -2,9 +2,11 @@ import { resolveConfig, type ServerConfig } from "../core/config.ts";
 import { TakoError } from "../core/errors.ts";
 import type { TlsCert } from "../core/tls.ts";
 import { checkTlsCert } from "../adapters/shared/tls-material.ts";
+import { LoadMonitor } from "../adapters/shared/load.ts";
+import { SheddingDispatcher } from "../core/router/shed.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
-import type { H2cOptions, ProxyMode, ProxyOptions, ServeSpec } from "../adapters/engine.ts";
+import type { H2cOptions, ProxyMode, ProxyOptions, ServeSpec, Serving } from "../adapters/engine.ts";
 import type { Listener } from "./listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
@@ -144,8 +146,20 @@ export class Server {
 
   /** Hands `spec` to the listener's engine; the handle drives what it serves. */
   #spawn(listener: Listener, spec: ServeSpec): ServerHandle {
-    const socket = listener.take();
     const router = spec.router;
-    return new ServerHandle(socket.serve(spec), socket, this.config.drainTimeout, this.config.shutdownDelay, () => router.serverDraining?.());
+    const load = LoadMonitor.of(this.config, listener.engine().runtime);
+    const socket = listener.take();
+    let serving: Serving;
+    try {
+      serving = socket.serve(load === null ? spec : { ...spec, router: new SheddingDispatcher(router, load) });
+    } catch (error) {
+      load?.stop();
+      throw error;
+    }
+    if (load !== null) {
+      const stop = (): void => load.stop();
+      serving.closed.then(stop, stop);
+    }
+    return new ServerHandle(serving, socket, this.config.drainTimeout, this.config.shutdownDelay, () => router.serverDraining?.());
   }
 }

@@ -24,6 +24,8 @@ describe("ServerConfig", () => {
         h2KeepAliveInterval: null,
         proxyReadTimeout: 10_000,
         tlsHandshakeTimeout: 10_000,
+        maxEventLoopDelay: null,
+        maxEventLoopUtilization: null,
       },
     );
   });
@@ -56,6 +58,9 @@ describe("ServerConfig", () => {
     ["backoff shape", { acceptBackoff: { initial: 10, max: 5 } }, /"acceptBackoff" must be \{ initial, max \} with 1 <= initial <= max milliseconds/],
     ["backoff extra key", { acceptBackoff: { initial: 5, max: 10, jitter: 1 } }, /unknown key "jitter"/],
     ["backoff not an object", { acceptBackoff: 5 }, /"acceptBackoff" must be an object \{ initial, max \}/],
+    ["zero event loop delay", { maxEventLoopDelay: 0 }, /"maxEventLoopDelay" must be a duration in milliseconds, 1\.\.2147483647, or null to disable; got 0/],
+    ["utilization over 1", { maxEventLoopUtilization: 1.5 }, /"maxEventLoopUtilization" must be a fraction in \(0, 1\], or null to disable; got 1\.5/],
+    ["utilization zero", { maxEventLoopUtilization: 0 }, /"maxEventLoopUtilization" must be a fraction in \(0, 1\]/],
     ["duration over setTimeout's range", { tlsHandshakeTimeout: 2 ** 31 }, /"tlsHandshakeTimeout" must be a duration in milliseconds, 1\.\.2147483647/],
   ];
   for (const [name, partial, message] of bad) {

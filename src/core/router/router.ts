@@ -104,6 +104,7 @@ export class Router<S = undefined> implements Dispatcher {
   #ready = false;
   /** A server serving this router has begun its shutdown (readiness fails from then on). */
   #draining = false;
+  readonly #healthPaths = new Set<string>();
 
   constructor(options: RouterOptions<S> = {}) {
     this.#state = options.state as S;
@@ -191,7 +192,13 @@ export class Router<S = undefined> implements Dispatcher {
     const health = resolveHealth(options);
     this.get(health.live, liveReply);
     this.get(health.ready, () => readyReply(health, this.#draining));
+    this.#healthPaths.add(health.live).add(health.ready);
     return this;
+  }
+
+  /** @internal The health paths are served even while a server sheds load (`maxEventLoopDelay`). */
+  shedExempt(req: AnyRequest): boolean {
+    return this.#healthPaths.has(req.path);
   }
 
   /** @internal A server serving this router has begun its shutdown: readiness fails from now on. */

@@ -51,4 +51,6 @@ export interface Dispatcher {
   recover(error: unknown, req: AnyRequest): HandlerResult;
   /** A server serving this dispatcher has begun its shutdown (readiness answers 503 from now on). */
   serverDraining?(): void;
+  /** Whether `req` is served even while the server sheds load (the health paths). Optional: none. */
+  shedExempt?(req: AnyRequest): boolean;
 }

@@ -1,0 +1,4 @@
+// Load shedding on bun.
+import { overloadSuite } from "./_suite.ts";
+
+overloadSuite("bun");

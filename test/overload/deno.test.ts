@@ -1,0 +1,4 @@
+// Load shedding on deno.
+import { overloadSuite } from "./_suite.ts";
+
+overloadSuite("deno");

@@ -1,0 +1,4 @@
+// Load shedding on node.
+import { overloadSuite } from "./_suite.ts";
+
+overloadSuite("node");
