@@ -20,13 +20,14 @@ export interface SocketAddr {
 
 /**
  * What an engine binds: a TCP address (with `SO_REUSEPORT` when `reusePort`), a Unix socket
- * path (`"\0name"`: a Linux abstract name; the facade has checked and cleared the path), or a
+ * path (`"\0name"`: a Linux abstract name; the facade has checked and cleared the path; `mode`
+ * is applied by the engine after every bind of it, moves to the node:net path included), or a
  * listening socket the process inherited as descriptor `fd` (systemd socket activation, a parent
  * process). An engine that cannot bind one rejects with `TAKO_ERR_UNSUPPORTED` naming it.
  */
 export type BindTarget =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly reusePort: boolean }
-  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "unix"; readonly path: string; readonly mode: number | null }
   | { readonly kind: "fd"; readonly fd: number };
 
 /**

@@ -83,12 +83,12 @@ export class UnixListener extends Listener {
     }
     const engine = await loadEngine();
     const what = `unix socket ${displayPath(path)}`;
-    if (abstract) return new UnixListener(await bindOn(engine, { kind: "unix", path: kernelPath(path) }, what), engine);
+    if (abstract) return new UnixListener(await bindOn(engine, { kind: "unix", path: kernelPath(path), mode: null }, what), engine);
     await clearStaleSocket(path);
-    const socket = await bindOn(engine, { kind: "unix", path }, what);
+    const socket = await bindOn(engine, { kind: "unix", path, mode }, what);
     let file: SocketFile;
     try {
-      file = await SocketFile.created(path, mode);
+      file = await SocketFile.created(path);
     } catch (error) {
       await socket.close();
       throw new TakoError("TAKO_ERR_LISTEN", `cannot set up ${what}: ${(error as Error).message}`, { cause: error });

@@ -118,7 +118,9 @@ export function listenersSuite(runtime: Runtime): void {
 
     test("h2c on a Unix socket: curl --http2-prior-knowledge and node:http2", async () => {
       const path = join(dir, "h2c.sock");
-      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}`, TAKO_TRANSPORT: "h2c" } });
+      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}:640`, TAKO_TRANSPORT: "h2c" } });
+      // Bun serves h2c on its node:net path, which binds the path again: the mode holds there too.
+      assert.equal(lstatSync(path).mode & 0o777, 0o640);
       const r = await curl(["--http2-prior-knowledge", "--unix-socket", path, "http://localhost/conn"]);
       assert.equal(r.code, 0, r.out);
       const conn = JSON.parse(r.out);
@@ -132,7 +134,9 @@ export function listenersSuite(runtime: Runtime): void {
     test("TLS on a Unix socket: curl over HTTPS with ALPN", async () => {
       const certs = testCerts();
       const path = join(dir, "tls.sock");
-      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}`, TAKO_TRANSPORT: "tls" } });
+      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}:600`, TAKO_TRANSPORT: "tls" } });
+      // Bun and Deno serve TLS here on their node:net path, which binds the path again.
+      assert.equal(lstatSync(path).mode & 0o777, 0o600);
       const h1 = await curl(["--http1.1", "--cacert", certs.ca.cert, "--unix-socket", path, "https://localhost/conn"]);
       assert.equal(h1.code, 0, h1.out);
       const c1 = JSON.parse(h1.out);
@@ -146,6 +150,34 @@ export function listenersSuite(runtime: Runtime): void {
         assert.deepEqual([c2.httpVersion, c2.tls], ["1.1", { alpnProtocol: "http/1.1" }]);
       } else assert.deepEqual([c2.family, c2.httpVersion, c2.tls], ["unix", "2.0", { alpnProtocol: "h2" }]);
       assert.equal(await sigterm(p), 0);
+      assert.throws(() => lstatSync(path), /ENOENT/);
+    });
+
+    test("a rolling restart: a successor binds the path while the old server drains; the old one leaves the successor's socket in place", async () => {
+      const path = join(dir, "rolling.sock");
+      const old = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}` } });
+      const slow = getOverPath(path, "/slow");
+      await new Promise((r) => setTimeout(r, 100));
+      old.child.kill("SIGTERM");
+      // The old server stops accepting at once (its socket file may stay until its drain ends).
+      for (let i = 0; ; i++) {
+        const accepting = await new Promise<boolean>((resolve) => {
+          const s = connect(path);
+          s.once("connect", () => (s.destroy(), resolve(true)));
+          s.once("error", () => resolve(false));
+        });
+        if (!accepting) break;
+        assert.ok(i < 100, "the old server kept accepting after SIGTERM");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const next = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}` } });
+      assert.equal(next.line("BIND_ERROR"), undefined, next.line("BIND_ERROR"));
+      assert.deepEqual([(await slow).status, (await slow).body], [200, "slow done"]);
+      assert.equal(await old.exited, 0);
+      assert.ok(lstatSync(path).isSocket(), "the successor's socket file is still there");
+      assert.equal((await curl(["--unix-socket", path, "http://localhost/pid"])).out, String(next.child.pid));
+      assert.equal(await sigterm(next), 0);
+      assert.throws(() => lstatSync(path), /ENOENT/);
     });
 
     test("a stale socket file is replaced; a live socket, a regular file, a directory and a symlink are refused and left as they were", async () => {

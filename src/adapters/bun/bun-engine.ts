@@ -5,6 +5,7 @@ import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
+import { applyMode } from "../shared/socket-file.ts";
 import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
 
 /**
@@ -105,6 +106,13 @@ class BunListener implements EngineListener {
           // Bun removed it when its server stopped
         }
       }
+      server.once("listening", () => {
+        try {
+          applyMode(target);
+        } catch (error) {
+          lifecycle.fail(error);
+        }
+      });
       server.listen({ path: target.path });
     } else if (target.kind === "tcp" && target.reusePort) {
       server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true, reusePort: true });
@@ -136,7 +144,7 @@ export const bunEngine: Engine = {
   async bind(target) {
     if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
     const http1 = new BunHttp1();
-    const local = await http1.listen(target.kind === "unix" ? { path: target.path } : target);
+    const local = await http1.listen(target);
     return new BunListener(http1, local, target);
   },
   onSignals: nodeEngine.onSignals,

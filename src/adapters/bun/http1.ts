@@ -11,7 +11,7 @@ import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
-import { displayPath } from "../shared/socket-file.ts";
+import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { markUnix } from "../node/unix-peer.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
@@ -211,7 +211,7 @@ export class BunHttp1 {
    * Unix socket path; resolves once listening. `reusePort` goes through node:http's internal
    * `kRealListen` (see {@link bunReusePortListen}).
    */
-  listen(target: { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string }): Promise<SocketAddr> {
+  listen(target: { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string; readonly mode: number | null }): Promise<SocketAddr> {
     return new Promise((resolve, reject) => {
       const http = this.#http;
       http.once("error", reject);
@@ -220,6 +220,12 @@ export class BunHttp1 {
         this.#listening = true;
         const a = http.address();
         if ("path" in target) {
+          try {
+            applyMode(target);
+          } catch (error) {
+            this.abandon();
+            return reject(error);
+          }
           this.#unixPath = displayPath(target.path);
           return resolve({ address: this.#unixPath, port: 0, family: "unix" });
         }

@@ -20,7 +20,7 @@ import { connectionCap } from "../shared/descriptors.ts";
 import { RateSample } from "../shared/rate.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
-import { displayPath } from "../shared/socket-file.ts";
+import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { readProxyHeader } from "./proxy-read.ts";
 import {
   type DenoConn,
@@ -397,6 +397,12 @@ class DenoListener implements EngineListener {
     this.#target = target;
     if (target.kind === "unix") {
       this.#listener = deno().listen({ transport: "unix", path: target.path });
+      try {
+        applyMode(target);
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
       this.#local = { address: displayPath(target.path), port: 0, family: "unix" };
     } else {
       this.#listener = deno().listen(target.reusePort ? { hostname: target.host, port: target.port, reusePort: true } : { hostname: target.host, port: target.port });

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Socket } from "node:net";
 import { TakoError } from "../../core/errors.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
+import { applyMode } from "../shared/socket-file.ts";
 import { NodeAcceptor } from "./acceptor.ts";
 import { h2Transport } from "./h2.ts";
 import { http1Transport, type NetPathOptions } from "./http1.ts";
@@ -119,6 +120,12 @@ export function bindNodeListener(target: BindTarget, options: NetPathOptions = {
     server.once("error", reject);
     server.listen(listenOptions(target), () => {
       server.off("error", reject);
+      try {
+        if (target.kind === "unix") applyMode(target);
+      } catch (error) {
+        server.close();
+        return reject(error);
+      }
       resolve(new NodeListener(new NodeAcceptor(server, lifecycle), options));
     });
   });

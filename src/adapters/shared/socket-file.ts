@@ -1,4 +1,5 @@
-import { chmod, lstat, unlink } from "node:fs/promises";
+import { chmodSync } from "node:fs";
+import { lstat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { TakoError } from "../../core/errors.ts";
 
@@ -82,9 +83,19 @@ export async function clearStaleSocket(path: string): Promise<void> {
 }
 
 /**
- * The socket file a Unix listener created: sets its mode, and removes it at shutdown only while
- * it is still the same file (same device and inode; a server started since on the same path
- * keeps its socket).
+ * Engines: gives the socket file a listener just bound at `target.path` its `mode` (synchronously,
+ * before the bind is reported, so nothing is served before it). Nothing for an abstract name.
+ */
+export function applyMode(target: { readonly path: string; readonly mode: number | null }): void {
+  if (target.mode !== null && !target.path.startsWith("\0")) chmodSync(target.path, target.mode);
+}
+
+/**
+ * The socket file a Unix listener created, removed at shutdown unless another server has taken
+ * the path since (a rolling restart binds the path as soon as this server stops accepting,
+ * before its drain ends): the file this listener bound (same device and inode) is removed; a
+ * different socket only when nobody accepts on it (on Bun and Deno the engine may have bound
+ * the path again when it moved to its node:net path, so the inode alone cannot tell).
  */
 export class SocketFile {
   readonly path: string;
@@ -95,10 +106,9 @@ export class SocketFile {
     this.path = path;
   }
 
-  /** Records the socket just bound at `path`, then applies `mode` (e.g. `0o660`) when given. */
-  static async created(path: string, mode: number | null): Promise<SocketFile> {
+  /** Records the socket just bound at `path`. */
+  static async created(path: string): Promise<SocketFile> {
     const file = new SocketFile(path);
-    if (mode !== null) await chmod(path, mode);
     const stat = await lstat(path);
     file.#identity = { dev: stat.dev, ino: stat.ino };
     return file;
@@ -110,7 +120,9 @@ export class SocketFile {
     this.#removed = true;
     try {
       const stat = await lstat(this.path);
-      if (stat.isSocket() && stat.dev === this.#identity.dev && stat.ino === this.#identity.ino) await unlink(this.path);
+      if (!stat.isSocket()) return;
+      const same = stat.dev === this.#identity.dev && stat.ino === this.#identity.ino;
+      if (same || !(await listening(this.path))) await unlink(this.path);
     } catch {
       // gone already, or not ours to remove
     }
