@@ -5,7 +5,7 @@
 // SO_REUSEPORT. Socket files live in a fresh temp directory per suite.
 import assert from "node:assert/strict";
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { connect, createServer, type Server as NetServer, Socket } from "node:net";
@@ -392,7 +392,24 @@ backend b
       assert.equal(await sigterm(p), 0);
       // The Unix socket's file is systemd's (here: the test's), not removed by tako.
       assert.ok(lstatSync(path).isSocket());
+
+      // A Unix socket alone: served; node:net cannot tell an adopted socket's path, so "".
+      const u = await start(runtime, {
+        env: { TAKO_LISTEN: "systemd", LISTEN_FDS: "1" },
+        fds: [fds[1]!],
+        prelude: "export LISTEN_PID=$$",
+      });
+      // Closing the test's copy makes libuv unlink the path; a second link keeps the socket reachable.
+      const link = join(dir, "systemd-link.sock");
+      linkSync(path, link);
       await closeNet(unix);
+      assert.equal(u.line("SYSTEMD"), `${JSON.stringify([{ name: "", fd: 3, family: "unix" }])} unset`);
+      const viaUnix = await curl(["--unix-socket", link, "http://localhost/conn"]);
+      assert.equal(viaUnix.code, 0, viaUnix.out);
+      const uc = JSON.parse(viaUnix.out);
+      assert.deepEqual([uc.family, uc.remoteAddress, uc.remotePort, uc.localPort], ["unix", "", 0, 0]);
+      assert.equal(await sigterm(u), 0);
+      assert.ok(lstatSync(link).isSocket(), "still systemd's file");
 
       // Variables meant for another process (LISTEN_PID differs): not adopted.
       const q = await start(runtime, { env: { TAKO_LISTEN: "systemd", LISTEN_FDS: "1", LISTEN_PID: "1" } });
