@@ -10,10 +10,11 @@ import { request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { connect, createServer, type Server as NetServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { testCerts } from "../_shared/certs.ts";
-import type { Runtime } from "../_shared/spawn.ts";
+import { commandFor, type Runtime } from "../_shared/spawn.ts";
 import { startProc, type Proc } from "./_proc.ts";
 
 function curl(args: string[]): Promise<{ code: number; out: string }> {
@@ -415,6 +416,36 @@ backend b
       const q = await start(runtime, { env: { TAKO_LISTEN: "systemd", LISTEN_FDS: "1", LISTEN_PID: "1" } });
       assert.equal(await q.exited, 3);
       assert.equal(q.line("SYSTEMD"), "[] kept");
+    });
+
+    test("systemd's own systemd-socket-activate: binds, execs the server at the first connection, which is served", { timeout: 60_000 }, async () => {
+      const probe = await listenNet({ host: "127.0.0.1", port: 0 });
+      const port = (probe.address() as { port: number }).port;
+      await closeNet(probe);
+      const [cmd, args] = commandFor(runtime, fileURLToPath(new URL("./_main.ts", import.meta.url)));
+      // The tool (Debian package `systemd`, installed by .ci/run) gives the program only the
+      // variables named with -E, plus LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES.
+      const child = spawn("systemd-socket-activate", ["-l", `127.0.0.1:${port}`, "--fdname=web", "-E", "TAKO_LISTEN=systemd", "-E", "PATH", "-E", "HOME", cmd, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      try {
+        for (let i = 0; !out.includes("Listening on"); i++) {
+          assert.ok(i < 200 && child.exitCode === null, `systemd-socket-activate did not start: ${out}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        // This first connection starts the server; it waits in the backlog until then.
+        const first = await curl(["--max-time", "30", `http://127.0.0.1:${port}/pid`]);
+        assert.equal(first.out, String(child.pid), out);
+        assert.match(out, /SYSTEMD \[\{"name":"web","fd":3,"family":"IPv4"\}\] unset/);
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+      } finally {
+        child.kill("SIGKILL");
+      }
     });
 
     reusePortTests(runtime, start);
