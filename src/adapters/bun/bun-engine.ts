@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Socket } from "node:net";
-import { unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
@@ -106,14 +106,18 @@ class BunListener implements EngineListener {
           // Bun removed it when its server stopped
         }
       }
-      server.once("listening", () => {
+      const mode = (): void => {
         try {
           applyMode(target);
         } catch (error) {
           lifecycle.fail(error);
         }
-      });
+      };
+      server.once("listening", mode);
       server.listen({ path: target.path });
+      // Bun's node:net binds within listen() (measured) but reports it a tick later, after
+      // spawn* has returned: the mode is set now, before anything is served.
+      if (server.listening || existsSync(target.path)) mode();
     } else if (target.kind === "tcp" && target.reusePort) {
       server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true, reusePort: true });
     } else server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true });
