@@ -11,6 +11,7 @@ import { commandFor, RUNTIMES, startFixture } from "./_shared/spawn.ts";
 import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { WebSocket } from "ws";
 
 for (const runtime of RUNTIMES) {
   describe(`examples on ${runtime}`, () => {
@@ -115,6 +116,30 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("cancellation: a client that leaves stops the report, a route past its timeout gets 503, a left feed stops", async () => {
+      const f = await startFixture(runtime, "examples/cancellation/main.ts", { ADDR: "127.0.0.1:0", INTERVAL: "5000" });
+      try {
+        assert.deepEqual(JSON.parse((await http(f.port, "/search/10")).text), { results: [] });
+        const late = await http(f.port, "/search/3000");
+        assert.equal(late.status, 503);
+        await f.waitForLine(/^search cancelled: TAKO_ERR_HANDLER_TIMEOUT$/, 5_000);
+        const report = await RawConn.open(f.port);
+        report.send("GET /report/10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+        await f.waitForLine(/^report started$/, 5_000);
+        report.destroy();
+        await f.waitForLine(/^report cancelled: TAKO_ERR_CLIENT_GONE$/, 5_000);
+        const feed = await RawConn.open(f.port);
+        feed.send("GET /feed HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert.ok(await feed.waitFor(/update 1\n/, 5_000), feed.text);
+        const leftAt = Date.now();
+        feed.destroy();
+        await f.waitForLine(/^feed stopped$/, 3_000);
+        assert.ok(Date.now() - leftAt < 2_000, "the feed stopped before its next update (5 s away)");
+      } finally {
+        await f.stop();
+      }
+    });
+
     test("h2c: the Router over HTTP/2 prior knowledge, HTTP/1.1 on the same port, GOAWAY drain", async () => {
       const f = await startFixture(runtime, "examples/h2c/main.ts", { ADDR: "127.0.0.1:0" });
       try {
@@ -207,6 +232,39 @@ for (const runtime of RUNTIMES) {
       } finally {
         child.kill("SIGKILL");
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test("websocket: 401 before the upgrade, a message reaches everyone in the room, SIGTERM closes 1001", async () => {
+      const f = await startFixture(runtime, "examples/websocket/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        const url = `ws://127.0.0.1:${f.port}/chat/lobby`;
+        const status = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on("error", () => {});
+          ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        });
+        assert.equal(status, 401);
+        const join = (): Promise<{ ws: WebSocket; seen: string[] }> =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(url, { headers: { authorization: "Bearer demo" } });
+            const seen: string[] = [];
+            ws.on("message", (d: Buffer) => seen.push(d.toString()));
+            ws.once("open", () => resolve({ ws, seen }));
+            ws.once("error", reject);
+          });
+        const a = await join();
+        const b = await join();
+        a.ws.send("hi all");
+        for (let i = 0; i < 100 && !b.seen.includes("127.0.0.1: hi all"); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(b.seen.includes("127.0.0.1: hi all"), JSON.stringify(b.seen));
+        assert.ok(a.seen.includes("127.0.0.1: hi all"), JSON.stringify(a.seen));
+        const codes = [a, b].map(({ ws }) => new Promise<number>((resolve) => ws.once("close", resolve)));
+        f.child.kill("SIGTERM");
+        assert.deepEqual(await Promise.all(codes), [1001, 1001]);
+        await f.waitForLine(/^stopped: every socket closed$/);
+      } finally {
+        await f.stop();
       }
     });
 

@@ -51,6 +51,20 @@ export interface ServerConfig {
    * the timeout bounds the whole body.
    */
   readonly bodyMinRate: number | null;
+  /**
+   * How long a handler (with its middleware) may take to produce its response, a per-route
+   * `.timeout(ms)` overriding it. Past it the client gets **503 Service Unavailable** and
+   * `req.signal` aborts (reason `TAKO_ERR_HANDLER_TIMEOUT`), so the work the handler started
+   * can stop; whatever the handler returns later is discarded (a stream it returns is
+   * cancelled). 503 rather than 504: the server is the origin here, not a gateway waiting on an
+   * upstream (RFC 9110 §15.6.5 gives 504 to gateways and proxies), and 503 tells the client the
+   * condition is temporary (§15.6.4), as Go's `http.TimeoutHandler` answers. The deadline ends
+   * when the handler returns: a streamed body (a stream, an async iterable, `sse()`) already
+   * under way is not cut by it (its status is out; bound it with `req.signal` or in its source).
+   * A synchronous handler cannot be interrupted. Default `null`: no deadline (a slow handler
+   * holds only its own request; tako does not guess how long yours should take).
+   */
+  readonly handlerTimeout: number | null;
   /** Accept-error backoff. Default 5 ms doubling to 1 s: no busy loop when descriptors run out. */
   readonly acceptBackoff: AcceptBackoff;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 (RFC 9113 §6.5.2 recommends at least 100). */
@@ -95,6 +109,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   maxConnections: null,
   bodyReadTimeout: 20_000,
   bodyMinRate: 500,
+  handlerTimeout: null,
   acceptBackoff: Object.freeze({ initial: 5, max: 1_000 }),
   h2MaxConcurrentStreams: 100,
   h2MaxHeaderListSize: 16 * 1024,
@@ -112,6 +127,11 @@ type Rule = (value: unknown) => string | null;
 /** Largest duration accepted: setTimeout's limit (about 24.8 days). */
 const MAX_MS = 2 ** 31 - 1;
 const MAX_U32 = 2 ** 32 - 1;
+
+/** Why `v` is not `null` or a duration the runtimes' timers accept (`handlerTimeout`, a route's `.timeout(ms)`); `null` when it is. */
+export function timeoutProblem(v: unknown): string | null {
+  return orNull(positiveDuration)(v);
+}
 
 const duration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_MS ? null : `a duration in milliseconds, 0..${MAX_MS}`);
 const positiveDuration: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 && v <= MAX_MS ? null : `a duration in milliseconds, 1..${MAX_MS}`);
@@ -144,6 +164,7 @@ const RULES: Record<keyof ServerConfig, Rule> = {
   maxConnections: orNull(integer(1, 2 ** 31 - 1)),
   bodyReadTimeout: orNull(positiveDuration),
   bodyMinRate: orNull(integer(1, 2 ** 31 - 1)),
+  handlerTimeout: orNull(positiveDuration),
   acceptBackoff: backoff,
   h2MaxConcurrentStreams: integer(1, MAX_U32),
   h2MaxHeaderListSize: integer(1, MAX_U32),

@@ -20,7 +20,11 @@ export class HttpError extends Error {
   }
 }
 
-/** Stable codes for errors the framework itself throws at registration or configuration time. */
+/**
+ * Stable codes for errors the framework itself throws at registration or configuration time,
+ * and for the reasons `req.signal` aborts with (`TAKO_ERR_CLIENT_GONE`, `TAKO_ERR_HANDLER_TIMEOUT`,
+ * `TAKO_ERR_DRAIN_DEADLINE`).
+ */
 export type TakoErrorCode =
   | "TAKO_ERR_ROUTE_PATTERN"
   | "TAKO_ERR_ROUTE_CONFLICT"
@@ -28,9 +32,15 @@ export type TakoErrorCode =
   | "TAKO_ERR_ADDRESS"
   | "TAKO_ERR_CONFIG"
   | "TAKO_ERR_UNSUPPORTED"
-  | "TAKO_ERR_TLS";
+  | "TAKO_ERR_TLS"
+  | "TAKO_ERR_CLIENT_GONE"
+  | "TAKO_ERR_HANDLER_TIMEOUT"
+  | "TAKO_ERR_DRAIN_DEADLINE";
 
-/** A framework error with a stable `code`, thrown for programming and configuration mistakes. */
+/**
+ * A framework error with a stable `code`: thrown for programming and configuration mistakes,
+ * and the `reason` of an aborted `req.signal`.
+ */
 export class TakoError extends Error {
   readonly code: TakoErrorCode;
   constructor(code: TakoErrorCode, message: string, options?: { cause?: unknown }) {
@@ -65,4 +75,19 @@ const REASONS: Record<number, string> = {
 /** The standard reason phrase for `status`, or a generic one. */
 export function defaultReason(status: number): string {
   return REASONS[status] ?? (status >= 500 ? "Server Error" : "Client Error");
+}
+
+/** `req.signal`'s reason when the client went away (connection closed, stream reset) before the response was complete. */
+export function clientGone(detail = "the client went away before the response was complete"): TakoError {
+  return new TakoError("TAKO_ERR_CLIENT_GONE", detail);
+}
+
+/** `req.signal`'s reason when the handler did not answer within its timeout (`handlerTimeout`, `.timeout(ms)`). */
+export function handlerTimedOut(ms: number): TakoError {
+  return new TakoError("TAKO_ERR_HANDLER_TIMEOUT", `the handler did not answer within ${ms} ms`);
+}
+
+/** `req.signal`'s reason when the drain deadline (`drainTimeout`) cut the connection before the response was complete. */
+export function drainDeadline(): TakoError {
+  return new TakoError("TAKO_ERR_DRAIN_DEADLINE", "the server's drain deadline closed the connection before the response was complete");
 }

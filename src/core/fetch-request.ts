@@ -2,6 +2,7 @@ import { declaredLength, nativeReadCredit, rejectBody, shortBody } from "./body.
 import { IN_PROCESS_CONN, type ConnInfo } from "./conn-info.ts";
 import { absoluteAuthority, originForm } from "./request-rules.ts";
 import { invalidJson, TakoRequest } from "./request.ts";
+import { clientGone, type TakoError } from "./errors.ts";
 
 /** JSON parse errors are the client's malformed JSON (400); anything else a failed read (400 too). */
 const rejectJson = (error: unknown): never => (error instanceof SyntaxError ? invalidJson(error) : rejectBody(error));
@@ -81,6 +82,16 @@ export class FetchRequest extends TakoRequest {
     const value = this.#native.headers.get(name);
     if (value === null || name.length !== 4 || name.toLowerCase() !== "host") return value;
     return this.#authorityOf(value) ?? value;
+  }
+
+  /**
+   * In process (`router.fetch`): the caller aborting the Fetch `Request`'s own signal is the
+   * client going away. Engines whose runtime aborts that signal differently override this.
+   */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    const native = this.#native.signal;
+    if (native.aborted) return abort(clientGone());
+    native.addEventListener("abort", () => abort(clientGone()), { once: true });
   }
 
   /** The underlying Fetch `Request`. */

@@ -13,6 +13,7 @@ export { TakoRequest } from "./request.ts";
 export { FetchRequest } from "./fetch-request.ts";
 export { DEFAULT_BODY_LIMIT } from "./body.ts";
 export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type ReplyInit, type Responder } from "./response.ts";
+export { WsSocket, WS_DEFAULTS, type WsData, type WsHandlers, type WsOptions } from "./websocket/index.ts";
 export { sse, formatEvent, type SseEvent, type SseOptions } from "./sse.ts";
 export { toReply, toFetchResponse, errorReply, type HandlerResult } from "./responder.ts";
 export type { ConnInfo, ConnFamily, TlsInfo, PeerCertificate } from "./conn-info.ts";

@@ -1,6 +1,6 @@
 import { type BodyClock, type BodyDeadline, checkDeclaredLength, underClock, declaredLength, DEFAULT_BODY_LIMIT, limitedStream, readAll } from "./body.ts";
 import type { ConnInfo } from "./conn-info.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError, type TakoError } from "./errors.ts";
 
 const consumed = (): TypeError => new TypeError("request body already consumed");
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -51,6 +51,11 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   #queryAt = -2;
   #path: string | null = null;
   #body: BodyState | null = null;
+  /**
+   * `req.signal`'s controller once a handler read it, or the abort reason decided before anyone
+   * did (a timeout), or `null`: one field, and nothing allocated for requests that never ask.
+   */
+  #signal: AbortController | TakoError | null = null;
 
   /** The request method, upper case as sent. */
   abstract get method(): string;
@@ -71,6 +76,52 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   protected bodyDeadline(): BodyDeadline | null {
     return null;
+  }
+
+  /**
+   * Engines: the server's `handlerTimeout` (ms, `null`: none), asked by the router when an
+   * async handler is pending; answered per server like {@link bodyDeadline}. @internal
+   */
+  handlerTimeout(): number | null {
+    return null;
+  }
+
+  /**
+   * Engines: start watching for the client leaving before the response is complete, and call
+   * `abort` with the reason when it does (never after a complete response). Called once, when
+   * a handler first reads {@link signal}: a request nobody asks about costs nothing.
+   */
+  protected watchClient(abort: (reason: TakoError) => void): void {
+    void abort;
+  }
+
+  /**
+   * Aborts when this request's work is no longer wanted, with a `TakoError` as `reason`:
+   * `TAKO_ERR_CLIENT_GONE` when the client went away before the response was complete (an
+   * HTTP/1.1 connection closed, an HTTP/2 stream reset, a TLS or PROXY connection failed),
+   * `TAKO_ERR_HANDLER_TIMEOUT` past `handlerTimeout` or the route's `.timeout(ms)`,
+   * `TAKO_ERR_DRAIN_DEADLINE` when the drain deadline cut the connection. Never aborted after a
+   * complete response. Made on first read: pass it to `fetch`, database drivers, timers.
+   *
+   * ```ts
+   * router.get("/report", async (req) => render(await db.query(sql, { signal: req.signal })));
+   * ```
+   */
+  get signal(): AbortSignal {
+    const held = this.#signal;
+    if (held instanceof AbortController) return held.signal;
+    const controller = new AbortController();
+    this.#signal = controller;
+    if (held !== null) controller.abort(held);
+    else this.watchClient((reason) => this.abortSignal(reason));
+    return controller.signal;
+  }
+
+  /** Engines and the router: aborts {@link signal} with `reason` (the first reason stands). @internal */
+  abortSignal(reason: TakoError): void {
+    const held = this.#signal;
+    if (held === null) this.#signal = reason;
+    else if (held instanceof AbortController && !held.signal.aborted) held.abort(reason);
   }
 
   #splitAt(): number {

@@ -69,13 +69,17 @@ export function toBodyInit(body: ReplyBody): string | Uint8Array | ReadableStrea
  * A byte stream over an async iterable of bytes or strings (strings are UTF-8 encoded), or over
  * another stream. With `failed`, an error of the source is handed to it and the stream errors
  * with what it returns instead (so the engine can report the error once and choose the reason
- * the runtime sees); without, the source's error goes through as is.
+ * the runtime sees); without, the source's error goes through as is. `ended` is called when the
+ * source is exhausted, before the stream closes.
  */
-export function iterableStream(source: AsyncIterable<Uint8Array | string>, failed?: (error: unknown) => unknown): ReadableStream<Uint8Array> {
+export function iterableStream(source: AsyncIterable<Uint8Array | string>, failed?: (error: unknown) => unknown, ended?: () => void): ReadableStream<Uint8Array> {
   let it: AsyncIterator<Uint8Array | string> | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      it ??= source[Symbol.asyncIterator]();
+      // A stream is read through a reader, not its async iterator: the iterator queues
+      // `return()` behind a pending read, while a reader's `cancel()` ends that read at once, so
+      // a client that leaves cancels the source now rather than at its next chunk.
+      it ??= source instanceof ReadableStream ? readerIterator(source.getReader()) : source[Symbol.asyncIterator]();
       let next: IteratorResult<Uint8Array | string>;
       try {
         next = await it.next();
@@ -84,13 +88,27 @@ export function iterableStream(source: AsyncIterable<Uint8Array | string>, faile
         controller.error(failed(error));
         return;
       }
-      if (next.done === true) return controller.close();
+      if (next.done === true) {
+        ended?.();
+        return controller.close();
+      }
       controller.enqueue(typeof next.value === "string" ? encoder.encode(next.value) : next.value);
     },
     async cancel() {
       await it?.return?.();
     },
   });
+}
+
+/** A stream reader as an iterator whose `return()` cancels the stream at once. */
+function readerIterator(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncIterator<Uint8Array> {
+  return {
+    next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 function withType(headers: HeaderMap | undefined, type: string): HeaderMap {

@@ -68,26 +68,70 @@ function nextOrIdle<T>(pending: Promise<T>, ms: number | null): Promise<T | type
   return Promise.race([pending, idle]).finally(() => clearTimeout(timer));
 }
 
-async function* frames(source: AsyncIterable<SseEvent | string>, keepAlive: number | null, retry: number | undefined): AsyncGenerator<string> {
-  // A first chunk at once: the response head goes out now, not with the first event.
-  yield retry === undefined ? ": open\n\n" : `retry: ${retry}\n\n`;
-  const it = source[Symbol.asyncIterator]();
-  let pending = it.next();
-  try {
-    while (true) {
-      const next = await nextOrIdle(pending, keepAlive);
-      if (next === HEARTBEAT) {
-        yield HEARTBEAT;
-        continue;
-      }
-      if (next.done === true) return;
-      yield formatEvent(next.value);
-      pending = it.next();
+const DONE: IteratorResult<string> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The wire frames of an SSE response. An iterator object rather than an async generator: when
+ * the client leaves, the engine calls `return()` while a `next()` is still waiting for the
+ * source, and a generator would queue that `return()` behind the wait (the source's next event
+ * or heartbeat); here it ends the source at once.
+ */
+class Frames implements AsyncIterableIterator<string> {
+  readonly #source: AsyncIterable<SseEvent | string>;
+  readonly #keepAlive: number | null;
+  readonly #retry: number | undefined;
+  #it: AsyncIterator<SseEvent | string> | null = null;
+  /** The source's `next()` not consumed yet (a heartbeat went out while it was waiting). */
+  #pending: Promise<IteratorResult<SseEvent | string>> | null = null;
+  #started = false;
+  #done = false;
+
+  constructor(source: AsyncIterable<SseEvent | string>, keepAlive: number | null, retry: number | undefined) {
+    this.#source = source;
+    this.#keepAlive = keepAlive;
+    this.#retry = retry;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<string>> {
+    if (this.#done) return DONE;
+    if (!this.#started) {
+      // A first chunk at once: the response head goes out now, not with the first event.
+      this.#started = true;
+      return { done: false, value: this.#retry === undefined ? ": open\n\n" : `retry: ${this.#retry}\n\n` };
     }
-  } finally {
-    // The client left or the stream failed: end the source. Not awaited: a source blocked in its
-    // own await would hold the cancellation until it wakes.
-    Promise.resolve(it.return?.()).catch(() => {});
+    const it = (this.#it ??= this.#source[Symbol.asyncIterator]());
+    try {
+      const next = await nextOrIdle((this.#pending ??= it.next()), this.#keepAlive);
+      if (this.#done) return DONE; // ended while waiting
+      if (next === HEARTBEAT) return { done: false, value: HEARTBEAT };
+      this.#pending = null;
+      if (next.done === true) {
+        this.#done = true;
+        return DONE;
+      }
+      return { done: false, value: formatEvent(next.value) };
+    } catch (error) {
+      // The source failed, or an event was an injection attempt: end the source, fail the stream.
+      this.#end();
+      throw error;
+    }
+  }
+
+  /** The client left (or the stream failed): the source's `return()` is called now. */
+  async return(): Promise<IteratorResult<string>> {
+    this.#end();
+    return DONE;
+  }
+
+  #end(): void {
+    if (this.#done) return;
+    this.#done = true;
+    // Not awaited: a source blocked in its own await would hold the cancellation until it wakes.
+    if (this.#it !== null) Promise.resolve(this.#it.return?.()).catch(() => {});
   }
 }
 
@@ -97,7 +141,8 @@ async function* frames(source: AsyncIterable<SseEvent | string>, keepAlive: numb
  * line, and a CR or LF in `event` or `id` (an injection) fails the stream instead of being
  * sent. `Cache-Control: no-cache` and `X-Accel-Buffering: no` keep proxies from buffering; a
  * comment heartbeat is sent only while idle. When the client leaves, the source's `return()`
- * is called. Reconnecting clients send `Last-Event-ID`: read it as `req.lastEventId`.
+ * is called at once (an async generator source runs its `finally` once its current `await`
+ * settles: pass it `req.signal` to stop sooner). Reconnecting clients send `Last-Event-ID`: read it as `req.lastEventId`.
  *
  * ```ts
  * router.get("/ticks", (req) => sse(ticks(req.lastEventId), { keepAlive: 10_000 }));
@@ -108,5 +153,5 @@ export function sse(source: AsyncIterable<SseEvent | string>, options: SseOption
   if (keepAlive !== null && !(Number.isInteger(keepAlive) && keepAlive > 0)) throw new TypeError("sse(): keepAlive must be a positive integer number of milliseconds, or null");
   const retry = options.retry === undefined ? undefined : checkRetry(options.retry);
   const headers: HeaderMap = { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no", ...options.headers };
-  return new Reply(frames(source, keepAlive, retry), 200, headers);
+  return new Reply(new Frames(source, keepAlive, retry), 200, headers);
 }

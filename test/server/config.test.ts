@@ -24,6 +24,7 @@ describe("ServerConfig", () => {
         h2KeepAliveInterval: null,
         proxyReadTimeout: 10_000,
         tlsHandshakeTimeout: 10_000,
+        handlerTimeout: null,
         maxEventLoopDelay: null,
         maxEventLoopUtilization: null,
       },

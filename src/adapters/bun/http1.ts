@@ -6,13 +6,14 @@ import type { SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
 import { answerClientError, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
-import { NodeRequest, nodeRequestClass, refusedHead } from "../node/request.ts";
+import { NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "../node/request.ts";
 import { send, type SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { markUnix } from "../node/unix-peer.ts";
+import { isUpgraded, NodeWsUpgrades } from "../node/ws.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -164,6 +165,8 @@ export class BunHttp1 {
   #lifecycle: Lifecycle<unknown> | null = null;
   #ctx: SendContext = { router: null as unknown as Dispatcher, closeAfterResponse: false };
   #Request: typeof NodeRequest = NodeRequest;
+  /** Marked at the drain deadline (`req.signal`'s reason). */
+  readonly #served: ServedState = servedState();
   /** Connections seen (admitted, once serving): what the deadline sweep walks. */
   readonly #conns = new Set<BunSocket>();
   /** Requests that arrived before a router was attached. */
@@ -177,6 +180,9 @@ export class BunHttp1 {
   #listening = false;
   /** A Unix listener's path (as tako shows it), noted on each connection for `req.conn`; `null` on TCP. */
   #unixPath: string | null = null;
+  /** WebSocket upgrades (`ws` on Bun's node:http); upgrade requests that came before a router wait in `#queuedUpgrades`. */
+  #upgrades: NodeWsUpgrades | null = null;
+  #queuedUpgrades: [IncomingMessage, Socket, Buffer][] | null = [];
 
   constructor() {
     const http = createServer({ IncomingMessage: Incoming }, (req: IncomingMessage, res: ServerResponse) => {
@@ -190,13 +196,18 @@ export class BunHttp1 {
       else this.#handle(router, req, res);
     });
     http.on("connection", (socket: Socket) => this.#accepted(socket as BunSocket));
+    http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (this.#upgrades !== null) this.#upgrades.handle(req, socket, head);
+      else if (this.#queuedUpgrades !== null) this.#queuedUpgrades.push([req, socket, head]);
+      else socket.destroy();
+    });
     http.on("clientError", (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket as BunSocket, this.#firstHead, bunClientErrorAnswer));
     this.#http = http;
   }
 
   #handle(router: Dispatcher, req: IncomingMessage, res: ServerResponse): void {
     const ctx = this.#ctx;
-    const request = new this.#Request(req);
+    const request = new this.#Request(req, res);
     const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
@@ -254,7 +265,7 @@ export class BunHttp1 {
   serve(router: Dispatcher, config: ServerConfig, lifecycle: Lifecycle<unknown>): void {
     this.#lifecycle = lifecycle;
     this.#ctx = { router, closeAfterResponse: !config.keepAlive };
-    this.#Request = nodeRequestClass(bodyDeadline(config));
+    this.#Request = nodeRequestClass(bodyDeadline(config), config, this.#served);
     this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
     const { firstHead, nextHead } = http1Deadlines(config);
     this.#firstHead = firstHead ?? Infinity;
@@ -266,6 +277,10 @@ export class BunHttp1 {
     const queued = this.#queued ?? [];
     this.#queued = null;
     for (const [req, res] of queued) if (!req.socket.destroyed) this.#handle(router, req, res);
+    const upgrades = (this.#upgrades = new NodeWsUpgrades(router, this.#Request));
+    const waiting = this.#queuedUpgrades ?? [];
+    this.#queuedUpgrades = null;
+    for (const [req, socket, head] of waiting) if (!socket.destroyed) upgrades.handle(req, socket, head);
   }
 
   /**
@@ -275,6 +290,7 @@ export class BunHttp1 {
   abandon(): void {
     this.stopAccepting();
     this.#queued = null;
+    this.#queuedUpgrades = null;
     for (const socket of this.#conns) socket.destroy();
     this.#http.closeAllConnections();
   }
@@ -312,6 +328,7 @@ export class BunHttp1 {
   #check(): void {
     const now = Date.now();
     for (const socket of this.#conns) {
+      if (isUpgraded(socket)) continue; // a WebSocket: no HTTP deadline applies
       const state = socket[kState]!;
       if (socket._httpMessage != null) {
         state.since = -1;
@@ -331,6 +348,7 @@ export class BunHttp1 {
 
   /** No request in flight (a head still arriving, or kept alive between requests), or a stalled upload. */
   idle(socket: Socket): boolean {
+    if (isUpgraded(socket)) return false;
     const res = (socket as BunSocket)._httpMessage as ServerResponse | null | undefined;
     const minRate = this.#minRate;
     return res == null || (minRate !== null && stalledBody(res.req as Incoming, minRate));
@@ -345,12 +363,14 @@ export class BunHttp1 {
   drain(): void {
     if (this.#sweep !== null) return;
     this.#ctx.closeAfterResponse = true;
+    this.#upgrades?.hub.drain();
     this.#http.closeIdleConnections();
     // A connection whose response was under way when the drain began goes idle after it.
     this.#sweep = setInterval(() => this.#http.closeIdleConnections(), DRAIN_SWEEP_MS);
   }
 
   destroyAll(): void {
+    this.#served.forced = true;
     for (const socket of this.#conns) socket.destroy();
     this.#http.closeAllConnections();
   }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { type ConnInfo, SocketConnInfo, type TlsInfo } from "../../core/conn-info.ts";
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
-import { TakoError } from "../../core/errors.ts";
+import { clientGone, drainDeadline, TakoError } from "../../core/errors.ts";
 import { FetchRequest } from "../../core/fetch-request.ts";
 import { H2_NO_ERROR, h2Refusal } from "../../core/h2.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
@@ -129,17 +129,74 @@ function closeConn(conn: DenoConn): void {
   }
 }
 
+/** What a listener's requests share: the handler timeout, and what `req.signal` watches. */
+class Served {
+  readonly handlerTimeout: number | null;
+  /** Set at the drain deadline. */
+  forced = false;
+  /** Requests whose signal is read and whose response is not complete yet. */
+  readonly watched = new Set<DenoRequest>();
+  constructor(handlerTimeout: number | null) {
+    this.handlerTimeout = handlerTimeout;
+  }
+
+  /** The drain deadline: every watched request is given up. */
+  force(): void {
+    this.forced = true;
+    for (const r of this.watched) r.abortSignal(drainDeadline());
+    this.watched.clear();
+  }
+}
+
 class DenoRequest extends FetchRequest {
   readonly connection: Connection;
   readonly info: DenoServeInfo;
   readonly #local: SocketAddr;
   readonly #http1: boolean;
-  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean) {
+  readonly #served: Served;
+  /**
+   * The response is complete (a whole body handed to Deno, or a tracked stream sent to its
+   * end): Deno's abort of the request signal after that is its legacy abort-on-success.
+   */
+  #finished = false;
+  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean, served: Served) {
     super(native, null);
     this.connection = connection;
     this.info = info;
     this.#local = local;
     this.#http1 = http1;
+    this.#served = served;
+  }
+
+  override handlerTimeout(): number | null {
+    return this.#served.handlerTimeout;
+  }
+
+  /** The response is complete: Deno's later abort of its signal is not the client leaving. */
+  finished(): void {
+    this.#finished = true;
+    this.#served.watched.delete(this);
+  }
+
+  /**
+   * Deno aborts the Fetch request's signal as soon as the client is gone (HTTP/1.1 connection
+   * closed, HTTP/2 stream reset; measured within milliseconds), and also, by default, after a
+   * successful response ("legacy abort", which Deno announces once on stderr when a read signal
+   * gets it). That second abort comes after the response is complete, which tako knows: it is
+   * ignored. The drain deadline aborts the watched requests itself (`Served.force`).
+   */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    if (this.#finished) return;
+    const served = this.#served;
+    const native = this.raw.signal;
+    const gone = (): void => {
+      if (this.#finished) return;
+      served.watched.delete(this);
+      abort(served.forced ? drainDeadline() : clientGone());
+    };
+    if (native.aborted) return gone();
+    served.watched.add(this);
+    native.addEventListener("abort", gone, { once: true });
   }
 
   get http1(): boolean {
@@ -327,8 +384,15 @@ class CloseObserver implements FetchObserver {
     this.pending.clear();
   }
 
-  readonly finish = (response: Response, req: AnyRequest, streamed: boolean): Response => {
+  /** A tracked streamed body reached its end. */
+  readonly ended = (req: AnyRequest): void => (req as DenoRequest).finished();
+
+  readonly finish = (response: Response, req: AnyRequest, streamed: boolean, tracked: boolean): Response => {
     const r = req as DenoRequest;
+    // Complete once handed over, but for a body tako sees to its end (`ended`). A Fetch
+    // `Response` the handler built counts as complete here (its stream, if any, is still
+    // cancelled by Deno when the client leaves).
+    if (!tracked) r.finished();
     const c = r.connection;
     if (this.closing) {
       if (r.http1) c.closeAfter = true;
@@ -366,6 +430,7 @@ interface Plan {
   readonly bodyDeadline: BodyDeadline | null;
   /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
   readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
+  readonly served: Served;
 }
 
 /**
@@ -445,6 +510,13 @@ class DenoListener implements EngineListener {
       );
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     }
+    // WebSocket routes on HTTP/1.1 (cleartext or TLS): node:net, where node:http's 'upgrade'
+    // feeds the `ws` package. A Deno.upgradeWebSocket socket on a serveHttpOnConnection server
+    // is closed as soon as the upgrade ends that server's HTTP (measured, Deno 2.9.6: close code
+    // 1005 at once; after a graceful shutdown, 1001), so the native path cannot keep one open.
+    // h2c stays native (HTTP/2 there is Deno's own): its HTTP/1.1 side answers upgrades 426.
+    if (spec.router.hasUpgrades?.() === true && spec.protocol !== "h2c")
+      return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
     // (optional) and read the header before the ClientHello (Deno.listenTls starts the
     // handshake itself). "required" on cleartext: read here, without reading past the header.
@@ -482,6 +554,7 @@ class DenoListener implements EngineListener {
       backoffInitial: config.acceptBackoff.initial,
       bodyDeadline: bodyDeadline(config),
       proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
+      served: new Served(config.handlerTimeout),
     };
     this.#backoff = new Backoff(config.acceptBackoff);
     if (!config.keepAlive) this.#observer.closing = true;
@@ -495,6 +568,7 @@ class DenoListener implements EngineListener {
           });
         },
         destroyConnections: () => {
+          this.#plan!.served.force();
           this.#observer.force();
           this.#lifecycle.forEach((c) => {
             c.kill();
@@ -609,12 +683,15 @@ class DenoListener implements EngineListener {
   }
 
   /**
-   * The drain, per connection: HTTP/1.1 with a request in flight gets `Connection: close` on
-   * its response and closes after it (still cancellable until then, for the drain deadline);
-   * the rest shut down gracefully now (idle ones close at once, HTTP/2 sends GOAWAY).
+   * The drain, per connection: one with a request in flight closes after its last response
+   * (HTTP/1.1 with `Connection: close` on it; still cancellable until then, for the drain
+   * deadline); idle ones shut down gracefully now (HTTP/2 with GOAWAY). An HTTP/2 connection
+   * with streams in flight is not shut down yet: Deno's graceful shutdown resets them
+   * (RST_STREAM CANCEL within milliseconds, measured, Deno 2.9.6), so it waits for its last
+   * response, then sends GOAWAY.
    */
   #drainOne(c: Connection): void {
-    if (c.inflight > 0 && !c.h2) c.closeAfter = true;
+    if (c.inflight > 0) c.closeAfter = true;
     else c.close();
   }
 
@@ -672,7 +749,7 @@ class DenoListener implements EngineListener {
         return refused;
       }
     }
-    return plan.router.handleFetch(new DenoRequest(request, c, info, this.#local, http1), this.#observer);
+    return plan.router.handleFetch(new DenoRequest(request, c, info, this.#local, http1, plan.served), this.#observer);
   }
 
   #stopAccepting(): void {

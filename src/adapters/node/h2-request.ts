@@ -3,8 +3,9 @@ import type { ConnInfo } from "../../core/conn-info.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { BodyDeadline } from "../../core/body.ts";
 import { TakoRequest } from "../../core/request.ts";
+import type { TakoError } from "../../core/errors.ts";
 import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
-import { collect, parseUtf8Json, utf8 } from "./request.ts";
+import { collect, goneReason, parseUtf8Json, type ServedState, utf8 } from "./request.ts";
 
 /** What the HTTP/2 request view needs of its connection. */
 export interface H2ConnFacts {
@@ -13,6 +14,8 @@ export interface H2ConnFacts {
   readonly resets: { completed(): void };
   /** The server's body deadline. */
   readonly bodyDeadline: BodyDeadline | null;
+  readonly handlerTimeout: number | null;
+  readonly served: ServedState;
 }
 
 /**
@@ -75,6 +78,34 @@ export class H2Request extends TakoRequest {
     const value = this.#h[key] ?? (key === "host" ? this.#h[":authority"] : undefined);
     if (value === undefined) return null;
     return typeof value === "string" ? value : value.join(", ");
+  }
+
+  override handlerTimeout(): number | null {
+    return this.#facts.handlerTimeout;
+  }
+
+  /** The whole response was handed to node:http2 (set by the write path). */
+  #answered = false;
+
+  /** The write path handed the whole response over: a later close is not the client leaving. */
+  answered(): void {
+    this.#answered = true;
+  }
+
+  /**
+   * The client is gone when the stream closes before the whole response was handed over: the
+   * client reset it (RST_STREAM), or the connection under it closed or failed (TLS, PROXY, a TCP
+   * reset, the drain deadline, which node:http2 reports with NO_ERROR, so the code cannot
+   * tell); each stream only for itself. One 'close' listener, only for requests whose signal
+   * was read.
+   */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    const stream = this.native;
+    const gone = (): void => {
+      if (!this.#answered) abort(goneReason(this.#facts.served, `the stream closed (HTTP/2 error code ${stream.rstCode ?? "none"}) before the response was complete`));
+    };
+    if (stream.closed || stream.destroyed) return gone();
+    stream.once("close", gone);
   }
 
   /** Completed responses pay back the connection's rapid-reset account. */

@@ -4,6 +4,7 @@ import { errorReply, isPlainJson, JSON_TYPE, settle, settleError, TEXT_TYPE, toR
 import type { Reply, ReplyBody } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { H2Request } from "./h2-request.ts";
+import { Source } from "./send.ts";
 
 const { NGHTTP2_NO_ERROR } = constants;
 const END = { endStream: true } as const;
@@ -61,6 +62,7 @@ function whole(stream: ServerHttp2Stream, status: number, headers: OutgoingHttpH
     stream.respond(headers);
     stream.end(body);
   }
+  req.answered();
   if (req.bodyLeft) stopUpload(stream);
 }
 
@@ -108,6 +110,7 @@ function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2R
   headers[":status"] = reply.status;
   if (req.method === "HEAD" || reply.status === 204 || reply.status === 304) {
     stream.respond(headers, END);
+    req.answered();
     if (body instanceof ReadableStream) body.cancel().catch(() => {});
     if (req.bodyLeft) stopUpload(stream);
     return;
@@ -121,17 +124,27 @@ function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2R
  * (a peer that does not read keeps the server's memory flat); stops when the client resets.
  */
 async function pump(stream: ServerHttp2Stream, body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>, req: H2Request, ctx: H2SendContext): Promise<void> {
+  // A reset stream cancels the source at once, not at its next chunk (see `Source`).
+  const source = new Source(body);
+  let ended = false;
+  stream.once("close", () => {
+    if (!ended) source.cancel();
+  });
   try {
-    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      if (stream.destroyed || stream.closed) break;
+    for (;;) {
+      const next = await source.next();
+      if (next.done === true || stream.destroyed || stream.closed) break;
+      const chunk = next.value;
       const size = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
       if (stream.writableLength + size > ctx.maxSendBuf) await flushed(stream, chunk);
       else stream.write(chunk);
     }
     if (stream.destroyed || stream.closed) {
-      if (body instanceof ReadableStream) body.cancel().catch(() => {});
+      source.cancel();
       return;
     }
+    ended = true;
+    req.answered();
     stream.end();
     if (req.bodyLeft) stopUpload(stream);
   } catch (error) {

@@ -13,6 +13,7 @@ import type { Dispatcher } from "../../core/router/types.ts";
 import { Deadline } from "../shared/deadline.ts";
 import { refuseWith } from "./acceptor.ts";
 import { H2Request } from "./h2-request.ts";
+import { type ServedState, servedState } from "./request.ts";
 import { sendH2, type H2SendContext } from "./h2-send.ts";
 import type { Transport } from "./transport.ts";
 
@@ -49,12 +50,17 @@ export class H2Conn {
   /** The PROXY header the connection opened with (read before HTTP/2 began), or `null`. */
   readonly proxy: ProxyHeader | null;
   readonly bodyDeadline: BodyDeadline | null;
+  readonly handlerTimeout: number | null;
+  /** The server's state (marked at the drain deadline). */
+  readonly served: ServedState;
 
-  constructor(socket: Socket, config: ServerConfig) {
+  constructor(socket: Socket, config: ServerConfig, served: ServedState) {
     this.socket = socket;
     this.proxy = proxyOf(socket);
     this.resets = new ResetBudget(config.h2MaxPendingAcceptResetStreams);
     this.bodyDeadline = bodyDeadline(config);
+    this.handlerTimeout = config.handlerTimeout;
+    this.served = served;
   }
 
   /** The connection facts every stream of this connection shares (built once). */
@@ -161,7 +167,7 @@ function headerListSize(raw: string[]): number {
 }
 
 /** The h2c transport: node:http2's stream API fed accepted connections, with tako's policies on top. */
-export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: boolean): Transport {
+export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: boolean, served: ServedState = servedState()): Transport {
   const ctx: H2SendContext = { router, maxSendBuf: config.h2MaxSendBufSize };
   const server: Http2Server = createServer(http2Options(config));
   const sessions = new Set<Http2Session>();
@@ -231,7 +237,7 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
     handOff: emulated ? "flowing" : "paused",
     refuse: (socket) => refuseWith(socket, BUSY_H2),
     accept(socket) {
-      const conn = new H2Conn(socket, config);
+      const conn = new H2Conn(socket, config, served);
       (socket as Socket & { [kConn]?: H2Conn })[kConn] = conn;
       // The preface, SETTINGS and a first complete request head must arrive in time.
       conn.headerDeadline.arm(config.headerReadTimeout, () => {

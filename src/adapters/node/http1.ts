@@ -5,10 +5,11 @@ import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { RateSample } from "../shared/rate.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
-import { nodeRequestClass, refusedHead } from "./request.ts";
+import { nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { send, type SendContext } from "./send.ts";
 import type { Transport } from "./transport.ts";
+import { isUpgraded, NodeWsUpgrades } from "./ws.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -170,16 +171,18 @@ export interface NetPathOptions {
    * socket whose first bytes were put back must be resumed (Node's reads them itself).
    */
   readonly emulated: boolean;
+  /** The served state the server's requests share (the drain deadline marks it); one per `serve`. */
+  readonly served?: ServedState;
 }
 
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
   const minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
-  const Request = nodeRequestClass(bodyDeadline(config));
+  const Request = nodeRequestClass(bodyDeadline(config), config, options.served ?? servedState());
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
-    const request = new Request(req);
+    const request = new Request(req, res);
     const result = refusedHead(req) ?? router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
@@ -188,6 +191,8 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       );
     } else send(res, result, request, ctx);
   });
+  const upgrades = new NodeWsUpgrades(router, Request);
+  http.on("upgrade", upgrades.handle);
   const bound = config.headerReadTimeout;
   http.on("clientError", (error: Error, socket: Socket) => answerClientError(error, socket, bound));
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
@@ -206,6 +211,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
     drain() {
       if (sweep !== null) return;
       ctx.closeAfterResponse = true;
+      upgrades.hub.drain();
       http.closeIdleConnections();
       // A connection whose response was already under way when the drain began goes idle
       // after it; sweep until every connection is gone.
@@ -218,6 +224,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
     // node:http keeps the response in progress on the socket: none means no request in flight
     // (a head still arriving, or kept alive between requests). A stalled upload counts as idle.
     idle: (socket) => {
+      if (isUpgraded(socket)) return false;
       const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
       return res == null || (minRate !== null && stalledBody(socket as RateSocket, res.req, minRate));
     },
@@ -259,6 +266,8 @@ function connectionTimers(http: HttpServer, config: ServerConfig): { accepted(so
       if (--s.busy === 0 && !socket.destroyed) s.deadline.arm(nextHead, () => socket.destroy());
     });
   });
+  // An upgraded connection (WebSocket) is no longer HTTP: no head deadline applies to it.
+  http.on("upgrade", (req: IncomingMessage) => state.get(req.socket)?.deadline.clear());
   return {
     accepted(socket) {
       const deadline = new Deadline();

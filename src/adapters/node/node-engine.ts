@@ -10,6 +10,7 @@ import { http1Transport, type NetPathOptions } from "./http1.ts";
 import { proxyTransport } from "./proxy-transport.ts";
 import { tlsTransport } from "./tls.ts";
 import { serveTransport, sniffingTransport, type Transport } from "./transport.ts";
+import { servedState } from "./request.ts";
 
 /** The transport for `spec` on node:net connections: node:http, node:http2, node:tls. */
 function transportFor(spec: ServeSpec, options: NetPathOptions): Transport {
@@ -18,7 +19,7 @@ function transportFor(spec: ServeSpec, options: NetPathOptions): Transport {
     case "http1":
       return http1Transport(router, config, options);
     case "h2c": {
-      const h2 = h2Transport(router, config, options.emulated);
+      const h2 = h2Transport(router, config, options.emulated, options.served);
       return spec.http1 ? sniffingTransport(http1Transport(router, config, options), h2, config) : h2;
     }
     case "tls":
@@ -48,9 +49,10 @@ export class NodeListener implements EngineListener {
 
   /** Every transport, behind the PROXY protocol reader when the builder asked for it. */
   serve(spec: ServeSpec): Serving {
-    const transport = transportFor(spec, this.#options);
+    const served = servedState();
+    const transport = transportFor(spec, { ...this.#options, served });
     const { mode, onBadCrc } = spec.proxy;
-    return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, spec.config, onBadCrc), spec.config);
+    return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, spec.config, onBadCrc), spec.config, served);
   }
 
   close(): Promise<void> {

@@ -1,9 +1,11 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxiedHeader, proxiedHeaders, proxyOf } from "./proxy-transport.ts";
 import { type BodyClock, type BodyDeadline, bodyAborted, tooLarge } from "../../core/body.ts";
+import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
+import type { ServerConfig } from "../../core/config.ts";
 import { errorReply } from "../../core/responder.ts";
 import type { Reply } from "../../core/response.ts";
 import { absoluteAuthority, absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, originForm, refuseHead } from "../../core/request-rules.ts";
@@ -129,15 +131,33 @@ export function refusedHead(req: IncomingMessage): Reply | null {
   return null;
 }
 
+/** What a server's requests read of it while they run. */
+export interface ServedState {
+  /** Set at the drain deadline, before its connections are destroyed: `req.signal` then says so. */
+  forced: boolean;
+}
+
+/** A new {@link ServedState}. */
+export const servedState = (): ServedState => ({ forced: false });
+
+/** Why a request of a server whose connection closed under it was given up. */
+export const goneReason = (state: ServedState, detail?: string): TakoError => (state.forced ? drainDeadline() : clientGone(detail));
+
 /**
- * {@link NodeRequest} for one server: its body deadline answered by the class, so requests
- * carry nothing for it.
+ * {@link NodeRequest} for one server: its body deadline, handler timeout and state answered by
+ * the class, so requests carry nothing for them.
  */
-export function nodeRequestClass(deadline: BodyDeadline | null): typeof NodeRequest {
-  if (deadline === null) return NodeRequest;
+export function nodeRequestClass(deadline: BodyDeadline | null, config: Pick<ServerConfig, "handlerTimeout">, state: ServedState): typeof NodeRequest {
+  const timeout = config.handlerTimeout;
   return class extends NodeRequest {
-    protected override bodyDeadline(): BodyDeadline {
+    protected override bodyDeadline(): BodyDeadline | null {
       return deadline;
+    }
+    override handlerTimeout(): number | null {
+      return timeout;
+    }
+    protected override goneReason(): TakoError {
+      return goneReason(state);
     }
   };
 }
@@ -148,12 +168,34 @@ export function nodeRequestClass(deadline: BodyDeadline | null): typeof NodeRequ
  */
 export class NodeRequest extends TakoRequest {
   readonly native: IncomingMessage;
+  /** The response to this request (`null` when there is none to watch). */
+  readonly response: ServerResponse | null;
   #headers: Headers | null = null;
   #conn: ConnInfo | null = null;
 
-  constructor(native: IncomingMessage) {
+  constructor(native: IncomingMessage, response: ServerResponse | null = null) {
     super();
     this.native = native;
+    this.response = response;
+  }
+
+  /** The reason `req.signal` aborts with when the connection closes under this request. */
+  protected goneReason(): TakoError {
+    return clientGone();
+  }
+
+  /**
+   * The client is gone when the response closes before it finished (node:http closes it with
+   * its socket; the same on Bun's and Deno's node:http, measured), also if that happened before
+   * the handler asked. One 'close' listener, only for requests whose signal was read.
+   */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    const res = this.response;
+    if (res === null || res.writableFinished) return;
+    if (res.destroyed) return abort(this.goneReason());
+    res.once("close", () => {
+      if (!res.writableFinished) abort(this.goneReason());
+    });
   }
 
   get method(): string {

@@ -105,15 +105,27 @@ function sendBody(res: ServerResponse, body: ReplyBody, req: NodeRequest, router
   void pump(res, body, req, router);
 }
 
-/** Streams chunks with backpressure; stops when the client goes away. */
+/**
+ * Streams chunks with backpressure. When the client goes away (the response closes unfinished)
+ * the source is cancelled at once, not at its next chunk: a stream's reader is cancelled (its
+ * pending read ends), an iterator's `return()` is called (an async generator runs its `finally`
+ * when its current `await` settles: the language queues `return()` behind it).
+ */
 async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>, req: NodeRequest, router: Dispatcher): Promise<void> {
+  const source = new Source(body);
+  const gone = (): void => {
+    if (!res.writableFinished) source.cancel();
+  };
+  res.once("close", gone);
   try {
-    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      if (res.destroyed) break;
-      if (!res.write(chunk)) await drained(res);
+    for (;;) {
+      const next = await source.next();
+      if (next.done === true || res.destroyed) break;
+      if (!res.write(next.value)) await drained(res);
       if (res.destroyed) break;
     }
-    res.end();
+    if (res.destroyed) source.cancel();
+    else res.end();
   } catch (error) {
     // Headers are out: the status can no longer change. Report, then cut the connection so
     // the client sees a truncated body rather than a complete-looking one.
@@ -132,4 +144,38 @@ function drained(res: ServerResponse): Promise<void> {
     res.on("drain", done);
     res.on("close", done);
   });
+}
+
+/**
+ * A streamed body's chunks, read without `for await` so that it can be cancelled while a read
+ * is pending (`for await` only returns after the pending `next()` settles, and a stream's
+ * iterator queues `return()` the same way).
+ */
+export class Source {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  readonly #it: AsyncIterator<Uint8Array | string> | null;
+  #cancelled = false;
+
+  constructor(body: AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>) {
+    if (body instanceof ReadableStream) {
+      this.#reader = body.getReader();
+      this.#it = null;
+    } else {
+      this.#reader = null;
+      this.#it = body[Symbol.asyncIterator]();
+    }
+  }
+
+  next(): Promise<IteratorResult<Uint8Array | string>> {
+    if (this.#cancelled) return Promise.resolve({ done: true, value: undefined });
+    return this.#reader !== null ? (this.#reader.read() as Promise<IteratorResult<Uint8Array>>) : this.#it!.next();
+  }
+
+  /** Ends the source now (once): the stream's cancel algorithm runs, the iterator's `return()` is called. */
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    const done = this.#reader !== null ? this.#reader.cancel() : this.#it!.return?.();
+    Promise.resolve(done).catch(() => {});
+  }
 }

@@ -17,7 +17,7 @@ import type { Transport } from "./transport.ts";
  */
 export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: NetPathOptions): Transport {
   const h1 = http1Transport(router, config, options);
-  const h2 = tls.http2 ? h2Transport(router, config, options.emulated) : null;
+  const h2 = tls.http2 ? h2Transport(router, config, options.emulated, options.served) : null;
   const auth = tls.cert.clientAuth;
   /** tako's policy with `cert`'s material (read and checked once per TlsCert) and the client CA. */
   const contextOptions = (cert: TlsCert): SecureContextOptions => {

@@ -5,6 +5,7 @@ import { Deadline } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import type { Serving } from "../engine.ts";
 import type { NodeAcceptor, Refuse } from "./acceptor.ts";
+import type { ServedState } from "./request.ts";
 
 /**
  * A protocol served over connections a {@link NodeAcceptor} accepted: HTTP/1.1, h2c, or both
@@ -35,7 +36,7 @@ export interface Transport {
 }
 
 /** Runs `transport` on the acceptor's connections: the lifecycle kernel with node:net's primitives. */
-export function serveTransport(acceptor: NodeAcceptor, transport: Transport, config: ServerConfig): Serving {
+export function serveTransport(acceptor: NodeAcceptor, transport: Transport, config: ServerConfig, served?: ServedState): Serving {
   const lifecycle = acceptor.lifecycle;
   acceptor.attach(transport, config.acceptBackoff);
   const idle = transport.idle;
@@ -43,7 +44,10 @@ export function serveTransport(acceptor: NodeAcceptor, transport: Transport, con
     {
       stopAccepting: () => acceptor.stopAccepting(),
       drainConnections: () => transport.drain(),
-      destroyConnections: () => acceptor.destroyAll(),
+      destroyConnections: () => {
+        if (served !== undefined) served.forced = true;
+        acceptor.destroyAll();
+      },
       released: () => transport.close(),
       ...(idle === undefined ? {} : { idle: (socket) => idle(socket as Socket), shed: (socket) => (socket as Socket).destroy() }),
     },

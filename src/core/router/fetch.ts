@@ -26,10 +26,15 @@ export function respondFetch(router: Pick<Dispatcher, "dispatch" | "recover">, r
 
 function finish(router: Pick<Dispatcher, "recover">, value: HandlerResult, head: boolean, req: AnyRequest, observer: FetchObserver | undefined): Response {
   const streamed = !head && mayStream(value);
-  if (streamed) value = reported(router, value, req, observer);
+  let tracked = false;
+  if (streamed) {
+    const wrapped = reported(router, value, req, observer);
+    tracked = wrapped !== value;
+    value = wrapped;
+  }
   // A value that cannot become a Response (bad header, not serialisable) is recovered.
   const response = settle(router, value, req, toFetchResponse, head);
-  return observer === undefined ? response : observer.finish(response, req, streamed);
+  return observer === undefined ? response : observer.finish(response, req, streamed, tracked);
 }
 
 /** False for results whose body is whole when the handler returns (the common, cheap case). */
@@ -62,5 +67,6 @@ function reported(router: Pick<Dispatcher, "recover">, value: HandlerResult, req
     router.recover(error, req);
     return quiet ? undefined : error;
   };
-  return new Reply(iterableStream(reply.body as AsyncIterable<Uint8Array | string>, failed), reply.status, reply.headers);
+  const ended = observer?.ended;
+  return new Reply(iterableStream(reply.body as AsyncIterable<Uint8Array | string>, failed, ended === undefined ? undefined : () => ended(req)), reply.status, reply.headers);
 }

@@ -11,6 +11,9 @@ import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
 import { type HealthOptions, liveReply, readyReply, resolveHealth } from "./health.ts";
 import type { AnyRequest, Dispatcher, ErrorHook, FetchObserver, Handler, Middleware } from "./types.ts";
+import { timeoutProblem } from "../config.ts";
+import { withTimeout } from "./timeout.ts";
+import { resolveWsOptions, type WsHandlers, type WsOptions, wsRoute } from "../websocket/index.ts";
 
 type Fn = (req: AnyRequest) => HandlerResult | Promise<HandlerResult>;
 
@@ -29,6 +32,12 @@ export interface RouterOptions<S> {
   bodyLimit?: number;
 }
 
+/** What a route handle sets, shared by the methods it was registered for and by nested copies. */
+class RouteOptions {
+  /** The route's own handler timeout (ms, `null`: none); `undefined`: the server's `handlerTimeout`. */
+  timeout: number | null | undefined = undefined;
+}
+
 /** One registered route; nested routers copy these with their prefix. */
 class RouteDef {
   readonly method: string;
@@ -37,12 +46,14 @@ class RouteDef {
   /** Middleware layers outside the route's own, innermost last (a nested router's globals). */
   readonly layers: readonly (readonly Middleware<unknown>[])[];
   readonly own: Middleware<unknown>[];
-  constructor(method: string, pattern: string, handler: Fn, layers: readonly (readonly Middleware<unknown>[])[], own: Middleware<unknown>[]) {
+  readonly options: RouteOptions;
+  constructor(method: string, pattern: string, handler: Fn, layers: readonly (readonly Middleware<unknown>[])[], own: Middleware<unknown>[], options: RouteOptions) {
     this.method = method;
     this.pattern = pattern;
     this.handler = handler;
     this.layers = layers;
     this.own = own;
+    this.options = options;
   }
 }
 
@@ -71,6 +82,18 @@ export class RouteHandle<S> {
   middleware(mw: Middleware<S>): this {
     this.#def.own.push(mw as Middleware<unknown>);
     this.#changed();
+    return this;
+  }
+  /**
+   * This route's handler timeout in milliseconds, overriding the server's `handlerTimeout`
+   * (`null`: none for this route, e.g. a long poll under a server-wide timeout). Past it the
+   * client gets 503 and `req.signal` aborts with `TAKO_ERR_HANDLER_TIMEOUT`; see
+   * `ServerConfig.handlerTimeout` for what it covers. Throws `TAKO_ERR_CONFIG` for a bad value.
+   */
+  timeout(ms: number | null): this {
+    const problem = timeoutProblem(ms);
+    if (problem !== null) throw new TakoError("TAKO_ERR_CONFIG", `timeout() of route "${this.#def.pattern}" must be ${problem}; got ${String(ms)}`);
+    this.#def.options.timeout = ms;
     return this;
   }
 }
@@ -104,6 +127,8 @@ export class Router<S = undefined> implements Dispatcher {
   #ready = false;
   /** A server serving this router has begun its shutdown (readiness fails from then on). */
   #draining = false;
+  /** Has WebSocket routes. */
+  #upgrades = false;
   readonly #healthPaths = new Set<string>();
 
   constructor(options: RouterOptions<S> = {}) {
@@ -119,10 +144,11 @@ export class Router<S = undefined> implements Dispatcher {
   route<P extends string>(method: Method | readonly Method[], pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
     const methods = typeof method === "string" ? [method] : method;
     const own: Middleware<unknown>[] = [];
+    const options = new RouteOptions();
     let def: RouteDef | null = null;
     for (const m of methods) {
       if (!isKnownMethod(m)) throw new TakoError("TAKO_ERR_ROUTE_PATTERN", `unknown method "${String(m)}" for route "${pattern}"`);
-      def = this.#add(new RouteDef(m, pattern, handler as unknown as Fn, [], own));
+      def = this.#add(new RouteDef(m, pattern, handler as unknown as Fn, [], own, options));
     }
     if (def === null) throw new TakoError("TAKO_ERR_ROUTE_PATTERN", `no method given for route "${pattern}"`);
     return new RouteHandle<S>(def, () => (this.#ready = false));
@@ -151,8 +177,28 @@ export class Router<S = undefined> implements Dispatcher {
   }
   /** Registers `handler` for every method at `pattern`; a method-specific route still wins. */
   any<P extends string>(pattern: P, handler: Handler<Params<P>, S>): RouteHandle<S> {
-    const def = this.#add(new RouteDef(ANY, pattern, handler as unknown as Fn, [], []));
+    const def = this.#add(new RouteDef(ANY, pattern, handler as unknown as Fn, [], [], new RouteOptions()));
     return new RouteHandle<S>(def, () => (this.#ready = false));
+  }
+
+  /**
+   * Registers a WebSocket route (RFC 6455) at `pattern`, for `GET` upgrade requests over
+   * HTTP/1.1. The router's and the route's middleware run before the upgrade, so they can answer
+   * (401, 403 …) with an ordinary response; then the handshake is checked (426/400), the origin
+   * (`allowedOrigins`, 403), and the connection is handed to the runtime's WebSocket. `options`
+   * are checked here: a bad one throws a `TakoError` naming the field.
+   *
+   * ```ts
+   * router.ws("/chat/{room}", {
+   *   open: (ws) => ws.send(`joined ${ws.req.params.room}`),
+   *   message: (ws, data) => ws.send(data),
+   * }, { maxPayload: 64 * 1024 });
+   * ```
+   */
+  ws<P extends string>(pattern: P, handlers: WsHandlers<Params<P>, S>, options?: WsOptions): RouteHandle<S> {
+    const route = wsRoute(handlers as WsHandlers<unknown, unknown>, resolveWsOptions(options));
+    this.#upgrades = true;
+    return this.route(Method.GET, pattern, route as unknown as Handler<Params<P>, S>);
   }
 
   /** Adds middleware around every route of this router, including 404/405 answers. */
@@ -164,8 +210,9 @@ export class Router<S = undefined> implements Dispatcher {
 
   /** Mounts the routes `child` has now under `prefix`; the child's middleware stays on them. */
   nest(prefix: string, child: Router<S>): this {
+    if (child.#upgrades) this.#upgrades = true;
     for (const def of child.#defs) {
-      this.#add(new RouteDef(def.method, joinPrefix(prefix, def.pattern), def.handler, [child.#global, ...def.layers], def.own));
+      this.#add(new RouteDef(def.method, joinPrefix(prefix, def.pattern), def.handler, [child.#global, ...def.layers], def.own, def.options));
     }
     return this;
   }
@@ -204,6 +251,11 @@ export class Router<S = undefined> implements Dispatcher {
   /** @internal A server serving this router has begun its shutdown: readiness fails from now on. */
   serverDraining(): void {
     this.#draining = true;
+  }
+
+  /** @internal True once a WebSocket route was registered here or in a nested router. */
+  hasUpgrades(): boolean {
+    return this.#upgrades;
   }
 
   /** Answers requests no route matches (default: 404 Not Found). */
@@ -268,17 +320,23 @@ export class Router<S = undefined> implements Dispatcher {
     const r = req;
     r.state = this.#state;
     r.bodyLimit = this.#bodyLimit;
-    let run: Fn;
+    let entry: RouteEntry | null;
     try {
-      run = this.#lookup(r);
+      entry = this.#lookup(r);
     } catch (error) {
       return errorReply(error);
     }
+    let result: HandlerResult | Promise<HandlerResult>;
     try {
-      return run(r);
+      result = (entry === null ? this.#miss : entry.run)(r);
     } catch (error) {
       return this.recover(error, r);
     }
+    // Only a pending result can be timed out: a synchronous handler has already answered.
+    if (!(result instanceof Promise)) return result;
+    const own = entry === null ? undefined : entry.def.options.timeout;
+    const ms = own === undefined ? r.handlerTimeout() : own;
+    return ms === null ? result : withTimeout(result, ms, r, (error) => this.recover(error, r));
   }
 
   /** {@link dispatch}, with a rejection turned into its error response. Never rejects. */
@@ -287,14 +345,14 @@ export class Router<S = undefined> implements Dispatcher {
     return result instanceof Promise ? result.catch((error: unknown) => this.recover(error, req)) : result;
   }
 
-  /** Hot path: the chain for this request; sets `req.params`. Throws `HttpError(400)` on a bad path. */
-  #lookup(req: AnyRequest): Fn {
+  /** Hot path: the route for this request (`null`: none); sets `req.params`. Throws `HttpError(400)` on a bad path. */
+  #lookup(req: AnyRequest): RouteEntry | null {
     const method = req.method;
     const path = req.path;
     const tree = this.#tree;
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);
-    if (entry === null) return this.#miss;
+    if (entry === null) return null;
     const names = entry.names;
     if (names.length !== 0) {
       const values = tree.values;
@@ -302,7 +360,7 @@ export class Router<S = undefined> implements Dispatcher {
       for (let i = 0; i < names.length; i++) params[names[i]!] = values[i]!;
       req.params = params;
     }
-    return entry.run;
+    return entry;
   }
 
   /**

@@ -44,4 +44,8 @@ export class SheddingDispatcher implements Dispatcher {
   serverDraining(): void {
     this.#inner.serverDraining?.();
   }
+
+  hasUpgrades(): boolean {
+    return this.#inner.hasUpgrades?.() === true;
+  }
 }

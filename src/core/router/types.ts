@@ -28,8 +28,12 @@ export interface FetchObserver {
    * Sees every response when it is ready (e.g. to add `Connection: close` during a drain).
    * `streamed`: its body may keep producing after the handler returned (a stream, an async
    * iterable, a Fetch `Response` from the handler), as opposed to a whole string or bytes.
+   * `tracked`: a streamed body whose normal end is reported through {@link ended} (a stream or
+   * iterable the handler returned; not the body of a Fetch `Response` it built).
    */
-  finish(response: Response, req: AnyRequest, streamed: boolean): Response;
+  finish(response: Response, req: AnyRequest, streamed: boolean, tracked: boolean): Response;
+  /** A tracked streamed body was sent to its end (the response is complete). Optional. */
+  readonly ended?: (req: AnyRequest) => void;
   /**
    * Resolvers of responses still being produced, for an engine that must answer them early
    * (the drain deadline on a runtime that cannot destroy connections). Optional.
@@ -51,6 +55,8 @@ export interface Dispatcher {
   recover(error: unknown, req: AnyRequest): HandlerResult;
   /** A server serving this dispatcher has begun its shutdown (readiness answers 503 from now on). */
   serverDraining?(): void;
+  /** True when it has WebSocket routes (`router.ws`): an engine whose fast path cannot upgrade serves on one that can. */
+  hasUpgrades?(): boolean;
   /** Whether `req` is served even while the server sheds load (the health paths). Optional: none. */
   shedExempt?(req: AnyRequest): boolean;
 }

@@ -1,0 +1,4 @@
+// Cancellation on the wire, on deno.
+import { cancellationSuite } from "./_suite.ts";
+
+cancellationSuite("deno");

@@ -1,0 +1,4 @@
+// WebSocket routes on the wire, on node.
+import { wsSuite } from "./_suite.ts";
+
+wsSuite("node");
