@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { WebSocket } from "ws";
 import { testCerts } from "../_shared/certs.ts";
 import { commandFor, type Runtime } from "../_shared/spawn.ts";
 import { startProc, type Proc } from "./_proc.ts";
@@ -115,6 +116,23 @@ export function listenersSuite(runtime: Runtime): void {
       assert.deepEqual([n.status, n.body], [200, "ok"]);
       assert.equal(await sigterm(p), 0);
       assert.throws(() => lstatSync(path), /ENOENT/, "the socket file is removed at shutdown");
+    });
+
+    test("WebSocket on a Unix socket (the ws client's ws+unix:): echo, req.conn on the socket", async () => {
+      const path = join(dir, "ws.sock");
+      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}` } });
+      const got = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`ws+unix://${path}:/ws`);
+        ws.on("open", () => ws.send("hello"));
+        ws.on("message", (d: Buffer) => {
+          resolve(d.toString());
+          ws.close();
+        });
+        ws.on("error", reject);
+        ws.on("unexpected-response", (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+      });
+      assert.equal(got, `hello via unix ${path}`);
+      assert.equal(await sigterm(p), 0);
     });
 
     test("h2c on a Unix socket: curl --http2-prior-knowledge and node:http2", async () => {
