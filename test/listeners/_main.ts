@@ -25,11 +25,14 @@ router.get("/conn", (req) => ({
   tls: req.conn.tls === null ? null : { alpnProtocol: req.conn.tls.alpnProtocol },
   proxy: req.conn.proxy === null ? null : { version: req.conn.proxy.version, command: req.conn.proxy.command, family: req.conn.proxy.family },
 }));
-router.ws("/ws", {
-  message(ws, data) {
-    ws.send(`${typeof data === "string" ? data : "bytes"} via ${ws.req.conn.family} ${ws.req.conn.localAddress}`);
-  },
-});
+// Only with TAKO_WS=1: Deno serves a router with WebSocket routes on its node:net path.
+if (env.TAKO_WS === "1") {
+  router.ws("/ws", {
+    message(ws, data) {
+      ws.send(`${typeof data === "string" ? data : "bytes"} via ${ws.req.conn.family} ${ws.req.conn.localAddress}`);
+    },
+  });
+}
 router.get("/slow", async () => {
   await new Promise((r) => setTimeout(r, 300));
   return "slow done";

@@ -118,9 +118,9 @@ export function listenersSuite(runtime: Runtime): void {
       assert.throws(() => lstatSync(path), /ENOENT/, "the socket file is removed at shutdown");
     });
 
-    test("WebSocket on a Unix socket (the ws client's ws+unix:): echo, req.conn on the socket", async () => {
+    test(`WebSocket on a Unix socket (the ws client's ws+unix:): echo, req.conn on the socket${runtime === "deno" ? " (Deno: node:net path, as for every router with WebSocket routes)" : ""}`, async () => {
       const path = join(dir, "ws.sock");
-      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}` } });
+      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}`, TAKO_WS: "1" } });
       const got = await new Promise<string>((resolve, reject) => {
         const ws = new WebSocket(`ws+unix://${path}:/ws`);
         ws.on("open", () => ws.send("hello"));
@@ -345,6 +345,28 @@ backend b
       assert.deepEqual([done.status, done.body, done.headers.connection], [200, "slow done", "close"]);
       assert.equal(await p.exited, 0);
       assert.throws(() => lstatSync(path), /ENOENT/);
+    });
+
+    test("headerReadTimeout on a Unix socket: a head that never completes is cut at the deadline", async () => {
+      const path = join(dir, "slowloris.sock");
+      const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}`, TAKO_CONFIG: JSON.stringify({ headerReadTimeout: 500 }) } });
+      const began = Date.now();
+      const seen = await new Promise<string>((resolve) => {
+        const s = connect(path);
+        let text = "";
+        const guard = setTimeout(() => resolve(`still open after 5 s: ${text}`), 5000);
+        s.on("connect", () => s.write("GET / HTTP/1.1\r\nHost: x\r\n"));
+        s.on("data", (d) => (text += d));
+        s.on("error", () => {});
+        s.on("close", () => (clearTimeout(guard), resolve(text)));
+      });
+      const took = Date.now() - began;
+      assert.ok(!seen.startsWith("still open"), seen);
+      assert.ok(took >= 450 && took < 2500, `closed after ${took} ms`);
+      // Deno's server owns the socket once it has it: closed without the 408 there, as on TCP.
+      if (runtime === "deno") assert.equal(seen, "");
+      else assert.match(seen, /^HTTP\/1\.1 408 /);
+      assert.equal(await sigterm(p), 0);
     });
 
     test(`abstract names (@name): ${runtime === "node" ? "refused with TAKO_ERR_UNSUPPORTED" : "served, reached by curl --abstract-unix-socket"}`, async () => {
