@@ -114,6 +114,22 @@ export function listenersSuite(runtime: Runtime): void {
       assert.deepEqual(JSON.parse(r.out), { remoteAddress: "", remotePort: 0, localAddress: path, localPort: 0, family: "unix", httpVersion: "1.1", tls: null, proxy: null });
       const n = await getOverPath(path, "/");
       assert.deepEqual([n.status, n.body], [200, "ok"]);
+      // Keep-alive: a second request on the same connection (on Deno, Deno.listen with Deno's own
+      // server; its node:net path would close after the first response).
+      const twice = await new Promise<string>((resolve) => {
+        const s = connect(path);
+        let text = "";
+        const guard = setTimeout(() => (s.destroy(), resolve(`timeout: ${text}`)), 5000);
+        s.on("connect", () => s.write("GET /pid HTTP/1.1\r\nHost: x\r\n\r\n"));
+        s.on("data", (d) => {
+          text += d;
+          const answers = text.split("HTTP/1.1 200").length - 1;
+          if (answers === 1 && text.endsWith(String(p.child.pid))) s.write("GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        });
+        s.on("error", () => {});
+        s.on("close", () => (clearTimeout(guard), resolve(text)));
+      });
+      assert.equal(twice.split("HTTP/1.1 200").length - 1, 2, twice);
       assert.equal(await sigterm(p), 0);
       assert.throws(() => lstatSync(path), /ENOENT/, "the socket file is removed at shutdown");
     });
