@@ -1,6 +1,7 @@
 import { chmodSync } from "node:fs";
 import { lstat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
+import { dirname } from "node:path";
 import { TakoError } from "../../core/errors.ts";
 
 /**
@@ -63,8 +64,11 @@ export async function clearStaleSocket(path: string): Promise<void> {
   try {
     stat = await lstat(path);
   } catch (error) {
-    if (errno(error) === "ENOENT") return;
-    return refuse((error as Error).message, error);
+    if (errno(error) !== "ENOENT") return refuse((error as Error).message, error);
+    // Node reports a bind in a missing directory as EACCES ("permission denied"): say it here.
+    const dir = await lstat(dirname(path)).catch((e: unknown) => e as Error);
+    if (dir instanceof Error) refuse(errno(dir) === "ENOENT" ? "no such directory" : dir.message, dir);
+    return;
   }
   if (stat.isSymbolicLink()) refuse("the path is a symbolic link; it is neither followed nor replaced");
   if (!stat.isSocket()) refuse(`the path exists and is not a socket (${stat.isDirectory() ? "a directory" : "a regular file or other"}); it is never replaced`);
