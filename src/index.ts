@@ -14,5 +14,7 @@ export { ReloadableResolver, type WatchOptions } from "./adapters/shared/tls-mat
 export { Server, ServerBuilder } from "./server/builder.ts";
 export { ServerHandle } from "./server/handle.ts";
 export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
+export { cluster, workerIndex } from "./server/cluster.ts";
+export type { ClusterOptions } from "./adapters/shared/cluster.ts";
 export type { H2cOptions, ProxyMode, SocketAddr } from "./adapters/engine.ts";
 export { readProxyHeader, type ReadProxyOptions } from "./adapters/node/proxy-transport.ts";

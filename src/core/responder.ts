@@ -67,7 +67,9 @@ const JSON_INIT: ResponseInit = { headers: { "content-type": JSON_TYPE } };
 export function isPlainJson(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype) return true;
-  return proto === Object.prototype && typeof (value as Partial<Responder>).intoResponse !== "function";
+  // An object literal with `intoResponse` is a responder, and one with `[Symbol.asyncIterator]`
+  // a stream: neither is JSON.
+  return proto === Object.prototype && typeof (value as Partial<Responder>).intoResponse !== "function" && !isAsyncIterable(value);
 }
 
 /** A handler result as a Fetch `Response`; `head` drops the body (HEAD requests). */

@@ -83,10 +83,10 @@ router.get("/quick/stream/{id}", (req) => {
 router.get("/stream/{kind}/{id}", (req) => {
   const { kind, id } = req.params;
   const ended = (): void => say(`CANCEL ${id} ${Date.now()}`);
-  if (kind === "readable") {
+  if (kind === "readable" || kind === "response") {
     let sent = false;
     say(`START ${id}`);
-    return new ReadableStream<Uint8Array>({
+    const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         if (sent) await sleep(10_000);
         sent = true;
@@ -94,6 +94,8 @@ router.get("/stream/{kind}/{id}", (req) => {
       },
       cancel: ended,
     });
+    // A Fetch Response the handler built around the stream.
+    return kind === "response" ? new Response(stream, { headers: { "content-type": "text/plain" } }) : stream;
   }
   // A hand-written async iterator (a class: a plain object literal would be sent as JSON):
   // its return() is called as soon as the client leaves.

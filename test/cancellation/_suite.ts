@@ -57,7 +57,7 @@ function wireSuite(wire: Wire, fx: { readonly f: Fixture }): void {
     assert.ok(abort.at - leftAt < PROMPT_MS, `aborted ${abort.at - leftAt} ms after the client left`);
   });
 
-  for (const kind of ["readable", "iterator", "sse", "generator"]) {
+  for (const kind of ["readable", "response", "iterator", "sse", "generator"]) {
     test(`client leaves mid-stream: the ${kind} source is cancelled within ${PROMPT_MS} ms, not at its next chunk 10 s later (${wire})`, { timeout: 20_000 }, async () => {
       const id = uid(kind);
       const c = await start(wire, fx.f.port, `/stream/${kind}/${id}`);

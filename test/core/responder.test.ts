@@ -49,6 +49,18 @@ describe("responders", () => {
       "application/octet-stream",
       "abc",
     ],
+    [
+      "object literal with [Symbol.asyncIterator] (streamed, not JSON)",
+      () => ({
+        async *[Symbol.asyncIterator]() {
+          yield "x";
+          yield "y";
+        },
+      }),
+      200,
+      "application/octet-stream",
+      "xy",
+    ],
     ["intoResponse", () => ({ intoResponse: () => json({ via: "responder" }, { status: 202 }) }) satisfies Responder, 202, "application/json", '{"via":"responder"}'],
     ["json helper", () => json({ ok: true }, { status: 201, headers: { "x-y": "z" } }), 201, "application/json", '{"ok":true}'],
     ["text helper", () => text("t", { status: 203 }), 203, "text/plain; charset=utf-8", "t"],

@@ -1,3 +1,4 @@
+import nodeCluster from "node:cluster";
 import { unlink } from "node:fs/promises";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { TakoError } from "../../core/errors.ts";
@@ -99,11 +100,17 @@ function refuseAbstractOnNode(target: BindTarget): void {
   }
 }
 
-/** node:net `listen()` options for `target`. */
+/**
+ * node:net `listen()` options for `target`. In a node:cluster worker a TCP listener is not
+ * exclusive, so the primary holds the port and hands it connections; with `reusePort` every
+ * process binds its own socket.
+ */
 function listenOptions(target: BindTarget): { host?: string; port?: number; exclusive?: boolean; reusePort?: boolean; path?: string; fd?: number } {
   switch (target.kind) {
     case "tcp":
-      return target.reusePort ? { host: target.host, port: target.port, exclusive: true, reusePort: true } : { host: target.host, port: target.port, exclusive: true };
+      return target.reusePort
+        ? { host: target.host, port: target.port, exclusive: true, reusePort: true }
+        : { host: target.host, port: target.port, exclusive: !nodeCluster.isWorker };
     case "unix":
       return { path: target.path };
     case "fd":

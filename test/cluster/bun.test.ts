@@ -1,0 +1,4 @@
+// cluster() on bun.
+import { clusterSuite } from "./_suite.ts";
+
+clusterSuite("bun");

@@ -1,0 +1,4 @@
+// cluster() on deno.
+import { clusterSuite } from "./_suite.ts";
+
+clusterSuite("deno");

@@ -1,0 +1,4 @@
+// cluster() on node.
+import { clusterSuite } from "./_suite.ts";
+
+clusterSuite("node");
