@@ -1,5 +1,6 @@
 import { TakoError } from "../core/errors.ts";
 import type { Engine, EngineListener } from "../adapters/engine.ts";
+import { clusterWorkerIndex } from "../adapters/shared/cluster.ts";
 import { bindOn, Listener } from "./listener.ts";
 import { loadEngine } from "./select-engine.ts";
 
@@ -38,7 +39,8 @@ export interface TcpBindOptions {
    * kernel spreads connections among them (Linux). Bun: yes. Deno: yes when run with
    * `--unstable-net` (Deno's flag for this option), else `TAKO_ERR_UNSUPPORTED`. Node.js 20:
    * `node:net` has no such option, `TAKO_ERR_UNSUPPORTED` (Node 22.12 / 23.1 on have it and it
-   * is passed through there). Default `false`.
+   * is passed through there). Default `false`, except in a `cluster()` worker on Bun and Deno,
+   * where the workers share the port this way (on Node the cluster primary holds it).
    */
   readonly reusePort?: boolean;
 }
@@ -60,9 +62,12 @@ export class TcpListener extends Listener {
    */
   static override async bind(addr: string, options: TcpBindOptions = {}): Promise<TcpListener> {
     const { host, port } = parseAddress(addr);
-    const reusePort = options.reusePort ?? false;
-    if (typeof reusePort !== "boolean") throw new TakoError("TAKO_ERR_CONFIG", `reusePort must be true or false; got ${JSON.stringify(reusePort)}`);
+    if (options.reusePort !== undefined && typeof options.reusePort !== "boolean") {
+      throw new TakoError("TAKO_ERR_CONFIG", `reusePort must be true or false; got ${JSON.stringify(options.reusePort)}`);
+    }
     const engine = await loadEngine();
+    // cluster() workers on Bun and Deno are separate processes, each binding the port itself.
+    const reusePort = options.reusePort ?? (engine.runtime !== "node" && clusterWorkerIndex() !== null);
     return new TcpListener(await bindOn(engine, { kind: "tcp", host, port, reusePort }, addr), engine);
   }
 
