@@ -7,7 +7,10 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RawConn } from "./_shared/conn.ts";
 import { curl, http } from "./_shared/http-client.ts";
-import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
+import { commandFor, RUNTIMES, startFixture } from "./_shared/spawn.ts";
+import { lstatSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { WebSocket } from "ws";
 
 for (const runtime of RUNTIMES) {
@@ -202,6 +205,33 @@ for (const runtime of RUNTIMES) {
       } finally {
         haproxy.kill("SIGTERM");
         await f.stop();
+      }
+    });
+
+    test("unix-socket: served on a socket file with mode 0660, req.conn says unix, the file is gone after SIGTERM", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tako-example-"));
+      const path = join(dir, "app.sock");
+      const [cmd, args] = commandFor(runtime, fileURLToPath(new URL("../examples/unix-socket/main.ts", import.meta.url)));
+      const child = spawn(cmd, args, { env: { ...process.env, SOCKET: path }, stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      try {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        const deadline = Date.now() + 30_000;
+        while (!out.includes(`listening on unix:${path}`)) {
+          assert.ok(Date.now() < deadline && child.exitCode === null, `example did not start: ${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(lstatSync(path).mode & 0o777, 0o660);
+        assert.equal(await curl(["--unix-socket", path, "http://localhost/"]), "Hello over a Unix socket!");
+        assert.deepEqual(JSON.parse(await curl(["--unix-socket", path, "http://localhost/whoami"])), { family: "unix", listener: path, peer: "" });
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+        assert.match(out, /stopped\n$/);
+        assert.throws(() => lstatSync(path), /ENOENT/);
+      } finally {
+        child.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
