@@ -19,8 +19,9 @@ export interface ClusterOptions {
   /**
    * The command that starts a worker (program and arguments). Default: this process's own
    * command line (`process.execPath`, `process.execArgv`, the script and its arguments); on Deno
-   * `deno run` with the permissions this process holds in full (`--allow-net` …), since Deno does
-   * not report its flags: give the command when the primary runs with scoped permissions. Not
+   * `deno run --unstable-net` (workers bind with `SO_REUSEPORT`, unstable there) with the
+   * permissions this process holds in full (`--allow-net` …), since Deno does not report its
+   * flags: give the command when the primary runs with scoped permissions. Not
    * used on Node, where workers are forked with `node:cluster`.
    */
   readonly command?: readonly string[];
@@ -117,7 +118,8 @@ function denoCommand(): string[] {
     }
   }
   const main = deno.mainModule.startsWith("file://") ? decodeURIComponent(new URL(deno.mainModule).pathname) : deno.mainModule;
-  return [deno.execPath(), "run", ...flags, main, ...deno.args];
+  // --unstable-net: Deno binds with SO_REUSEPORT (how workers share the port) only with it.
+  return [deno.execPath(), "run", "--unstable-net", ...flags, main, ...deno.args];
 }
 
 function forkWorker(runtime: Runtime, index: number, command: readonly string[] | null): Worker {
