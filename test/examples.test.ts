@@ -208,6 +208,43 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("cluster: two workers behind the example's haproxy.cfg both answer with the real client address; SIGTERM stops them all", async () => {
+      const free = async (): Promise<number> => {
+        const probe = createServer();
+        const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
+        await new Promise((r) => probe.close(r));
+        return port;
+      };
+      const backend = await free();
+      const front = await free();
+      const f = await startFixture(runtime, "examples/cluster/main.ts", { ADDR: `127.0.0.1:${backend}`, WORKERS: "2" });
+      const haproxy = spawn("haproxy", ["-db", "-f", "examples/cluster/haproxy.cfg"], {
+        env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(backend) },
+        stdio: "ignore",
+      });
+      try {
+        await f.waitForLine(/^worker 2 listening/, 30_000);
+        await f.waitForLine(/^worker 1 listening/, 30_000);
+        const workers = new Set<number>();
+        for (let i = 0; i < 200 && workers.size < 2; i++) {
+          const answer = await http(front, "/").catch(() => null);
+          if (answer === null || answer.status !== 200) {
+            await new Promise((r) => setTimeout(r, 50));
+            continue;
+          }
+          const body = JSON.parse(answer.text) as { worker: number; client: string };
+          assert.equal(body.client, `127.0.0.1:${answer.localPort}`, "the PROXY header's client");
+          workers.add(body.worker);
+        }
+        assert.deepEqual([...workers].sort(), [1, 2]);
+        f.child.kill("SIGTERM");
+        assert.equal(await f.exited, 0);
+      } finally {
+        haproxy.kill("SIGTERM");
+        await f.stop();
+      }
+    });
+
     test("unix-socket: served on a socket file with mode 0660, req.conn says unix, the file is gone after SIGTERM", async () => {
       const dir = mkdtempSync(join(tmpdir(), "tako-example-"));
       const path = join(dir, "app.sock");
