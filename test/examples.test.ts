@@ -7,7 +7,10 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RawConn } from "./_shared/conn.ts";
 import { curl, http } from "./_shared/http-client.ts";
-import { RUNTIMES, startFixture } from "./_shared/spawn.ts";
+import { commandFor, RUNTIMES, startFixture } from "./_shared/spawn.ts";
+import { lstatSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { WebSocket } from "ws";
 
 for (const runtime of RUNTIMES) {
@@ -202,6 +205,70 @@ for (const runtime of RUNTIMES) {
       } finally {
         haproxy.kill("SIGTERM");
         await f.stop();
+      }
+    });
+
+    test("cluster: two workers behind the example's haproxy.cfg both answer with the real client address; SIGTERM stops them all", async () => {
+      const free = async (): Promise<number> => {
+        const probe = createServer();
+        const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
+        await new Promise((r) => probe.close(r));
+        return port;
+      };
+      const backend = await free();
+      const front = await free();
+      const f = await startFixture(runtime, "examples/cluster/main.ts", { ADDR: `127.0.0.1:${backend}`, WORKERS: "2" });
+      const haproxy = spawn("haproxy", ["-db", "-f", "examples/cluster/haproxy.cfg"], {
+        env: { ...process.env, FRONT_PORT: String(front), BACKEND_PORT: String(backend) },
+        stdio: "ignore",
+      });
+      try {
+        await f.waitForLine(/^worker 2 listening/, 30_000);
+        await f.waitForLine(/^worker 1 listening/, 30_000);
+        const workers = new Set<number>();
+        for (let i = 0; i < 200 && workers.size < 2; i++) {
+          const answer = await http(front, "/").catch(() => null);
+          if (answer === null || answer.status !== 200) {
+            await new Promise((r) => setTimeout(r, 50));
+            continue;
+          }
+          const body = JSON.parse(answer.text) as { worker: number; client: string };
+          assert.equal(body.client, `127.0.0.1:${answer.localPort}`, "the PROXY header's client");
+          workers.add(body.worker);
+        }
+        assert.deepEqual([...workers].sort(), [1, 2]);
+        f.child.kill("SIGTERM");
+        assert.equal(await f.exited, 0);
+      } finally {
+        haproxy.kill("SIGTERM");
+        await f.stop();
+      }
+    });
+
+    test("unix-socket: served on a socket file with mode 0660, req.conn says unix, the file is gone after SIGTERM", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tako-example-"));
+      const path = join(dir, "app.sock");
+      const [cmd, args] = commandFor(runtime, fileURLToPath(new URL("../examples/unix-socket/main.ts", import.meta.url)));
+      const child = spawn(cmd, args, { env: { ...process.env, SOCKET: path }, stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      try {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        const deadline = Date.now() + 30_000;
+        while (!out.includes(`listening on unix:${path}`)) {
+          assert.ok(Date.now() < deadline && child.exitCode === null, `example did not start: ${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(lstatSync(path).mode & 0o777, 0o660);
+        assert.equal(await curl(["--unix-socket", path, "http://localhost/"]), "Hello over a Unix socket!");
+        assert.deepEqual(JSON.parse(await curl(["--unix-socket", path, "http://localhost/whoami"])), { family: "unix", listener: path, peer: "" });
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+        assert.match(out, /stopped\n$/);
+        assert.throws(() => lstatSync(path), /ENOENT/);
+      } finally {
+        child.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

@@ -8,12 +8,27 @@ import type { TlsCert } from "../core/tls.ts";
  * primitives; the lifecycle every engine shares is written once in `shared/lifecycle.ts`.
  */
 
-/** An address a listener is bound to. */
+/**
+ * An address a listener is bound to. A Unix socket: `family` `"unix"`, `address` its path (a
+ * Linux abstract name as `"@name"`), `port` 0.
+ */
 export interface SocketAddr {
   readonly address: string;
   readonly port: number;
-  readonly family: "IPv4" | "IPv6";
+  readonly family: "IPv4" | "IPv6" | "unix";
 }
+
+/**
+ * What an engine binds: a TCP address (with `SO_REUSEPORT` when `reusePort`), a Unix socket
+ * path (`"\0name"`: a Linux abstract name; the facade has checked and cleared the path; `mode`
+ * is applied by the engine after every bind of it, moves to the node:net path included), or a
+ * listening socket the process inherited as descriptor `fd` (systemd socket activation, a parent
+ * process). An engine that cannot bind one rejects with `TAKO_ERR_UNSUPPORTED` naming it.
+ */
+export type BindTarget =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly reusePort: boolean }
+  | { readonly kind: "unix"; readonly path: string; readonly mode: number | null }
+  | { readonly kind: "fd"; readonly fd: number };
 
 /**
  * A running transport on a bound socket: the engine half of the lifecycle. The runtime-neutral
@@ -84,7 +99,7 @@ export type ServeSpec =
   | (ServeBase & { readonly protocol: "tls"; readonly tls: TlsOptions });
 
 /**
- * A bound TCP socket as a runtime engine holds it. Binding happens first (so port 0 is known
+ * A bound listening socket (TCP or Unix) as a runtime engine holds it. Binding happens first (so port 0 is known
  * before anything is served); `serve` attaches a transport to it, once.
  */
 export interface EngineListener {
@@ -104,7 +119,8 @@ export type Runtime = "node" | "bun" | "deno";
 /** What each runtime folder provides. */
 export interface Engine {
   readonly runtime: Runtime;
-  bind(host: string, port: number): Promise<EngineListener>;
+  /** Binds `target`; rejects with the runtime's error (the facade names it) or a `TakoError`. */
+  bind(target: BindTarget): Promise<EngineListener>;
   /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */
   onSignals(signals: readonly string[], handler: (signal: string) => void): () => void;
 }

@@ -22,15 +22,26 @@ export interface TlsInfo {
   readonly peerCertificate: PeerCertificate | null;
 }
 
+/** The address family of the socket a connection was accepted on; `null` for `router.fetch` in process. */
+export type ConnFamily = "IPv4" | "IPv6" | "unix";
+
 /**
  * Connection facts handed to handlers as `req.conn`: the same shape on every transport and
  * runtime. Addresses are as the server socket sees them.
+ *
+ * On a Unix socket listener (`UnixListener`): `family` is `"unix"`, `localAddress` the
+ * listener's path (an abstract name as `"@name"`), `localPort` 0; the peer of a Unix connection
+ * has no address of its own (clients connect from an unnamed socket), so `remoteAddress` is `""`
+ * and `remotePort` 0 — unless a PROXY header names the client, which then fills both, as on TCP
+ * (`family` stays `"unix"`: it describes the socket; the client's is `proxy.family`).
  */
 export interface ConnInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** The family of the accepted socket: `"IPv4"`, `"IPv6"` or `"unix"`; `null` in process (`router.fetch`). */
+  readonly family: ConnFamily | null;
   /** `"1.1"` for HTTP/1.x (HTTP/1.0 requests included), `"2.0"` for HTTP/2. */
   readonly httpVersion: "1.1" | "2.0";
   /** `null` on cleartext connections. */
@@ -48,9 +59,11 @@ export class SocketConnInfo implements ConnInfo {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  readonly family: ConnFamily;
   readonly httpVersion: "1.1" | "2.0";
   readonly tls: TlsInfo | null;
   readonly proxy: ProxyHeader | null;
+  /** `family`: omitted, it is read from `localAddress` (IPv6 when it has a colon). */
   constructor(
     remoteAddress: string,
     remotePort: number,
@@ -59,11 +72,13 @@ export class SocketConnInfo implements ConnInfo {
     httpVersion: "1.1" | "2.0" = "1.1",
     tls: TlsInfo | null = null,
     proxy: ProxyHeader | null = null,
+    family?: ConnFamily,
   ) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = localAddress;
     this.localPort = localPort;
+    this.family = family ?? (localAddress.includes(":") ? "IPv6" : "IPv4");
     this.httpVersion = httpVersion;
     this.tls = tls;
     this.proxy = proxy;
@@ -76,6 +91,7 @@ export const IN_PROCESS_CONN: ConnInfo = Object.freeze({
   remotePort: 0,
   localAddress: "",
   localPort: 0,
+  family: null,
   httpVersion: "1.1",
   tls: null,
   proxy: null,

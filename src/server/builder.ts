@@ -7,7 +7,7 @@ import { SheddingDispatcher } from "../core/router/shed.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
 import type { H2cOptions, ProxyMode, ProxyOptions, ServeSpec, Serving } from "../adapters/engine.ts";
-import type { TcpListener } from "./tcp-listener.ts";
+import type { Listener } from "./listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
 export class ServerBuilder {
@@ -111,7 +111,7 @@ export class Server {
    * (and the few settings that take Bun's or Deno's node:net path) is in the README coverage
    * table.
    */
-  spawnHttp<S>(listener: TcpListener, router: Router<S>): ServerHandle {
+  spawnHttp<S>(listener: Listener, router: Router<S>): ServerHandle {
     return this.#spawn(listener, { protocol: "http1", ...this.#base(router) });
   }
 
@@ -122,7 +122,7 @@ export class Server {
    * `{ http1: true }` the port also serves HTTP/1.1, chosen per connection from the client's
    * first bytes. Expose h2c only behind a proxy you control: it has no TLS.
    */
-  spawnH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): ServerHandle {
+  spawnH2c<S>(listener: Listener, router: Router<S>, options: Partial<H2cOptions> = {}): ServerHandle {
     return this.#spawn(listener, { protocol: "h2c", http1: options.http1 === true, ...this.#base(router) });
   }
 
@@ -132,7 +132,7 @@ export class Server {
    * forward-secret AEAD suites only; `tlsHandshakeTimeout` bounds each handshake. Needs
    * material from `Server.builder().tls(cert)`; without it this throws at once.
    */
-  spawnTls<S>(listener: TcpListener, router: Router<S>): ServerHandle {
+  spawnTls<S>(listener: Listener, router: Router<S>): ServerHandle {
     if (this.#tls === null) {
       throw new TakoError("TAKO_ERR_TLS", 'spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths("cert.pem", "key.pem")).build()');
     }
@@ -145,7 +145,7 @@ export class Server {
   }
 
   /** Hands `spec` to the listener's engine; the handle drives what it serves. */
-  #spawn(listener: TcpListener, spec: ServeSpec): ServerHandle {
+  #spawn(listener: Listener, spec: ServeSpec): ServerHandle {
     const router = spec.router;
     const load = LoadMonitor.of(this.config, listener.engine().runtime);
     const socket = listener.take();

@@ -2,14 +2,14 @@ import type { Router } from "../core/router/router.ts";
 import { Server } from "./builder.ts";
 import { TlsCert } from "../core/tls.ts";
 import type { H2cOptions } from "../adapters/engine.ts";
-import type { TcpListener } from "./tcp-listener.ts";
+import type { Listener } from "./listener.ts";
 
 /**
  * Serves `router` over HTTP/1.1 (keep-alive, streamed bodies) on `listener` with the default
  * {@link ServerConfig}: `Server.builder().build().spawnHttp(listener, router).join()`. In a server
  * process it never resolves; use the builder for a handle that can stop it gracefully.
  */
-export function serve<S>(listener: TcpListener, router: Router<S>): Promise<void> {
+export function serve<S>(listener: Listener, router: Router<S>): Promise<void> {
   return Server.builder().build().spawnHttp(listener, router).join();
 }
 
@@ -18,7 +18,7 @@ export function serve<S>(listener: TcpListener, router: Router<S>): Promise<void
  * {@link ServerConfig}: `Server.builder().build().spawnH2c(listener, router, options).join()`.
  * Meant for use behind an L7 proxy you control.
  */
-export function serveH2c<S>(listener: TcpListener, router: Router<S>, options: Partial<H2cOptions> = {}): Promise<void> {
+export function serveH2c<S>(listener: Listener, router: Router<S>, options: Partial<H2cOptions> = {}): Promise<void> {
   return Server.builder().build().spawnH2c(listener, router, options).join();
 }
 
@@ -28,7 +28,7 @@ export function serveH2c<S>(listener: TcpListener, router: Router<S>, options: P
  * `key.pem` in the working directory): `Server.builder().tls(TlsCert.pemPaths(certPath,
  * keyPath)).build().spawnTls(listener, router).join()`. Bad material rejects at once.
  */
-export function serveTls<S>(listener: TcpListener, router: Router<S>, certPath = "cert.pem", keyPath = "key.pem"): Promise<void> {
+export function serveTls<S>(listener: Listener, router: Router<S>, certPath = "cert.pem", keyPath = "key.pem"): Promise<void> {
   try {
     return Server.builder().tls(TlsCert.pemPaths(certPath, keyPath)).build().spawnTls(listener, router).join();
   } catch (error) {

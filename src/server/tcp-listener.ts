@@ -1,5 +1,7 @@
 import { TakoError } from "../core/errors.ts";
-import type { Engine, EngineListener, SocketAddr } from "../adapters/engine.ts";
+import type { Engine, EngineListener } from "../adapters/engine.ts";
+import { clusterWorkerIndex } from "../adapters/shared/cluster.ts";
+import { bindOn, Listener } from "./listener.ts";
 import { loadEngine } from "./select-engine.ts";
 
 /** Splits `"127.0.0.1:8080"` or `"[::1]:0"` into host and port; throws on anything else. */
@@ -30,6 +32,19 @@ export function parseAddress(addr: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** Options of {@link TcpListener.bind}. */
+export interface TcpBindOptions {
+  /**
+   * Set `SO_REUSEPORT` so several processes (one per core) can bind the same address and the
+   * kernel spreads connections among them (Linux). Bun: yes. Deno: yes when run with
+   * `--unstable-net` (Deno's flag for this option), else `TAKO_ERR_UNSUPPORTED`. Node.js 20:
+   * `node:net` has no such option, `TAKO_ERR_UNSUPPORTED` (Node 22.12 / 23.1 on have it and it
+   * is passed through there). Default `false`, except in a `cluster()` worker on Bun and Deno,
+   * where the workers share the port this way (on Node the cluster primary holds it).
+   */
+  readonly reusePort?: boolean;
+}
+
 /**
  * A bound TCP listener. Bind first, then hand it to `serve`; with port 0 the OS picks a free
  * port, which `localAddr()` reports.
@@ -39,58 +54,38 @@ export function parseAddress(addr: string): { host: string; port: number } {
  * console.log(listener.localAddr().port);
  * ```
  */
-export class TcpListener {
-  readonly #socket: EngineListener;
-  readonly #engine: Engine;
-  #taken = false;
-
-  private constructor(socket: EngineListener, engine: Engine) {
-    this.#socket = socket;
-    this.#engine = engine;
+export class TcpListener extends Listener {
+  /**
+   * Binds `addr` (`"host:port"`, `"[v6]:port"`). Rejects with a `TakoError` naming the address
+   * when it is malformed, in use, or not permitted; `TAKO_ERR_UNSUPPORTED` for `reusePort` on a
+   * runtime without it.
+   */
+  static override async bind(addr: string, options: TcpBindOptions = {}): Promise<TcpListener> {
+    const { host, port } = parseAddress(addr);
+    if (options.reusePort !== undefined && typeof options.reusePort !== "boolean") {
+      throw new TakoError("TAKO_ERR_CONFIG", `reusePort must be true or false; got ${JSON.stringify(options.reusePort)}`);
+    }
+    const engine = await loadEngine();
+    // cluster() workers on Bun and Deno are separate processes, each binding the port itself.
+    const reusePort = options.reusePort ?? (engine.runtime !== "node" && clusterWorkerIndex() !== null);
+    return new TcpListener(await bindOn(engine, { kind: "tcp", host, port, reusePort }, addr), engine);
   }
 
   /**
-   * Binds `addr` (`"host:port"`, `"[v6]:port"`). Rejects with a `TakoError` naming the address
-   * when it is malformed, in use, or not permitted.
+   * Adopts a listening socket this process inherited as descriptor `fd` (a parent process or a
+   * supervisor bound it and passed it on). Node.js, Bun and Deno take it through `node:net`
+   * (on Bun and Deno that is their node:net path; see the README coverage table). Rejects with
+   * `TAKO_ERR_LISTEN` when `fd` is not an open listening socket. For systemd socket activation
+   * see {@link systemdListeners}.
    */
-  static async bind(addr: string): Promise<TcpListener> {
-    const { host, port } = parseAddress(addr);
+  static async fromFd(fd: number): Promise<TcpListener> {
+    if (!Number.isInteger(fd) || fd < 0) throw new TakoError("TAKO_ERR_LISTEN", `fromFd expects a descriptor number (an integer >= 0); got ${String(fd)}`);
     const engine = await loadEngine();
-    try {
-      return new TcpListener(await engine.bind(host, port), engine);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      const why =
-        code === "EADDRINUSE" || (error as Error)?.name === "AddrInUse"
-          ? "address already in use"
-          : code === "EACCES" || (error as Error)?.name === "PermissionDenied"
-            ? "permission denied"
-            : code === "EADDRNOTAVAIL" || (error as Error)?.name === "AddrNotAvailable"
-              ? "address not available on this machine"
-              : ((error as Error)?.message ?? String(error));
-      throw new TakoError("TAKO_ERR_LISTEN", `cannot bind ${addr}: ${why}`, { cause: error });
-    }
+    return new TcpListener(await bindOn(engine, { kind: "fd", fd }, `descriptor ${fd}`), engine);
   }
 
-  /** The address actually bound (the real port when 0 was asked). */
-  localAddr(): SocketAddr {
-    return this.#socket.localAddr();
-  }
-
-  /** Stops listening and destroys every connection at once (prefer a handle's graceful `shutdown()`). */
-  close(): Promise<void> {
-    return this.#socket.close();
-  }
-
-  /** @internal The runtime engine that bound this listener. */
-  engine(): Engine {
-    return this.#engine;
-  }
-
-  /** @internal Hands the socket to one server; a listener serves once. */
-  take(): EngineListener {
-    if (this.#taken) throw new TakoError("TAKO_ERR_LISTEN", "this listener is already being served");
-    this.#taken = true;
-    return this.#socket;
+  /** @internal A socket already bound by `engine` (systemd activation). */
+  static adopted(socket: EngineListener, engine: Engine): TcpListener {
+    return new TcpListener(socket, engine);
   }
 }

@@ -39,7 +39,9 @@ async function cleanup(f: Fixture, pids: Iterable<number>): Promise<void> {
 
 export function clusterSuite(runtime: Runtime): void {
   describe(`cluster() (${runtime})`, () => {
-    test("two workers serve one port; a worker that exits is restarted; SIGTERM drains every worker's in-flight requests and the primary exits 0", { timeout: 90_000 }, async () => {
+    test("two workers serve one port; a worker that exits is restarted; SIGTERM drains every worker's in-flight requests and the primary exits 0", {
+      timeout: 90_000,
+    }, async () => {
       const port = await freePort();
       const f = await startFixture(runtime, FIXTURE, { PORT: String(port), WORKERS: "2" });
       const pids = new Set<number>();

@@ -1,10 +1,12 @@
 import { createServer as createNetServer, type Socket } from "node:net";
-import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import { existsSync, unlinkSync } from "node:fs";
+import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
-import { NodeListener, nodeEngine } from "../node/node-engine.ts";
+import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
-import { BunHttp1 } from "./http1.ts";
+import { applyMode } from "../shared/socket-file.ts";
+import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
 
 /**
  * Bun's HTTP/1.1 parser closes, without a response, a connection whose request head is not
@@ -48,12 +50,14 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 class BunListener implements EngineListener {
   readonly #http1: BunHttp1;
   readonly #local: SocketAddr;
+  readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
   #net: NodeListener | null = null;
 
-  constructor(http1: BunHttp1, local: SocketAddr) {
+  constructor(http1: BunHttp1, local: SocketAddr, target: BindTarget) {
     this.#http1 = http1;
     this.#local = local;
+    this.#target = target;
   }
 
   localAddr(): SocketAddr {
@@ -84,13 +88,40 @@ class BunListener implements EngineListener {
     return lifecycle;
   }
 
-  /** Hands the port to a node:net listener in this turn and serves `spec` there. */
+  /**
+   * Hands the port to a node:net listener in this turn and serves `spec` there. A Unix socket
+   * file is this listener's own: removed and bound again in the same turn (connects in between
+   * are refused).
+   */
   #toNetPath(spec: ServeSpec): Serving {
     this.#http1.abandon();
     const server = createNetServer({ noDelay: true });
     const lifecycle = new Lifecycle<Socket>();
     server.once("error", (error) => lifecycle.fail(error));
-    server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true });
+    const target = this.#target;
+    if (target.kind === "unix") {
+      if (!target.path.startsWith("\0")) {
+        try {
+          unlinkSync(target.path);
+        } catch {
+          // Bun removed it when its server stopped
+        }
+      }
+      const mode = (): void => {
+        try {
+          applyMode(target);
+        } catch (error) {
+          lifecycle.fail(error);
+        }
+      };
+      server.once("listening", mode);
+      server.listen({ path: target.path });
+      // Bun's node:net binds within listen() (measured) but reports it a tick later, after
+      // spawn* has returned: the mode is set now, before anything is served.
+      if (server.listening || existsSync(target.path)) mode();
+    } else if (target.kind === "tcp" && target.reusePort) {
+      server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true, reusePort: true });
+    } else server.listen({ host: this.#local.address, port: this.#local.port, exclusive: true });
     this.#net = new NodeListener(new NodeAcceptor(server, lifecycle), { emulated: true });
     return this.#net.serve(spec);
   }
@@ -109,10 +140,17 @@ class BunListener implements EngineListener {
 
 export const bunEngine: Engine = {
   runtime: "bun",
-  async bind(host, port) {
+  /**
+   * TCP and Unix paths: Bun's node:http listening itself (a path too). A descriptor: Bun's
+   * node:http ignores `listen({ fd })` (it binds a fresh port instead; measured, Bun 1.4.5),
+   * so an inherited socket is served on the node:net path. `reusePort` without node:http's
+   * internal listen: the node:net path too.
+   */
+  async bind(target) {
+    if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
     const http1 = new BunHttp1();
-    const local = await http1.listen(host, port);
-    return new BunListener(http1, local);
+    const local = await http1.listen(target);
+    return new BunListener(http1, local, target);
   },
   onSignals: nodeEngine.onSignals,
 };

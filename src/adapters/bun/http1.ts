@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, Server as HttpServerClass, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
@@ -12,6 +12,8 @@ import { http1Deadlines } from "../shared/deadline.ts";
 import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
+import { applyMode, displayPath } from "../shared/socket-file.ts";
+import { markUnix } from "../node/unix-peer.ts";
 import { isUpgraded, NodeWsUpgrades } from "../node/ws.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
@@ -118,6 +120,26 @@ function sweepInterval(deadlines: readonly (number | null)[]): number | null {
 }
 
 /**
+ * Bun's node:http `listen()` ignores `reusePort` (it passes `reusePort: true` to its native
+ * server only inside a node:cluster worker; measured: a second process fails with EADDRINUSE,
+ * Bun 1.4.5), but its internal `kRealListen(tls, port, host, path, reusePort)` takes it. Found
+ * by its symbol's description; whether it is there is {@link bunHasReusePortListen}.
+ */
+function realListen(): symbol | undefined {
+  return Object.getOwnPropertySymbols(HttpServerClass.prototype).find((s) => s.description === "kRealListen");
+}
+
+/** Whether this Bun's node:http can listen with `SO_REUSEPORT` (else the node:net path does). */
+export function bunHasReusePortListen(): boolean {
+  return realListen() !== undefined;
+}
+
+function bunReusePortListen(http: HttpServer, host: string, port: number): void {
+  const key = realListen()!;
+  (http as unknown as Record<symbol, (tls: undefined, port: number, host: string, path: undefined, reusePort: boolean) => void>)[key]!(undefined, port, host, undefined, true);
+}
+
+/**
  * HTTP/1.1 on Bun's node:http listening on the port itself (`createServer().listen()`): Bun's
  * own HTTP parser (the one `Bun.serve` uses) feeds node:http's request/response objects, with no
  * node:net hand-off. Bun's node:http ignores node's `headersTimeout`/`keepAliveTimeout` and sets
@@ -157,6 +179,8 @@ export class BunHttp1 {
   #timer: ReturnType<typeof setInterval> | null = null;
   #sweep: ReturnType<typeof setInterval> | null = null;
   #listening = false;
+  /** A Unix listener's path (as tako shows it), noted on each connection for `req.conn`; `null` on TCP. */
+  #unixPath: string | null = null;
   /** WebSocket upgrades (`ws` on Bun's node:http); upgrade requests that came before a router wait in `#queuedUpgrades`. */
   #upgrades: NodeWsUpgrades | null = null;
   #queuedUpgrades: [IncomingMessage, Socket, Buffer][] | null = [];
@@ -194,18 +218,43 @@ export class BunHttp1 {
     } else send(res, result, request, ctx);
   }
 
-  /** Binds and listens (Bun's node:http starts its native server here); resolves once listening. */
-  listen(host: string, port: number): Promise<SocketAddr> {
+  /**
+   * Binds and listens (Bun's node:http starts its native server here) on a TCP address or a
+   * Unix socket path; resolves once listening. `reusePort` goes through node:http's internal
+   * `kRealListen` (see {@link bunReusePortListen}).
+   */
+  listen(target: { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string; readonly mode: number | null }): Promise<SocketAddr> {
     return new Promise((resolve, reject) => {
       const http = this.#http;
       http.once("error", reject);
-      http.listen({ host, port }, () => {
+      const listening = (): void => {
         http.off("error", reject);
         this.#listening = true;
         const a = http.address();
+        if ("path" in target) {
+          try {
+            applyMode(target);
+          } catch (error) {
+            this.abandon();
+            return reject(error);
+          }
+          this.#unixPath = displayPath(target.path);
+          return resolve({ address: this.#unixPath, port: 0, family: "unix" });
+        }
         if (a === null || typeof a === "string") return reject(new Error("listener is not bound to a TCP address"));
         resolve({ address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" });
-      });
+      };
+      if ("path" in target) http.listen({ path: target.path }, listening);
+      else if (target.reusePort) {
+        http.once("listening", listening);
+        try {
+          bunReusePortListen(http, target.host, target.port);
+        } catch (error) {
+          http.off("listening", listening);
+          http.off("error", reject);
+          reject(error);
+        }
+      } else http.listen({ host: target.host, port: target.port }, listening);
     });
   }
 
@@ -251,6 +300,7 @@ export class BunHttp1 {
     socket.on("error", ignoreError);
     socket.destroySoon = lingeringClose;
     socket[kState] = { since: Date.now(), requests: 0, seen: 0 };
+    if (this.#unixPath !== null) markUnix(socket, this.#unixPath);
     this.#conns.add(socket);
     if (this.#lifecycle !== null) this.#admit(socket);
     else socket.once("close", () => this.#conns.delete(socket));

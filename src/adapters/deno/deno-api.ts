@@ -9,10 +9,16 @@ export interface DenoNetAddr {
   port: number;
 }
 
+/** A Unix socket address; `path` is `null` for the unnamed socket a client connects from. */
+export interface DenoUnixAddr {
+  transport: "unix";
+  path: string | null;
+}
+
 /** An accepted connection (`Deno.Conn`, or `Deno.TlsConn` with `handshake`). */
 export interface DenoConn {
-  readonly localAddr: DenoNetAddr;
-  readonly remoteAddr: DenoNetAddr;
+  readonly localAddr: DenoNetAddr | DenoUnixAddr;
+  readonly remoteAddr: DenoNetAddr | DenoUnixAddr;
   /** Reads into `into`; the byte count, or `null` at the end of the stream. */
   read(into: Uint8Array): Promise<number | null>;
   write(bytes: Uint8Array): Promise<number>;
@@ -23,7 +29,7 @@ export interface DenoConn {
 }
 
 export interface DenoListener {
-  readonly addr: DenoNetAddr;
+  readonly addr: DenoNetAddr | DenoUnixAddr;
   accept(): Promise<DenoConn>;
   close(): void;
 }
@@ -59,8 +65,10 @@ export type ServeOnConnection = (
 ) => DenoConnServer;
 
 export interface DenoApi {
-  listen(options: { hostname: string; port: number }): DenoListener;
-  listenTls(options: { hostname: string; port: number; cert: string; key: string; alpnProtocols: string[] }): DenoListener;
+  listen(options: { hostname: string; port: number; reusePort?: boolean } | { transport: "unix"; path: string }): DenoListener;
+  listenTls(options: { hostname: string; port: number; reusePort?: boolean; cert: string; key: string; alpnProtocols: string[] }): DenoListener;
+  /** Present only with `--unstable-net` (or `--unstable`): what tells that flag is on. */
+  readonly listenDatagram?: unknown;
   addSignalListener(signal: string, handler: () => void): void;
   removeSignalListener(signal: string, handler: () => void): void;
   readonly internal?: symbol;

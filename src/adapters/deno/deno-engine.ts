@@ -10,9 +10,9 @@ import { absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, refuseH
 import { parseJson } from "../../core/request.ts";
 import { errorReply } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/types.ts";
-import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
-import { moveToNetPath } from "../node/node-engine.ts";
+import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
 import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
 import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
@@ -21,8 +21,18 @@ import { RateSample } from "../shared/rate.ts";
 import { connectionRefused, h2Goaway, type Peer, publishConnection, publishGoaway, requestStart, traceFetch } from "../shared/diagnostics.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
+import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { readProxyHeader } from "./proxy-read.ts";
-import { type DenoConn, type DenoConnServer, type DenoListener as NativeListener, type DenoServeInfo, deno, type ServeOnConnection, serveOnConnection } from "./deno-api.ts";
+import {
+  type DenoConn,
+  type DenoNetAddr,
+  type DenoConnServer,
+  type DenoListener as NativeListener,
+  type DenoServeInfo,
+  deno,
+  type ServeOnConnection,
+  serveOnConnection,
+} from "./deno-api.ts";
 
 /**
  * One accepted connection and its policy state. Deno's HTTP server (`serveHttpOnConnection`)
@@ -281,6 +291,9 @@ class DenoRequest extends FetchRequest {
     const tls: TlsInfo | null = c.alpn === undefined ? null : Object.freeze({ alpnProtocol: c.alpn, serverName: null, protocol: null, cipher: null, peerCertificate: null });
     const proxy = c.proxy;
     const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+    if (peer.transport === "unix") {
+      return new SocketConnInfo(client ? proxy.sourceAddress! : "", client ? (proxy.sourcePort ?? 0) : 0, this.#local.address, 0, this.#http1 ? "1.1" : "2.0", tls, proxy, "unix");
+    }
     return new SocketConnInfo(
       client ? proxy.sourceAddress! : peer.hostname,
       client ? (proxy.sourcePort ?? 0) : peer.port,
@@ -367,8 +380,9 @@ function refusedHead(request: Request): Response | null {
   const te = request.headers.get("transfer-encoding");
   if (te !== null && !isChunkedOnly(te)) return errorReply(refuseHead(400, HEAD_PROBLEMS.transferEncoding)).intoResponse();
   const url = request.url;
-  // Origin-form: Deno built the URL as `http://` or `https://`, then Host, then the path.
-  const at = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : 0;
+  // Origin-form: Deno built the URL as `http://` or `https://` (`http+unix://` for HTTP/1.1 on
+  // a Unix socket), then Host, then the path.
+  const at = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : url.startsWith("http+unix://") ? 12 : 0;
   const end = at + host.length;
   if (at !== 0 && url.startsWith(host, at) && (end === url.length || url.charCodeAt(end) === 47)) return null;
   if (!url.includes("://")) return null; // `*` (OPTIONS) or authority-form (CONNECT)
@@ -477,11 +491,25 @@ class DenoListener implements EngineListener {
   readonly #onIdle = (c: Connection): void => this.#idle(c);
   #sweeper: ReturnType<typeof setInterval> | null = null;
 
-  constructor(host: string, port: number) {
+  readonly #target: Exclude<BindTarget, { kind: "fd" }>;
+
+  constructor(target: Exclude<BindTarget, { kind: "fd" }>) {
     this.#serveOn = serveOnConnection();
-    this.#listener = deno().listen({ hostname: host, port });
-    const addr = this.#listener.addr;
-    this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
+    this.#target = target;
+    if (target.kind === "unix") {
+      this.#listener = deno().listen({ transport: "unix", path: target.path });
+      try {
+        applyMode(target);
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+      this.#local = { address: displayPath(target.path), port: 0, family: "unix" };
+    } else {
+      this.#listener = deno().listen(target.reusePort ? { hostname: target.host, port: target.port, reusePort: true } : { hostname: target.host, port: target.port });
+      const addr = this.#listener.addr as DenoNetAddr;
+      this.#local = { address: addr.hostname, port: addr.port, family: addr.hostname.includes(":") ? "IPv6" : "IPv4" };
+    }
   }
 
   localAddr(): SocketAddr {
@@ -530,6 +558,8 @@ class DenoListener implements EngineListener {
     // handshake itself). "required" on cleartext: read here, without reading past the header.
     if (proxy.mode === "optional" || (proxy.mode === "required" && spec.protocol === "tls"))
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    // Deno.listenTls binds TCP only: TLS on a Unix socket is node:tls on Deno's node:net.
+    if (spec.protocol === "tls" && this.#target.kind === "unix") return this.#moveToNetPath({ ...spec, tls: { ...spec.tls, http2: false } });
     if (spec.protocol === "tls") {
       const { cert, http2 } = spec.tls;
       // node:tls for client certificates (Deno.listenTls has no client authentication), SNI
@@ -545,6 +575,7 @@ class DenoListener implements EngineListener {
       this.#listener = deno().listenTls({
         hostname: this.#local.address,
         port: this.#local.port,
+        ...(this.#target.kind === "tcp" && this.#target.reusePort ? { reusePort: true } : {}),
         cert: material.certPem,
         key: material.keyPem,
         alpnProtocols: http2 ? ["h2", "http/1.1"] : ["http/1.1"],
@@ -787,7 +818,9 @@ class DenoListener implements EngineListener {
     this.#stopped = true;
     this.#listener.close();
     this.#moved = new Lifecycle<Socket>();
-    return moveToNetPath(Promise.resolve(), this.#local, this.#moved, spec);
+    const t = this.#target;
+    const target: BindTarget = t.kind === "unix" ? t : { kind: "tcp", host: this.#local.address, port: this.#local.port, reusePort: t.reusePort };
+    return moveToNetPath(Promise.resolve(), target, this.#moved, spec);
   }
 
   close(): Promise<void> {
@@ -829,8 +862,21 @@ function isClosed(error: unknown): boolean {
 
 export const denoEngine: Engine = {
   runtime: "deno",
-  async bind(host, port) {
-    return new DenoListener(host, port);
+  /**
+   * TCP and Unix sockets (paths and abstract names): `Deno.listen`. `reusePort` is an unstable
+   * option there: without `--unstable-net` Deno exits the process (code 70) when it is asked,
+   * so it is refused first. A descriptor: `Deno.listen` cannot adopt one, Deno's node:net can
+   * (served on the node:net path).
+   */
+  async bind(target) {
+    if (target.kind === "fd") return bindNodeListener(target, { emulated: true });
+    if (target.kind === "tcp" && target.reusePort && deno().listenDatagram === undefined) {
+      throw new TakoError(
+        "TAKO_ERR_UNSUPPORTED",
+        "TcpListener.bind(addr, { reusePort: true }) on Deno needs the --unstable-net flag (Deno.listen's reusePort is unstable, and without the flag Deno exits the process): run `deno run --unstable-net …`",
+      );
+    }
+    return new DenoListener(target);
   },
   onSignals(signals, handler) {
     const hooks = signals.map((signal) => {

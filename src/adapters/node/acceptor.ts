@@ -3,6 +3,8 @@ import type { AcceptBackoff } from "../../core/config.ts";
 import type { SocketAddr } from "../engine.ts";
 import { Backoff } from "../shared/backoff.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
+import { displayPath } from "../shared/socket-file.ts";
+import { markUnix } from "./unix-peer.ts";
 
 /** Sent to an HTTP/1.1 connection over `maxConnections` before it is closed: refused promptly, with a reason. */
 export const BUSY_HTTP1 =
@@ -44,6 +46,8 @@ export class NodeAcceptor {
   /** Connections accepted before a transport was attached; handed over when it is. */
   #pending: Socket[] | null = [];
   #target: AcceptTarget | null = null;
+  /** The path of a Unix listener (`null`: TCP; `undefined`: not listening yet), noted on each connection for `req.conn`. */
+  #unixPath: string | null | undefined;
 
   /** `lifecycle`: the kernel to feed, when the engine created it before binding (moving servers). */
   constructor(server: NetServer, lifecycle: Lifecycle<Socket> = new Lifecycle()) {
@@ -57,9 +61,22 @@ export class NodeAcceptor {
     server.on("error", (error) => this.#onAcceptError(error));
   }
 
+  /** The Unix listener's path as tako shows it, or `null` on TCP. */
+  #unix(): string | null | undefined {
+    if (this.#unixPath === undefined && this.server.listening) {
+      const a = this.server.address();
+      // A Unix socket adopted from a descriptor has no path node:net can tell (`address()` is
+      // not a string then): shown as "".
+      this.#unixPath = typeof a === "string" ? displayPath(a) : typeof a?.port === "number" ? null : "";
+    }
+    return this.#unixPath;
+  }
+
   localAddr(): SocketAddr {
+    const unix = this.#unix();
+    if (typeof unix === "string") return { address: unix, port: 0, family: "unix" };
     const a = this.server.address();
-    if (a === null || typeof a === "string") throw new Error("listener is not bound to a TCP address");
+    if (a === null || typeof a === "string") throw new Error("listener is not bound");
     return { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
   }
 
@@ -76,6 +93,8 @@ export class NodeAcceptor {
     this.#backoff.reset();
     const lifecycle = this.lifecycle;
     if (!lifecycle.admit(socket)) return (this.#target?.refuse ?? refuseHttp1)(socket);
+    const unix = this.#unix();
+    if (typeof unix === "string") markUnix(socket, unix);
     // A peer that resets the connection before a transport has attached its own handlers (while
     // the HTTP/2 preface or a PROXY header is being read) must not take the process down; the
     // transports' own 'error' handlers still see every error.

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { SocketConnInfo, type ConnInfo, type PeerCertificate, type TlsInfo } from "../../core/conn-info.ts";
 import { proxyOf } from "./proxy-transport.ts";
+import { unixPathOf } from "./unix-peer.ts";
 
 const kTls = Symbol("tako.tlsInfo");
 type Tagged = Socket & { [kTls]?: TlsInfo };
@@ -71,6 +72,10 @@ export function connInfoOf(socket: Socket, httpVersion: "1.1" | "2.0"): ConnInfo
   const tls = (socket as Tagged & { encrypted?: boolean }).encrypted === true ? tlsInfoOf(socket as TLSSocket) : null;
   const proxy = proxyOf(socket);
   const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+  const unix = unixPathOf(socket);
+  if (unix !== undefined) {
+    return new SocketConnInfo(client ? proxy.sourceAddress! : "", client ? (proxy.sourcePort ?? 0) : 0, unix, 0, httpVersion, tls, proxy, "unix");
+  }
   return new SocketConnInfo(
     client ? proxy.sourceAddress! : (socket.remoteAddress ?? ""),
     client ? (proxy.sourcePort ?? 0) : (socket.remotePort ?? 0),

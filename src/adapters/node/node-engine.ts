@@ -1,7 +1,10 @@
 import nodeCluster from "node:cluster";
+import { unlink } from "node:fs/promises";
 import { createServer as createNetServer, type Socket } from "node:net";
-import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import { TakoError } from "../../core/errors.ts";
+import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
+import { applyMode } from "../shared/socket-file.ts";
 import { NodeAcceptor } from "./acceptor.ts";
 import { h2Transport } from "./h2.ts";
 import { http1Transport, type NetPathOptions } from "./http1.ts";
@@ -60,30 +63,94 @@ export class NodeListener implements EngineListener {
   }
 }
 
+/** True on Node.js itself (this engine also runs under Bun and Deno for their node:net path). */
+function onNode(): boolean {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  return g.Bun === undefined && g.Deno === undefined;
+}
+
 /**
- * Binds a node:net listener. `lifecycle`: the kernel to feed, when the engine handed out its
- * `Serving` before binding (Bun and Deno moving a listener to their node:net path).
+ * Whether this Node's node:net sets `SO_REUSEPORT` (`listen({ reusePort })`: Node 22.12 and
+ * 23.1 on). Node 20 has no such option and would bind without it, so the second server would
+ * fail with EADDRINUSE: refused instead. Bun's and Deno's node:net have it.
  */
-export function bindNodeListener(host: string, port: number, options: NetPathOptions = { emulated: false }, lifecycle?: Lifecycle<Socket>): Promise<NodeListener> {
+export function netHasReusePort(): boolean {
+  if (!onNode()) return true;
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/**
+ * Node's libuv (1.46 in Node 20) binds a Linux abstract name padded with NUL bytes to the full
+ * `sun_path` (measured: /proc/net/unix shows the name followed by 90 NULs), so a client that
+ * connects to the name itself (curl `--abstract-unix-socket`, socat, Bun, Deno) is refused.
+ */
+function refuseAbstractOnNode(target: BindTarget): void {
+  if (target.kind === "unix" && target.path.startsWith("\0") && onNode()) {
+    throw new TakoError(
+      "TAKO_ERR_UNSUPPORTED",
+      `UnixListener.bind("@${target.path.slice(1)}") on Node.js: Node's libuv binds an abstract name padded with NUL bytes to 108 bytes, so clients that connect to the name (curl --abstract-unix-socket, socat, other runtimes) cannot reach it; use a socket path on Node, or an abstract name on Bun or Deno`,
+    );
+  }
+  if (target.kind === "tcp" && target.reusePort && !netHasReusePort()) {
+    throw new TakoError(
+      "TAKO_ERR_UNSUPPORTED",
+      `TcpListener.bind(addr, { reusePort: true }) on Node.js ${process.versions.node}: node:net has no reusePort before Node 22.12 / 23.1, so a second server on the port would fail; run one process per port on this Node, or use Bun or Deno`,
+    );
+  }
+}
+
+/**
+ * node:net `listen()` options for `target`. In a node:cluster worker a TCP listener is not
+ * exclusive, so the primary holds the port and hands it connections; with `reusePort` every
+ * process binds its own socket.
+ */
+function listenOptions(target: BindTarget): { host?: string; port?: number; exclusive?: boolean; reusePort?: boolean; path?: string; fd?: number } {
+  switch (target.kind) {
+    case "tcp":
+      return target.reusePort
+        ? { host: target.host, port: target.port, exclusive: true, reusePort: true }
+        : { host: target.host, port: target.port, exclusive: !nodeCluster.isWorker };
+    case "unix":
+      return { path: target.path };
+    case "fd":
+      return { fd: target.fd };
+  }
+}
+
+/**
+ * Binds a node:net listener on `target`. `lifecycle`: the kernel to feed, when the engine handed
+ * out its `Serving` before binding (Bun and Deno moving a listener to their node:net path).
+ */
+export function bindNodeListener(target: BindTarget, options: NetPathOptions = { emulated: false }, lifecycle?: Lifecycle<Socket>): Promise<NodeListener> {
   return new Promise((resolve, reject) => {
+    refuseAbstractOnNode(target);
     const server = createNetServer({ noDelay: true });
     server.once("error", reject);
-    server.listen({ host, port, exclusive: !nodeCluster.isWorker }, () => {
+    server.listen(listenOptions(target), () => {
       server.off("error", reject);
+      try {
+        if (target.kind === "unix") applyMode(target);
+      } catch (error) {
+        server.close();
+        return reject(error);
+      }
       resolve(new NodeListener(new NodeAcceptor(server, lifecycle), options));
     });
   });
 }
 
 /**
- * Bun and Deno: serves `spec` on the runtime's node:net at `local` once `stopped` (the native
- * server has let go of the port) resolves, feeding `lifecycle`, which the engine has already
+ * Bun and Deno: serves `spec` on the runtime's node:net at `target` once `stopped` (the native
+ * server has let go of the socket) resolves, feeding `lifecycle`, which the engine has already
  * handed out as the `Serving` and which replays a drain asked for meanwhile. A failure (e.g. the
- * port taken in between) rejects `ready` and resolves `closed`.
+ * port taken in between) rejects `ready` and resolves `closed`. A Unix socket file the native
+ * server left behind is removed first (it was this listener's own).
  */
-export function moveToNetPath(stopped: Promise<void>, local: SocketAddr, lifecycle: Lifecycle<Socket>, spec: ServeSpec): Serving {
+export function moveToNetPath(stopped: Promise<void>, target: BindTarget, lifecycle: Lifecycle<Socket>, spec: ServeSpec): Serving {
   stopped
-    .then(() => bindNodeListener(local.address, local.port, { emulated: true }, lifecycle))
+    .then(() => (target.kind === "unix" && !target.path.startsWith("\0") ? unlink(target.path).catch(() => {}) : undefined))
+    .then(() => bindNodeListener(target, { emulated: true }, lifecycle))
     .then((listener) => listener.serve(spec))
     .catch((error: unknown) => lifecycle.fail(error));
   return lifecycle;
@@ -91,7 +158,7 @@ export function moveToNetPath(stopped: Promise<void>, local: SocketAddr, lifecyc
 
 export const nodeEngine: Engine = {
   runtime: "node",
-  bind: (host, port) => bindNodeListener(host, port),
+  bind: (target) => bindNodeListener(target),
   onSignals(signals, handler) {
     const listener = (signal: string): void => handler(signal);
     for (const s of signals) process.once(s, listener);

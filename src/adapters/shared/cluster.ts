@@ -19,8 +19,9 @@ export interface ClusterOptions {
   /**
    * The command that starts a worker (program and arguments). Default: this process's own
    * command line (`process.execPath`, `process.execArgv`, the script and its arguments); on Deno
-   * `deno run` with the permissions this process holds in full (`--allow-net` …), since Deno does
-   * not report its flags: give the command when the primary runs with scoped permissions. Not
+   * `deno run --unstable-net` (workers bind with `SO_REUSEPORT`, unstable there) with the
+   * permissions this process holds in full (`--allow-net` …), since Deno does not report its
+   * flags: give the command when the primary runs with scoped permissions. Not
    * used on Node, where workers are forked with `node:cluster`.
    */
   readonly command?: readonly string[];
@@ -106,7 +107,8 @@ function resolve(options: ClusterOptions): Resolved {
 
 /** `deno run` and the permissions this process holds in full. */
 function denoCommand(): string[] {
-  const deno = (globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string }): { state: string } }; mainModule: string; args: string[]; execPath(): string } }).Deno;
+  const deno = (globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string }): { state: string } }; mainModule: string; args: string[]; execPath(): string } })
+    .Deno;
   const flags: string[] = [];
   for (const name of ["read", "write", "net", "env", "run", "sys", "ffi", "import"]) {
     try {
@@ -116,7 +118,8 @@ function denoCommand(): string[] {
     }
   }
   const main = deno.mainModule.startsWith("file://") ? decodeURIComponent(new URL(deno.mainModule).pathname) : deno.mainModule;
-  return [deno.execPath(), "run", ...flags, main, ...deno.args];
+  // --unstable-net: Deno binds with SO_REUSEPORT (how workers share the port) only with it.
+  return [deno.execPath(), "run", "--unstable-net", ...flags, main, ...deno.args];
 }
 
 function forkWorker(runtime: Runtime, index: number, command: readonly string[] | null): Worker {
@@ -153,7 +156,11 @@ function forkWorker(runtime: Runtime, index: number, command: readonly string[] 
  * and kills those still running after `shutdownTimeout`. Sets `process.exitCode` and resolves
  * with it: 0 after a signal, 1 when workers kept crashing.
  */
-export async function superviseWorkers(runtime: Runtime, options: ClusterOptions, onSignals: (signals: readonly string[], handler: (signal: string) => void) => () => void): Promise<number> {
+export async function superviseWorkers(
+  runtime: Runtime,
+  options: ClusterOptions,
+  onSignals: (signals: readonly string[], handler: (signal: string) => void) => () => void,
+): Promise<number> {
   const o = resolve(options);
   const live = new Map<number, Worker>();
   const crashes: number[] = [];
