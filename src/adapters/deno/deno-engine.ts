@@ -116,9 +116,10 @@ class Connection {
 
 const ignore = (): void => {};
 
-/** The TCP peer of a Deno connection, for the diagnostics channels. */
+/** The peer of a Deno connection, for the diagnostics channels (a Unix socket's client is unnamed: `""`, as in `req.conn`). */
 function peerOf(conn: DenoConn): Peer {
-  return { remoteAddress: conn.remoteAddr.hostname, remotePort: conn.remoteAddr.port };
+  const addr = conn.remoteAddr;
+  return addr.transport === "unix" ? { remoteAddress: addr.path ?? "", remotePort: 0 } : { remoteAddress: addr.hostname, remotePort: addr.port };
 }
 
 /**
