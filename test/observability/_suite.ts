@@ -398,6 +398,25 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
+  describe(`observability: TLS handshake timeout (${runtime})`, () => {
+    // An explicit tlsHandshakeTimeout: on Deno that is the node:net path (Deno.listenTls has no handshake deadline).
+    test("a connection that never sends a ClientHello is refused (tls) at tlsHandshakeTimeout, then closed", { timeout: 15_000 }, async () => {
+      const w = await Watched.start(runtime, "tls", { tlsHandshakeTimeout: 300 });
+      try {
+        const c = await RawConn.open(w.f.port);
+        const opened = Date.now();
+        const refused = await w.until("refused tls", () => w.events.find((e) => e.ch === "refused"));
+        assert.equal(refused.reason, "tls");
+        assert.equal(refused.remoteAddress, "127.0.0.1");
+        const closedAt = await c.closed;
+        assert.ok(closedAt - opened >= 250, `closed after ${closedAt - opened} ms`);
+        await w.until("close", () => w.events.find((e) => e.ch === "close"));
+      } finally {
+        await w.stop();
+      }
+    });
+  });
+
   // Optional mode is served on Deno's node:net path (required mode on its native one).
   for (const mode of ["required", "optional"] as const)
     describe(`observability behind PROXY, ${mode} (${runtime})`, () => {
