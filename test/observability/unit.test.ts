@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import dc from "node:diagnostics_channel";
 import { describe, test } from "node:test";
-import { accessLog, CHANNELS, isValidRequestId, requestId, Router } from "../../src/index.ts";
+import { accessLog, CHANNELS, FetchRequest, isValidRequestId, requestId, Router } from "../../src/index.ts";
 import { requestStart } from "../../src/adapters/shared/diagnostics.ts";
 import { Lifecycle } from "../../src/adapters/shared/lifecycle.ts";
 import { instrument } from "../../src/otel/index.ts";
@@ -150,5 +150,23 @@ describe("requestId()", () => {
     assert.equal(res.status, 302);
     assert.equal(res.headers.get("location"), "http://x/elsewhere");
     assert.equal(res.headers.get("x-request-id"), "r-302");
+  });
+});
+
+describe("router.routeOf (the route a traced request reports)", () => {
+  const router = new Router();
+  router.get("/users/{id}", () => "u");
+  const nested = new Router();
+  nested.get("/items/{*rest}", () => "i");
+  router.nest("/api", nested);
+  const req = (method: string, url: string) => new FetchRequest(new Request(url, { method }));
+
+  test("the pattern with its prefix; HEAD falls back to GET; a miss or a malformed path is null", () => {
+    assert.equal(router.routeOf(req("GET", "http://x/users/7?q=1")), "/users/{id}");
+    assert.equal(router.routeOf(req("HEAD", "http://x/users/7")), "/users/{id}");
+    assert.equal(router.routeOf(req("GET", "http://x/api/items/a/b")), "/api/items/{*rest}");
+    assert.equal(router.routeOf(req("POST", "http://x/users/7")), null);
+    assert.equal(router.routeOf(req("GET", "http://x/nowhere")), null);
+    assert.equal(router.routeOf(req("GET", "http://x/users/%E0%A4%A")), null);
   });
 });

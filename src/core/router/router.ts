@@ -365,8 +365,13 @@ export class Router<S = undefined> implements Dispatcher {
 
   /** The pattern of the route `req` matches, `null` for none (or a malformed path): for diagnostics, never on the untraced path. */
   routeOf(req: AnyRequest): string | null {
+    const method = req.method;
     try {
-      return this.match(req.method, req.path)?.pattern ?? null;
+      const path = req.path;
+      // The lookup alone: no params object (dispatch builds them again anyway).
+      let entry = this.#tree.find(method, path);
+      if (entry === null && method === "HEAD") entry = this.#tree.find("GET", path);
+      return entry === null ? null : entry.def.pattern;
     } catch {
       return null;
     }
