@@ -3,7 +3,7 @@
 // tako/otel's instrument() with the SDK's in-memory span exporter and a pull metric reader
 // (served on /_spans and /_metrics). TAKO_MODE: "h1" (spawnHttp), "h2c" (spawnH2c with HTTP/1.1),
 // "tls" (spawnTls, h2 + http/1.1), "proxy" / "proxy-optional" (spawnHttp, PROXY header required / optional). Config in
-// TAKO_CONFIG (JSON). Prints "READY <port>"; SIGTERM drains it.
+// TAKO_CONFIG (JSON); TAKO_NO_MIDDLEWARE=1 leaves out requestId(). Prints "READY <port>"; SIGTERM drains it.
 import dc from "node:diagnostics_channel";
 import { context, propagation, trace, metrics } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -81,7 +81,8 @@ instrument({ ignore: (req) => req.path.startsWith("/_") });
 const tracer = trace.getTracer("fixture");
 const router = new Router();
 router.onError(() => {});
-router.middleware(requestId());
+// TAKO_NO_MIDDLEWARE=1: no middleware, so handler results reach the engine as they are.
+if (process.env.TAKO_NO_MIDDLEWARE !== "1") router.middleware(requestId());
 router.get("/users/{id}", (req) => ({ id: req.params.id, requestId: req.id }));
 router.get("/boom", () => {
   throw new Error("boom");
@@ -90,6 +91,14 @@ router.get("/slow", async () => {
   await new Promise((r) => setTimeout(r, 1500));
   return "late";
 });
+// A streamed body that fails after its first chunk: the headers are out, so the response is cut.
+router.get("/stream-fail", () =>
+  (async function* () {
+    yield "first chunk\n";
+    await new Promise((r) => setTimeout(r, 20));
+    throw new Error("stream broke");
+  })(),
+);
 // A span started in the handler after an await: its parent is the server span when the handler runs in its context.
 router.get("/child", async () => {
   await new Promise((r) => setTimeout(r, 5));

@@ -61,8 +61,8 @@ class Watched {
     });
   }
 
-  static async start(runtime: Runtime, mode: string, config: Record<string, unknown> = {}): Promise<Watched> {
-    return new Watched(await startFixture(runtime, FIXTURE, { TAKO_MODE: mode, TAKO_CONFIG: JSON.stringify(config) }));
+  static async start(runtime: Runtime, mode: string, config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<Watched> {
+    return new Watched(await startFixture(runtime, FIXTURE, { TAKO_MODE: mode, TAKO_CONFIG: JSON.stringify(config), ...env }));
   }
 
   /** Resolves with the events once `pred` holds for them (rejects after `ms`). */
@@ -224,6 +224,30 @@ export function observabilitySuite(runtime: Runtime): void {
       assert.equal(line.clientLeft, true);
     });
 
+    test("a streamed body that fails midway: error event, then asyncEnd not complete with the status sent", { timeout: 15_000 }, async () => {
+      const c = await RawConn.open(w.f.port);
+      c.send("GET /stream-fail HTTP/1.1\r\nHost: x\r\n\r\n");
+      await c.closed;
+      const r = await w.request("/stream-fail");
+      if (runtime === "deno") {
+        // Known gap: the fixture's global middleware (requestId) turns the stream into a Fetch
+        // Response, whose body Deno's server reads itself: its failure reaches neither the error
+        // hook nor the channel, and Deno reports the response as sent (docs/observability.md).
+        assert.deepEqual(r.errors, []);
+        assert.equal(r.asyncEnd.clientLeft, false);
+        return;
+      }
+      assert.deepEqual(
+        r.errors.map((e) => e.error),
+        ["stream broke"],
+      );
+      // The status the client got (0 when the cut came before the head went out: under load the
+      // head and first chunk may still be buffered).
+      const got = /^HTTP\/1\.1 (\d{3}) /.exec(c.text)?.[1];
+      assert.equal(r.asyncEnd.status, got === undefined ? 0 : Number(got), `client got ${JSON.stringify(c.text.slice(0, 40))}`);
+      assert.equal(r.asyncEnd.clientLeft, true, "not complete: the server cut the response");
+    });
+
     test("connection open and close, paired by handle", async () => {
       const before = w.events.length;
       const c = await RawConn.open(w.f.port);
@@ -258,6 +282,28 @@ export function observabilitySuite(runtime: Runtime): void {
       const end = w.events.findIndex((e) => e.ch === "drainEnd");
       assert.ok(start !== -1 && end > start, JSON.stringify(w.events.slice(-10)));
       assert.equal(w.events[start]!.forced, false);
+    });
+  });
+
+  describe(`observability without middleware (${runtime})`, () => {
+    test("a streamed body that fails midway: error event, then asyncEnd not complete", { timeout: 15_000 }, async () => {
+      const w = await Watched.start(runtime, "h1", {}, { TAKO_NO_MIDDLEWARE: "1" });
+      try {
+        const c = await RawConn.open(w.f.port);
+        c.send("GET /stream-fail HTTP/1.1\r\nHost: x\r\n\r\n");
+        await c.closed;
+        const r = await w.request("/stream-fail");
+        assert.deepEqual(
+          r.errors.map((e) => e.error),
+          ["stream broke"],
+        );
+        assert.equal(r.asyncEnd.clientLeft, true, "not complete: the server cut the response");
+        // Deno reports 0 for a response it did not send whole; elsewhere the status the client got.
+        const got = /^HTTP\/1\.1 (\d{3}) /.exec(c.text)?.[1];
+        assert.equal(r.asyncEnd.status, runtime === "deno" || got === undefined ? 0 : Number(got));
+      } finally {
+        await w.stop();
+      }
     });
   });
 
