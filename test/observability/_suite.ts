@@ -369,8 +369,35 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
-  // Deno's HTTP/2 is its own server's, with its own idle timer (keepAliveTimeout is refused there).
+  // Deno's HTTP/2 is its own server's, with its own idle timer and flood guards (keepAliveTimeout is refused there).
   if (runtime !== "deno") {
+    describe(`observability: h2 GOAWAY on abuse (${runtime})`, () => {
+      test("a PING flood past the control-frame budget: GOAWAY ENHANCE_YOUR_CALM, reason abuse", { timeout: 15_000 }, async () => {
+        const w = await Watched.start(runtime, "h2c");
+        try {
+          const c = await RawConn.open(w.f.port);
+          const frame = (type: number, payload: Buffer): Buffer => {
+            const head = Buffer.alloc(9);
+            head.writeUIntBE(payload.length, 0, 3);
+            head[3] = type;
+            return Buffer.concat([head, payload]);
+          };
+          c.socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(0x4, Buffer.alloc(0))]));
+          // In batches, so nghttp2's own guard (over 1,000 unsent ACKs from one read) is not what ends it.
+          const batch = Buffer.concat(Array.from({ length: 50 }, () => frame(0x6, Buffer.alloc(8))));
+          for (let i = 0; i < 24 && !c.socket.destroyed; i++) {
+            c.socket.write(batch);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          const ev = await w.until("goaway event", () => w.events.find((e) => e.ch === "goaway"));
+          assert.deepEqual([ev.code, ev.reason], [11, "abuse"]);
+          c.destroy();
+        } finally {
+          await w.stop();
+        }
+      });
+    });
+
     describe(`observability: h2 idle GOAWAY (${runtime})`, () => {
       test("keepAliveTimeout on an idle h2 connection: GOAWAY NO_ERROR, reason idle", { timeout: 15_000 }, async () => {
         const w = await Watched.start(runtime, "h2c", { keepAliveTimeout: 300 });
