@@ -187,8 +187,10 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
         assert.ok(during !== null, `no honest request served within 5 s while 250 idle connections were open; stderr: ${f.stderr().slice(0, 500)}`);
         assert.ok(fds() < 128, `the server holds ${fds()} descriptors: it ran into its limit`);
         for (const c of flood) c?.destroy();
-        const after = await servedWithin(1_000);
-        assert.ok(after !== null, "not served within 1 s after the attack stopped");
+        // An accept that met EMFILE during the flood waits out its backoff (up to acceptBackoff.max,
+        // 1 s) before it tries again: seen on Deno, whose accept still meets EMFILE then.
+        const after = await servedWithin(2_500);
+        assert.ok(after !== null, "not served within 2.5 s after the attack stopped");
         assert.equal(f.child.exitCode, null, "the server process died");
       } finally {
         await f.stop();
