@@ -4,12 +4,11 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
-import { answerClientError, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
+import { answerClientError, answerRequest, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
-import { NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "../node/request.ts";
-import { send, type SendContext } from "../node/send.ts";
+import { NodeRequest, nodeRequestClass, type ServedState, servedState } from "../node/request.ts";
+import type { SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
-import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
@@ -207,15 +206,7 @@ export class BunHttp1 {
   }
 
   #handle(router: Dispatcher, req: IncomingMessage, res: ServerResponse): void {
-    const ctx = this.#ctx;
-    const request = new this.#Request(req, res);
-    const result = refusedHead(req) ?? (requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request));
-    if (result instanceof Promise) {
-      result.then(
-        (value) => send(res, value, request, ctx),
-        (error: unknown) => send(res, router.recover(error, request), request, ctx),
-      );
-    } else send(res, result, request, ctx);
+    answerRequest(router, new this.#Request(req, res), req, res, this.#ctx);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { RateSample } from "../shared/rate.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
-import { nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
+import { type NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { send, type SendContext } from "./send.ts";
 import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
@@ -176,6 +176,21 @@ export interface NetPathOptions {
   readonly served?: ServedState;
 }
 
+/**
+ * The HTTP/1.1 request path node:http servers share (Node's, and Bun's own node:http): a head
+ * the rules refuse gets its answer, any other request is dispatched (traced when somebody
+ * subscribes) and its result written, with one `then` for an async handler.
+ */
+export function answerRequest(router: Dispatcher, request: NodeRequest, req: IncomingMessage, res: ServerResponse, ctx: SendContext): void {
+  const result = refusedHead(req) ?? (requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request));
+  if (result instanceof Promise) {
+    result.then(
+      (value) => send(res, value, request, ctx),
+      (error: unknown) => send(res, router.recover(error, request), request, ctx),
+    );
+  } else send(res, result, request, ctx);
+}
+
 /** The HTTP/1.1 transport: node:http fed accepted connections, with tako's drain. */
 export function http1Transport(router: Dispatcher, config: ServerConfig, options: NetPathOptions): Transport {
   const ctx: SendContext = { router, closeAfterResponse: !config.keepAlive };
@@ -183,14 +198,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   const Request = nodeRequestClass(bodyDeadline(config), config, options.served ?? servedState());
   const http: HttpServer = createServer(httpOptions(config), (req: IncomingMessage, res: ServerResponse) => {
     (req.socket as Http1Socket)[kResponse] = res;
-    const request = new Request(req, res);
-    const result = refusedHead(req) ?? (requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request));
-    if (result instanceof Promise) {
-      result.then(
-        (value) => send(res, value, request, ctx),
-        (error: unknown) => send(res, router.recover(error, request), request, ctx),
-      );
-    } else send(res, result, request, ctx);
+    answerRequest(router, new Request(req, res), req, res, ctx);
   });
   const upgrades = new NodeWsUpgrades(router, Request);
   http.on("upgrade", upgrades.handle);
