@@ -115,6 +115,14 @@ export function answerClientError(
   }
   const answer = answerFor(error.code);
   const last = socket[kResponse];
+  if (last?.headersSent && endsConnection(last)) {
+    // The last response closes the connection (a 400 for a request tako refused, or
+    // `Connection: close`): nothing may follow it, even when its 'finish' has not ended the
+    // socket yet. Whatever the client sent after it is discarded.
+    if (last.writableFinished) endSoon(socket);
+    else last.once("close", () => endSoon(socket));
+    return;
+  }
   if (last === undefined || last.writableFinished) {
     answerAndClose(socket, answer);
     return;
@@ -139,11 +147,24 @@ export function answerClientError(
   last.once("close", settle);
 }
 
+/** Whether `res` is the connection's last response (it carries, or node:http chose, `Connection: close`). */
+function endsConnection(res: ServerResponse): boolean {
+  if ((res as ServerResponse & { _last?: boolean })._last === true) return true;
+  const connection = res.getHeader("connection");
+  return typeof connection === "string" && /(?:^|,)\s*close\s*(?:,|$)/i.test(connection);
+}
+
 /** Writes `answer` and closes once it is out, unless the connection is already closing. */
 function answerAndClose(socket: Socket, answer: string): void {
   // A last response (Connection: close) already ended the connection: nothing more is sent.
   if (socket.destroyed || socket.writableEnded) return;
   socket.write(answer);
+  endSoon(socket);
+}
+
+/** Ends `socket` once its writes are flushed (net.Socket's own destroySoon, past any override). */
+function endSoon(socket: Socket): void {
+  if (socket.destroyed) return;
   (Object.getPrototypeOf(socket) as Socket).destroySoon.call(socket);
 }
 
