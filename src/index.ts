@@ -4,12 +4,12 @@
  * @module
  */
 export * from "./core/index.ts";
-export { DEFAULT_SERVER_CONFIG, type ServerConfig, type AcceptBackoff } from "./core/config.ts";
+export { DEFAULT_SERVER_CONFIG, type ServerConfig, type AcceptBackoff, type H3Congestion } from "./core/config.ts";
 export { TcpListener, type TcpBindOptions } from "./server/tcp-listener.ts";
 export { UnixListener, type UnixBindOptions } from "./server/unix-listener.ts";
 export type { Listener } from "./server/listener.ts";
 export { systemdListeners, type SystemdListener } from "./server/systemd.ts";
-export { serve, serveH2c, serveTls } from "./server/serve.ts";
+export { serve, serveH2c, serveH3, serveTls } from "./server/serve.ts";
 export { ReloadableResolver, type WatchOptions } from "./adapters/shared/tls-material.ts";
 export { Server, ServerBuilder } from "./server/builder.ts";
 export { ServerHandle } from "./server/handle.ts";

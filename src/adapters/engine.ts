@@ -76,7 +76,7 @@ export interface TlsOptions {
 }
 
 /** What every protocol is served with. */
-interface ServeBase {
+export interface ServeBase {
   readonly router: Dispatcher;
   /** The validated configuration, defaults filled in. */
   readonly config: ServerConfig;
@@ -97,6 +97,24 @@ export type ServeSpec =
   | (ServeBase & { readonly protocol: "h2c" } & H2cOptions)
   /** TLS with tako's policy, then HTTP/2 or HTTP/1.1 by ALPN. */
   | (ServeBase & { readonly protocol: "tls"; readonly tls: TlsOptions });
+
+/**
+ * What `spawnH3` hands an engine: HTTP/3 over QUIC on a UDP address that the engine binds
+ * itself (no runtime hands a bound UDP socket to its QUIC stack). `proxy` is always off.
+ */
+export interface H3Spec extends ServeBase {
+  /** An IP address (`"127.0.0.1"`, `"::"`); never a host name. */
+  readonly host: string;
+  /** 0: a free port, read back from {@link H3Serving.localAddr}. */
+  readonly port: number;
+  readonly tls: TlsCert;
+}
+
+/** HTTP/3 being served: the lifecycle of {@link Serving}, on the UDP address it bound. */
+export interface H3Serving extends Serving {
+  /** The UDP address served (family IPv4 or IPv6). */
+  localAddr(): SocketAddr;
+}
 
 /**
  * A bound listening socket (TCP or Unix) as a runtime engine holds it. Binding happens first (so port 0 is known
@@ -121,6 +139,13 @@ export interface Engine {
   readonly runtime: Runtime;
   /** Binds `target`; rejects with the runtime's error (the facade names it) or a `TakoError`. */
   bind(target: BindTarget): Promise<EngineListener>;
+  /**
+   * Binds UDP at `spec.host:spec.port` and serves HTTP/3 there. Rejects with a `TakoError`:
+   * `TAKO_ERR_UNSUPPORTED` when the runtime has no HTTP/3 engine or cannot honour a field set
+   * explicitly (naming it), `TAKO_ERR_TLS` for material it cannot use; or with the runtime's
+   * error when the bind fails.
+   */
+  serveH3(spec: H3Spec): Promise<H3Serving>;
   /** Calls `handler` once on any of `signals`; returns a function that removes the hook. */
   onSignals(signals: readonly string[], handler: (signal: string) => void): () => void;
 }

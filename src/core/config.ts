@@ -6,6 +6,9 @@ export interface AcceptBackoff {
   readonly max: number;
 }
 
+/** A QUIC congestion controller (`ServerConfig.h3Congestion`). */
+export type H3Congestion = "cubic" | "newreno" | "bbr";
+
 /**
  * Production limits shared by every transport. Durations are milliseconds; `null` disables a
  * limit. Field names and defaults follow tako's `ServerConfig`; each default's reason is on
@@ -77,6 +80,33 @@ export interface ServerConfig {
   readonly h2MaxPendingAcceptResetStreams: number;
   /** HTTP/2 PING interval for idle connections. Default `null`: off. */
   readonly h2KeepAliveInterval: number | null;
+  /**
+   * HTTP/3: concurrent request streams (client-initiated bidirectional QUIC streams) per
+   * connection; more wait for credit instead of being served at once. Default 100 (as HTTP/2).
+   */
+  readonly h3MaxConcurrentBidiStreams: number;
+  /**
+   * HTTP/3: concurrent client-initiated unidirectional QUIC streams (control and QPACK streams).
+   * Default 8; at least 3, the streams every HTTP/3 client opens (RFC 9114 §6.2).
+   */
+  readonly h3MaxConcurrentUniStreams: number;
+  /** HTTP/3: a connection with no packet either way for this long is closed (QUIC max_idle_timeout). Default 30 s. `null`: the engine's own default. */
+  readonly h3MaxIdleTimeout: number | null;
+  /** HTTP/3: the QUIC congestion controller. Default `"cubic"`, the most widely deployed. */
+  readonly h3Congestion: H3Congestion;
+  /** HTTP/3: QUIC datagrams (RFC 9221). Default `false`. */
+  readonly h3EnableDatagrams: boolean;
+  /**
+   * HTTP/3: answer each new connection from an unvalidated address with a QUIC Retry, so a
+   * spoofed source address cannot draw amplified replies, at one extra round trip per new
+   * client. Default `false`.
+   */
+  readonly h3UseRetry: boolean;
+  /**
+   * HTTP/3: after the drain's GOAWAY, in-flight streams get this long before the connection is
+   * closed; the effective grace is `min(h3GoawayGrace, drainTimeout)`. Default 10 s.
+   */
+  readonly h3GoawayGrace: number;
   /** Deadline for a PROXY protocol header. Default 10 s. */
   readonly proxyReadTimeout: number;
   /** Deadline for a TLS handshake (TLS slowloris). Default 10 s. */
@@ -116,6 +146,13 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   h2MaxSendBufSize: 1024 * 1024,
   h2MaxPendingAcceptResetStreams: 50,
   h2KeepAliveInterval: null,
+  h3MaxConcurrentBidiStreams: 100,
+  h3MaxConcurrentUniStreams: 8,
+  h3MaxIdleTimeout: 30_000,
+  h3Congestion: "cubic",
+  h3EnableDatagrams: false,
+  h3UseRetry: false,
+  h3GoawayGrace: 10_000,
   proxyReadTimeout: 10_000,
   tlsHandshakeTimeout: 10_000,
   maxEventLoopDelay: null,
@@ -144,6 +181,10 @@ const integer =
   (v) =>
     typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`;
 const fraction: Rule = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 && v <= 1 ? null : "a fraction in (0, 1]");
+const oneOf =
+  (...values: string[]): Rule =>
+  (v) =>
+    typeof v === "string" && values.includes(v) ? null : `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`;
 const boolean: Rule = (v) => (typeof v === "boolean" ? null : "true or false");
 const backoff: Rule = (v) => {
   if (typeof v !== "object" || v === null) return "an object { initial, max } in milliseconds";
@@ -171,6 +212,13 @@ const RULES: Record<keyof ServerConfig, Rule> = {
   h2MaxSendBufSize: integer(1, 2 ** 31 - 1),
   h2MaxPendingAcceptResetStreams: integer(0, 2 ** 31 - 1),
   h2KeepAliveInterval: orNull(positiveDuration),
+  h3MaxConcurrentBidiStreams: integer(1, MAX_U32),
+  h3MaxConcurrentUniStreams: integer(3, MAX_U32),
+  h3MaxIdleTimeout: orNull(positiveDuration),
+  h3Congestion: oneOf("cubic", "newreno", "bbr"),
+  h3EnableDatagrams: boolean,
+  h3UseRetry: boolean,
+  h3GoawayGrace: duration,
   proxyReadTimeout: positiveDuration,
   tlsHandshakeTimeout: positiveDuration,
   maxEventLoopDelay: orNull(positiveDuration),

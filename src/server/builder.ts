@@ -6,7 +6,10 @@ import { LoadMonitor } from "../adapters/shared/load.ts";
 import { SheddingDispatcher } from "../core/router/shed.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
-import type { H2cOptions, ProxyMode, ProxyOptions, ServeSpec, Serving } from "../adapters/engine.ts";
+import type { H2cOptions, H3Serving, ProxyMode, ProxyOptions, ServeSpec, Serving, SocketAddr } from "../adapters/engine.ts";
+import type { Dispatcher } from "../core/router/types.ts";
+import { parseAddress } from "./tcp-listener.ts";
+import { loadEngine } from "./select-engine.ts";
 import type { Listener } from "./listener.ts";
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
@@ -139,6 +142,39 @@ export class Server {
     return this.#spawn(listener, { protocol: "tls", tls: { cert: this.#tls, http2: this.#http2 }, ...this.#base(router) });
   }
 
+  /**
+   * Serves `router` over HTTP/3 (QUIC) on the UDP address `address` (`"host:port"`,
+   * `"[v6]:port"`, port 0 for a free one), which this call binds: no runtime hands a bound UDP
+   * socket to its QUIC stack, so there is no listener to pass. TLS is part of QUIC: it needs
+   * material from `Server.builder().tls(cert)`. The `h3*` fields of {@link ServerConfig} set the
+   * QUIC limits; the drain sends GOAWAY and gives in-flight streams
+   * `min(h3GoawayGrace, drainTimeout)`. Which engine serves it on each runtime, and which
+   * fields it honours, is in the README coverage table.
+   *
+   * Rejects with a `TakoError`: `TAKO_ERR_TLS` without material, `TAKO_ERR_ADDRESS` for a
+   * malformed address, `TAKO_ERR_UNSUPPORTED` on a runtime without an HTTP/3 engine, for a field
+   * set explicitly that its engine cannot honour (naming field and runtime), and for the PROXY
+   * protocol (it has no meaning over QUIC here).
+   */
+  async spawnH3<S>(address: string, router: Router<S>): Promise<ServerHandle> {
+    if (this.#tls === null) {
+      throw new TakoError("TAKO_ERR_TLS", 'spawnH3 needs TLS material (QUIC always encrypts): Server.builder().tls(TlsCert.pemPaths("cert.pem", "key.pem")).build()');
+    }
+    if (this.#proxy.mode !== "off") throw new TakoError("TAKO_ERR_UNSUPPORTED", "spawnH3 does not read the PROXY protocol: build the HTTP/3 server without proxyProtocol()");
+    const { host, port } = parseAddress(address);
+    const engine = await loadEngine();
+    const load = LoadMonitor.of(this.config, engine.runtime);
+    const base = this.#base(router);
+    let serving: H3Serving;
+    try {
+      serving = await engine.serveH3({ ...base, router: load === null ? base.router : new SheddingDispatcher(router, load), host, port, tls: this.#tls });
+    } catch (error) {
+      load?.stop();
+      throw error;
+    }
+    return this.#handle(serving, serving, router, load);
+  }
+
   /** What every spec carries. */
   #base<S>(router: Router<S>): Omit<ServeSpec, "protocol"> {
     return { router, config: this.config, explicit: this.#explicit, proxy: this.#proxy };
@@ -156,6 +192,11 @@ export class Server {
       load?.stop();
       throw error;
     }
+    return this.#handle(serving, socket, router, load);
+  }
+
+  /** The handle over `serving`; the load monitor stops with it. */
+  #handle(serving: Serving, socket: { localAddr(): SocketAddr }, router: Dispatcher, load: LoadMonitor | null): ServerHandle {
     if (load !== null) {
       const stop = (): void => load.stop();
       serving.closed.then(stop, stop);

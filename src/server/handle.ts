@@ -1,4 +1,4 @@
-import type { EngineListener, Serving, SocketAddr } from "../adapters/engine.ts";
+import type { Serving, SocketAddr } from "../adapters/engine.ts";
 
 /**
  * A running server: stop it gracefully with `shutdown()`, or in two steps with `trigger()` and
@@ -11,7 +11,7 @@ import type { EngineListener, Serving, SocketAddr } from "../adapters/engine.ts"
  */
 export class ServerHandle {
   readonly #serving: Serving;
-  readonly #socket: EngineListener;
+  readonly #socket: { localAddr(): SocketAddr };
   readonly #drainTimeout: number;
   readonly #shutdownDelay: number;
   readonly #onTrigger: (() => void) | undefined;
@@ -26,7 +26,7 @@ export class ServerHandle {
    * @internal Created by `Server.spawn*`. `onTrigger`: told at the first `trigger()` (the
    * router's readiness fails from then on).
    */
-  constructor(serving: Serving, socket: EngineListener, drainTimeout: number, shutdownDelay = 0, onTrigger?: () => void) {
+  constructor(serving: Serving, socket: { localAddr(): SocketAddr }, drainTimeout: number, shutdownDelay = 0, onTrigger?: () => void) {
     this.#serving = serving;
     this.#socket = socket;
     this.#drainTimeout = drainTimeout;

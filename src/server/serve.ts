@@ -35,3 +35,15 @@ export function serveTls<S>(listener: Listener, router: Router<S>, certPath = "c
     return Promise.reject(error);
   }
 }
+
+/**
+ * Serves `router` over HTTP/3 (QUIC) on the UDP address `address` with the default
+ * {@link ServerConfig}, the certificate and key read from PEM files (default `cert.pem` and
+ * `key.pem`): `Server.builder().tls(TlsCert.pemPaths(certPath, keyPath)).build().spawnH3(address,
+ * router)`, then its `join()`. Bad material, a bad address or a runtime without an HTTP/3 engine
+ * rejects at once.
+ */
+export async function serveH3<S>(router: Router<S>, address: string, certPath = "cert.pem", keyPath = "key.pem"): Promise<void> {
+  const handle = await Server.builder().tls(TlsCert.pemPaths(certPath, keyPath)).build().spawnH3(address, router);
+  return handle.join();
+}

@@ -1,6 +1,7 @@
 import { createServer as createNetServer, type Socket } from "node:net";
 import { existsSync, unlinkSync } from "node:fs";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
+import { TakoError } from "../../core/errors.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { connectionCap } from "../shared/descriptors.ts";
@@ -152,5 +153,6 @@ export const bunEngine: Engine = {
     const local = await http1.listen(target);
     return new BunListener(http1, local, target);
   },
+  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Bun yet")),
   onSignals: nodeEngine.onSignals,
 };

@@ -879,6 +879,7 @@ export const denoEngine: Engine = {
     }
     return new DenoListener(target);
   },
+  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Deno yet")),
   onSignals(signals, handler) {
     const hooks = signals.map((signal) => {
       const hook = (): void => handler(signal);

@@ -159,6 +159,7 @@ export function moveToNetPath(stopped: Promise<void>, target: BindTarget, lifecy
 export const nodeEngine: Engine = {
   runtime: "node",
   bind: (target) => bindNodeListener(target),
+  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Node.js yet")),
   onSignals(signals, handler) {
     const listener = (signal: string): void => handler(signal);
     for (const s of signals) process.once(s, listener);
