@@ -112,6 +112,29 @@ describe("router contract", () => {
     assert.equal(await (await get(r, "/p/other/deeper")).text(), "catch-all");
   });
 
+  test("a level with many static children (bucketed by length and first character) finds each and nothing else", () => {
+    const r = new Router();
+    const labels = ["alpha", "alps", "alto", "beta", "bets", "b", "c", "cc", "delta", "deltas", "echo", "é", "日本"];
+    for (const label of labels) {
+      r.get(`/${label}`, () => label);
+      r.get(`/${label}/x`, () => `${label}/x`);
+    }
+    r.get("/{other}/x", () => "param");
+    r.get("/a//b", () => "empty segment");
+    r.get("//{p}", () => "empty first segment");
+    for (const label of labels) {
+      assert.deepEqual(r.match("GET", `/${label}/x`), { pattern: `/${label}/x`, params: {} }, label);
+      assert.deepEqual(r.match("GET", `/${label}`), { pattern: `/${label}`, params: {} }, label);
+    }
+    for (const miss of ["alph", "alphas", "bet", "d", "deltaz", "e", "日", "ALPHA"]) {
+      assert.equal(r.match("GET", `/${miss}`), null, miss);
+      assert.deepEqual(r.match("GET", `/${miss}/x`), { pattern: "/{other}/x", params: { other: miss } }, miss);
+    }
+    assert.deepEqual(r.match("GET", "/a//b"), { pattern: "/a//b", params: {} });
+    assert.deepEqual(r.match("GET", "//z"), { pattern: "//{p}", params: { p: "z" } }, "an empty label among bucketed ones");
+    assert.deepEqual(r.match("GET", "/%62eta/x"), { pattern: "/beta/x", params: {} }, "percent-encoded static segment");
+  });
+
   test("a method missing on the static node falls back to a param route with it", async () => {
     const r = new Router();
     r.get("/users/me", () => "me");

@@ -12,6 +12,12 @@ export class RouteNode<R> {
   /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
   labels: string[] = [];
   children: RouteNode<R>[] = [];
+  /**
+   * With many static children: their indexes in {@link labels} by {@link labelKey} (length and
+   * first character), so a lookup is one integer-keyed Map probe and a `startsWith` or two,
+   * with no substring to allocate and hash.
+   */
+  buckets: Map<number, number[]> | null = null;
   param: RouteNode<R> | null = null;
   catchAll: RouteNode<R> | null = null;
   /** Routes ending at this node, by method; `"*"` holds an `any` route. */
@@ -39,6 +45,15 @@ export class RouteTree<R> {
           node.statics.set(seg.value, (next = new RouteNode()));
           node.labels.push(seg.value);
           node.children.push(next);
+          if (node.labels.length > SCAN_LIMIT) {
+            node.buckets = new Map();
+            node.labels.forEach((label, i) => {
+              const key = labelKey(label.length, label.charCodeAt(0));
+              const bucket = node.buckets!.get(key);
+              if (bucket === undefined) node.buckets!.set(key, [i]);
+              else bucket.push(i);
+            });
+          }
         }
         node = next;
       } else if (seg.kind === "param") {
@@ -114,11 +129,18 @@ export class RouteTree<R> {
     const labels = node.labels;
     const count = labels.length;
     if (count === 0) return null;
-    if (this.#decode || count > 8) {
-      const raw = path.slice(start + 1, end);
-      return node.statics!.get(this.#decode ? decodeSegment(raw) : raw) ?? null;
-    }
+    if (this.#decode) return node.statics!.get(decodeSegment(path.slice(start + 1, end))) ?? null;
     const length = end - start - 1;
+    const buckets = node.buckets;
+    if (buckets !== null) {
+      const bucket = buckets.get(labelKey(length, length === 0 ? 0 : path.charCodeAt(start + 1)));
+      if (bucket === undefined) return null;
+      for (let j = 0; j < bucket.length; j++) {
+        const i = bucket[j]!;
+        if (path.startsWith(labels[i]!, start + 1)) return node.children[i]!;
+      }
+      return null;
+    }
     for (let i = 0; i < count; i++) {
       const label = labels[i]!;
       if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
@@ -145,6 +167,14 @@ export class RouteTree<R> {
     this.#hit = route;
     return true;
   }
+}
+
+/** Static children scanned one by one up to this many; more are bucketed. */
+const SCAN_LIMIT = 8;
+
+/** A static child's bucket: its length and first UTF-16 unit (0 for an empty label: `"".charCodeAt(0)` is NaN). */
+function labelKey(length: number, first: number): number {
+  return length * 65536 + (first | 0);
 }
 
 /** Percent-decodes one path segment; malformed encoding is the client's fault: 400. */
