@@ -81,7 +81,7 @@ const CASE_FIELDS: Readonly<Record<string, string>> = {
 };
 
 const ok = (r: H3Result | undefined, what: string): Extract<H3Result, { ok: true }> => {
-  assert.ok(r !== undefined && r.ok, `${what}: ${JSON.stringify(r)}`);
+  assert.ok(r?.ok, `${what}: ${JSON.stringify(r)}`);
   return r as Extract<H3Result, { ok: true }>;
 };
 
@@ -160,11 +160,7 @@ export function h3Suite(runtime: Runtime): void {
       const mib = 1024 * 1024;
       const [echo, big, count] = await h3Fetch({
         port: fx.port,
-        requests: [
-          { path: "/echo-bytes", method: "POST", body: { size: mib, byte: 0x61 } },
-          { path: "/big" },
-          { path: "/count", method: "POST", body: { size: mib } },
-        ],
+        requests: [{ path: "/echo-bytes", method: "POST", body: { size: mib, byte: 0x61 } }, { path: "/big" }, { path: "/count", method: "POST", body: { size: mib } }],
       });
       const e = ok(echo, "echo");
       assert.equal(e.status, 200);
@@ -229,7 +225,7 @@ export function h3Suite(runtime: Runtime): void {
       await spray(fx.port, 100, () => Buffer.concat([Buffer.from([0xc0, 0x0a, 0x0a, 0x0a, 0x0a]), randomBytes(1195)])); // an unknown version
       const results = await honest;
       assert.equal(results.length, 20);
-      results.forEach((r, i) => assert.deepEqual(JSON.parse(ok(r, `honest ${i}`).text), { id: String(i) }));
+      for (const [i, r] of results.entries()) assert.deepEqual(JSON.parse(ok(r, `honest ${i}`).text), { id: String(i) });
       const later = await gtls(fx.port, ["/"]);
       assert.equal(later.status, 200, later.out.slice(-2000));
     });

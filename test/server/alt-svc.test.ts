@@ -44,7 +44,9 @@ describe("builder.altSvc(value) on spawnHttp and spawnH2c", () => {
     const server = Server.builder().altSvc(ALT).build();
     h1 = server.spawnHttp(await TcpListener.bind("127.0.0.1:0"), app());
     h2c = server.spawnH2c(await TcpListener.bind("127.0.0.1:0"), app());
-    plain = Server.builder().build().spawnHttp(await TcpListener.bind("127.0.0.1:0"), app());
+    plain = Server.builder()
+      .build()
+      .spawnHttp(await TcpListener.bind("127.0.0.1:0"), app());
   });
   after(async () => {
     await Promise.all([h1.shutdown(1000), h2c.shutdown(1000), plain.shutdown(1000)]);
@@ -98,7 +100,7 @@ describe("builder.altSvc(value) on spawnHttp and spawnH2c", () => {
   });
 
   test("a bad value is refused at the builder, naming it", () => {
-    for (const bad of ["", "h3=\":443\"\r\nx-injected: 1", " h3", "x".repeat(1025), 42]) {
+    for (const bad of ["", 'h3=":443"\r\nx-injected: 1', " h3", "x".repeat(1025), 42]) {
       assert.throws(
         () => Server.builder().altSvc(bad as string),
         (e: unknown) => e instanceof TakoError && e.code === "TAKO_ERR_CONFIG" && /altSvc/.test(e.message),
