@@ -1,8 +1,8 @@
 import { TakoError } from "../errors.ts";
 import { type HandlerResult, toReply } from "../responder.ts";
 import { Reply } from "../response.ts";
-import { respondFetch } from "./fetch.ts";
-import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
+import type { AnyRequest, Dispatcher } from "./types.ts";
+import { WrappingDispatcher } from "./wrapper.ts";
 
 /**
  * Checks an `Alt-Svc` field value (RFC 7838 §3): visible ASCII and spaces, no control
@@ -24,27 +24,22 @@ export function checkAltSvc(value: unknown): string {
  * `Reply`'s header object is copied, being the handler's own), any other result is turned into
  * the `Reply` it would have become anyway.
  */
-export class AltSvcDispatcher implements Dispatcher {
-  readonly #inner: Dispatcher;
+export class AltSvcDispatcher extends WrappingDispatcher {
   readonly #value: string;
   readonly #add = (value: HandlerResult): HandlerResult => this.#with(value);
 
   constructor(inner: Dispatcher, value: string) {
-    this.#inner = inner;
+    super(inner);
     this.#value = value;
   }
 
   dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
-    const result = this.#inner.dispatch(req);
+    const result = this.inner.dispatch(req);
     return result instanceof Promise ? result.then(this.#add) : this.#with(result);
   }
 
-  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response> {
-    return respondFetch(this, req, observer);
-  }
-
-  recover(error: unknown, req: AnyRequest): HandlerResult {
-    return this.#with(this.#inner.recover(error, req));
+  override recover(error: unknown, req: AnyRequest): HandlerResult {
+    return this.#with(this.inner.recover(error, req));
   }
 
   #with(value: HandlerResult): HandlerResult {
@@ -67,21 +62,5 @@ export class AltSvcDispatcher implements Dispatcher {
       // Not serialisable: left to the engine, which answers the error (without Alt-Svc).
       return value;
     }
-  }
-
-  routeOf(req: AnyRequest): string | null {
-    return this.#inner.routeOf?.(req) ?? null;
-  }
-
-  serverDraining(): void {
-    this.#inner.serverDraining?.();
-  }
-
-  hasUpgrades(): boolean {
-    return this.#inner.hasUpgrades?.() === true;
-  }
-
-  shedExempt(req: AnyRequest): boolean {
-    return this.#inner.shedExempt?.(req) === true;
   }
 }
