@@ -11,7 +11,7 @@ export type { Listener } from "./server/listener.ts";
 export { systemdListeners, type SystemdListener } from "./server/systemd.ts";
 export { serve, serveH2c, serveH3, serveTls } from "./server/serve.ts";
 export { ReloadableResolver, type WatchOptions } from "./adapters/shared/tls-material.ts";
-export { Server, ServerBuilder } from "./server/builder.ts";
+export { Server, ServerBuilder, type TlsSpawnOptions } from "./server/builder.ts";
 export { ServerHandle } from "./server/handle.ts";
 export { shutdownOnSignals, type SignalOptions } from "./server/signals.ts";
 export { cluster, workerIndex } from "./server/cluster.ts";

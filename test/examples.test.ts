@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RawConn } from "./_shared/conn.ts";
 import { curl, http } from "./_shared/http-client.ts";
+import { h3One } from "./_shared/h3.ts";
 import { commandFor, RUNTIMES, startFixture } from "./_shared/spawn.ts";
 import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -345,6 +346,28 @@ for (const runtime of RUNTIMES) {
           const out = await curl(["--cacert", caPath, version, "-w", " %{http_version}", `https://127.0.0.1:${tlsPort}/users/42`]);
           assert.equal(out, `{"id":"42","name":"user 42"} ${version === "--http2" ? "2" : "1.1"}`);
         }
+      } finally {
+        await f.stop();
+      }
+    });
+  });
+}
+
+// HTTP/3 is served on Bun (Bun.serve's QUIC stack); the other runtimes join this list when their
+// engine serves it.
+for (const runtime of ["bun"] as const) {
+  describe(`examples/h3 on ${runtime}`, () => {
+    test("h3 (both): HTTPS answers with Alt-Svc; HTTP/3 on the same port number; SIGTERM stops both", async () => {
+      const f = await startFixture(runtime, "examples/h3/main.ts", { ADDR: "127.0.0.1:0" });
+      try {
+        const { devCert } = await import("../examples/demo/dev-cert.ts");
+        const head = await curl(["--cacert", devCert().ca, "--resolve", `localhost:${f.port}:127.0.0.1`, "-sI", `https://localhost:${f.port}/`]);
+        assert.match(head, new RegExp(`^alt-svc: h3=":${f.port}"; ma=86400\\r$`, "mi"));
+        const h3 = await h3One(f.port, { path: "/" });
+        assert.ok(h3.ok, JSON.stringify(h3));
+        assert.deepEqual(JSON.parse(h3.text), { hello: "tako", httpVersion: "3", alpn: "h3" });
+        f.child.kill("SIGTERM");
+        assert.equal(await f.exited, 0);
       } finally {
         await f.stop();
       }

@@ -4,13 +4,29 @@ import type { TlsCert } from "../core/tls.ts";
 import { checkTlsCert } from "../adapters/shared/tls-material.ts";
 import { LoadMonitor } from "../adapters/shared/load.ts";
 import { SheddingDispatcher } from "../core/router/shed.ts";
+import { AltSvcDispatcher, checkAltSvc } from "../core/router/alt-svc.ts";
 import type { Router } from "../core/router/router.ts";
 import { ServerHandle } from "./handle.ts";
-import type { H2cOptions, H3Serving, ProxyMode, ProxyOptions, ServeSpec, Serving, SocketAddr } from "../adapters/engine.ts";
+import type { H2cOptions, H3Serving, H3Spec, ProxyMode, ProxyOptions, ServeSpec, Serving, SocketAddr } from "../adapters/engine.ts";
 import type { Dispatcher } from "../core/router/types.ts";
 import { parseAddress } from "./tcp-listener.ts";
+import { bindFailure } from "./listener.ts";
+import { PairedServing } from "./paired.ts";
 import { loadEngine } from "./select-engine.ts";
 import type { Listener } from "./listener.ts";
+
+/** Options of `spawnTls`. */
+export interface TlsSpawnOptions {
+  /**
+   * Also serve HTTP/3 (QUIC) on the UDP port with the same number and address as the TCP
+   * listener, and advertise it on every HTTP/1.1 and HTTP/2 response with
+   * `Alt-Svc: h3=":PORT"; ma=86400` (or the builder's `altSvc(value)`). Default `false`.
+   */
+  readonly http3: boolean;
+}
+
+/** How long clients may remember an advertised HTTP/3 endpoint (`ma`, seconds): a day, as common servers send. */
+const ALT_SVC_MAX_AGE = 86_400;
 
 /** Fluent construction of a {@link Server}: `Server.builder().config({ … }).build()`. */
 export class ServerBuilder {
@@ -20,6 +36,18 @@ export class ServerBuilder {
   #http2 = true;
   #proxy: ProxyMode = "off";
   #proxyBadCrc: "reject" | "flag" = "reject";
+  #altSvc: string | null = null;
+
+  /**
+   * Advertises an alternative service (RFC 7838) on every response of `spawnHttp`, `spawnH2c`
+   * and `spawnTls`: `Alt-Svc: value`, e.g. `'h3=":443"; ma=86400'` for an HTTP/3 endpoint served
+   * elsewhere (another process, a proxy in front). With `spawnTls(…, { http3: true })` it replaces
+   * the `h3=":PORT"; ma=86400` that option sends. `null` (default): none, or the option's own.
+   */
+  altSvc(value: string | null): this {
+    this.#altSvc = value === null ? null : checkAltSvc(value);
+    return this;
+  }
 
   /**
    * The PROXY protocol (v1 and v2) on every transport: `"off"` (default); `"required"`: every
@@ -72,7 +100,14 @@ export class ServerBuilder {
     if (this.#notAnObject !== null) resolveConfig(this.#notAnObject.value as Partial<ServerConfig>);
     const config = resolveConfig(this.#partial);
     if (this.#tls !== null) checkTlsCert(this.#tls);
-    return new Server(config, new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]), this.#tls, this.#http2, { mode: this.#proxy, onBadCrc: this.#proxyBadCrc });
+    return new Server(
+      config,
+      new Set(Object.keys(this.#partial) as (keyof ServerConfig)[]),
+      this.#tls,
+      this.#http2,
+      { mode: this.#proxy, onBadCrc: this.#proxyBadCrc },
+      this.#altSvc,
+    );
   }
 }
 
@@ -87,6 +122,7 @@ export class Server {
   readonly #tls: TlsCert | null;
   readonly #http2: boolean;
   readonly #proxy: ProxyOptions;
+  readonly #altSvc: string | null;
 
   /** @internal Use `Server.builder()`. */
   constructor(
@@ -95,12 +131,14 @@ export class Server {
     tls: TlsCert | null = null,
     http2 = true,
     proxy: ProxyOptions = { mode: "off", onBadCrc: "reject" },
+    altSvc: string | null = null,
   ) {
     this.config = config;
     this.#explicit = explicit;
     this.#tls = tls;
     this.#http2 = http2;
     this.#proxy = proxy;
+    this.#altSvc = altSvc;
   }
 
   /** A builder with every default (see {@link ServerConfig}). */
@@ -134,12 +172,27 @@ export class Server {
    * no ALPN means HTTP/1.1), or only `http/1.1` after `.http2(false)`. TLS 1.2 and 1.3 with
    * forward-secret AEAD suites only; `tlsHandshakeTimeout` bounds each handshake. Needs
    * material from `Server.builder().tls(cert)`; without it this throws at once.
+   *
+   * With `{ http3: true }` the same router is also served over HTTP/3 on the UDP port of the
+   * same address and number (as {@link spawnH3} would), every HTTP/1.1 and HTTP/2 response
+   * carries `Alt-Svc: h3=":PORT"; ma=86400`, and the one handle drains both. The UDP side starts
+   * a moment later: `handle.ready()` resolves once both serve, and rejects when HTTP/3 cannot
+   * start (the UDP port taken, a field or certificate form the runtime's HTTP/3 engine refuses);
+   * then the TCP side is closed at once rather than left serving alone.
    */
-  spawnTls<S>(listener: Listener, router: Router<S>): ServerHandle {
+  spawnTls<S>(listener: Listener, router: Router<S>, options: Partial<TlsSpawnOptions> = {}): ServerHandle {
     if (this.#tls === null) {
       throw new TakoError("TAKO_ERR_TLS", 'spawnTls needs TLS material: Server.builder().tls(TlsCert.pemPaths("cert.pem", "key.pem")).build()');
     }
-    return this.#spawn(listener, { protocol: "tls", tls: { cert: this.#tls, http2: this.#http2 }, ...this.#base(router) });
+    const http3 = options.http3 ?? false;
+    if (typeof http3 !== "boolean") throw new TypeError("spawnTls option http3 expects true or false");
+    if (http3) {
+      if (listener.localAddr().family === "unix")
+        throw new TakoError("TAKO_ERR_UNSUPPORTED", "spawnTls with { http3: true } needs a TCP listener: HTTP/3 is served on the UDP port of the same number");
+      if (this.#proxy.mode !== "off")
+        throw new TakoError("TAKO_ERR_UNSUPPORTED", "spawnTls with { http3: true } cannot read the PROXY protocol on its HTTP/3 side: build it without proxyProtocol()");
+    }
+    return this.#spawn(listener, { protocol: "tls", tls: { cert: this.#tls, http2: this.#http2 }, ...this.#base(router) }, http3);
   }
 
   /**
@@ -167,7 +220,7 @@ export class Server {
     const base = this.#base(router);
     let serving: H3Serving;
     try {
-      serving = await engine.serveH3({ ...base, router: load === null ? base.router : new SheddingDispatcher(router, load), host, port, tls: this.#tls });
+      serving = await serveH3On(engine.serveH3.bind(engine), { ...base, router: load === null ? base.router : new SheddingDispatcher(router, load), host, port, tls: this.#tls });
     } catch (error) {
       load?.stop();
       throw error;
@@ -176,21 +229,32 @@ export class Server {
   }
 
   /** What every spec carries. */
-  #base<S>(router: Router<S>): Omit<ServeSpec, "protocol"> {
+  #base(router: Dispatcher): Omit<ServeSpec, "protocol"> {
     return { router, config: this.config, explicit: this.#explicit, proxy: this.#proxy };
   }
 
-  /** Hands `spec` to the listener's engine; the handle drives what it serves. */
-  #spawn(listener: Listener, spec: ServeSpec): ServerHandle {
+  /**
+   * Hands `spec` to the listener's engine; the handle drives what it serves. `http3` (TLS only):
+   * the engine also serves HTTP/3 on the listener's address over UDP, under the same handle.
+   */
+  #spawn(listener: Listener, spec: ServeSpec, http3 = false): ServerHandle {
     const router = spec.router;
-    const load = LoadMonitor.of(this.config, listener.engine().runtime);
+    const engine = listener.engine();
+    const load = LoadMonitor.of(this.config, engine.runtime);
+    const shed = load === null ? router : new SheddingDispatcher(router, load);
     const socket = listener.take();
+    const local = socket.localAddr();
+    const altSvc = this.#altSvc ?? (http3 ? `h3=":${local.port}"; ma=${ALT_SVC_MAX_AGE}` : null);
     let serving: Serving;
     try {
-      serving = socket.serve(load === null ? spec : { ...spec, router: new SheddingDispatcher(router, load) });
+      serving = socket.serve({ ...spec, router: altSvc === null ? shed : new AltSvcDispatcher(shed, altSvc) });
     } catch (error) {
       load?.stop();
       throw error;
+    }
+    if (http3 && spec.protocol === "tls") {
+      const h3 = serveH3On(engine.serveH3.bind(engine), { ...this.#base(router), router: shed, host: local.address, port: local.port, tls: spec.tls.cert });
+      serving = new PairedServing(serving, h3);
     }
     return this.#handle(serving, socket, router, load);
   }
@@ -202,5 +266,16 @@ export class Server {
       serving.closed.then(stop, stop);
     }
     return new ServerHandle(serving, socket, this.config.drainTimeout, this.config.shutdownDelay, () => router.serverDraining?.());
+  }
+}
+
+/** `serveH3(spec)`, a failed UDP bind (a runtime error) reported as `TAKO_ERR_LISTEN` naming the address. */
+async function serveH3On(serveH3: (spec: H3Spec) => Promise<H3Serving>, spec: H3Spec): Promise<H3Serving> {
+  try {
+    return await serveH3(spec);
+  } catch (error) {
+    if (error instanceof TakoError) throw error;
+    const where = spec.host.includes(":") ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`;
+    throw new TakoError("TAKO_ERR_LISTEN", `cannot serve HTTP/3 on UDP ${where}: ${bindFailure(error)}`, { cause: error });
   }
 }

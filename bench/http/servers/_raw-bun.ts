@@ -7,6 +7,8 @@ interface ServeOptions {
   http2?: boolean;
   /** PEM text of the certificate and its key. */
   tls?: { cert: string; key: string };
+  /** HTTP/3 over QUIC on the UDP port of the same number (needs `tls`; bench/h3). */
+  http3?: boolean;
 }
 type Serve = (options: ServeOptions & { hostname: string; port: number; fetch: typeof rawFetch }) => { readonly port: number };
 const Bun = (globalThis as unknown as { Bun: { serve: Serve; env: Record<string, string | undefined> } }).Bun;

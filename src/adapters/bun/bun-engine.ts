@@ -1,13 +1,13 @@
 import { createServer as createNetServer, type Socket } from "node:net";
 import { existsSync, unlinkSync } from "node:fs";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
-import { TakoError } from "../../core/errors.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
+import { serveBunH3 } from "./h3.ts";
 
 /**
  * Bun's HTTP/1.1 parser closes, without a response, a connection whose request head is not
@@ -153,6 +153,9 @@ export const bunEngine: Engine = {
     const local = await http1.listen(target);
     return new BunListener(http1, local, target);
   },
-  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Bun yet")),
+  /** HTTP/3: Bun.serve's own QUIC stack, HTTP/3 only on the UDP port (see `h3.ts`). */
+  async serveH3(spec) {
+    return serveBunH3(spec);
+  },
   onSignals: nodeEngine.onSignals,
 };

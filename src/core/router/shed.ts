@@ -1,7 +1,7 @@
 import type { HandlerResult } from "../responder.ts";
 import { Reply } from "../response.ts";
-import { respondFetch } from "./fetch.ts";
-import type { AnyRequest, Dispatcher, FetchObserver } from "./types.ts";
+import type { AnyRequest, Dispatcher } from "./types.ts";
+import { WrappingDispatcher } from "./wrapper.ts";
 
 /** What an overloaded server answers instead of running the request (`maxEventLoopDelay`, `maxEventLoopUtilization`). */
 const OVERLOADED_HEADERS = Object.freeze({ "content-type": "text/plain; charset=utf-8", "retry-after": "1", "cache-control": "no-store" });
@@ -17,39 +17,18 @@ export interface LoadGauge {
  * served (an orchestrator must not restart a process for being busy). Otherwise it is `inner`.
  * Only wrapped around a router when load shedding is configured, so it costs nothing otherwise.
  */
-export class SheddingDispatcher implements Dispatcher {
-  readonly #inner: Dispatcher;
+export class SheddingDispatcher extends WrappingDispatcher {
   readonly #gauge: LoadGauge;
 
   constructor(inner: Dispatcher, gauge: LoadGauge) {
-    this.#inner = inner;
+    super(inner);
     this.#gauge = gauge;
   }
 
   dispatch(req: AnyRequest): HandlerResult | Promise<HandlerResult> {
-    if (this.#gauge.overloaded && this.#inner.shedExempt?.(req) !== true) {
+    if (this.#gauge.overloaded && this.inner.shedExempt?.(req) !== true) {
       return new Reply("Service Unavailable: the server is overloaded\n", 503, OVERLOADED_HEADERS);
     }
-    return this.#inner.dispatch(req);
-  }
-
-  handleFetch(req: AnyRequest, observer?: FetchObserver): Response | Promise<Response> {
-    return respondFetch(this, req, observer);
-  }
-
-  recover(error: unknown, req: AnyRequest): HandlerResult {
-    return this.#inner.recover(error, req);
-  }
-
-  routeOf(req: AnyRequest): string | null {
-    return this.#inner.routeOf?.(req) ?? null;
-  }
-
-  serverDraining(): void {
-    this.#inner.serverDraining?.();
-  }
-
-  hasUpgrades(): boolean {
-    return this.#inner.hasUpgrades?.() === true;
+    return this.inner.dispatch(req);
   }
 }
