@@ -22,6 +22,9 @@ export interface TlsInfo {
   readonly peerCertificate: PeerCertificate | null;
 }
 
+/** The HTTP version of a connection as `req.conn.httpVersion` reports it. */
+export type HttpVersion = "1.1" | "2.0" | "3";
+
 /** The address family of the socket a connection was accepted on; `null` for `router.fetch` in process. */
 export type ConnFamily = "IPv4" | "IPv6" | "unix";
 
@@ -42,8 +45,8 @@ export interface ConnInfo {
   readonly localPort: number;
   /** The family of the accepted socket: `"IPv4"`, `"IPv6"` or `"unix"`; `null` in process (`router.fetch`). */
   readonly family: ConnFamily | null;
-  /** `"1.1"` for HTTP/1.x (HTTP/1.0 requests included), `"2.0"` for HTTP/2. */
-  readonly httpVersion: "1.1" | "2.0";
+  /** `"1.1"` for HTTP/1.x (HTTP/1.0 requests included), `"2.0"` for HTTP/2, `"3"` for HTTP/3 (over QUIC, `spawnH3`). */
+  readonly httpVersion: HttpVersion;
   /** `null` on cleartext connections. */
   readonly tls: TlsInfo | null;
   /**
@@ -60,7 +63,7 @@ export class SocketConnInfo implements ConnInfo {
   readonly localAddress: string;
   readonly localPort: number;
   readonly family: ConnFamily;
-  readonly httpVersion: "1.1" | "2.0";
+  readonly httpVersion: HttpVersion;
   readonly tls: TlsInfo | null;
   readonly proxy: ProxyHeader | null;
   /** `family`: omitted, it is read from `localAddress` (IPv6 when it has a colon). */
@@ -69,7 +72,7 @@ export class SocketConnInfo implements ConnInfo {
     remotePort: number,
     localAddress: string,
     localPort: number,
-    httpVersion: "1.1" | "2.0" = "1.1",
+    httpVersion: HttpVersion = "1.1",
     tls: TlsInfo | null = null,
     proxy: ProxyHeader | null = null,
     family?: ConnFamily,

@@ -17,7 +17,7 @@ export { Reply, json, text, html, redirect, type HeaderMap, type ReplyBody, type
 export { WsSocket, WS_DEFAULTS, type WsData, type WsHandlers, type WsOptions } from "./websocket/index.ts";
 export { sse, formatEvent, type SseEvent, type SseOptions } from "./sse.ts";
 export { toReply, toFetchResponse, errorReply, type HandlerResult } from "./responder.ts";
-export type { ConnInfo, ConnFamily, TlsInfo, PeerCertificate } from "./conn-info.ts";
+export type { ConnInfo, ConnFamily, HttpVersion, TlsInfo, PeerCertificate } from "./conn-info.ts";
 export { TlsCert, ClientAuth, SniResolver, type CertResolver, type CertSource } from "./tls.ts";
 export {
   parseProxyHeader,
