@@ -11,7 +11,13 @@ async function once(): Promise<unknown> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   let sameAsSent: boolean | null = null;
   if (body !== undefined) sameAsSent = bytes.length === body.length && bytes.every((b, i) => b === body[i]);
-  return { status: res.status, headers: Object.fromEntries(res.headers), text: bytes.length <= 4096 ? new TextDecoder().decode(bytes) : `<${bytes.length} bytes>`, length: bytes.length, sameAsSent };
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    text: bytes.length <= 4096 ? new TextDecoder().decode(bytes) : `<${bytes.length} bytes>`,
+    length: bytes.length,
+    sameAsSent,
+  };
 }
 
 async function streamed(): Promise<unknown> {

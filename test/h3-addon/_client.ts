@@ -80,13 +80,18 @@ export interface BunResult {
 /** Runs `test/h3-addon/_bun-fetch.ts` with `plan` (JSON) under Bun; its last stdout line is the JSON result. */
 export function bunFetch<T = BunResult>(plan: Record<string, unknown>, timeoutMs = 20_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    execFile(join(root, "node_modules/.bin/bun"), [join(root, "test/h3-addon/_bun-fetch.ts"), JSON.stringify(plan)], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
-      const last = stdout.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(last) as T);
-      } catch {
-        reject(new Error(`bun fetch client failed (${error?.message ?? "no JSON"}): ${stdout}\n${stderr}`));
-      }
-    });
+    execFile(
+      join(root, "node_modules/.bin/bun"),
+      [join(root, "test/h3-addon/_bun-fetch.ts"), JSON.stringify(plan)],
+      { timeout: timeoutMs, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const last = stdout.trim().split("\n").pop() ?? "";
+        try {
+          resolve(JSON.parse(last) as T);
+        } catch {
+          reject(new Error(`bun fetch client failed (${error?.message ?? "no JSON"}): ${stdout}\n${stderr}`));
+        }
+      },
+    );
   });
 }

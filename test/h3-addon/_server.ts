@@ -10,6 +10,7 @@ const certs = testCerts();
 const router = fixtureApp();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 router.get("/slow/{ms}", async (req) => {
+  console.log(`SLOW ${req.params.ms}`);
   await sleep(Number(req.params.ms));
   return "slow done";
 });

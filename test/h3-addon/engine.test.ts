@@ -97,7 +97,11 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
     });
 
     test("a streamed response: the first chunk arrives before the handler is released", async () => {
-      const r = await bunFetch<{ status: number; first: string; released: { released: boolean }; rest: string }>({ url: url(`/stream/${runtime}`), stream: true, release: url(`/release/${runtime}`) });
+      const r = await bunFetch<{ status: number; first: string; released: { released: boolean }; rest: string }>({
+        url: url(`/stream/${runtime}`),
+        stream: true,
+        release: url(`/release/${runtime}`),
+      });
       assert.deepEqual(r, { status: 200, first: "first\n", released: { released: true }, rest: "second\n" });
     });
 
