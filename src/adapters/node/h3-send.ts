@@ -4,7 +4,7 @@ import type { Dispatcher } from "../../core/router/types.ts";
 import { replyHeaders } from "./h2-send.ts";
 import type { AddonHeaders, AddonStream } from "./h3-addon.ts";
 import type { H3Request } from "./h3-request.ts";
-import { Source } from "./send.ts";
+import { drained, Source } from "./send.ts";
 
 /** RFC 9114 §8.1: the response cannot be completed (a failed body source). */
 export const H3_INTERNAL_ERROR = 0x102;
@@ -118,17 +118,4 @@ async function pump(stream: AddonStream, body: AsyncIterable<Uint8Array | string
 /** RESET_STREAM(H3_INTERNAL_ERROR), never FIN: a truncated body must not look complete. */
 function abort(stream: AddonStream): void {
   if (!stream.destroyed) stream.close(H3_INTERNAL_ERROR);
-}
-
-/** Resolves on 'drain', or when the stream closes first. */
-function drained(stream: AddonStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off("close", done);
-      stream.off("drain", done);
-      resolve();
-    };
-    stream.once("close", done);
-    stream.once("drain", done);
-  });
 }
