@@ -29,7 +29,7 @@ export interface GtlsResult {
 /** One request with gtlsclient. `data`: a file sent as the request body. */
 export function gtls(port: number, path: string, opts: { method?: string; data?: string; timeoutMs?: number } = {}): Promise<GtlsResult> {
   const dir = mkdtempSync(join(tmpdir(), "tako-h3-dl-"));
-  const args = ["--no-quic-dump", `--download=${dir}`, "--exit-on-all-streams-close", "--timeout=10s"];
+  const args = ["--no-quic-dump", "--no-http-dump", `--download=${dir}`, "--exit-on-all-streams-close", "--timeout=10s"];
   if (opts.method !== undefined) args.push(`--http-method=${opts.method}`);
   if (opts.data !== undefined) args.push(`--data=${opts.data}`);
   args.push("127.0.0.1", String(port), `https://127.0.0.1:${port}${path}`);
