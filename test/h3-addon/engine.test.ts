@@ -110,7 +110,7 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
       assert.equal(b.status, 413);
     });
 
-    test("errors: 500 without a stack, 404, 405 with Allow, HEAD without a body", async () => {
+    test("errors: 500 without a stack, 404, 405 with Allow, OPTIONS 204 with Allow, HEAD without a body", async () => {
       const boom = await gtls(fx.port, "/boom");
       assert.equal(boom.status, 500);
       assert.equal(boom.body.toString(), "Internal Server Error");
@@ -119,6 +119,9 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
       const wrong = await bunFetch<{ status: number; headers: Record<string, string> }>({ url: url("/"), method: "DELETE" });
       assert.equal(wrong.status, 405);
       assert.match(wrong.headers.allow ?? "", /GET/);
+      const options = await gtls(fx.port, "/users/1", { method: "OPTIONS" });
+      assert.equal(options.status, 204);
+      assert.equal(options.headers.allow, "GET, HEAD, PUT, OPTIONS");
       const head = await gtls(fx.port, "/", { method: "HEAD" });
       assert.equal(head.status, 200);
       assert.equal(head.headers["content-length"], "13");
