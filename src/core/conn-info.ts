@@ -22,7 +22,7 @@ export interface TlsInfo {
   readonly peerCertificate: PeerCertificate | null;
 }
 
-/** The HTTP version a request came over, as `req.conn.httpVersion` reports it. */
+/** The HTTP version of a connection as `req.conn.httpVersion` reports it. */
 export type HttpVersion = "1.1" | "2.0" | "3";
 
 /** The address family of the socket a connection was accepted on; `null` for `router.fetch` in process. */
@@ -45,7 +45,7 @@ export interface ConnInfo {
   readonly localPort: number;
   /** The family of the accepted socket: `"IPv4"`, `"IPv6"` or `"unix"`; `null` in process (`router.fetch`). */
   readonly family: ConnFamily | null;
-  /** `"1.1"` for HTTP/1.x (HTTP/1.0 requests included), `"2.0"` for HTTP/2, `"3"` for HTTP/3. */
+  /** `"1.1"` for HTTP/1.x (HTTP/1.0 requests included), `"2.0"` for HTTP/2, `"3"` for HTTP/3 (over QUIC, `spawnH3`). */
   readonly httpVersion: HttpVersion;
   /** `null` on cleartext connections. */
   readonly tls: TlsInfo | null;

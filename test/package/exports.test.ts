@@ -65,3 +65,13 @@ test("the package ships tako/otel, with @opentelemetry/api an optional peer (not
   assert.ok(pkg.peerDependencies["@opentelemetry/api"] !== undefined);
   assert.equal(existsSync(join(project, "node_modules/@opentelemetry/api")), false, "an optional peer is not installed for the user");
 });
+
+test("HTTP/3 on Node.js and Deno comes from @currentspace/http3, an optional peer (not installed with tako)", () => {
+  const pkg = JSON.parse(readFileSync(join(project, "node_modules/tako/package.json"), "utf8")) as {
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  };
+  assert.equal(pkg.peerDependenciesMeta["@currentspace/http3"]?.optional, true);
+  assert.match(pkg.peerDependencies["@currentspace/http3"] ?? "", /0\.9/);
+  assert.equal(existsSync(join(project, "node_modules/@currentspace/http3")), false, "an optional peer is not installed for the user");
+});

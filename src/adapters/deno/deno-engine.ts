@@ -12,6 +12,7 @@ import { errorReply } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/types.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { serveH3WithAddon } from "../node/h3.ts";
 import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
 import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
 import { Backoff } from "../shared/backoff.ts";
@@ -879,7 +880,7 @@ export const denoEngine: Engine = {
     }
     return new DenoListener(target);
   },
-  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Deno yet")),
+  serveH3: (spec) => serveH3WithAddon(spec, "Deno"),
   onSignals(signals, handler) {
     const hooks = signals.map((signal) => {
       const hook = (): void => handler(signal);

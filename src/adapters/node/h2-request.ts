@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { ServerHttp2Stream } from "node:http2";
+import type { Readable } from "node:stream";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { BodyDeadline } from "../../core/body.ts";
@@ -18,19 +19,23 @@ export interface H2ConnFacts {
   readonly served: ServedState;
 }
 
+/** A header map keyed by lower-case name, pseudo-headers (`:method` …) included. */
+export type PseudoHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
 /**
  * The request view over an HTTP/2 stream: pseudo-headers give method and target; `Host` falls
- * back to `:authority`, so handlers read the same headers as on HTTP/1.1.
+ * back to `:authority`, so handlers read the same headers as on HTTP/1.1. HTTP/3 streams carry
+ * the same pseudo-headers (RFC 9114 §4.3.1) and use this view too (`S`: their stream type).
  */
-export class H2Request extends TakoRequest {
-  readonly native: ServerHttp2Stream;
-  readonly #h: IncomingHttpHeaders;
+export class H2Request<S extends Readable = ServerHttp2Stream> extends TakoRequest {
+  readonly native: S;
+  readonly #h: PseudoHeaders;
   /** The HEADERS frame ended the stream: the request has no body. */
   readonly #noBody: boolean;
   readonly #facts: H2ConnFacts;
   #headers: Headers | null = null;
 
-  constructor(native: ServerHttp2Stream, headers: IncomingHttpHeaders, noBody: boolean, facts: H2ConnFacts) {
+  constructor(native: S, headers: PseudoHeaders, noBody: boolean, facts: H2ConnFacts) {
     super();
     this.native = native;
     this.#h = headers;
@@ -92,6 +97,16 @@ export class H2Request extends TakoRequest {
     this.#answered = true;
   }
 
+  /** Whether {@link answered} was called. */
+  protected get isAnswered(): boolean {
+    return this.#answered;
+  }
+
+  /** The connection's facts (the server's state, deadlines) for subclasses. */
+  protected get facts(): H2ConnFacts {
+    return this.#facts;
+  }
+
   /**
    * The client is gone when the stream closes before the whole response was handed over: the
    * client reset it (RST_STREAM), or the connection under it closed or failed (TLS, PROXY, a TCP
@@ -102,7 +117,8 @@ export class H2Request extends TakoRequest {
   protected override watchClient(abort: (reason: TakoError) => void): void {
     const stream = this.native;
     const gone = (): void => {
-      if (!this.#answered) abort(goneReason(this.#facts.served, `the stream closed (HTTP/2 error code ${stream.rstCode ?? "none"}) before the response was complete`));
+      if (!this.#answered)
+        abort(goneReason(this.#facts.served, `the stream closed (HTTP/2 error code ${(stream as { rstCode?: number }).rstCode ?? "none"}) before the response was complete`));
     };
     if (stream.closed || stream.destroyed) return gone();
     stream.once("close", gone);
@@ -115,7 +131,7 @@ export class H2Request extends TakoRequest {
   override watchResponse(done: (status: number, complete: boolean) => void): void {
     const stream = this.native;
     const end = (): void => {
-      const sent = (stream as ServerHttp2Stream & { sentHeaders?: Record<string, unknown> }).sentHeaders?.[":status"];
+      const sent = (stream as { sentHeaders?: Record<string, unknown> }).sentHeaders?.[":status"];
       done(typeof sent === "number" ? sent : Number(sent ?? 0) || 0, this.#answered);
     };
     if (stream.closed || stream.destroyed) return end();

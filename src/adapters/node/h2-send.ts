@@ -87,8 +87,12 @@ function checkValue(name: string, value: OutgoingHttpHeaders[string]): void {
   }
 }
 
-function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2Request, ctx: H2SendContext): void {
-  const headers: OutgoingHttpHeaders = {};
+/**
+ * Fills `headers` with a reply's fields as HTTP/2 and HTTP/3 carry them: lower-case names,
+ * connection-specific ones dropped (RFC 9113 §8.2.2, RFC 9114 §4.2), values checked; returns
+ * the body. Throws a `TypeError` for a value no proxy could carry safely.
+ */
+export function replyHeaders(reply: Reply | Response, headers: OutgoingHttpHeaders): ReplyBody {
   let body: ReplyBody;
   if (reply instanceof Response) {
     reply.headers.forEach((value, name) => {
@@ -106,6 +110,12 @@ function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2R
     body = reply.body;
   }
   for (const name in headers) checkValue(name, headers[name]);
+  return body;
+}
+
+function writeReply(stream: ServerHttp2Stream, reply: Reply | Response, req: H2Request, ctx: H2SendContext): void {
+  const headers: OutgoingHttpHeaders = {};
+  const body = replyHeaders(reply, headers);
   if (body === null || typeof body === "string" || body instanceof Uint8Array) return whole(stream, reply.status, headers, body, req);
   headers[":status"] = reply.status;
   if (req.method === "HEAD" || reply.status === 204 || reply.status === 304) {

@@ -9,6 +9,7 @@ import { NodeAcceptor } from "./acceptor.ts";
 import { h2Transport } from "./h2.ts";
 import { http1Transport, type NetPathOptions } from "./http1.ts";
 import { proxyTransport } from "./proxy-transport.ts";
+import { serveH3WithAddon } from "./h3.ts";
 import { tlsTransport } from "./tls.ts";
 import { serveTransport, sniffingTransport, type Transport } from "./transport.ts";
 import { servedState } from "./request.ts";
@@ -159,7 +160,7 @@ export function moveToNetPath(stopped: Promise<void>, target: BindTarget, lifecy
 export const nodeEngine: Engine = {
   runtime: "node",
   bind: (target) => bindNodeListener(target),
-  serveH3: () => Promise.reject(new TakoError("TAKO_ERR_UNSUPPORTED", "HTTP/3 is not served on Node.js yet")),
+  serveH3: (spec) => serveH3WithAddon(spec, "Node.js"),
   onSignals(signals, handler) {
     const listener = (signal: string): void => handler(signal);
     for (const s of signals) process.once(s, listener);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { errorReply, isPlainJson, JSON_TYPE, settle, settleError, toReply, TEXT_TYPE, type HandlerResult } from "../../core/responder.ts";
@@ -134,7 +135,8 @@ async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array | string
   }
 }
 
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves on the writable's next 'drain', or when it closes first. */
+export function drained(res: Pick<EventEmitter, "on" | "off">): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off("drain", done);
