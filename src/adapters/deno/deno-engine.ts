@@ -487,6 +487,8 @@ class DenoListener implements EngineListener {
   readonly #serveOn: ServeOnConnection | null;
   #plan: Plan | null = null;
   #backoff: Backoff | null = null;
+  /** The accept loop; settles once its pending `accept()` has given the listener back. */
+  #accepting: Promise<void> = Promise.resolve();
   #stopped = false;
   /** The listener moved to Deno's node:net: its lifecycle. */
   #moved: Lifecycle<Socket> | null = null;
@@ -630,7 +632,7 @@ class DenoListener implements EngineListener {
     );
     if (!this.#stopped) {
       this.#sweeper = setInterval(() => this.#sweep(), sweepInterval(this.#plan));
-      void this.#accept(this.#listener, serveOn);
+      this.#accepting = this.#accept(this.#listener, serveOn);
     }
     return this.#lifecycle;
   }
@@ -812,7 +814,9 @@ class DenoListener implements EngineListener {
     } catch {
       // already closed
     }
-    this.#lifecycle.listenerClosed();
+    // Deno closes the socket only once the pending accept() has settled: until then a connect is
+    // taken by the kernel and then reset (measured, Deno 2.9.6). The listener is closed after it.
+    this.#accepting.then(() => this.#lifecycle.listenerClosed());
   }
 
   /** Moves this listener to Deno's node:net on the same port (closed first: connects are refused meanwhile). */

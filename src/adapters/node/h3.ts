@@ -1,7 +1,7 @@
 import { bodyDeadline, type BodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { SocketConnInfo, type ConnInfo, type TlsInfo } from "../../core/conn-info.ts";
-import { TakoError } from "../../core/errors.ts";
+import { HttpError, TakoError } from "../../core/errors.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { H3Serving, H3Spec, SocketAddr } from "../engine.ts";
 import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
@@ -18,6 +18,27 @@ const H3_NO_ERROR = 0x100;
 const H3_REQUEST_REJECTED = 0x10b;
 /** A request without its pseudo-headers (RFC 9114 §4.1.2). */
 const H3_MESSAGE_ERROR = 0x10e;
+
+/**
+ * The largest request header section served, counted as RFC 9114 §4.2.2 does (name + value +
+ * 32 per field): the HTTP/2 default (`h2MaxHeaderListSize`) and Node's HTTP/1.1 limit. The
+ * addon decodes any size and advertises no SETTINGS_MAX_FIELD_SECTION_SIZE, so tako answers
+ * larger ones 431 itself (the stream is read no further).
+ */
+const MAX_FIELD_SECTION = 16 * 1024;
+
+/** The RFC 9114 §4.2.2 size of `headers`; stops counting past the limit. */
+function fieldSectionSize(headers: Readonly<Record<string, string | string[] | undefined>>): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === "string") size += name.length + value.length + 32;
+    else for (const v of value) size += name.length + v.length + 32;
+    if (size > MAX_FIELD_SECTION) break;
+  }
+  return size;
+}
 
 /** The addon's cap when tako's `maxConnections` is `null` (it always has one; its default is 10,000). */
 const NO_CAP = 2 ** 31 - 1;
@@ -118,6 +139,9 @@ export async function serveH3WithAddon(spec: H3Spec, runtime: string, addonName:
     stream[kConn] = conn;
     stream.on("close", onStreamClose);
     const request = new H3Request(stream, headers, flags.endStream, conn);
+    if (fieldSectionSize(headers) > MAX_FIELD_SECTION) {
+      return sendH3(stream, router.recover(new HttpError(431, "Request Header Fields Too Large"), request), request, router);
+    }
     const result = requestStart.hasSubscribers ? traceDispatch(router, request) : router.dispatch(request);
     if (result instanceof Promise) {
       result.then(
