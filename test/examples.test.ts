@@ -353,9 +353,8 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-// HTTP/3 is served on Bun (Bun.serve's QUIC stack); the other runtimes join this list when their
-// engine serves it.
-for (const runtime of ["bun"] as const) {
+// HTTP/3: Bun.serve's QUIC stack on Bun, the optional addon (a dev dependency here) on Node.js and Deno.
+for (const runtime of ["node", "bun", "deno"] as const) {
   describe(`examples/h3 on ${runtime}`, () => {
     test("h3 (both): HTTPS answers with Alt-Svc; HTTP/3 on the same port number; SIGTERM stops both", async () => {
       const f = await startFixture(runtime, "examples/h3/main.ts", { ADDR: "127.0.0.1:0" });

@@ -5,8 +5,10 @@
 //
 //   ADDR=127.0.0.1:8443 bun examples/h3/main.ts
 //
-// HTTP/3 is served on Bun today (Bun.serve's QUIC stack). On a runtime without an HTTP/3 engine
-// the example stops with TAKO_ERR_UNSUPPORTED and says so (see docs/http3.md).
+// Bun serves HTTP/3 itself (Bun.serve's QUIC stack); Node.js and Deno need the optional peer
+// dependency `@currentspace/http3` (without it the example stops with TAKO_ERR_UNSUPPORTED saying
+// what to install; see docs/http3.md).
+//   ADDR=127.0.0.1:8443 npx tsx examples/h3/main.ts      deno run -A examples/h3/main.ts
 // It uses the demo's development certificate (made with openssl on first run).
 import { Router, Server, type ServerHandle, shutdownOnSignals, TakoError, TcpListener, TlsCert } from "../../src/index.ts";
 import { devCert } from "../demo/dev-cert.ts";
