@@ -90,6 +90,7 @@ const CHUNK_DATA = 4;
 const CHUNK_END = 5; // the CRLF after chunk data
 const TRAILERS = 6;
 const UPGRADED = 7;
+const CLOSED = 8; // after a request that does not keep the connection
 
 /** The largest chunk size accepted: within exact integers (llhttp's limit is 2^64 - 1). */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
@@ -129,6 +130,7 @@ export class Http1Parser {
   #upgradeToken = false;
   #upgradeHeader = false;
   #upgrade = false;
+  #keepAlive = true;
 
   constructor(sink: Http1Sink, options: Http1ParserOptions = {}) {
     this.#sink = sink;
@@ -172,7 +174,7 @@ export class Http1Parser {
   /** The peer closed its side: throws if a request was cut short. */
   finish(): void {
     if (this.#error !== null) throw this.#error;
-    if (!this.idle && this.#state !== UPGRADED) {
+    if (!this.idle && this.#state !== UPGRADED && this.#state !== CLOSED) {
       this.#error = new Http1ParseError("HPE_INVALID_EOF_STATE", 400, "the connection ended inside a request");
       throw this.#error;
     }
@@ -208,6 +210,9 @@ export class Http1Parser {
           break;
         case UPGRADED:
           return pos;
+        case CLOSED:
+          // As llhttp: the request said the connection ends after it, so nothing may follow.
+          return refuse("HPE_CLOSED_CONNECTION", "data after a request that closes the connection");
         default:
           pos = this.#lineStep(chunk, pos);
       }
@@ -330,15 +335,23 @@ export class Http1Parser {
     const nameLength = nameEnd - start;
     if (nameLength === 14 && equalsLower(buf, start, nameEnd, "content-length")) {
       if (trailer) refuse("HPE_INVALID_CONTENT_LENGTH", "Content-Length in a trailer section");
+      // llhttp takes spaces after the digits but not a tab.
+      if (hasTab(buf, valueEnd, end)) refuse("HPE_INVALID_CONTENT_LENGTH", "Content-Length is not a decimal number");
       this.#setContentLength(buf, i, valueEnd);
     } else if (nameLength === 17 && equalsLower(buf, start, nameEnd, "transfer-encoding")) {
       if (trailer) refuse("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in a trailer section");
+      // llhttp ignores an empty Transfer-Encoding line (and then frames by Content-Length); a sender meant something.
+      if (i === valueEnd) refuse("HPE_INVALID_TRANSFER_ENCODING", "empty Transfer-Encoding");
       this.#transferEncodings++;
-      this.#chunked = equalsLower(buf, i, valueEnd, "chunked");
-    } else if (!trailer && nameLength === 10 && equalsLower(buf, start, nameEnd, "connection")) {
-      this.#connectionTokens(buf, i, valueEnd);
-    } else if (!trailer && nameLength === 7 && equalsLower(buf, start, nameEnd, "upgrade")) {
-      this.#upgradeHeader = true;
+      // A tab after `chunked` makes it another coding to llhttp.
+      this.#chunked = equalsLower(buf, i, valueEnd, "chunked") && !hasTab(buf, valueEnd, end);
+    } else if (nameLength === 10 && equalsLower(buf, start, nameEnd, "connection")) {
+      // llhttp reads Connection in a trailer section too (a `close` there ends the connection after the body).
+      if (trailer) refuse("HPE_INVALID_HEADER_TOKEN", "a connection-management field in a trailer section");
+      this.#connectionTokens(buf, i, end);
+    } else if (nameLength === 7 && equalsLower(buf, start, nameEnd, "upgrade")) {
+      if (trailer) refuse("HPE_INVALID_HEADER_TOKEN", "a connection-management field in a trailer section");
+      if (valueEnd > i) this.#upgradeHeader = true;
     }
     list.push(latin1(buf, start, nameEnd, false), latin1(buf, i, valueEnd, seen >= 0x80));
   }
@@ -357,7 +370,11 @@ export class Http1Parser {
     this.#contentLength = n;
   }
 
-  /** The `close`, `keep-alive` and `upgrade` options of a Connection list (RFC 9110 §7.6.1), any case. */
+  /**
+   * The `close`, `keep-alive` and `upgrade` options of a Connection list (RFC 9110 §7.6.1), any
+   * case. `buf[from, to)` is the value up to the line end; as llhttp, whitespace before an
+   * option is skipped, and after it only spaces (`upgrade<TAB>` is not the upgrade option).
+   */
   #connectionTokens(buf: Uint8Array, from: number, to: number): void {
     let i = from;
     while (i < to) {
@@ -366,7 +383,7 @@ export class Http1Parser {
       let s = i;
       let t = e;
       while (s < t && (buf[s] === 32 || buf[s] === 9)) s++;
-      while (t > s && (buf[t - 1] === 32 || buf[t - 1] === 9)) t--;
+      while (t > s && buf[t - 1] === 32) t--;
       if (equalsLower(buf, s, t, "close")) this.#close = true;
       else if (equalsLower(buf, s, t, "keep-alive")) this.#keepAliveToken = true;
       else if (equalsLower(buf, s, t, "upgrade")) this.#upgradeToken = true;
@@ -389,13 +406,14 @@ export class Http1Parser {
     // RFC 9110 §9.3.6: a CONNECT request has no content; llhttp ignores a declared one, which leaves its bytes to the tunnel.
     if (connect && (te > 0 || cl > 0)) refuse("HPE_UNEXPECTED_CONTENT_LENGTH", "a CONNECT request with content");
     this.#upgrade = connect || (this.#upgradeHeader && this.#upgradeToken);
+    // llhttp keeps an HTTP/1.0 connection that says both `close` and `keep-alive`; close wins here.
+    this.#keepAlive = !this.#close && (this.#minor === 1 || this.#keepAliveToken);
     const head: Http1RequestHead = {
       method: this.#method,
       target: this.#target,
       versionMinor: this.#minor,
       headers: this.#headers,
-      // llhttp keeps an HTTP/1.0 connection that says both `close` and `keep-alive`; close wins here.
-      keepAlive: !this.#close && (this.#minor === 1 || this.#keepAliveToken),
+      keepAlive: this.#keepAlive,
       upgrade: this.#upgrade,
       framing: te > 0 ? "chunked" : cl > 0 ? "length" : "none",
       contentLength: cl === -1 ? null : cl,
@@ -433,7 +451,7 @@ export class Http1Parser {
   #complete(): void {
     const trailers = this.#trailers;
     const upgrade = this.#upgrade;
-    this.#state = upgrade ? UPGRADED : START;
+    this.#state = upgrade ? UPGRADED : this.#keepAlive ? START : CLOSED;
     this.#headBytes = 0;
     this.#headers = [];
     this.#trailers = null;
@@ -443,6 +461,11 @@ export class Http1Parser {
     this.#sink.onComplete(trailers);
     if (upgrade) this.#paused = true;
   }
+}
+
+function hasTab(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 9) return true;
+  return false;
 }
 
 /** The method `buf[start, end)` names, or null. */
