@@ -22,11 +22,28 @@ export class Http1ResponseError extends TypeError {
 export type Http1BodyFraming = { readonly length: number } | "chunked" | "none";
 
 const ascii = new TextEncoder();
+
+/** Reason phrases below 400 (errors.ts has the error ones); RFC 9112 §4 allows an empty one. */
+const REASONS: Readonly<Record<number, string>> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+};
 const statusLines = new Map<string, string>();
 
 function statusLine(status: number, reason: string | undefined): string {
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new Http1ResponseError(`invalid status ${status}`);
-  const text = reason ?? defaultReason(status);
+  const text = reason ?? REASONS[status] ?? (status >= 400 ? defaultReason(status) : "");
   const key = `${status} ${text}`;
   let line = statusLines.get(key);
   if (line === undefined) {
