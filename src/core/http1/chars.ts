@@ -74,3 +74,28 @@ export function equalsLower(bytes: Uint8Array, start: number, end: number, lower
   for (let i = 0; i < lower.length; i++) if ((bytes[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
 }
+
+/** True when `s` holds exactly the bytes `bytes[start, end)`, one char per byte. */
+export function sameBytes(s: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
+
+/**
+ * Field names seen so far, by length and first and last byte: a name that repeats (most do)
+ * costs a byte compare instead of a new string. Bounded: past `NAMES_MAX` entries new names
+ * are decoded and not kept, so a client sending random names cannot grow it.
+ */
+const names = new Map<number, string>();
+const NAMES_MAX = 1024;
+
+/** The field name `bytes[start, end)` (a token: ASCII), shared with earlier requests when it repeats. */
+export function fieldName(bytes: Uint8Array, start: number, end: number): string {
+  const key = (end - start) | (bytes[start]! << 16) | (bytes[end - 1]! << 24);
+  const known = names.get(key);
+  if (known !== undefined && sameBytes(known, bytes, start, end)) return known;
+  const name = latin1(bytes, start, end, false);
+  if (known === undefined && names.size < NAMES_MAX) names.set(key, name);
+  return name;
+}
