@@ -2,7 +2,7 @@
 // keep an injected line off the wire, and chunked bodies that the parser reads back.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeChunk, Http1ResponseError, LAST_CHUNK, serializeResponseHead } from "../../src/core/http1/response.ts";
+import { encodeChunk, Http1ResponseError, LAST_CHUNK, serializeResponse, serializeResponseHead } from "../../src/core/http1/response.ts";
 import { collect } from "./_collect.ts";
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
@@ -39,5 +39,16 @@ describe("chunked body", () => {
   });
   test("an empty chunk is refused: it would end the body", () => {
     assert.throws(() => encodeChunk(new Uint8Array(0)), Http1ResponseError);
+  });
+});
+
+describe("whole response", () => {
+  test("head and body in one array; HEAD gets the head with the body's length", () => {
+    const body = Buffer.from("Hello, World!");
+    assert.equal(text(serializeResponse(200, ["content-type", "text/plain"], body)), "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\nHello, World!");
+    assert.equal(text(serializeResponse(200, [], body, true, true)), "HTTP/1.1 200 OK\r\ncontent-length: 13\r\nconnection: close\r\n\r\n");
+    assert.equal(text(serializeResponse(200, ["x", "\xe9"], body)), "HTTP/1.1 200 OK\r\nx: \xe9\r\ncontent-length: 13\r\n\r\nHello, World!");
+    assert.equal(text(serializeResponseHead(299, [], "none", false, "\xe9t\xe9")), "HTTP/1.1 299 \xe9t\xe9\r\n\r\n");
+    assert.equal(text(serializeResponseHead(299, [], "none")), "HTTP/1.1 299 \r\n\r\n");
   });
 });

@@ -39,18 +39,19 @@ const REASONS: Readonly<Record<number, string>> = {
   307: "Temporary Redirect",
   308: "Permanent Redirect",
 };
-const statusLines = new Map<string, string>();
+/** Status lines with the default reason, by status. */
+const statusLines: string[] = [];
 
 function statusLine(status: number, reason: string | undefined): string {
+  if (reason === undefined) {
+    const cached = statusLines[status];
+    if (cached !== undefined) return cached;
+  }
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new Http1ResponseError(`invalid status ${status}`);
   const text = reason ?? REASONS[status] ?? (status >= 400 ? defaultReason(status) : "");
-  const key = `${status} ${text}`;
-  let line = statusLines.get(key);
-  if (line === undefined) {
-    if (checkValue(text) < 0) throw new Http1ResponseError("invalid reason phrase");
-    line = `HTTP/1.1 ${key}\r\n`;
-    if (statusLines.size < 256) statusLines.set(key, line);
-  }
+  if (checkValue(text) < 0) throw new Http1ResponseError("invalid reason phrase");
+  const line = `HTTP/1.1 ${status} ${text}\r\n`;
+  if (reason === undefined) statusLines[status] = line;
   return line;
 }
 
@@ -86,8 +87,29 @@ function isFraming(name: string): boolean {
  * once, here. Values are latin1, as node:http writes them.
  */
 export function serializeResponseHead(status: number, headers: readonly string[], framing: Http1BodyFraming, close = false, reason?: string): Uint8Array {
+  const head = headText(status, headers, framing, close, reason);
+  return toBytes(head, 0, null);
+}
+
+/**
+ * A whole response with a body known in advance, head and body in one allocation (one write):
+ * as {@link serializeResponseHead} with `content-length: body.length`. `omitBody` (a HEAD
+ * request) writes the head alone, with the length the body would have.
+ */
+export function serializeResponse(status: number, headers: readonly string[], body: Uint8Array, close = false, omitBody = false): Uint8Array {
+  const head = headText(status, headers, { length: body.length }, close, undefined);
+  return toBytes(head, omitBody ? 0 : body.length, body);
+}
+
+/**
+ * Whether the head {@link headText} built last has a char ≥ 0x80 (it sets it, {@link toBytes}
+ * reads it right after): a flag instead of a returned pair saves an allocation per response.
+ */
+let headWide = false;
+
+function headText(status: number, headers: readonly string[], framing: Http1BodyFraming, close: boolean, reason: string | undefined): string {
   let head = statusLine(status, reason);
-  let wide = 0;
+  let wide = reason === undefined ? 0 : checkValue(reason);
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
@@ -104,13 +126,16 @@ export function serializeResponseHead(status: number, headers: readonly string[]
     head += `content-length: ${framing.length}\r\n`;
   }
   if (close) head += "connection: close\r\n";
-  head += "\r\n";
-  return wide < 0x80 ? ascii.encode(head) : latin1Bytes(head);
+  headWide = wide >= 0x80;
+  return `${head}\r\n`;
 }
 
-function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+/** `head` (one byte per char) followed by `bodyLength` bytes of `body`, in one array. */
+function toBytes(head: string, bodyLength: number, body: Uint8Array | null): Uint8Array {
+  const out = new Uint8Array(head.length + bodyLength);
+  if (headWide) for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  else ascii.encodeInto(head, out);
+  if (bodyLength > 0) out.set(body!, head.length);
   return out;
 }
 
