@@ -4,7 +4,7 @@
 // "READY <port>" for bench/http1-codec/run.sh. No Bun types are installed: the part used.
 import type { Http1ParseError } from "../../src/core/http1/errors.ts";
 import { Http1Parser, type Http1RequestHead, type Http1Sink } from "../../src/core/http1/parser.ts";
-import { serializeResponseHead } from "../../src/core/http1/response.ts";
+import { serializeResponse, serializeResponseHead } from "../../src/core/http1/response.ts";
 
 interface Socket {
   data: Conn;
@@ -80,8 +80,7 @@ class Conn implements Http1Sink {
   }
 
   #reply(status: number, type: string[], body: Uint8Array, close: boolean, head: boolean): void {
-    this.#out.push(serializeResponseHead(status, [type[0]!, type[1]!, "date", date], { length: body.length }, close));
-    if (!head) this.#out.push(body);
+    this.#out.push(serializeResponse(status, [type[0]!, type[1]!, "date", date], body, close, head));
   }
 
   /** Parses one read and writes every response it completed in one write. */
