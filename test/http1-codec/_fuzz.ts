@@ -57,12 +57,26 @@ const FRAMING_LINES = [
   "Connection: upgrade\r\n",
   "Connection: close, upgrade\r\n",
   "Upgrade: h2c\r\n",
+  "content-LENGTH: 5\r\n",
+  "TRANSFER-ENCODING: chunked\r\n",
+  "Transfer-Encoding : chunked\r\n",
+  "Content-Length\t: 5\r\n",
+  "Content-Length: \t5 \r\n",
+  "Transfer-Encoding: chunked\t\r\n",
+  "Transfer-Encoding: \tchunked\r\n",
+  "Upgrade: websocket\r\nConnection: Upgrade\r\n",
+  "Connection: Upgrade\t\r\n",
+  "Connection: keep-alive\t, close \r\n",
+  "Upgrade:\r\n",
+  "Expect: 100-continue\r\n",
   " folded\r\n",
   "\tfolded\r\n",
   "Bad Name: x\r\n",
   "X : y\r\n",
   `X-Long: ${"v".repeat(300)}\r\n`,
 ];
+
+const METHODS = ["GET", "POST", "PUT", "CONNECT", "OPTIONS", "M-SEARCH", "QUERY", "PRI", "get", "GETX", "GE", "DESCRIBE", "SETUP", "PROPFIND", "SOURCE", "HEAD"];
 
 const CHUNK_SIZES = [
   "0",
@@ -98,7 +112,15 @@ function mutate(rand: () => number, s: string): string {
   if (r < 0.25) return s.slice(0, at) + String.fromCharCode(pick(rand, SPECIAL)) + s.slice(at + 1);
   if (r < 0.45) return s.slice(0, at) + String.fromCharCode(pick(rand, SPECIAL)) + s.slice(at);
   if (r < 0.55) return s.slice(0, at) + s.slice(at + 1);
-  if (r < 0.65) return s.slice(0, at) + String.fromCharCode(Math.floor(rand() * 256)) + s.slice(at + 1);
+  if (r < 0.6) return s.slice(0, at) + String.fromCharCode(Math.floor(rand() * 256)) + s.slice(at + 1);
+  if (r < 0.65) {
+    // Another method on some request line.
+    const lines = [...s.matchAll(/(?:^|\n)([A-Z-]+) /g)];
+    if (lines.length === 0) return s;
+    const m = pick(rand, lines);
+    const start = m.index! + m[0].length - m[1]!.length - 1;
+    return s.slice(0, start) + pick(rand, METHODS) + s.slice(start + m[1]!.length);
+  }
   if (r < 0.85) {
     // A framing line after some line end of the head.
     const heads: number[] = [];
