@@ -30,6 +30,9 @@ export const HTTP1_METHODS: readonly string[] = Object.freeze(
   ).split(" "),
 );
 
+/** RTSP's methods (RFC 2326), which llhttp also parses: named only to say why they are refused. */
+const RTSP_METHODS = ["DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER", "REDIRECT", "RECORD", "FLUSH"];
+
 /** Methods by length, for a lookup that compares bytes and never builds a string. */
 const METHODS_BY_LENGTH: string[][] = [];
 for (const m of HTTP1_METHODS) (METHODS_BY_LENGTH[m.length] ??= []).push(m);
@@ -297,10 +300,18 @@ export class Http1Parser {
 
   /** `method SP request-target SP HTTP/1.x` (RFC 9112 §3): single spaces, nothing else. */
   #requestLine(buf: Uint8Array, start: number, end: number): void {
+    if (buf[start] === 13) refuse("HPE_INVALID_METHOD", "a bare CR before a request line");
     let i = start;
     while (i < end && TOKEN[buf[i]!] === 1) i++;
     const method = i < end && buf[i] === 32 ? methodAt(buf, start, i) : null;
-    if (method === null) refuse("HPE_INVALID_METHOD", "unknown or malformed method");
+    if (method === null) {
+      const name = latin1(buf, start, i, false);
+      if (name === "QUERY") refuse("HPE_INVALID_METHOD", "QUERY is not served yet");
+      if (RTSP_METHODS.includes(name)) refuse("HPE_INVALID_METHOD", "an RTSP method");
+      // An h2c engine recognises the whole preface (core/h2.ts) before bytes reach this parser.
+      if (name === "PRI") refuse("HPE_INVALID_METHOD", "PRI, the HTTP/2 connection preface");
+      refuse("HPE_INVALID_METHOD", "unknown or malformed method");
+    }
     const from = ++i;
     while (i < end && TARGET[buf[i]!] === 1) i++;
     if (i === from) refuse("HPE_INVALID_URL", "empty request target (or two spaces)");
