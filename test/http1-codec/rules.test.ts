@@ -236,6 +236,19 @@ describe("limits", () => {
     refused(head(40), "HPE_HEADER_OVERFLOW", 431, { maxHeadBytes: 50 });
     refused(`${"\r\n".repeat(30)}GET / HTTP/1.1\r\n\r\n`, "HPE_HEADER_OVERFLOW", 431, { maxHeadBytes: 50 });
   });
+  test("a request line whose method cannot be one is refused before its LF (another protocol's bytes)", () => {
+    for (const start of ["\x16\x03\x01\x02\x00", "GARBAGE ", "FOO /", "get /"]) {
+      const p = new Http1Parser({ onHead() {}, onBody() {}, onComplete() {} });
+      assert.throws(
+        () => p.execute(Buffer.from(start, "latin1")),
+        (e) => e instanceof Http1ParseError && e.code === "HPE_INVALID_METHOD",
+        JSON.stringify(start),
+      );
+    }
+    const p = new Http1Parser({ onHead() {}, onBody() {}, onComplete() {} });
+    assert.equal(p.execute(Buffer.from("\r")), 1);
+    assert.equal(p.execute(Buffer.from("\nM-SEARC")), 8);
+  });
   test("a stalled line is refused once it passes the limit, before its LF", () => {
     const p = new Http1Parser({ onHead() {}, onBody() {}, onComplete() {} }, { maxHeadBytes: 100 });
     p.execute(Buffer.from(`GET /${"a".repeat(90)}`));

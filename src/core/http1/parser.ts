@@ -215,6 +215,7 @@ export class Http1Parser {
     this.#count(end - pos);
     if (lf === -1) {
       this.#append(chunk, pos, end);
+      if (this.#state === START) this.#checkMethodSoFar();
       return end;
     }
     if (this.#lineLen === 0) {
@@ -226,6 +227,21 @@ export class Http1Parser {
       this.#onLine(this.#line, 0, n - 1);
     }
     return end;
+  }
+
+  /**
+   * The start of a request line still waiting for its LF: refused as soon as its method cannot
+   * be one (as llhttp does byte by byte), so bytes of another protocol (a TLS ClientHello, say)
+   * are answered at once rather than at the head limit or a deadline. A leading CR is left to
+   * the whole line (it may be an empty line's).
+   */
+  #checkMethodSoFar(): void {
+    const line = this.#line;
+    const n = this.#lineLen;
+    if (line[0] === 13) return;
+    let i = 0;
+    while (i < n && TOKEN[line[i]!] === 1) i++;
+    if (i < n && (line[i] !== 32 || methodAt(line, 0, i) === null)) refuseMethod(line, 0, i);
   }
 
   /** Counts `n` bytes of a line against the limit of the section it belongs to. */
