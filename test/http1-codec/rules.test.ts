@@ -245,7 +245,15 @@ describe("limits", () => {
         JSON.stringify(start),
       );
     }
+    const long = new Http1Parser({ onHead() {}, onBody() {}, onComplete() {} });
+    assert.throws(
+      () => long.execute(Buffer.from("A".repeat(12))),
+      (e) => e instanceof Http1ParseError && e.code === "HPE_INVALID_METHOD",
+      "longer than any method",
+    );
     const p = new Http1Parser({ onHead() {}, onBody() {}, onComplete() {} });
+    assert.equal(p.execute(Buffer.from("UNSUBSCRIBE")), 11);
+    assert.equal(p.execute(Buffer.from(" / HTTP/1.1\r\nHost: a\r\n\r\n")), 24);
     assert.equal(p.execute(Buffer.from("\r")), 1);
     assert.equal(p.execute(Buffer.from("\nM-SEARC")), 8);
   });

@@ -16,9 +16,9 @@
 import { HEAD_PROBLEMS } from "../request-rules.ts";
 import { equalsLower, FIELD_VALUE, fieldName, HEX, latin1, sameBytes, TARGET, TOKEN } from "./chars.ts";
 import { Http1ParseError } from "./errors.ts";
-import { checkExtensions, checkTarget, hasTab, methodAt, refuse, refuseMethod } from "./syntax.ts";
+import { checkExtensions, checkTarget, HTTP1_METHODS, hasTab, methodAt, refuse, refuseMethod } from "./syntax.ts";
 
-export { HTTP1_METHODS } from "./syntax.ts";
+export { HTTP1_METHODS };
 
 /** Limits of the parser; each bounds memory a client can make the server hold. */
 export interface Http1ParserOptions {
@@ -77,6 +77,8 @@ const CHUNK_END = 5; // the CRLF after chunk data
 const TRAILERS = 6;
 const UPGRADED = 7;
 const CLOSED = 8; // after a request that does not keep the connection
+
+const LONGEST_METHOD = Math.max(...HTTP1_METHODS.map((m) => m.length));
 
 /** The largest chunk size accepted: within exact integers (llhttp's limit is 2^64 - 1). */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
@@ -239,9 +241,11 @@ export class Http1Parser {
     const line = this.#line;
     const n = this.#lineLen;
     if (line[0] === 13) return;
+    // At most the longest method and its SP are looked at: a line trickled byte by byte costs O(1) per byte.
+    const upTo = Math.min(n, LONGEST_METHOD + 1);
     let i = 0;
-    while (i < n && TOKEN[line[i]!] === 1) i++;
-    if (i < n && (line[i] !== 32 || methodAt(line, 0, i) === null)) refuseMethod(line, 0, i);
+    while (i < upTo && TOKEN[line[i]!] === 1) i++;
+    if (i < upTo ? line[i] !== 32 || methodAt(line, 0, i) === null : i > LONGEST_METHOD) refuseMethod(line, 0, i);
   }
 
   /** Counts `n` bytes of a line against the limit of the section it belongs to. */
