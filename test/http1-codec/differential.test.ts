@@ -30,6 +30,10 @@ export const STRICTER: Readonly<Record<string, string>> = {
   "a connection-management field in a trailer section": "RFC 9110 §6.5.1; llhttp applies a Connection field from the trailers",
   "Transfer-Encoding in an HTTP/1.0 request": "RFC 9112 §6.1: the framing of such a message is faulty; llhttp decodes it as chunked",
   "a CONNECT request with content": "RFC 9110 §9.3.6; llhttp ignores the declared length and leaves those bytes to the tunnel",
+  "request head too large":
+    "the limit counts every byte of the head (request line, CRLFs, colons); Node's counts the target, names and values, so the same 16 KiB is reached a little sooner",
+  "trailer section too large": "as for the head: every byte of the trailer section counts",
+  "chunk extensions too large": "the limit counts every byte after the chunk size (`;` and `=` too); Node's counts names and values",
   "chunk size too large": "chunk sizes stop at 2^53 - 1 (exact in a JS number); llhttp's at 2^64 - 1",
   "Content-Length too large": "lengths stop at 2^53 - 1 (exact in a JS number); llhttp's at 2^64 - 1",
   "empty chunk extension value": "`;a=` is not RFC 9112 §7.1.1 grammar; llhttp takes it",
@@ -101,4 +105,32 @@ test(`differential fuzz against llhttp: ${CASES} seeded cases (seed ${SEED})`, {
   console.log(
     `${CASES} cases in ${ms} ms (seed ${SEED}): ${bothAccepted} accepted by both, ${bothRefused} refused by both, ${undecided} refused by the codec before llhttp had decided (input ended); refused by the codec only:\n${lines}`,
   );
+});
+
+test("limits: whenever Node's 16 KiB head limit or chunk-extension limit refuses, the codec refuses (seeded sizes near the limits)", () => {
+  const rand = prng(SEED);
+  const pad = (n: number): string => "a".repeat(n);
+  let refusedByBoth = 0;
+  let codecOnly = 0;
+  for (let i = 0; i < 400; i++) {
+    const fields = 1 + Math.floor(rand() * 40);
+    const sizes = Array.from({ length: fields }, () => Math.floor(rand() * ((2 * 16384) / fields)));
+    const trailer = rand() < 0.3 ? Math.floor(rand() * 17000) : 0;
+    const ext = rand() < 0.3 ? Math.floor(rand() * 17000) : 0;
+    const head = `POST /${pad(Math.floor(rand() * 200))} HTTP/1.1\r\n${sizes.map((n, k) => `X-${k}: ${pad(n)}\r\n`).join("")}Transfer-Encoding: chunked\r\n\r\n`;
+    const body = `1${ext > 0 ? `;e=${pad(ext)}` : ""}\r\nx\r\n0\r\n${trailer > 0 ? `T: ${pad(trailer)}\r\n` : ""}\r\n`;
+    const bytes = Buffer.from(head + body, "latin1");
+    const l = llhttpParse([bytes]);
+    const t = collect([bytes]);
+    const problem = disagreement(t, l);
+    if (problem !== null) {
+      assert.fail(`seed ${SEED}, limits case ${i}: ${problem} (llhttp ${l.error ?? "ok"}, codec ${t.error?.code ?? "ok"})`);
+    }
+    if (l.error !== null) {
+      assert.notEqual(t.error, null, `seed ${SEED}, limits case ${i}: llhttp refused (${l.error}), the codec did not`);
+      refusedByBoth++;
+    } else if (t.error !== null) codecOnly++;
+  }
+  console.log(`limits: 400 cases, ${refusedByBoth} refused by both, ${codecOnly} by the codec only (it counts every byte of the head)`);
+  assert.ok(refusedByBoth > 50, `only ${refusedByBoth} cases reached a limit`);
 });
