@@ -9,11 +9,24 @@ import { fixtureApp } from "../contract/_app.ts";
 
 const certs = testCerts();
 const router = fixtureApp();
-// A handler that takes `ms` to answer: the drain test's request in flight.
+// A handler that takes `ms` to answer: the drain test's request in flight. `/peak` reports (and
+// resets) the most /slow requests that were being handled at once: the stream cap test.
+let inflight = 0;
+let peak = 0;
 router.get("/slow/{ms}", async (req) => {
   console.log(`SLOW ${req.params.ms}`);
-  await new Promise((resolve) => setTimeout(resolve, Number(req.params.ms)));
+  peak = Math.max(peak, ++inflight);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, Number(req.params.ms)));
+  } finally {
+    inflight--;
+  }
   return `slept ${req.params.ms}`;
+});
+router.get("/peak", () => {
+  const seen = peak;
+  peak = 0;
+  return { peak: seen };
 });
 
 const server = Server.builder()

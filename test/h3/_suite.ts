@@ -313,6 +313,29 @@ export function h3Suite(runtime: Runtime): void {
     });
   });
 
+  describe(`HTTP/3 request stream cap (${runtime})`, () => {
+    // Bun's cap is fixed at 100 (the default); the addon's is set here to 2, so the test is cheap.
+    const cap = runtime === "bun" ? 100 : 2;
+    const fx = useFixture(runtime, "test/h3/_main.ts", runtime === "bun" ? {} : { TAKO_CONFIG: JSON.stringify({ h3MaxConcurrentBidiStreams: cap }) });
+
+    test(`h3MaxConcurrentBidiStreams: ${cap + 4} requests opened at once on one connection are all served, never more than ${cap} at a time`, async () => {
+      const n = cap + 4;
+      const r = await gtls(
+        fx.port,
+        Array.from({ length: n }, () => "/slow/400"),
+        [`--nstreams=${n}`],
+        30_000,
+      );
+      assert.equal(r.transport.initial_max_streams_bidi, String(cap));
+      const served = [...r.out.matchAll(/^http: stream 0x[0-9a-f]+ \[:status: 200\]$/gm)].length;
+      assert.equal(served, n, r.out.slice(-2000));
+      const [peak] = await h3Fetch({ port: fx.port, requests: [{ path: "/peak" }] });
+      const seen = JSON.parse(ok(peak, "/peak").text).peak as number;
+      assert.ok(seen <= cap, `${seen} requests were handled at once; the cap is ${cap}`);
+      assert.ok(seen >= Math.min(cap, 2), `only ${seen} at once: the streams were not opened concurrently`);
+    });
+  });
+
   describe(`HTTP/3 drain (${runtime})`, () => {
     test(`a request in flight completes, ${facts?.goaway === "close" ? "GOAWAY only with the connection's close" : "GOAWAY is sent"}, new connections are not served, the process stops`, async () => {
       const f = await startFixture(runtime, "test/h3/_main.ts");
