@@ -1,12 +1,12 @@
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import { type ConnInfo, SocketConnInfo, type TlsInfo } from "../../core/conn-info.ts";
 import type { ServerConfig } from "../../core/config.ts";
-import { clientGone, drainDeadline, TakoError } from "../../core/errors.ts";
-import { FetchRequest } from "../../core/fetch-request.ts";
+import { TakoError } from "../../core/errors.ts";
 import type { AnyRequest, FetchObserver } from "../../core/router/types.ts";
 import type { H3Serving, H3Spec, SocketAddr } from "../engine.ts";
 import { requestStart, traceFetch } from "../shared/diagnostics.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
+import { NativeSignalRequest, WatchedRequests } from "../shared/native-signal.ts";
 import { loadCert } from "../shared/tls-material.ts";
 import { type BunServer, bun } from "./bun-api.ts";
 
@@ -63,71 +63,32 @@ function bunH3Options(spec: H3Spec): number | undefined {
 }
 
 /** What the requests of one HTTP/3 server share. */
-class Served {
+class Served extends WatchedRequests {
   readonly local: SocketAddr;
-  readonly handlerTimeout: number | null;
   readonly bodyDeadline: BodyDeadline | null;
   server: BunServer | null = null;
-  /** Set at the drain deadline. */
-  forced = false;
-  /** Requests whose signal is read and whose response is not complete yet. */
-  readonly watched = new Set<BunH3Request>();
 
   constructor(local: SocketAddr, config: ServerConfig) {
+    super(config.handlerTimeout);
     this.local = local;
-    this.handlerTimeout = config.handlerTimeout;
     this.bodyDeadline = bodyDeadline(config);
-  }
-
-  /** The drain deadline: every watched request is given up. */
-  force(): void {
-    this.forced = true;
-    for (const r of this.watched) r.abortSignal(drainDeadline());
-    this.watched.clear();
   }
 }
 
 /** QUIC is TLS 1.3 only (RFC 9001 §4.2) and HTTP/3's ALPN is `h3` (RFC 9114 §3.1); Bun shows nothing else of the handshake. */
 const H3_TLS: TlsInfo = Object.freeze({ alpnProtocol: "h3", serverName: null, protocol: "TLSv1.3", cipher: null, peerCertificate: null });
 
-/** A request that came over Bun's HTTP/3. */
-class BunH3Request extends FetchRequest {
+/** A request that came over Bun's HTTP/3: Bun aborts its native signal when the client leaves. */
+class BunH3Request extends NativeSignalRequest {
   readonly #served: Served;
-  /** The response is complete: a later abort of the native signal is not the client leaving. */
-  #finished = false;
 
   constructor(native: Request, served: Served) {
-    super(native, null);
+    super(native, served);
     this.#served = served;
-  }
-
-  override handlerTimeout(): number | null {
-    return this.#served.handlerTimeout;
   }
 
   protected override bodyDeadline(): BodyDeadline | null {
     return this.#served.bodyDeadline;
-  }
-
-  finished(): void {
-    this.#finished = true;
-    this.#served.watched.delete(this);
-  }
-
-  /** The client leaving (Bun aborts the native signal) or the drain deadline. */
-  protected override watchClient(abort: (reason: TakoError) => void): void {
-    if (this.#finished) return;
-    const served = this.#served;
-    if (served.forced) return abort(drainDeadline());
-    const native = this.raw.signal;
-    const gone = (): void => {
-      if (this.#finished) return;
-      served.watched.delete(this);
-      abort(served.forced ? drainDeadline() : clientGone());
-    };
-    if (native.aborted) return gone();
-    served.watched.add(this);
-    native.addEventListener("abort", gone, { once: true });
   }
 
   protected override makeConn(): ConnInfo {

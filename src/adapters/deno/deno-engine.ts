@@ -2,8 +2,8 @@ import type { Socket } from "node:net";
 import { type ConnInfo, SocketConnInfo, type TlsInfo } from "../../core/conn-info.ts";
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
-import { clientGone, drainDeadline, TakoError } from "../../core/errors.ts";
-import { FetchRequest } from "../../core/fetch-request.ts";
+import { TakoError } from "../../core/errors.ts";
+import { NativeSignalRequest, WatchedRequests } from "../shared/native-signal.ts";
 import { H2_NO_ERROR, h2Refusal } from "../../core/h2.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, refuseHead } from "../../core/request-rules.ts";
@@ -138,46 +138,25 @@ function closeConn(conn: DenoConn): void {
 }
 
 /** What a listener's requests share: the handler timeout, and what `req.signal` watches. */
-class Served {
-  readonly handlerTimeout: number | null;
-  /** Set at the drain deadline. */
-  forced = false;
-  /** Requests whose signal is read and whose response is not complete yet. */
-  readonly watched = new Set<DenoRequest>();
-  constructor(handlerTimeout: number | null) {
-    this.handlerTimeout = handlerTimeout;
-  }
-
-  /** The drain deadline: every watched request is given up. */
-  force(): void {
-    this.forced = true;
-    for (const r of this.watched) r.abortSignal(drainDeadline());
-    this.watched.clear();
-  }
-}
-
-class DenoRequest extends FetchRequest {
+/**
+ * A request on Deno's server. Deno aborts the Fetch request's signal as soon as the client is
+ * gone (HTTP/1.1 connection closed, HTTP/2 stream reset; measured within milliseconds), and also,
+ * by default, after a successful response ("legacy abort", which Deno announces once on stderr
+ * when a read signal gets it). That second abort comes after the response is complete (a whole
+ * body handed to Deno, or a tracked stream sent to its end), which tako knows (`finished()`): it
+ * is ignored. The drain deadline aborts the watched requests itself (`WatchedRequests.force`).
+ */
+class DenoRequest extends NativeSignalRequest {
   readonly connection: Connection;
   readonly info: DenoServeInfo;
   readonly #local: SocketAddr;
   readonly #http1: boolean;
-  readonly #served: Served;
-  /**
-   * The response is complete (a whole body handed to Deno, or a tracked stream sent to its
-   * end): Deno's abort of the request signal after that is its legacy abort-on-success.
-   */
-  #finished = false;
-  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean, served: Served) {
-    super(native, null);
+  constructor(native: Request, connection: Connection, info: DenoServeInfo, local: SocketAddr, http1: boolean, served: WatchedRequests) {
+    super(native, served);
     this.connection = connection;
     this.info = info;
     this.#local = local;
     this.#http1 = http1;
-    this.#served = served;
-  }
-
-  override handlerTimeout(): number | null {
-    return this.#served.handlerTimeout;
   }
 
   #traced: ((status: number, complete: boolean) => void) | null = null;
@@ -193,7 +172,7 @@ class DenoRequest extends FetchRequest {
     native.addEventListener(
       "abort",
       () => {
-        if (!this.#finished) done(0, false);
+        if (!this.isFinished) done(0, false);
       },
       { once: true },
     );
@@ -207,33 +186,6 @@ class DenoRequest extends FetchRequest {
       () => done(status, true),
       () => done(status, false),
     );
-  }
-
-  /** The response is complete: Deno's later abort of its signal is not the client leaving. */
-  finished(): void {
-    this.#finished = true;
-    this.#served.watched.delete(this);
-  }
-
-  /**
-   * Deno aborts the Fetch request's signal as soon as the client is gone (HTTP/1.1 connection
-   * closed, HTTP/2 stream reset; measured within milliseconds), and also, by default, after a
-   * successful response ("legacy abort", which Deno announces once on stderr when a read signal
-   * gets it). That second abort comes after the response is complete, which tako knows: it is
-   * ignored. The drain deadline aborts the watched requests itself (`Served.force`).
-   */
-  protected override watchClient(abort: (reason: TakoError) => void): void {
-    if (this.#finished) return;
-    const served = this.#served;
-    const native = this.raw.signal;
-    const gone = (): void => {
-      if (this.#finished) return;
-      served.watched.delete(this);
-      abort(served.forced ? drainDeadline() : clientGone());
-    };
-    if (native.aborted) return gone();
-    served.watched.add(this);
-    native.addEventListener("abort", gone, { once: true });
   }
 
   get http1(): boolean {
@@ -468,7 +420,7 @@ interface Plan {
   readonly bodyDeadline: BodyDeadline | null;
   /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
   readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
-  readonly served: Served;
+  readonly served: WatchedRequests;
 }
 
 /**
@@ -594,7 +546,7 @@ class DenoListener implements EngineListener {
       backoffInitial: config.acceptBackoff.initial,
       bodyDeadline: bodyDeadline(config),
       proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
-      served: new Served(config.handlerTimeout),
+      served: new WatchedRequests(config.handlerTimeout),
     };
     this.#backoff = new Backoff(config.acceptBackoff);
     if (!config.keepAlive) this.#observer.closing = true;
