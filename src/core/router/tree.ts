@@ -45,14 +45,10 @@ export class RouteTree<R> {
           node.statics.set(seg.value, (next = new RouteNode()));
           node.labels.push(seg.value);
           node.children.push(next);
-          if (node.labels.length > SCAN_LIMIT) {
-            node.buckets = new Map();
-            node.labels.forEach((label, i) => {
-              const key = labelKey(label.length, label.charCodeAt(0));
-              const bucket = node.buckets!.get(key);
-              if (bucket === undefined) node.buckets!.set(key, [i]);
-              else bucket.push(i);
-            });
+          if (node.buckets !== null) addToBucket(node.buckets, node.labels.length - 1, seg.value);
+          else if (node.labels.length > SCAN_LIMIT) {
+            const buckets = (node.buckets = new Map());
+            for (let i = 0; i < node.labels.length; i++) addToBucket(buckets, i, node.labels[i]!);
           }
         }
         node = next;
@@ -175,6 +171,14 @@ const SCAN_LIMIT = 8;
 /** A static child's bucket: its length and first UTF-16 unit (0 for an empty label: `"".charCodeAt(0)` is NaN). */
 function labelKey(length: number, first: number): number {
   return length * 65536 + (first | 0);
+}
+
+/** Files the static child at index `i` (label `label`) under its bucket. */
+function addToBucket(buckets: Map<number, number[]>, i: number, label: string): void {
+  const key = labelKey(label.length, label.charCodeAt(0));
+  const bucket = buckets.get(key);
+  if (bucket === undefined) buckets.set(key, [i]);
+  else bucket.push(i);
 }
 
 /** Percent-decodes one path segment; malformed encoding is the client's fault: 400. */
