@@ -25,7 +25,7 @@ router.get("/conn", (req) => ({
   tls: req.conn.tls === null ? null : { alpnProtocol: req.conn.tls.alpnProtocol },
   proxy: req.conn.proxy === null ? null : { version: req.conn.proxy.version, command: req.conn.proxy.command, family: req.conn.proxy.family },
 }));
-// Only with TAKO_WS=1: Deno serves a router with WebSocket routes on its node:net path.
+// Only with TAKO_WS=1: Deno serves a router with WebSocket routes on its node:http listening itself.
 if (env.TAKO_WS === "1") {
   router.ws("/ws", {
     message(ws, data) {

@@ -134,7 +134,7 @@ export function listenersSuite(runtime: Runtime): void {
       assert.throws(() => lstatSync(path), /ENOENT/, "the socket file is removed at shutdown");
     });
 
-    test(`WebSocket on a Unix socket (the ws client's ws+unix:): echo, req.conn on the socket${runtime === "deno" ? " (Deno: node:net path, as for every router with WebSocket routes)" : ""}`, async () => {
+    test(`WebSocket on a Unix socket (the ws client's ws+unix:): echo, req.conn on the socket${runtime === "deno" ? " (Deno: its node:http, as for every router with WebSocket routes on spawnHttp)" : ""}`, async () => {
       const path = join(dir, "ws.sock");
       const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}`, TAKO_WS: "1" } });
       const got = await new Promise<string>((resolve, reject) => {

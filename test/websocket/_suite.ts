@@ -12,6 +12,7 @@ import { connect as netConnect } from "node:net";
 import { describe, test } from "node:test";
 import { WebSocket, type ClientOptions } from "ws";
 import { testCerts } from "../_shared/certs.ts";
+import { RawConn } from "../_shared/conn.ts";
 import { v1 } from "../_shared/proxy-header.ts";
 import { type Runtime, startFixture, useFixture } from "../_shared/spawn.ts";
 import { frame, rawWs } from "./_frames.ts";
@@ -168,6 +169,24 @@ export function wsSuite(runtime: Runtime): void {
       // A WebSocket handshake to an ordinary route is answered by it, then the connection ends.
       assert.equal((await refused(url("/plain"))).status, 200);
       assert.equal((await refused(url("/nowhere"))).status, 404);
+    });
+
+    test("a WebSocket router keeps HTTP/1.1 connections alive: requests in turn on one connection, then an upgrade on it", async () => {
+      const conn = await RawConn.open(fx.port);
+      try {
+        for (let i = 1; i <= 3; i++) {
+          conn.get("/plain");
+          const got = await conn.responses(i);
+          assert.equal(got.length, i, `response ${i} on the same connection`);
+          assert.equal(got[i - 1]!.body, "plain");
+          assert.ok(!got[i - 1]!.headers.some(([n, v]) => n === "connection" && /close/i.test(v)), "not announced as closing");
+        }
+        assert.equal(conn.isClosed, false);
+        conn.send(`GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+        assert.ok(await conn.waitFor(/HTTP\/1\.1 101 [\s\S]*\r\n\r\n$/), `101 after three requests: ${conn.text.slice(-200)}`);
+      } finally {
+        conn.destroy();
+      }
     });
 
     test("permessage-deflate is negotiated where asked, off elsewhere", async () => {

@@ -3,10 +3,9 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
-import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
-import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
+import { BunHttp1, bunHasReusePortListen, serveNodeHttp } from "./http1.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -67,26 +66,8 @@ class BunListener implements EngineListener {
 
   serve(spec: ServeSpec): Serving {
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
-    const h1 = this.#http1;
-    const lifecycle = new Lifecycle<unknown>();
-    this.#serving = lifecycle;
-    lifecycle.start(
-      {
-        stopAccepting: () => {
-          h1.stopAccepting();
-          lifecycle.listenerClosed();
-        },
-        drainConnections: () => h1.drain(),
-        destroyConnections: () => h1.destroyAll(),
-        released: () => h1.release(),
-        idle: (conn) => h1.idle(conn as Socket),
-        shed: (conn) => (conn as Socket).destroy(),
-        peer: (conn) => conn as Socket,
-      },
-      connectionCap(spec.config),
-    );
-    h1.serve(spec.router, spec.config, lifecycle);
-    return lifecycle;
+    this.#serving = serveNodeHttp(this.#http1, spec);
+    return this.#serving;
   }
 
   /**

@@ -2,14 +2,15 @@ import { createServer, IncomingMessage, Server as HttpServerClass, type Server a
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { SocketAddr } from "../engine.ts";
+import type { ServeSpec, SocketAddr } from "../engine.ts";
+import { connectionCap } from "../shared/descriptors.ts";
 import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
 import { answerClientError, answerRequest, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
 import { NodeRequest, nodeRequestClass, type ServedState, servedState } from "../node/request.ts";
 import type { SendContext } from "../node/send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
-import type { Lifecycle } from "../shared/lifecycle.ts";
+import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { markUnix } from "../node/unix-peer.ts";
@@ -374,6 +375,32 @@ export class BunHttp1 {
     this.#sweep = null;
     this.#http.closeAllConnections();
   }
+}
+
+/**
+ * Serves `spec` (HTTP/1.1, PROXY off) on `h1`, a node:http server listening itself, under the
+ * lifecycle kernel: `lifecycle` starts now (its `ready` resolves, and a drain asked for before is
+ * replayed), so call this once `h1` is listening. Bun's default HTTP/1.1 path, and Deno's for a
+ * router with WebSocket routes.
+ */
+export function serveNodeHttp(h1: BunHttp1, spec: ServeSpec, lifecycle: Lifecycle<unknown> = new Lifecycle<unknown>()): Lifecycle<unknown> {
+  lifecycle.start(
+    {
+      stopAccepting: () => {
+        h1.stopAccepting();
+        lifecycle.listenerClosed();
+      },
+      drainConnections: () => h1.drain(),
+      destroyConnections: () => h1.destroyAll(),
+      released: () => h1.release(),
+      idle: (conn) => h1.idle(conn as Socket),
+      shed: (conn) => (conn as Socket).destroy(),
+      peer: (conn) => conn as Socket,
+    },
+    connectionCap(spec.config),
+  );
+  h1.serve(spec.router, spec.config, lifecycle);
+  return lifecycle;
 }
 
 /** 408 and close; a peer that does not read is cut after a second. */

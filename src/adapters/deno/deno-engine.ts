@@ -1,3 +1,4 @@
+import { unlinkSync } from "node:fs";
 import type { Socket } from "node:net";
 import { type ConnInfo, SocketConnInfo, type TlsInfo } from "../../core/conn-info.ts";
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
@@ -12,6 +13,7 @@ import { errorReply } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/types.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { BunHttp1, serveNodeHttp } from "../bun/http1.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
 import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
 import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
@@ -442,8 +444,8 @@ class DenoListener implements EngineListener {
   /** The accept loop; settles once its pending `accept()` has given the listener back. */
   #accepting: Promise<void> = Promise.resolve();
   #stopped = false;
-  /** The listener moved to Deno's node:net: its lifecycle. */
-  #moved: Lifecycle<Socket> | null = null;
+  /** The listener moved to Deno's node:net or node:http: its lifecycle. */
+  #moved: Lifecycle<unknown> | null = null;
   readonly #onIdle = (c: Connection): void => this.#idle(c);
   #sweeper: ReturnType<typeof setInterval> | null = null;
 
@@ -502,13 +504,19 @@ class DenoListener implements EngineListener {
       );
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     }
-    // WebSocket routes on HTTP/1.1 (cleartext or TLS): node:net, where node:http's 'upgrade'
-    // feeds the `ws` package. A Deno.upgradeWebSocket socket on a serveHttpOnConnection server
-    // is closed as soon as the upgrade ends that server's HTTP (measured, Deno 2.9.6: close code
+    // WebSocket routes: a Deno.upgradeWebSocket socket on a serveHttpOnConnection server is
+    // closed as soon as the upgrade ends that server's HTTP (measured, Deno 2.9.6: close code
     // 1005 at once; after a graceful shutdown, 1001), so the native path cannot keep one open.
-    // h2c stays native (HTTP/2 there is Deno's own): its HTTP/1.1 side answers upgrades 426.
-    if (spec.router.hasUpgrades?.() === true && spec.protocol !== "h2c")
+    // Cleartext HTTP/1.1 on a TCP port or a Unix path: Deno's node:http listening itself, whose
+    // 'upgrade' feeds the `ws` package (keep-alive, about 4x the node:net path's rate; measured).
+    // TLS: node:net (node:tls). h2c stays native (HTTP/2 there is Deno's own): its HTTP/1.1
+    // side answers upgrades 426.
+    if (spec.router.hasUpgrades?.() === true && spec.protocol !== "h2c") {
+      const t = this.#target;
+      const ownListen = t.kind === "unix" ? !t.path.startsWith("\0") : !t.reusePort;
+      if (spec.protocol === "http1" && proxy.mode === "off" && ownListen && !explicit.has("acceptBackoff")) return this.#moveToNodeHttp(spec);
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    }
     // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
     // (optional) and read the header before the ClientHello (Deno.listenTls starts the
     // handshake itself). "required" on cleartext: read here, without reading past the header.
@@ -773,12 +781,44 @@ class DenoListener implements EngineListener {
 
   /** Moves this listener to Deno's node:net on the same port (closed first: connects are refused meanwhile). */
   #moveToNetPath(spec: ServeSpec): Serving {
+    const moved = new Lifecycle<Socket>();
+    this.#moved = moved;
+    return moveToNetPath(Promise.resolve(), this.#giveUp(), moved, spec);
+  }
+
+  /**
+   * HTTP/1.1 on Deno's node:http listening on the port itself (the code Bun's default path
+   * runs: tako's cap and deadlines on node:http's `'connection'` sockets). Unlike a node:net
+   * hand-off, Deno keeps its connections alive there. The lifecycle starts once it listens.
+   */
+  #moveToNodeHttp(spec: ServeSpec): Serving {
+    const moved = new Lifecycle<unknown>();
+    this.#moved = moved;
+    const target = this.#giveUp();
+    if (target.kind === "unix") {
+      try {
+        unlinkSync(target.path); // left by Deno.listen, this listener's own
+      } catch {
+        // already gone
+      }
+    }
+    const h1 = new BunHttp1();
+    h1.listen(target.kind === "unix" ? target : { host: this.#local.address, port: this.#local.port, reusePort: false }).then(
+      () => serveNodeHttp(h1, spec, moved),
+      (error: unknown) => {
+        h1.abandon();
+        moved.fail(error);
+      },
+    );
+    return moved;
+  }
+
+  /** Closes the native listener for another server to bind `target`, the same address. */
+  #giveUp(): Exclude<BindTarget, { kind: "fd" }> {
     this.#stopped = true;
     this.#listener.close();
-    this.#moved = new Lifecycle<Socket>();
     const t = this.#target;
-    const target: BindTarget = t.kind === "unix" ? t : { kind: "tcp", host: this.#local.address, port: this.#local.port, reusePort: t.reusePort };
-    return moveToNetPath(Promise.resolve(), target, this.#moved, spec);
+    return t.kind === "unix" ? t : { kind: "tcp", host: this.#local.address, port: this.#local.port, reusePort: t.reusePort };
   }
 
   close(): Promise<void> {
