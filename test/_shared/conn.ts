@@ -5,6 +5,8 @@ import { connect, type Socket } from "node:net";
 export class RawConn {
   readonly socket: Socket;
   text = "";
+  /** When the last bytes arrived (ms since epoch; 0: none yet), read in the 'data' event itself. */
+  lastDataAt = 0;
   /** Resolves with the time the connection closed (ms since epoch). */
   readonly closed: Promise<number>;
   #waiters: (() => void)[] = [];
@@ -12,6 +14,7 @@ export class RawConn {
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on("data", (d) => {
+      this.lastDataAt = Date.now();
       this.text += d.toString("latin1");
       for (const w of this.#waiters.splice(0)) w();
     });

@@ -240,6 +240,22 @@ export function wsSuite(runtime: Runtime): void {
       ws.close();
     });
 
+    test("the router's HTTP connections keep their deadlines (1 s here): a silent one gets 408, an idle kept-alive one is closed", async () => {
+      const silent = await RawConn.open(fx.port);
+      const kept = await RawConn.open(fx.port);
+      try {
+        kept.get("/plain");
+        assert.equal((await kept.responses(1))[0]?.body, "plain");
+        const [silentAt, keptAt] = await Promise.all([silent.closed, kept.closed].map((c) => Promise.race([c, sleep(5000).then(() => -1)])));
+        assert.notEqual(silentAt, -1, "a connection that sent nothing was still open after 5 s");
+        assert.notEqual(keptAt, -1, "an idle kept-alive connection was still open after 5 s");
+        assert.match(silent.text, /^HTTP\/1\.1 408 /);
+      } finally {
+        silent.destroy();
+        kept.destroy();
+      }
+    });
+
     test("backpressure: send() says stop with a slow reader, drain() follows", async () => {
       const ws = await open(url("/flood"));
       const socket = (ws as unknown as { _socket: import("node:net").Socket })._socket;

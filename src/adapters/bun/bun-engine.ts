@@ -5,7 +5,7 @@ import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
-import { BunHttp1, bunHasReusePortListen, serveNodeHttp } from "./http1.ts";
+import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -31,7 +31,7 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Bun engine. `bind` starts Bun's node:http listening on the port ({@link BunHttp1}: Bun's
+ * Bun engine. `bind` starts Bun's node:http listening on the port ({@link ListeningHttp1}: Bun's
  * native HTTP/1.1 parser, the one `Bun.serve` uses, with no node:net hand-off); connections and
  * requests that arrive before a spec is served wait for it.
  *
@@ -48,13 +48,13 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
  * docs/runtime-coverage.md).
  */
 class BunListener implements EngineListener {
-  readonly #http1: BunHttp1;
+  readonly #http1: ListeningHttp1;
   readonly #local: SocketAddr;
   readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
   #net: NodeListener | null = null;
 
-  constructor(http1: BunHttp1, local: SocketAddr, target: BindTarget) {
+  constructor(http1: ListeningHttp1, local: SocketAddr, target: BindTarget) {
     this.#http1 = http1;
     this.#local = local;
     this.#target = target;
@@ -130,7 +130,7 @@ export const bunEngine: Engine = {
    */
   async bind(target) {
     if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
-    const http1 = new BunHttp1();
+    const http1 = new ListeningHttp1();
     const local = await http1.listen(target);
     return new BunListener(http1, local, target);
   },

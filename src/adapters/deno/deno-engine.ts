@@ -13,7 +13,7 @@ import { errorReply } from "../../core/responder.ts";
 import type { AnyRequest, Dispatcher, FetchObserver } from "../../core/router/types.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
-import { BunHttp1, serveNodeHttp } from "../bun/http1.ts";
+import { ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
 import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
 import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
@@ -802,7 +802,7 @@ class DenoListener implements EngineListener {
         // already gone
       }
     }
-    const h1 = new BunHttp1();
+    const h1 = new ListeningHttp1();
     h1.listen(target.kind === "unix" ? target : { host: this.#local.address, port: this.#local.port, reusePort: false }).then(
       () => serveNodeHttp(h1, spec, moved),
       (error: unknown) => {

@@ -4,17 +4,17 @@ import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { ServeSpec, SocketAddr } from "../engine.ts";
 import { connectionCap } from "../shared/descriptors.ts";
-import { BUSY_HTTP1, refuseWith } from "../node/acceptor.ts";
-import { answerClientError, answerRequest, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
+import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
+import { answerClientError, answerRequest, clientErrorAnswer, type Http1Socket, kResponse, LINGER_MAX_BYTES, LINGER_MAX_MS } from "./http1.ts";
 import { bodyDeadline } from "../../core/body.ts";
-import { NodeRequest, nodeRequestClass, type ServedState, servedState } from "../node/request.ts";
-import type { SendContext } from "../node/send.ts";
+import { NodeRequest, nodeRequestClass, type ServedState, servedState } from "./request.ts";
+import type { SendContext } from "./send.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
-import { markUnix } from "../node/unix-peer.ts";
-import { isUpgraded, NodeWsUpgrades } from "../node/ws.ts";
+import { markUnix } from "./unix-peer.ts";
+import { isUpgraded, NodeWsUpgrades } from "./ws.ts";
 
 /** How often idle connections are swept while a drain waits for in-flight requests. */
 const DRAIN_SWEEP_MS = 50;
@@ -140,7 +140,9 @@ function bunReusePortListen(http: HttpServer, host: string, port: number): void 
 }
 
 /**
- * HTTP/1.1 on Bun's node:http listening on the port itself (`createServer().listen()`): Bun's
+ * HTTP/1.1 on the runtime's node:http listening on the port itself (`createServer().listen()`):
+ * Bun's default HTTP/1.1 path, and Deno's for a router with WebSocket routes (written for Bun,
+ * where it was measured; on Deno the same calls hold, tested by the same suites). On Bun, Bun's
  * own HTTP parser (the one `Bun.serve` uses) feeds node:http's request/response objects, with no
  * node:net hand-off. Bun's node:http ignores node's `headersTimeout`/`keepAliveTimeout` and sets
  * no idle timeout, but it reports every connection through `'connection'` (at the first bytes,
@@ -160,7 +162,7 @@ function bunReusePortListen(http: HttpServer, host: string, port: number): void 
  * After a response that ends the connection with the request body unread (413), Bun's server
  * reads and discards the rest before closing, so the client gets the status (measured 20/20).
  */
-export class BunHttp1 {
+export class ListeningHttp1 {
   readonly #http: HttpServer;
   #router: Dispatcher | null = null;
   #lifecycle: Lifecycle<unknown> | null = null;
@@ -383,7 +385,7 @@ export class BunHttp1 {
  * replayed), so call this once `h1` is listening. Bun's default HTTP/1.1 path, and Deno's for a
  * router with WebSocket routes.
  */
-export function serveNodeHttp(h1: BunHttp1, spec: ServeSpec, lifecycle: Lifecycle<unknown> = new Lifecycle<unknown>()): Lifecycle<unknown> {
+export function serveNodeHttp(h1: ListeningHttp1, spec: ServeSpec, lifecycle: Lifecycle<unknown> = new Lifecycle<unknown>()): Lifecycle<unknown> {
   lifecycle.start(
     {
       stopAccepting: () => {
