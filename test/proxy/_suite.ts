@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { testCerts } from "../_shared/certs.ts";
 import { PREFACE, request, settings, H2RawConn } from "../_shared/h2-raw/index.ts";
 import { v1, v2 } from "../_shared/proxy-header.ts";
+import { RawConn } from "../_shared/conn.ts";
 import { startFixture, useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 
 const SPOOF: [string, string][] = [
@@ -52,8 +53,8 @@ function exchange(port: number, chunks: Buffer[], gapMs = 0, timeoutMs = 10_000)
   });
 }
 
-const httpRequest = (path = "/proxy/seen"): Buffer =>
-  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n${SPOOF.map(([n, v]) => `${n}: ${v}\r\n`).join("")}Connection: close\r\n\r\n`, "latin1");
+const httpRequest = (path = "/proxy/seen", close = true): Buffer =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n${SPOOF.map(([n, v]) => `${n}: ${v}\r\n`).join("")}${close ? "Connection: close\r\n" : ""}\r\n`, "latin1");
 
 /** TLS over a raw connection that first carries `header` (corked with the ClientHello). */
 function tlsOver(port: number, header: Buffer, alpn: string[]): Promise<TLSSocket> {
@@ -208,6 +209,27 @@ export function proxySuite(runtime: Runtime): void {
       const proxied = JSON.parse((await exchange(fx.port, [Buffer.concat([v1("198.51.100.2", "192.0.2.1", 2, 80), httpRequest()])])).body);
       assert.equal(proxied.remoteAddress, "198.51.100.2");
     });
+    test("a kept-alive connection serves requests in turn, with and without a header, never announced as closing", async () => {
+      // On Bun and Deno this mode is served on the node:net path, where Deno's node:http had
+      // destroyed every connection after its response while announcing keep-alive.
+      for (const header of [Buffer.alloc(0), v1("198.51.100.2", "192.0.2.1", 2, 80)]) {
+        const conn = await RawConn.open(fx.port);
+        try {
+          conn.send(Buffer.concat([header, httpRequest("/proxy/seen", false)]).toString("latin1"));
+          for (let i = 1; i <= 3; i++) {
+            if (i > 1) conn.send(httpRequest("/proxy/seen", false).toString("latin1"));
+            const got = await conn.responses(i);
+            assert.equal(got.length, i, `response ${i} on one connection (header: ${header.length > 0})`);
+            assert.equal(got[i - 1]!.status, 200);
+            assert.ok(!got[i - 1]!.headers.some(([n, v]) => n === "connection" && /close/i.test(v)), "not announced as closing");
+            assert.equal(JSON.parse(got[i - 1]!.body).remoteAddress, header.length > 0 ? "198.51.100.2" : "127.0.0.1");
+          }
+        } finally {
+          conn.destroy();
+        }
+      }
+    });
+
     test('onBadCrc: "flag" serves a header with a wrong CRC32C and says so', async () => {
       const seen = JSON.parse((await exchange(fx.port, [Buffer.concat([v2({ crc: "bad" }), httpRequest()])])).body);
       assert.equal(seen.proxy.crc32cVerified, false);

@@ -500,7 +500,7 @@ class DenoListener implements EngineListener {
     const serveOn = this.#serveOn;
     if (serveOn === null) {
       console.error(
-        "tako: this Deno has no Deno[Deno.internal].serveHttpOnConnection (present in Deno 2.9.6): serving on Deno's node:net path instead, which is slower and closes HTTP/1.1 connections after each response. Pin a Deno that has it.",
+        "tako: this Deno has no Deno[Deno.internal].serveHttpOnConnection (present in Deno 2.9.6): serving on Deno's node:net path instead, which is several times slower. Pin a Deno that has it.",
       );
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     }

@@ -228,6 +228,12 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
+  // This server never listens itself (the acceptor does), so its `listening` is false, and
+  // Deno's node:http takes that for a server shutting down: it destroys every kept-alive socket
+  // after its response, while the response says `Connection: keep-alive` (measured, Deno 2.9.6:
+  // a client reusing the connection got ECONNRESET). It listens as long as the transport is open.
+  let listening = true;
+  if (options.emulated) Object.defineProperty(http, "listening", { configurable: true, get: () => listening });
   const timers = options.emulated ? connectionTimers(http, config) : null;
   let sweep: ReturnType<typeof setInterval> | null = null;
   return {
@@ -248,6 +254,7 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       sweep = setInterval(() => http.closeIdleConnections(), DRAIN_SWEEP_MS);
     },
     close() {
+      listening = false;
       if (sweep !== null) clearInterval(sweep);
       http.close();
     },
