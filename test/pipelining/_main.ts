@@ -1,6 +1,7 @@
 // Pipelining fixture: a synchronous route and one that answers after {ms} (in flight on purpose
 // while the next, malformed, request in the same packet is parsed), served with spawnHttp under
-// the config in TAKO_CONFIG (JSON). Prints "READY <port>"; SIGTERM drains it.
+// the config in TAKO_CONFIG (JSON), with the PROXY protocol in TAKO_PROXY's mode when set. Prints
+// "READY <port>"; SIGTERM drains it.
 import { Router, Server, TcpListener } from "../../src/index.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
@@ -13,8 +14,8 @@ router.get("/async/{ms}", async (req) => {
 });
 
 const listener = await TcpListener.bind("127.0.0.1:0");
-const handle = Server.builder()
-  .config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"))
-  .build()
-  .spawnHttp(listener, router);
+const builder = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"));
+const proxy = process.env.TAKO_PROXY;
+if (proxy === "optional" || proxy === "required") builder.proxyProtocol(proxy);
+const handle = builder.build().spawnHttp(listener, router);
 await runFixture(handle);
