@@ -7,6 +7,7 @@ import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
+import { type H1Bind, H1Server } from "./h1-server.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -32,6 +33,24 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
+ * Which Bun HTTP/1.1 path serves a plain HTTP/1.1 spec: `"listen"` (tako's codec on
+ * `Bun.listen`, {@link H1Server}) or `"node-http"` (Bun's node:http, {@link BunHttp1}). Internal:
+ * read once from `TAKO_BUN_HTTP1`, for tests that compare the paths; default `"listen"`.
+ */
+const HTTP1_PATH: "listen" | "node-http" = process.env.TAKO_BUN_HTTP1 === "node-http" ? "node-http" : "listen";
+
+/**
+ * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 without PROXY, a router without
+ * WebSocket routes (those stay on Bun's node:http, which feeds `ws`), and no explicit
+ * `acceptBackoff` (Bun accepts natively and reports no accept error, so a backoff could pace
+ * nothing: the node:net path honours it). Every deadline is tako's own there, so any
+ * `headerReadTimeout` is kept exactly.
+ */
+function listenPathServes(spec: ServeSpec): boolean {
+  return HTTP1_PATH === "listen" && spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+}
+
+/**
  * Bun engine. `bind` starts Bun's node:http listening on the port ({@link BunHttp1}: Bun's
  * native HTTP/1.1 parser, the one `Bun.serve` uses, with no node:net hand-off); connections and
  * requests that arrive before a spec is served wait for it.
@@ -54,6 +73,7 @@ class BunListener implements EngineListener {
   readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
   #net: NodeListener | null = null;
+  #listen: H1Server | null = null;
 
   constructor(http1: BunHttp1, local: SocketAddr, target: BindTarget) {
     this.#http1 = http1;
@@ -66,6 +86,7 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
+    if (listenPathServes(spec)) return this.#toListenPath(spec);
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
     const h1 = this.#http1;
     const lifecycle = new Lifecycle<unknown>();
@@ -87,6 +108,38 @@ class BunListener implements EngineListener {
     );
     h1.serve(spec.router, spec.config, lifecycle);
     return lifecycle;
+  }
+
+  /**
+   * Hands the port to `Bun.listen` in this turn (it binds synchronously) and serves HTTP/1.1 there
+   * with tako's codec ({@link H1Server}). A Unix socket file is removed and bound again in the
+   * same turn, as on the node:net path.
+   */
+  #toListenPath(spec: ServeSpec): Serving {
+    this.#http1.abandon();
+    const target = this.#target;
+    let bind: H1Bind;
+    if (target.kind === "unix") {
+      if (!target.path.startsWith("\0")) {
+        try {
+          unlinkSync(target.path);
+        } catch {
+          // Bun removed it when its server stopped
+        }
+      }
+      bind = { path: target.path };
+    } else bind = { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
+    let server: H1Server;
+    try {
+      server = new H1Server(bind, this.#local, spec.router, spec.config);
+      if (target.kind === "unix") applyMode(target);
+    } catch (error) {
+      const failed = new Lifecycle<unknown>();
+      failed.fail(error);
+      return failed;
+    }
+    this.#listen = server;
+    return server.lifecycle;
   }
 
   /**
@@ -129,6 +182,10 @@ class BunListener implements EngineListener {
 
   close(): Promise<void> {
     if (this.#net !== null) return this.#net.close();
+    if (this.#listen !== null) {
+      this.#listen.lifecycle.forceClose();
+      return this.#listen.lifecycle.closed;
+    }
     const serving = this.#serving;
     if (serving !== null) {
       serving.forceClose();
