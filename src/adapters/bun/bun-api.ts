@@ -87,6 +87,8 @@ export type BunListenOptions<D> = { readonly socket: BunSocketHandlers<D> } & (
 export interface BunTcpListener {
   readonly port: number;
   readonly hostname: string;
+  /** Fills `out` with the bound address (a host name given to `listen` resolved). */
+  getsockname(out: { family?: string; address?: string; port?: number }): void;
   /** Stops listening; `closeActiveConnections`: also closes every connection now. */
   stop(closeActiveConnections?: boolean): void;
 }

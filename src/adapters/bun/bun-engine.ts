@@ -7,7 +7,7 @@ import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { BunHttp1, bunHasReusePortListen } from "./http1.ts";
-import { type H1Bind, H1Server } from "./h1-server.ts";
+import { H1Server } from "./h1-server.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -51,33 +51,37 @@ function listenPathServes(spec: ServeSpec): boolean {
 }
 
 /**
- * Bun engine. `bind` starts Bun's node:http listening on the port ({@link BunHttp1}: Bun's
- * native HTTP/1.1 parser, the one `Bun.serve` uses, with no node:net hand-off); connections and
- * requests that arrive before a spec is served wait for it.
+ * Bun engine. `bind` binds raw TCP (or a Unix socket) with `Bun.listen` ({@link H1Server});
+ * connections that arrive before a spec is served wait for it, their bytes unread.
  *
- * - HTTP/1.1: served there, with tako's connection cap and deadlines. Nothing moves, so no
- *   connect is ever refused between bind and the drain.
- * - h2c, TLS, PROXY, and HTTP/1.1 with a field node:http cannot honour ({@link nodeHttpHonours}):
- *   node:http gives the port up
- *   and a node:net listener (Bun's) binds it in the same turn of the event loop, served by the
- *   Node engine's transports (the node:net path). Connections node:http had taken before (read
- *   as HTTP/1.1) are closed; from the moment `serve` returns, connects reach the new listener.
+ * - HTTP/1.1 ({@link listenPathServes}): served there with tako's HTTP/1.1 codec
+ *   (`core/http1/`) and every policy of the lifecycle kernel. Nothing moves, so no connect is
+ *   ever refused between bind and the drain.
+ * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link BunHttp1}, which
+ *   feeds `ws`) in the same turn of the event loop.
+ * - h2c, TLS, PROXY, and HTTP/1.1 with an explicit `acceptBackoff`: the port moves to a node:net
+ *   listener (Bun's) in the same turn, served by the Node engine's transports (the node:net path).
+ *
+ * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
+ * `serve` returns, connects reach the new listener.
  *
  * Bun.serve is not used: it shows no connection to JavaScript, so neither the connection cap nor
  * a deadline on a slowly dripped head can be kept there (measured, Bun 1.4.5; see
  * docs/runtime-coverage.md).
  */
 class BunListener implements EngineListener {
-  readonly #http1: BunHttp1;
+  /** The `Bun.listen` socket bound at `bind`; served on by the HTTP/1.1 path, given up by the others. */
+  readonly #h1: H1Server;
   readonly #local: SocketAddr;
   readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
+  #http1: BunHttp1 | null = null;
   #net: NodeListener | null = null;
   #listen: H1Server | null = null;
 
-  constructor(http1: BunHttp1, local: SocketAddr, target: BindTarget) {
-    this.#http1 = http1;
-    this.#local = local;
+  constructor(h1: H1Server, target: BindTarget) {
+    this.#h1 = h1;
+    this.#local = h1.local;
     this.#target = target;
   }
 
@@ -86,11 +90,29 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    if (listenPathServes(spec)) return this.#toListenPath(spec);
+    if (listenPathServes(spec)) {
+      this.#listen = this.#h1;
+      return this.#h1.serve(spec.router, spec.config);
+    }
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
-    const h1 = this.#http1;
+    return this.#toNodeHttp(spec);
+  }
+
+  /**
+   * Hands the port to Bun's node:http in this turn (its `listen` binds synchronously, measured)
+   * and serves HTTP/1.1 there: a router with WebSocket routes (Bun's node:http feeds `ws`), or
+   * `TAKO_BUN_HTTP1=node-http`.
+   */
+  #toNodeHttp(spec: ServeSpec): Serving {
+    this.#h1.abandon();
+    const target = this.#target;
+    const h1 = new BunHttp1();
+    this.#http1 = h1;
     const lifecycle = new Lifecycle<unknown>();
     this.#serving = lifecycle;
+    if (target.kind === "unix") removeSocketFile(target.path);
+    const bound = target.kind === "unix" ? { path: target.path, mode: target.mode } : { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
+    h1.listen(bound).catch((error: unknown) => lifecycle.fail(error));
     lifecycle.start(
       {
         stopAccepting: () => {
@@ -111,56 +133,18 @@ class BunListener implements EngineListener {
   }
 
   /**
-   * Hands the port to `Bun.listen` in this turn (it binds synchronously) and serves HTTP/1.1 there
-   * with tako's codec ({@link H1Server}). A Unix socket file is removed and bound again in the
-   * same turn, as on the node:net path.
-   */
-  #toListenPath(spec: ServeSpec): Serving {
-    this.#http1.abandon();
-    const target = this.#target;
-    let bind: H1Bind;
-    if (target.kind === "unix") {
-      if (!target.path.startsWith("\0")) {
-        try {
-          unlinkSync(target.path);
-        } catch {
-          // Bun removed it when its server stopped
-        }
-      }
-      bind = { path: target.path };
-    } else bind = { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
-    let server: H1Server;
-    try {
-      server = new H1Server(bind, this.#local, spec.router, spec.config);
-      if (target.kind === "unix") applyMode(target);
-    } catch (error) {
-      const failed = new Lifecycle<unknown>();
-      failed.fail(error);
-      return failed;
-    }
-    this.#listen = server;
-    return server.lifecycle;
-  }
-
-  /**
    * Hands the port to a node:net listener in this turn and serves `spec` there. A Unix socket
    * file is this listener's own: removed and bound again in the same turn (connects in between
    * are refused).
    */
   #toNetPath(spec: ServeSpec): Serving {
-    this.#http1.abandon();
+    this.#h1.abandon();
     const server = createNetServer({ noDelay: true });
     const lifecycle = new Lifecycle<Socket>();
     server.once("error", (error) => lifecycle.fail(error));
     const target = this.#target;
     if (target.kind === "unix") {
-      if (!target.path.startsWith("\0")) {
-        try {
-          unlinkSync(target.path);
-        } catch {
-          // Bun removed it when its server stopped
-        }
-      }
+      removeSocketFile(target.path);
       const mode = (): void => {
         try {
           applyMode(target);
@@ -191,8 +175,18 @@ class BunListener implements EngineListener {
       serving.forceClose();
       return serving.closed;
     }
-    this.#http1.abandon();
+    this.#h1.abandon();
     return Promise.resolve();
+  }
+}
+
+/** Removes a Unix socket file this listener bound (in the turn another server binds it again); an abstract name has none. */
+function removeSocketFile(path: string): void {
+  if (path.startsWith("\0")) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Bun removed it when its server stopped
   }
 }
 
@@ -206,9 +200,16 @@ export const bunEngine: Engine = {
    */
   async bind(target) {
     if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
-    const http1 = new BunHttp1();
-    const local = await http1.listen(target);
-    return new BunListener(http1, local, target);
+    const h1 = new H1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
+    if (target.kind === "unix") {
+      try {
+        applyMode(target);
+      } catch (error) {
+        h1.abandon();
+        throw error;
+      }
+    }
+    return new BunListener(h1, target);
   },
   /** HTTP/3: Bun.serve's own QUIC stack, HTTP/3 only on the UDP port (see `h3.ts`). */
   async serveH3(spec) {

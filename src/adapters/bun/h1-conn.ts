@@ -65,6 +65,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   /** Bytes read past a request whose response is not out yet. */
   #stash: Uint8Array | null = null;
   #inExecute = false;
+  #held = false;
   /** Responses written during one read, sent together at its end. */
   #cork: Uint8Array[] | null = null;
   /** Bytes the kernel did not take yet. */
@@ -124,9 +125,13 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     if (this.#state === CLOSED) return;
     if (this.#state === LINGER) return this.#linger(chunk);
     if (this.#state === ENDING) return;
-    if (this.#stash !== null) {
-      // Paused: kept for later (a read already under way when reading was paused).
-      this.#stash = concat(this.#stash, chunk);
+    if (this.#stash !== null || this.#held) {
+      // Paused, or not served yet: kept for later.
+      this.#stash = this.#stash === null ? chunk.slice() : concat(this.#stash, chunk);
+      if (!this.#pausedStash) {
+        this.#pausedStash = true;
+        this.#syncReading();
+      }
       return;
     }
     this.#cork = [];
@@ -155,7 +160,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   ended(): void {
     this.#peerEnded = true;
     if (this.#state === LINGER) return this.#close();
-    if (this.#state !== OPEN) return;
+    if (this.#state !== OPEN || this.#held) return;
     try {
       if (this.#stash === null) this.parser.finish();
     } catch {
@@ -266,9 +271,14 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     }
     this.since = Date.now();
     if (this.#inExecute) return; // the parser goes on with the bytes it has
+    this.#resume();
+  }
+
+  /** Parses the bytes that waited (a request answered, or the server started serving). */
+  #resume(): void {
     const stash = this.#stash;
     if (stash === null) {
-      if (this.#peerEnded) this.#close();
+      if (this.#peerEnded && this.#state === OPEN) this.#close();
       return;
     }
     this.#stash = null;
@@ -278,6 +288,22 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.#feed(stash);
     this.#uncork();
     if (this.#peerEnded && this.current === null && this.#stash === null && this.#state === OPEN) this.#close();
+  }
+
+  /** Accepted before the server serves: bytes wait unread. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** The server serves now: the bytes that waited are parsed. */
+  start(): void {
+    this.#held = false;
+    if (this.#stash !== null || this.#peerEnded) this.#resume();
+  }
+
+  /** Not closed yet. */
+  get alive(): boolean {
+    return this.#state !== CLOSED;
   }
 
   /** Parses `chunk`; bytes past a paused request are kept (a copy: the runtime reuses its buffer). */

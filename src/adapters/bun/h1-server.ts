@@ -8,6 +8,7 @@ import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
+import { displayPath } from "../shared/socket-file.ts";
 import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, bunListen } from "./bun-api.ts";
 import { H1Conn } from "./h1-conn.ts";
 
@@ -43,10 +44,10 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
  * One connection's protocol work is {@link H1Conn}'s.
  */
 export class H1Server {
-  readonly router: Dispatcher;
-  readonly keepAlive: boolean;
-  readonly bodyDeadline: BodyDeadline | null;
-  readonly handlerTimeout: number | null;
+  router: Dispatcher = null as unknown as Dispatcher;
+  keepAlive = true;
+  bodyDeadline: BodyDeadline | null = null;
+  handlerTimeout: number | null = null;
   readonly local: SocketAddr;
   /** A Unix listener's path as tako shows it; `null` on TCP. */
   readonly unixPath: string | null;
@@ -55,32 +56,27 @@ export class H1Server {
   closing = false;
   /** The drain deadline cut the connections: `req.signal` says so. */
   forced = false;
-  /** The clock of the last sweep (ms since epoch), read on the hot path instead of `Date.now()`. */
+  /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
   /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
   dateHeader: readonly string[] = ["date", new Date(this.now).toUTCString()];
   textHeaders: readonly string[] = ["content-type", TEXT_TYPE, ...this.dateHeader];
   jsonHeaders: readonly string[] = ["content-type", JSON_TYPE, ...this.dateHeader];
   readonly #conns = new Set<H1Conn>();
-  readonly #firstHead: number;
-  readonly #nextHead: number;
-  readonly #minRate: number | null;
-  readonly #timer: ReturnType<typeof setInterval>;
+  /** Connections accepted before {@link serve}: their bytes wait in their parser's stash. */
+  #waiting: Set<H1Conn> | null = new Set();
+  #firstHead = Infinity;
+  #nextHead = Infinity;
+  #minRate: number | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
   readonly #listener: BunTcpListener;
   #listening = true;
 
-  /** Binds (synchronously: it throws when the address is taken) and serves. */
-  constructor(bind: H1Bind, local: SocketAddr, router: Dispatcher, config: ServerConfig) {
-    this.router = router;
-    this.keepAlive = config.keepAlive;
-    this.bodyDeadline = bodyDeadline(config);
-    this.handlerTimeout = config.handlerTimeout;
-    this.local = local;
-    this.unixPath = local.family === "unix" ? local.address : null;
-    this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
-    const { firstHead, nextHead } = http1Deadlines(config);
-    this.#firstHead = firstHead ?? Infinity;
-    this.#nextHead = nextHead ?? Infinity;
+  /**
+   * Binds now (synchronously: throws the runtime's error, `EADDRINUSE` …, when it cannot);
+   * connections accepted before {@link serve} wait for it, their bytes kept unread.
+   */
+  constructor(bind: H1Bind) {
     const handlers: BunSocketHandlers<H1Conn> = {
       open: (socket) => this.#open(socket),
       data: (socket, chunk) => socket.data.data(chunk),
@@ -91,7 +87,33 @@ export class H1Server {
     };
     const options: BunListenOptions<H1Conn> =
       "path" in bind ? { unix: bind.path, socket: handlers } : { hostname: bind.host, port: bind.port, reusePort: bind.reusePort, exclusive: !bind.reusePort, socket: handlers };
-    this.#listener = bunListen(options);
+    const listener = bunListen(options);
+    this.#listener = listener;
+    if ("path" in bind) {
+      this.unixPath = displayPath(bind.path);
+      this.local = { address: this.unixPath, port: 0, family: "unix" };
+    } else {
+      this.unixPath = null;
+      const a: { family?: string; address?: string; port?: number } = {};
+      listener.getsockname(a);
+      const address = a.address ?? bind.host;
+      this.local = { address, port: a.port ?? listener.port, family: a.family === "IPv6" || (a.family === undefined && address.includes(":")) ? "IPv6" : "IPv4" };
+    }
+  }
+
+  /**
+   * Serves `router` with `config`'s policy: the connections that waited are admitted under the
+   * cap (their deadlines count from their accept) and their bytes parsed.
+   */
+  serve(router: Dispatcher, config: ServerConfig): Lifecycle<H1Conn> {
+    this.router = router;
+    this.keepAlive = config.keepAlive;
+    this.bodyDeadline = bodyDeadline(config);
+    this.handlerTimeout = config.handlerTimeout;
+    this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
+    const { firstHead, nextHead } = http1Deadlines(config);
+    this.#firstHead = firstHead ?? Infinity;
+    this.#nextHead = nextHead ?? Infinity;
     const lifecycle = this.lifecycle;
     lifecycle.start(
       {
@@ -102,7 +124,7 @@ export class H1Server {
         drainConnections: () => this.#drain(),
         destroyConnections: () => this.#destroyAll(),
         released: () => {
-          clearInterval(this.#timer);
+          if (this.#timer !== null) clearInterval(this.#timer);
           this.#stopListening();
         },
         idle: (conn) => this.#idle(conn as H1Conn),
@@ -118,23 +140,48 @@ export class H1Server {
       connectionCap(config),
     );
     this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead]));
+    const waiting = this.#waiting ?? new Set<H1Conn>();
+    this.#waiting = null;
+    for (const conn of waiting) this.#admit(conn);
+    return lifecycle;
+  }
+
+  /** Gives the port up (another server binds it in this turn): stops listening, closes the connections that waited. */
+  abandon(): void {
+    this.#stopListening();
+    const waiting = this.#waiting ?? new Set<H1Conn>();
+    this.#waiting = null;
+    for (const conn of waiting) conn.destroy();
   }
 
   #open(socket: BunSocket<H1Conn>): void {
     const conn = new H1Conn(socket, this, Date.now());
     socket.data = conn;
+    socket.setNoDelay(true);
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      waiting.add(conn);
+      conn.hold();
+      return;
+    }
+    this.#admit(conn);
+  }
+
+  #admit(conn: H1Conn): void {
+    if (!conn.alive) return;
     if (this.closing || !this.lifecycle.admit(conn)) {
       // Not tracked: 503 and close; a peer that never reads is cut after a second.
       conn.refuse(BUSY);
       setTimeout(() => conn.destroy(), 1000);
       return;
     }
-    socket.setNoDelay(true);
     this.#conns.add(conn);
+    conn.start();
   }
 
   /** A connection closed. */
   release(conn: H1Conn): void {
+    this.#waiting?.delete(conn);
     this.#conns.delete(conn);
     this.lifecycle.release(conn);
   }
