@@ -50,8 +50,8 @@ export interface BunSocket<D> {
   write(data: Uint8Array): number;
   /** Flushes, then closes gracefully (FIN). */
   end(): void;
-  /** Sends FIN (`halfClose`: the read side stays open). */
-  shutdown(halfClose?: boolean): void;
+  /** Sends FIN; the read side stays open (`shutdown(true)` would shut the read side instead). */
+  shutdown(): void;
   /** Closes at once (unsent bytes are dropped). */
   terminate(): void;
   /** Stops reading (no more `data` until `resume`). */

@@ -75,7 +75,6 @@ class BunListener implements EngineListener {
   readonly #local: SocketAddr;
   readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
-  #http1: BunHttp1 | null = null;
   #net: NodeListener | null = null;
   #listen: H1Server | null = null;
 
@@ -107,11 +106,13 @@ class BunListener implements EngineListener {
     this.#h1.abandon();
     const target = this.#target;
     const h1 = new BunHttp1();
-    this.#http1 = h1;
     const lifecycle = new Lifecycle<unknown>();
     this.#serving = lifecycle;
     if (target.kind === "unix") removeSocketFile(target.path);
-    const bound = target.kind === "unix" ? { path: target.path, mode: target.mode } : { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
+    const bound =
+      target.kind === "unix"
+        ? { path: target.path, mode: target.mode }
+        : { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
     h1.listen(bound).catch((error: unknown) => lifecycle.fail(error));
     lifecycle.start(
       {

@@ -135,7 +135,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
   collect(limit: number, clock: BodyClock | null): Promise<Uint8Array> {
     this.#start();
     const parts = this.#queue;
-    let size = this.#buffered;
+    const size = this.#buffered;
     this.#queue = [];
     this.#buffered = 0;
     this.#unpause();

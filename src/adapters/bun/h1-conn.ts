@@ -391,7 +391,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     if (after === null || this.#state === CLOSED) return;
     this.#afterFlush = null;
     if (after === "end") this.socket.end();
-    else this.socket.shutdown(true);
+    else this.socket.shutdown();
   }
 
   #wake(): void {

@@ -155,7 +155,15 @@ function whole(conn: H1Conn, req: BunH1Request, status: number, headers: readonl
  * the close), read only while the socket keeps up. When the client leaves, the source is
  * cancelled at once (the connection calls `cancelSource`).
  */
-function stream(conn: H1Conn, req: BunH1Request, status: number, headers: readonly string[], body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>, head: Head, reason: string | undefined): void {
+function stream(
+  conn: H1Conn,
+  req: BunH1Request,
+  status: number,
+  headers: readonly string[],
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>,
+  head: Head,
+  reason: string | undefined,
+): void {
   const bodiless = noBody(status) || req.head.method === "HEAD";
   const http10 = req.head.versionMinor === 0 && head.length === null;
   const close = conn.closesWith(req, head.close || (http10 && !bodiless));
