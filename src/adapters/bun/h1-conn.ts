@@ -156,18 +156,23 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.#flushed();
   }
 
-  /** The peer sent FIN. */
+  /**
+   * The peer sent FIN. As node:http (without `allowHalfOpen`): the client is gone, a request in
+   * flight is given up (`req.signal` aborts, a streamed source is cancelled), requests it
+   * pipelined and not yet answered are dropped, and the connection closes.
+   */
   ended(): void {
     this.#peerEnded = true;
+    if (this.#held) return;
     if (this.#state === LINGER) return this.#close();
-    if (this.#state !== OPEN || this.#held) return;
-    try {
-      if (this.#stash === null) this.parser.finish();
-    } catch {
-      // Cut inside a request (head or body): it can never complete.
-      return this.destroy();
+    if (this.#state !== OPEN) return;
+    const req = this.current;
+    if (req !== null) {
+      this.current = null;
+      req.gone();
     }
-    if (this.current === null && this.#stash === null) this.#close();
+    this.#stash = null;
+    this.#close();
   }
 
   /** The socket closed (either side, or reset). */
@@ -476,6 +481,20 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     } catch {
       this.destroy();
     }
+  }
+
+  /**
+   * A response that cannot be completed (its stream failed after the head went out): given up,
+   * and the connection ends after the bytes already written, so the client sees a truncated
+   * body (no last chunk, or fewer bytes than the Content-Length), never a complete-looking one.
+   */
+  cut(req: BunH1Request): void {
+    if (this.current === req) {
+      this.current = null;
+      req.gone();
+    }
+    this.#stash = null;
+    this.#close();
   }
 
   /** Closes at once. */

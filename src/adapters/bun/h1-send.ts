@@ -56,7 +56,7 @@ export function sendReply(conn: H1Conn, req: BunH1Request, reply: Reply): void {
  */
 function failed(conn: H1Conn, req: BunH1Request, router: Dispatcher, error: unknown): void {
   router.recover(error, req);
-  if (req.headSent) return conn.destroy();
+  if (req.headSent) return conn.cut(req);
   try {
     writeReply(conn, req, errorReply(error));
   } catch {
@@ -214,6 +214,8 @@ async function pump(conn: H1Conn, req: BunH1Request, body: ReadableStream<Uint8A
     // client sees a truncated body rather than a complete-looking one.
     source.cancel();
     conn.server.router.recover(error, req);
-    conn.destroy();
+    // Delimited by the close itself (HTTP/1.0 without a length): only a reset tells it apart.
+    if (framing === "none") conn.destroy();
+    else conn.cut(req);
   }
 }
