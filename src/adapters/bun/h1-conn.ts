@@ -439,7 +439,11 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   #close(): void {
     if (this.#state === CLOSED || this.#state === ENDING) return;
     this.#state = ENDING;
-    this.#readPaused = false;
+    if (this.#readPaused) {
+      // Read on (and drop) until the peer closes: a paused socket would never see it.
+      this.#readPaused = false;
+      this.socket.resume();
+    }
     this.#afterFlush = "end";
     this.#flushed();
   }
