@@ -29,7 +29,7 @@ async function exchange(port: number, bytes: string): Promise<{ statuses: number
 }
 
 export function pipeliningSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
 
   describe(`a malformed request pipelined after valid ones (${label})`, () => {
@@ -40,8 +40,8 @@ export function pipeliningSuite(runtime: Runtime, path: Path): void {
      * What each path answers, in order, for [valid requests…, malformed one]. `required`: tako's
      * transport, where every valid request is answered, then the error status. Deno's node:http
      * (its node:net path) closes a connection after each response on which a parse error was seen,
-     * so there the error status cannot follow an async answer; Deno.serve is recorded. Bun serves
-     * HTTP/1.1 on its node:http with tako's in-order answer on both paths.
+     * so there the error status cannot follow an async answer; Deno.serve is recorded. Bun answers
+     * in order on both paths (tako's codec on Bun.listen, and the node:net path).
      */
     const cases: [name: string, bytes: string, valid: string[], required: number[], others: Partial<Record<`${Runtime}-${Path}`, number[]>>][] = [
       ["an async GET, then garbage", `${ASYNC}${GARBAGE}`, ["async 50"], [200, 400], { "deno-socket": [200] }],
