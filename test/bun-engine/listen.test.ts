@@ -2,8 +2,9 @@
 // this path does itself that the shared suites do not reach. Pipelined requests whose responses
 // stream are answered whole and in order; HEAD on a streamed route sends the head alone and the
 // connection serves on; a client that stops reading a large streamed response holds the source
-// back (socket backpressure) and still gets every byte once it reads; Expect: 100-continue gets
-// its interim answer when the handler reads the body. Raw sockets, bounded loops, no sleeps.
+// back (socket backpressure) and still gets every byte once it reads; an upload the handler does
+// not read yet is held back, then read whole; Expect: 100-continue gets its interim answer when
+// the handler reads the body. Raw sockets, bounded loops, no sleeps.
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
@@ -89,6 +90,38 @@ describe("HTTP/1.1 on Bun.listen (tako's codec)", () => {
     }
     assert.equal(expected, BIG);
     assert.equal(Number((await http(fx.port, "/produced")).text), 128);
+  });
+
+  test("an upload the handler does not read yet is held back (the client cannot write it all), then read whole", { timeout: 60_000 }, async () => {
+    const socket = connect({ host: "127.0.0.1", port: fx.port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    let text = "";
+    socket.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    const size = 128 * 256 * 1024;
+    socket.write(`POST /slow-upload HTTP/1.1\r\n${host}Content-Length: ${size}\r\nConnection: close\r\n\r\n`);
+    const chunk = Buffer.alloc(256 * 1024, "u");
+    for (let i = 0; i < 128; i++) socket.write(chunk);
+    let state = "";
+    for (let i = 0; i < 200 && state !== "waiting"; i++) state = (await http(fx.port, "/upload-state")).text;
+    assert.equal(state, "waiting");
+    // Let the buffers fill: wait until what the client handed to the kernel stops growing
+    // (unchanged over five round trips to the server; bounded).
+    const sent = (): number => socket.bytesWritten - socket.writableLength;
+    let last = -1;
+    let still = 0;
+    for (let i = 0; i < 500 && still < 5; i++) {
+      still = sent() === last ? still + 1 : 0;
+      last = sent();
+      await http(fx.port, "/upload-state");
+    }
+    assert.ok(socket.writableLength > 0, `the whole upload was taken (${sent()} of ${size} bytes) while the handler read nothing`);
+    assert.equal((await http(fx.port, "/release")).text, "released");
+    await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.ok(text.endsWith(`\r\n\r\n${size}`), JSON.stringify(text.slice(-100)));
   });
 
   test("Expect: 100-continue: the interim 100 when the handler reads the body, then the answer", opts, async () => {
