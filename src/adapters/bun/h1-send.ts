@@ -132,21 +132,20 @@ const EMPTY = new Uint8Array(0);
 /** A response whose body is known: one buffer, one write (the head alone for HEAD, 204, 304). */
 function whole(conn: H1Conn, req: BunH1Request, status: number, headers: readonly string[], body: Uint8Array, asked: boolean, reason?: string): void {
   const close = conn.closesWith(req, asked);
+  const omit = req.head.method === "HEAD";
   let bytes: Uint8Array;
+  let rest: Uint8Array | null = null;
   if (noBody(status)) bytes = serializeResponseHead(status, headers, "none", close, reason);
-  else if (reason === undefined) bytes = serializeResponse(status, headers, body, close, req.head.method === "HEAD");
+  else if (reason === undefined) bytes = serializeResponse(status, headers, body, close, omit);
   else {
+    // A reason phrase of the handler's (a Fetch Response's statusText): head, then body.
     bytes = serializeResponseHead(status, headers, { length: body.length }, close, reason);
-    if (req.head.method !== "HEAD" && body.length > 0) {
-      req.status = status;
-      req.headSent = true;
-      conn.write(bytes);
-      bytes = body;
-    }
+    if (!omit && body.length > 0) rest = body;
   }
   req.status = status;
   req.headSent = true;
   conn.write(bytes);
+  if (rest !== null) conn.write(rest);
   conn.responseDone(req);
 }
 
