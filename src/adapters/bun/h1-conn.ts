@@ -80,7 +80,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   /** Lingering: body bytes that may still be dropped, and until when. */
   #lingerLeft = 0;
   lingerUntil = 0;
-  /** Closing: cut at this time if the peer has not read the last bytes (0: no bound). */
+  /** Closing: cut at this time if the peer has not closed (0: not set yet). */
   endBy = 0;
   /** The stalled-upload sample (taken at the cap only). */
   rate: RateSample | null = null;
@@ -345,7 +345,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     }
     if (this.#state !== OPEN) return;
     this.write(serializeResponseHead(status, this.server.dateHeader, { length: 0 }, true));
-    this.endBy = this.server.now + 1000;
+    this.endBy = Date.now() + 1000;
     this.#close();
   }
 
@@ -395,8 +395,12 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     const after = this.#afterFlush;
     if (after === null || this.#state === CLOSED) return;
     this.#afterFlush = null;
-    if (after === "end") this.socket.end();
-    else this.socket.shutdown();
+    if (after === "end") {
+      // A peer that never closes its side is cut once the bound passes (node:http destroys the
+      // socket as soon as its last bytes are flushed).
+      if (this.endBy === 0) this.endBy = Date.now() + LINGER_MAX_MS;
+      this.socket.end();
+    } else this.socket.shutdown();
   }
 
   #wake(): void {
@@ -459,7 +463,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   timeOut(): void {
     if (this.#state !== OPEN) return;
     this.write(serializeResponseHead(408, this.server.dateHeader, { length: 0 }, true));
-    this.endBy = this.server.now + 1000;
+    this.endBy = Date.now() + 1000;
     this.#close();
   }
 
@@ -467,7 +471,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   #startLinger(): void {
     this.#state = LINGER;
     this.#lingerLeft = LINGER_MAX_BYTES;
-    this.lingerUntil = this.server.now + LINGER_MAX_MS;
+    this.lingerUntil = Date.now() + LINGER_MAX_MS;
     this.#stash = null;
     this.#pausedBody = this.#pausedStash = false;
     if (this.#readPaused) {
