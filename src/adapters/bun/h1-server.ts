@@ -44,10 +44,15 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
  * One connection's protocol work is {@link H1Conn}'s.
  */
 export class H1Server {
+  /** What requests are dispatched to; set by {@link serve}. */
   router: Dispatcher = null as unknown as Dispatcher;
+  /** `ServerConfig.keepAlive`: `false` closes every connection after its response. */
   keepAlive = true;
+  /** The body deadline of `bodyReadTimeout` and `bodyMinRate`, `null` when off. */
   bodyDeadline: BodyDeadline | null = null;
+  /** `ServerConfig.handlerTimeout`. */
   handlerTimeout: number | null = null;
+  /** The address bound (a Unix path as `displayPath` shows it). */
   readonly local: SocketAddr;
   /** A Unix listener's path as tako shows it; `null` on TCP. */
   readonly unixPath: string | null;
@@ -213,7 +218,7 @@ export class H1Server {
         if (conn.current !== null || conn.since < 0) continue;
         if (conn.requests === 0) {
           if (now - conn.since >= this.#firstHead) conn.timeOut();
-        } else if (now - conn.since >= this.#nextHead) conn.destroy();
+        } else if (now - conn.since >= this.#nextHead) conn.closeIdle(); // FIN, as node:http's keep-alive timeout
       } else if (conn.lingering) {
         if (now >= conn.lingerUntil) conn.destroy();
       } else if (conn.endBy > 0 && now >= conn.endBy) conn.destroy();
