@@ -33,7 +33,7 @@ async function stopped(f: Fixture): Promise<number> {
 }
 
 export function lifecycleSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
+  const label = `${runtime}, ${path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
 
   describe(`graceful drain (${label})`, () => {
     // The test's timeout is below the 30 s drainTimeout: join() must end when the in-flight

@@ -37,7 +37,7 @@ async function exchange(port: number, bytes: string): Promise<{ statuses: number
 }
 
 export function pipeliningSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
   const env = fixtureEnv(runtime, path, {});
 
   describe(`a malformed request pipelined after valid ones (${label})`, () => {
@@ -48,8 +48,8 @@ export function pipeliningSuite(runtime: Runtime, path: Path): void {
      * What each path answers, in order, for [valid requests…, malformed one]. `required`: tako's
      * transport, where every valid request is answered, then the error status (Deno's node:net
      * path included, since its node:http no longer ends each connection after a response);
-     * Deno.serve's answer to an oversized head is recorded. Bun serves HTTP/1.1 on its node:http
-     * with tako's in-order answer on both paths.
+     * Deno.serve's answer to an oversized head is recorded. Bun serves HTTP/1.1 with tako's
+     * in-order answer on every path (its codec on Bun.listen, and node:http on the node:net path).
      */
     const cases: [name: string, bytes: string, valid: string[], required: number[], others: Partial<Record<`${Runtime}-${Path}`, number[]>>][] = [
       ["an async GET, then garbage", `${ASYNC}${GARBAGE}`, ["async 50"], [200, 400], {}],

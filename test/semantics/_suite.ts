@@ -54,7 +54,7 @@ async function ask(port: number, bytes: string): Promise<{ conn: RawConn; res: R
 export function semanticsSuite(runtime: Runtime, path: Path): void {
   const native = runtime !== "node" && path === "native";
   const denoNative = native && runtime === "deno";
-  const label = runtime === "node" ? "node" : `${runtime}, ${native ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
+  const label = runtime === "node" ? "node" : `${runtime}, ${native ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
 
   describe(`request head: authority, Host, framing, version (${label})`, () => {

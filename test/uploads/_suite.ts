@@ -233,8 +233,8 @@ async function uploads(t: TestContext, lingers: boolean, port: number, route: st
 }
 
 export function uploadsSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "node:http" : "native server") : "node:net path"}`;
-  /** Where tako's HTTP/1.1 transport serves, and so closes lingering: everywhere but Deno.serve (Bun serves HTTP/1.1 on its node:http). */
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
+  /** Where tako's HTTP/1.1 transport serves, and so closes lingering: everywhere but Deno.serve (Bun serves HTTP/1.1 with tako's codec on Bun.listen). */
   const lingers = runtime !== "deno" || path === "socket";
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
   // TLS: Bun always terminates it with its node:tls on tako's transport; Deno with Deno.serve for

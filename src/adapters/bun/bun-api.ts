@@ -41,3 +41,58 @@ export interface BunApi {
 }
 
 export const bun = (): BunApi => (globalThis as unknown as { Bun: BunApi }).Bun;
+
+/** A TCP or Unix socket of `Bun.listen` (the members the HTTP/1.1 path uses). */
+export interface BunSocket<D> {
+  /** The per-connection value the handlers see; set in `open`. */
+  data: D;
+  /** Writes what the kernel takes now: returns the bytes written (`-1` when closed); the rest is the caller's to write on `drain`. */
+  write(data: Uint8Array): number;
+  /** Flushes, then closes gracefully (FIN). */
+  end(): void;
+  /** Sends FIN; the read side stays open (`shutdown(true)` would shut the read side instead). */
+  shutdown(): void;
+  /** Closes at once (unsent bytes are dropped). */
+  terminate(): void;
+  /** Stops reading (no more `data` until `resume`). */
+  pause(): void;
+  resume(): void;
+  setNoDelay(noDelay: boolean): boolean;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly remoteFamily: string | undefined;
+}
+
+/** The socket handlers `Bun.listen` calls. */
+export interface BunSocketHandlers<D> {
+  open(socket: BunSocket<D>): void;
+  data(socket: BunSocket<D>, chunk: Uint8Array): void;
+  /** The kernel takes writes again after a short `write`. */
+  drain(socket: BunSocket<D>): void;
+  /** The peer sent FIN. */
+  end(socket: BunSocket<D>): void;
+  close(socket: BunSocket<D>, error?: Error): void;
+  error(socket: BunSocket<D>, error: Error): void;
+}
+
+/** `Bun.listen` options: TCP (`hostname`, `port`) or a Unix socket (`unix`). */
+export type BunListenOptions<D> = { readonly socket: BunSocketHandlers<D> } & (
+  | { readonly hostname: string; readonly port: number; readonly reusePort?: boolean; readonly exclusive?: boolean }
+  | { readonly unix: string }
+);
+
+/** What `Bun.listen` returns. */
+export interface BunTcpListener {
+  readonly port: number;
+  readonly hostname: string;
+  /** Fills `out` with the bound address (a host name given to `listen` resolved). */
+  getsockname(out: { family?: string; address?: string; port?: number }): void;
+  /** Stops listening; `closeActiveConnections`: also closes every connection now. */
+  stop(closeActiveConnections?: boolean): void;
+}
+
+/** `Bun.listen`, binding synchronously (throws when the address is taken). */
+export const bunListen = <D>(options: BunListenOptions<D>): BunTcpListener =>
+  (globalThis as unknown as { Bun: { listen<T>(o: BunListenOptions<T>): BunTcpListener } }).Bun.listen(options);

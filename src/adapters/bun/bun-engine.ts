@@ -6,6 +6,7 @@ import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
+import { H1Server } from "./h1-server.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -31,32 +32,54 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Bun engine. `bind` starts Bun's node:http listening on the port ({@link ListeningHttp1}: Bun's
- * native HTTP/1.1 parser, the one `Bun.serve` uses, with no node:net hand-off); connections and
- * requests that arrive before a spec is served wait for it.
+ * Which Bun HTTP/1.1 path serves a plain HTTP/1.1 spec: `"listen"` (tako's codec on
+ * `Bun.listen`, {@link H1Server}) or `"node-http"` (Bun's node:http, {@link ListeningHttp1}). Internal:
+ * read once from `TAKO_BUN_HTTP1`, for tests that compare the paths; default `"listen"`.
+ */
+const HTTP1_PATH: "listen" | "node-http" = process.env.TAKO_BUN_HTTP1 === "node-http" ? "node-http" : "listen";
+
+/**
+ * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 without PROXY, a router without
+ * WebSocket routes (those stay on Bun's node:http, which feeds `ws`), and no explicit
+ * `acceptBackoff` (Bun accepts natively and reports no accept error, so a backoff could pace
+ * nothing: the node:net path honours it). Every deadline is tako's own there, so any
+ * `headerReadTimeout` is kept exactly.
+ */
+function listenPathServes(spec: ServeSpec): boolean {
+  return HTTP1_PATH === "listen" && spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+}
+
+/**
+ * Bun engine. `bind` binds raw TCP (or a Unix socket) with `Bun.listen` ({@link H1Server});
+ * connections that arrive before a spec is served wait for it, their bytes unread.
  *
- * - HTTP/1.1: served there, with tako's connection cap and deadlines. Nothing moves, so no
- *   connect is ever refused between bind and the drain.
- * - h2c, TLS, PROXY, and HTTP/1.1 with a field node:http cannot honour ({@link nodeHttpHonours}):
- *   node:http gives the port up
- *   and a node:net listener (Bun's) binds it in the same turn of the event loop, served by the
- *   Node engine's transports (the node:net path). Connections node:http had taken before (read
- *   as HTTP/1.1) are closed; from the moment `serve` returns, connects reach the new listener.
+ * - HTTP/1.1 ({@link listenPathServes}): served there with tako's HTTP/1.1 codec
+ *   (`core/http1/`) and every policy of the lifecycle kernel. Nothing moves, so no connect is
+ *   ever refused between bind and the drain.
+ * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
+ *   feeds `ws`) in the same turn of the event loop.
+ * - h2c, TLS, PROXY, and HTTP/1.1 with an explicit `acceptBackoff`: the port moves to a node:net
+ *   listener (Bun's) in the same turn, served by the Node engine's transports (the node:net path).
+ *
+ * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
+ * `serve` returns, connects reach the new listener.
  *
  * Bun.serve is not used: it shows no connection to JavaScript, so neither the connection cap nor
  * a deadline on a slowly dripped head can be kept there (measured, Bun 1.4.5; see
  * docs/runtime-coverage.md).
  */
 class BunListener implements EngineListener {
-  readonly #http1: ListeningHttp1;
+  /** The `Bun.listen` socket bound at `bind`; served on by the HTTP/1.1 path, given up by the others. */
+  readonly #h1: H1Server;
   readonly #local: SocketAddr;
   readonly #target: BindTarget;
   #serving: Lifecycle<unknown> | null = null;
   #net: NodeListener | null = null;
+  #listen: H1Server | null = null;
 
-  constructor(http1: ListeningHttp1, local: SocketAddr, target: BindTarget) {
-    this.#http1 = http1;
-    this.#local = local;
+  constructor(h1: H1Server, target: BindTarget) {
+    this.#h1 = h1;
+    this.#local = h1.local;
     this.#target = target;
   }
 
@@ -65,8 +88,31 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
+    if (listenPathServes(spec)) {
+      this.#listen = this.#h1;
+      return this.#h1.serve(spec.router, spec.config);
+    }
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
-    this.#serving = serveNodeHttp(this.#http1, spec);
+    return this.#toNodeHttp(spec);
+  }
+
+  /**
+   * Hands the port to Bun's node:http in this turn (its `listen` binds synchronously, measured)
+   * and serves HTTP/1.1 there: a router with WebSocket routes (Bun's node:http feeds `ws`), or
+   * `TAKO_BUN_HTTP1=node-http`.
+   */
+  #toNodeHttp(spec: ServeSpec): Serving {
+    this.#h1.abandon();
+    const target = this.#target;
+    const h1 = new ListeningHttp1();
+    if (target.kind === "unix") removeSocketFile(target.path);
+    const bound =
+      target.kind === "unix"
+        ? { path: target.path, mode: target.mode }
+        : { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
+    const lifecycle = new Lifecycle<unknown>();
+    h1.listen(bound).catch((error: unknown) => lifecycle.fail(error));
+    this.#serving = serveNodeHttp(h1, spec, lifecycle);
     return this.#serving;
   }
 
@@ -76,19 +122,13 @@ class BunListener implements EngineListener {
    * are refused).
    */
   #toNetPath(spec: ServeSpec): Serving {
-    this.#http1.abandon();
+    this.#h1.abandon();
     const server = createNetServer({ noDelay: true });
     const lifecycle = new Lifecycle<Socket>();
     server.once("error", (error) => lifecycle.fail(error));
     const target = this.#target;
     if (target.kind === "unix") {
-      if (!target.path.startsWith("\0")) {
-        try {
-          unlinkSync(target.path);
-        } catch {
-          // Bun removed it when its server stopped
-        }
-      }
+      removeSocketFile(target.path);
       const mode = (): void => {
         try {
           applyMode(target);
@@ -110,13 +150,27 @@ class BunListener implements EngineListener {
 
   close(): Promise<void> {
     if (this.#net !== null) return this.#net.close();
+    if (this.#listen !== null) {
+      this.#listen.lifecycle.forceClose();
+      return this.#listen.lifecycle.closed;
+    }
     const serving = this.#serving;
     if (serving !== null) {
       serving.forceClose();
       return serving.closed;
     }
-    this.#http1.abandon();
+    this.#h1.abandon();
     return Promise.resolve();
+  }
+}
+
+/** Removes a Unix socket file this listener bound (in the turn another server binds it again); an abstract name has none. */
+function removeSocketFile(path: string): void {
+  if (path.startsWith("\0")) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Bun removed it when its server stopped
   }
 }
 
@@ -130,9 +184,16 @@ export const bunEngine: Engine = {
    */
   async bind(target) {
     if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
-    const http1 = new ListeningHttp1();
-    const local = await http1.listen(target);
-    return new BunListener(http1, local, target);
+    const h1 = new H1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
+    if (target.kind === "unix") {
+      try {
+        applyMode(target);
+      } catch (error) {
+        h1.abandon();
+        throw error;
+      }
+    }
+    return new BunListener(h1, target);
   },
   /** HTTP/3: Bun.serve's own QUIC stack, HTTP/3 only on the UDP port (see `h3.ts`). */
   async serveH3(spec) {

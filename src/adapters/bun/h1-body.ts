@@ -1,0 +1,207 @@
+import { type BodyClock, bodyAborted, tooLarge } from "../../core/body.ts";
+
+/** Buffered body bytes past which a connection stops reading until the handler takes some. */
+export const BODY_HIGH_WATER = 64 * 1024;
+
+/** What a body asks of its connection. */
+export interface BodyOwner {
+  /** Stop reading the socket: the handler is behind. */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** A reader started: the client may send the body now (`Expect: 100-continue`). */
+  bodyWanted(): void;
+}
+
+/** A whole-body read in progress: chunks go straight into it, with no promise per chunk. */
+interface Collector {
+  readonly limit: number;
+  readonly clock: BodyClock | null;
+  readonly resolve: (bytes: Uint8Array) => void;
+  readonly reject: (error: unknown) => void;
+  readonly parts: Uint8Array[];
+  size: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A request body as the parser delivers it (chunked coding removed), to one reader: a whole-body
+ * read (`collect`, the buffering readers) or chunk by chunk (`next`, `req.body`). Bytes are
+ * copied out of the read buffer (the runtime reuses it). Past {@link BODY_HIGH_WATER} of bytes
+ * nobody took yet the connection stops reading (backpressure); a reader that gives up, or a
+ * response that went out first, turns the rest into discarded bytes.
+ */
+export class BodyPipe implements AsyncIterable<Uint8Array> {
+  readonly #owner: BodyOwner;
+  #queue: Uint8Array[] = [];
+  #buffered = 0;
+  #paused = false;
+  #ended = false;
+  #error: unknown = null;
+  #collector: Collector | null = null;
+  #waiter: ((result: IteratorResult<Uint8Array>) => void) | null = null;
+  #waiterFail: ((error: unknown) => void) | null = null;
+  /** Bytes received so far (for the stalled-upload rate at the cap). */
+  received = 0;
+  /** Nobody will read the rest: bytes are dropped. */
+  discarding = false;
+  #started = false;
+
+  constructor(owner: BodyOwner) {
+    this.#owner = owner;
+  }
+
+  /** All of the body arrived (or it failed). */
+  get done(): boolean {
+    return this.#ended || this.#error !== null;
+  }
+
+  /** A reader waits for bytes that have not come (the client's to send). */
+  get waiting(): boolean {
+    return !this.done && (this.#collector !== null || this.#waiter !== null);
+  }
+
+  /** Body bytes from the parser: a view of the read buffer, copied if kept. */
+  push(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.received += n;
+    if (this.discarding || n === 0) return;
+    const c = this.#collector;
+    if (c !== null) {
+      c.clock?.got(n);
+      c.size += n;
+      if (c.size > c.limit) {
+        this.#collector = null;
+        this.discarding = true;
+        c.reject(tooLarge(c.limit));
+        return;
+      }
+      c.parts.push(bytes.slice());
+      return;
+    }
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = this.#waiterFail = null;
+      waiter({ done: false, value: bytes.slice() });
+      return;
+    }
+    this.#queue.push(bytes.slice());
+    this.#buffered += n;
+    if (!this.#paused && this.#buffered > BODY_HIGH_WATER) {
+      this.#paused = true;
+      this.#owner.pauseReading();
+    }
+  }
+
+  /** The body is complete. */
+  end(): void {
+    if (this.done) return;
+    this.#ended = true;
+    const c = this.#collector;
+    if (c !== null) {
+      this.#collector = null;
+      c.resolve(join(c.parts, c.size));
+    }
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = this.#waiterFail = null;
+      waiter({ done: true, value: undefined });
+    }
+  }
+
+  /** The body cannot complete (the client left, a malformed chunk): readers get a 400. */
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.#error = bodyAborted(error);
+    const c = this.#collector;
+    if (c !== null) {
+      this.#collector = null;
+      c.reject(this.#error);
+    }
+    const fail = this.#waiterFail;
+    if (fail !== null) {
+      this.#waiter = this.#waiterFail = null;
+      fail(this.#error);
+    }
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#owner.bodyWanted();
+  }
+
+  /** The whole body, rejecting with 413 past `limit` (the rest is then discarded). */
+  collect(limit: number, clock: BodyClock | null): Promise<Uint8Array> {
+    this.#start();
+    const parts = this.#queue;
+    const size = this.#buffered;
+    this.#queue = [];
+    this.#buffered = 0;
+    this.#unpause();
+    clock?.got(size);
+    if (size > limit) {
+      this.discarding = true;
+      return Promise.reject(tooLarge(limit));
+    }
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve(join(parts, size));
+    return new Promise((resolve, reject) => {
+      this.#collector = { limit, clock, resolve, reject, parts, size };
+    });
+  }
+
+  /** The next chunk. */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    this.#start();
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#buffered -= chunk.length;
+      if (this.#buffered <= BODY_HIGH_WATER / 2) this.#unpause();
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve({ done: true, value: undefined });
+    this.#unpause();
+    return new Promise((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#waiterFail = reject;
+    });
+  }
+
+  /** The reader gave up: the rest is read and dropped (never a reason to cut the connection). */
+  abandon(): void {
+    this.discarding = true;
+    this.#queue = [];
+    this.#buffered = 0;
+    this.#unpause();
+  }
+
+  #unpause(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#owner.resumeReading();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => this.next(),
+      return: () => {
+        this.abandon();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+  }
+}
+
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) return EMPTY;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

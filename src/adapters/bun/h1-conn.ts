@@ -1,0 +1,556 @@
+import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import type { BodyDeadline } from "../../core/body.ts";
+import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
+import { Http1ParseError } from "../../core/http1/errors.ts";
+import { headProblem } from "../../core/http1/head-rules.ts";
+import { Http1Parser, type Http1RequestHead, type Http1Sink } from "../../core/http1/parser.ts";
+import { serializeResponseHead } from "../../core/http1/response.ts";
+import { errorReply } from "../../core/responder.ts";
+import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
+import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
+import type { RateSample } from "../shared/rate.ts";
+import type { BunSocket } from "./bun-api.ts";
+import { type BodyOwner, BodyPipe } from "./h1-body.ts";
+import { BunH1Request, type RequestHost } from "./h1-request.ts";
+import { send, sendReply } from "./h1-send.ts";
+import type { H1Server } from "./h1-server.ts";
+
+const OPEN = 0;
+/** The last response is out; the rest of an unread request body is read and dropped (bounded). */
+const LINGER = 1;
+/** Closing: the last bytes are flushed, then FIN. */
+const ENDING = 2;
+const CLOSED = 3;
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** True when the head carries `Expect: 100-continue` (any case). */
+function expectsContinue(head: Http1RequestHead): boolean {
+  const raw = head.headers;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 6 && raw[i]!.toLowerCase() === "expect" && raw[i + 1]!.toLowerCase() === "100-continue") return true;
+  }
+  return false;
+}
+
+/**
+ * One HTTP/1.1 connection on `Bun.listen`: bytes in through tako's codec, one request in flight
+ * at a time. Each request is dispatched when its head is complete (its body streams in while the
+ * handler runs); once its body is complete the parser pauses until the response is out, so
+ * pipelined requests are answered in order and bytes past the one in flight wait in a buffer
+ * (reading is paused meanwhile). Responses written within one read are sent in one write.
+ *
+ * A response that ends the connection (`Connection: close`, `keepAlive: false`, a drain, a
+ * refusal) is the last thing sent; when the request's body is still arriving then, the rest is
+ * read and dropped first, within {@link LINGER_MAX_BYTES} and {@link LINGER_MAX_MS}, so the client
+ * reads the status rather than a reset (lingering close, as nginx and node/http1.ts).
+ */
+export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
+  readonly socket: BunSocket<H1Conn>;
+  readonly server: H1Server;
+  readonly parser: Http1Parser;
+  /** When the current wait began (accept, or the end of the last response); -1 while a request is in flight. */
+  since: number;
+  /** Requests started on this connection. */
+  requests = 0;
+  /** The request in flight: head parsed, response not complete. */
+  current: BunH1Request | null = null;
+  #state = OPEN;
+  /** Close after the response in flight. */
+  closeAfter = false;
+  /** The peer sent FIN: close once the requests it sent are answered. */
+  #peerEnded = false;
+  /** The body of {@link current} is complete (`onComplete` ran). */
+  #complete = false;
+  /** Bytes read past a request whose response is not out yet. */
+  #stash: Uint8Array | null = null;
+  #inExecute = false;
+  #held = false;
+  /** Responses written during one read, sent together at its end. */
+  #cork: Uint8Array[] | null = null;
+  /** Bytes the kernel did not take yet. */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #waiters: (() => void)[] = [];
+  /** After the last flush: FIN (`"end"`), or FIN with the read side open (`"linger"`). */
+  #afterFlush: "end" | "linger" | null = null;
+  #pausedBody = false;
+  #pausedStash = false;
+  #info: ConnInfo | null = null;
+  /** Lingering: body bytes that may still be dropped, and until when. */
+  #lingerLeft = 0;
+  lingerUntil = 0;
+  /** Closing: cut at this time if the peer has not closed (0: not set yet). */
+  endBy = 0;
+  /** The stalled-upload sample (taken at the cap only). */
+  rate: RateSample | null = null;
+
+  constructor(socket: BunSocket<H1Conn>, server: H1Server, now: number) {
+    this.socket = socket;
+    this.server = server;
+    this.since = now;
+    this.parser = new Http1Parser(this);
+  }
+
+  // ---- RequestHost
+
+  connInfo(): ConnInfo {
+    if (this.#info === null) {
+      const s = this.socket;
+      const unix = this.server.unixPath;
+      this.#info =
+        unix !== null
+          ? new SocketConnInfo("", 0, unix, 0, "1.1", null, null, "unix")
+          : new SocketConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? this.server.local.address, s.localPort ?? this.server.local.port);
+    }
+    return this.#info;
+  }
+
+  get bodyDeadline(): BodyDeadline | null {
+    return this.server.bodyDeadline;
+  }
+
+  get handlerTimeout(): number | null {
+    return this.server.handlerTimeout;
+  }
+
+  goneReason(): TakoError {
+    return this.server.forced ? drainDeadline() : clientGone();
+  }
+
+  // ---- socket events
+
+  /** Bytes from the socket. */
+  data(chunk: Uint8Array): void {
+    if (this.#state === CLOSED) return;
+    if (this.#state === LINGER) return this.#linger(chunk);
+    if (this.#state === ENDING) return;
+    if (this.#stash !== null || this.#held) {
+      // Paused, or not served yet: kept for later.
+      this.#stash = this.#stash === null ? chunk.slice() : concat(this.#stash, chunk);
+      if (!this.#pausedStash) {
+        this.#pausedStash = true;
+        this.#syncReading();
+      }
+      return;
+    }
+    this.#cork = [];
+    this.#feed(chunk);
+    this.#uncork();
+  }
+
+  /** The kernel takes writes again. */
+  drain(): void {
+    const pending = this.#pending;
+    while (pending.length > 0) {
+      const bytes = pending[0]!;
+      const n = this.socket.write(bytes);
+      if (n < 0) return;
+      this.#pendingBytes -= Math.min(n, bytes.length);
+      if (n < bytes.length) {
+        pending[0] = bytes.subarray(n);
+        return;
+      }
+      pending.shift();
+    }
+    this.#flushed();
+  }
+
+  /**
+   * The peer sent FIN. As node:http (without `allowHalfOpen`): the client is gone, a request in
+   * flight is given up (`req.signal` aborts, a streamed source is cancelled), requests it
+   * pipelined and not yet answered are dropped, and the connection closes.
+   */
+  ended(): void {
+    this.#peerEnded = true;
+    if (this.#held) return;
+    if (this.#state === LINGER) return this.#close();
+    if (this.#state !== OPEN) return;
+    const req = this.current;
+    if (req !== null) {
+      this.current = null;
+      req.gone();
+    }
+    this.#stash = null;
+    this.#close();
+  }
+
+  /** The socket closed (either side, or reset). */
+  closed(): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#stash = null;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const req = this.current;
+    this.current = null;
+    req?.gone();
+    this.#wake();
+    this.server.release(this);
+  }
+
+  // ---- parser sink
+
+  onHead(head: Http1RequestHead): void {
+    this.requests++;
+    this.since = -1;
+    this.#complete = false;
+    const pipe = head.framing === "none" ? null : new BodyPipe(this);
+    const req = new BunH1Request(head, this, pipe);
+    this.current = req;
+    if (head.upgrade) this.closeAfter = true; // what follows is not HTTP/1.1: nothing is served after it
+    const problem = headProblem(head);
+    if (problem !== null) {
+      this.closeAfter = true;
+      return sendReply(this, req, errorReply(problem));
+    }
+    const router = this.server.router;
+    const result = requestStart.hasSubscribers ? traceDispatch(router, req) : router.dispatch(req);
+    if (result instanceof Promise) {
+      result.then(
+        (value) => send(this, req, value),
+        (error: unknown) => send(this, req, router.recover(error, req)),
+      );
+    } else send(this, req, result);
+  }
+
+  onBody(bytes: Uint8Array): void {
+    if (this.#state === LINGER) {
+      this.#lingerLeft -= bytes.length;
+      if (this.#lingerLeft < 0) this.destroy();
+      return;
+    }
+    this.current?.pipe?.push(bytes);
+  }
+
+  onComplete(): void {
+    if (this.#state === LINGER) {
+      // The rest of the unread body arrived: the connection can close.
+      this.parser.pause();
+      return this.#close();
+    }
+    const req = this.current;
+    if (req === null) return;
+    this.#complete = true;
+    req.pipe?.end();
+    if (!req.head.keepAlive) this.closeAfter = true;
+    if (req.finished) this.#afterResponse();
+    else this.parser.pause(); // one request in flight: the rest waits
+  }
+
+  // ---- responses
+
+  /**
+   * Whether the response to `req` ends the connection (marked so when it does): keep-alive off,
+   * a drain, a request that asked for it, or a request body still arriving when the response
+   * starts (it is not waited for: a client trickling it would hold the connection).
+   */
+  closesWith(req: BunH1Request, asked: boolean): boolean {
+    const close = asked || this.closeAfter || this.server.closing || !this.server.keepAlive || !req.head.keepAlive || (req.pipe !== null && !req.pipe.done);
+    if (close) this.closeAfter = true;
+    return close;
+  }
+
+  /** `req`'s response is complete (its last byte handed to the socket). */
+  responseDone(req: BunH1Request): void {
+    req.completed();
+    if (this.current !== req || this.#state !== OPEN) return;
+    if (req.pipe !== null && !req.pipe.done) {
+      // Answered before its body arrived: the response closed the connection; drop the rest.
+      req.pipe.abandon();
+      this.current = null;
+      return this.#startLinger();
+    }
+    // A bodiless request answered within its own head's callback: onComplete continues.
+    if (!this.#complete) return;
+    this.#afterResponse();
+  }
+
+  /** The response in flight is out and its request complete: the next request, or the close. */
+  #afterResponse(): void {
+    this.current = null;
+    this.#complete = false;
+    if (this.closeAfter || this.server.closing) {
+      this.parser.pause();
+      return this.#close();
+    }
+    this.since = Date.now();
+    if (this.#inExecute) return; // the parser goes on with the bytes it has
+    this.#resume();
+  }
+
+  /** Parses the bytes that waited (a request answered, or the server started serving). */
+  #resume(): void {
+    const stash = this.#stash;
+    if (stash === null) {
+      if (this.#peerEnded && this.#state === OPEN) this.#close();
+      return;
+    }
+    this.#stash = null;
+    this.#pausedStash = false;
+    this.#syncReading();
+    this.#cork = [];
+    this.#feed(stash);
+    this.#uncork();
+    if (this.#peerEnded && this.current === null && this.#stash === null && this.#state === OPEN) this.#close();
+  }
+
+  /** Accepted before the server serves: bytes wait unread. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** The server serves now: the bytes that waited are parsed. */
+  start(): void {
+    this.#held = false;
+    if (this.#stash !== null || this.#peerEnded) this.#resume();
+  }
+
+  /** Not closed yet. */
+  get alive(): boolean {
+    return this.#state !== CLOSED;
+  }
+
+  /** Parses `chunk`; bytes past a paused request are kept (a copy: the runtime reuses its buffer). */
+  #feed(chunk: Uint8Array): void {
+    let consumed: number;
+    this.#inExecute = true;
+    try {
+      consumed = this.parser.execute(chunk);
+    } catch (error) {
+      this.#inExecute = false;
+      return this.#refuse(error);
+    }
+    this.#inExecute = false;
+    if (consumed < chunk.length && this.#state === OPEN) {
+      this.#stash = chunk.slice(consumed);
+      this.#pausedStash = true;
+      this.#syncReading();
+    }
+  }
+
+  /**
+   * The request stream is malformed (a codec refusal): its status, `Connection: close`, nothing
+   * after it. A request whose body held the error is given up; if its response had started, the
+   * connection is cut instead (no status can follow a partial response).
+   */
+  #refuse(error: unknown): void {
+    const status = error instanceof Http1ParseError ? error.status : 400;
+    const req = this.current;
+    if (req !== null) {
+      this.current = null;
+      const started = req.headSent;
+      req.gone();
+      if (started) return this.destroy();
+    }
+    if (this.#state !== OPEN) return;
+    this.write(serializeResponseHead(status, this.server.dateHeader, { length: 0 }, true));
+    this.endBy = Date.now() + 1000;
+    this.#close();
+  }
+
+  /** Writes `bytes` (or queues them while the kernel is full, or during a read). */
+  write(bytes: Uint8Array): void {
+    if (this.#state === CLOSED) return;
+    const cork = this.#cork;
+    if (cork !== null) {
+      cork.push(bytes);
+      return;
+    }
+    if (this.#pendingBytes > 0) {
+      this.#pending.push(bytes);
+      this.#pendingBytes += bytes.length;
+      return;
+    }
+    const n = this.socket.write(bytes);
+    if (n < bytes.length && n >= 0) {
+      this.#pending.push(n === 0 ? bytes : bytes.subarray(n));
+      this.#pendingBytes += bytes.length - n;
+    }
+  }
+
+  /** Bytes written but not taken by the kernel yet. */
+  get buffered(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Resolves when every byte written so far is taken by the kernel, or the connection is gone. */
+  writable(): Promise<void> {
+    if (this.#pendingBytes === 0 || this.#state === CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #uncork(): void {
+    const parts = this.#cork;
+    this.#cork = null;
+    if (parts === null) return;
+    if (parts.length === 1) this.write(parts[0]!);
+    else if (parts.length > 1) this.write(concatAll(parts));
+    if (this.#pendingBytes === 0) this.#flushed();
+  }
+
+  #flushed(): void {
+    if (this.#pendingBytes > 0 || this.#cork !== null) return;
+    this.#wake();
+    const after = this.#afterFlush;
+    if (after === null || this.#state === CLOSED) return;
+    this.#afterFlush = null;
+    if (after === "end") {
+      // A peer that never closes its side is cut once the bound passes (node:http destroys the
+      // socket as soon as its last bytes are flushed).
+      if (this.endBy === 0) this.endBy = Date.now() + LINGER_MAX_MS;
+      this.socket.end();
+    } else this.socket.shutdown();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** `Expect: 100-continue` is answered when a handler starts reading the body, before its response. */
+  bodyWanted(): void {
+    const req = this.current;
+    if (req === null || req.headSent || req.head.versionMinor === 0 || !expectsContinue(req.head)) return;
+    this.write(CONTINUE);
+  }
+
+  pauseReading(): void {
+    this.#pausedBody = true;
+    this.#syncReading();
+  }
+
+  resumeReading(): void {
+    this.#pausedBody = false;
+    this.#syncReading();
+  }
+
+  #readPaused = false;
+
+  #syncReading(): void {
+    const pause = this.#state === OPEN && (this.#pausedBody || this.#pausedStash);
+    if (pause === this.#readPaused || this.#state === CLOSED) return;
+    this.#readPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  // ---- closing
+
+  /** Closes gracefully: the bytes written go out, then FIN. */
+  #close(): void {
+    if (this.#state === CLOSED || this.#state === ENDING) return;
+    this.#state = ENDING;
+    if (this.#readPaused) {
+      // Read on (and drop) until the peer closes: a paused socket would never see it.
+      this.#readPaused = false;
+      this.socket.resume();
+    }
+    this.#afterFlush = "end";
+    this.#flushed();
+  }
+
+  /** The connection closes once it is idle (the drain, shedding at a deadline): now when no request is in flight. */
+  closeIdle(): void {
+    if (this.#state !== OPEN) return;
+    if (this.current === null) this.#close();
+    else this.closeAfter = true;
+  }
+
+  /** The first head did not arrive in time: 408 and close; a peer that does not read is cut a second later. */
+  timeOut(): void {
+    if (this.#state !== OPEN) return;
+    this.write(serializeResponseHead(408, this.server.dateHeader, { length: 0 }, true));
+    this.endBy = Date.now() + 1000;
+    this.#close();
+  }
+
+  /** Lingering close: FIN after the last response, the rest of the body read and dropped, bounded. */
+  #startLinger(): void {
+    this.#state = LINGER;
+    this.#lingerLeft = LINGER_MAX_BYTES;
+    this.lingerUntil = Date.now() + LINGER_MAX_MS;
+    this.#stash = null;
+    this.#pausedBody = this.#pausedStash = false;
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.socket.resume();
+    }
+    this.#afterFlush = "linger";
+    this.#flushed();
+    if (this.#peerEnded) this.#close();
+  }
+
+  #linger(chunk: Uint8Array): void {
+    try {
+      this.parser.execute(chunk);
+    } catch {
+      this.destroy();
+    }
+  }
+
+  /**
+   * A response that cannot be completed (its stream failed after the head went out): given up,
+   * and the connection ends after the bytes already written, so the client sees a truncated
+   * body (no last chunk, or fewer bytes than the Content-Length), never a complete-looking one.
+   */
+  cut(req: BunH1Request): void {
+    if (this.current === req) {
+      this.current = null;
+      req.gone();
+    }
+    this.#stash = null;
+    this.#close();
+  }
+
+  /** Closes at once. */
+  destroy(): void {
+    if (this.#state === CLOSED) return;
+    this.socket.terminate();
+  }
+
+  /** Refused at the cap: `bytes` (the 503), then close. */
+  refuse(bytes: Uint8Array): void {
+    this.write(bytes);
+    this.#close();
+  }
+
+  /** Serving requests (not closing or lingering). */
+  get open(): boolean {
+    return this.#state === OPEN;
+  }
+
+  /** Nothing in flight and no body being read: may be shed at the cap. */
+  get idle(): boolean {
+    return this.current === null;
+  }
+
+  /** Lingering: past its time bound. */
+  get lingering(): boolean {
+    return this.#state === LINGER;
+  }
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatAll(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  if (size === 0) return NO_BYTES;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

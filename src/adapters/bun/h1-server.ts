@@ -1,0 +1,243 @@
+import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
+import type { ServerConfig } from "../../core/config.ts";
+import { JSON_TYPE, TEXT_TYPE } from "../../core/responder.ts";
+import type { Dispatcher } from "../../core/router/types.ts";
+import type { SocketAddr } from "../engine.ts";
+import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { http1Deadlines } from "../shared/deadline.ts";
+import { connectionCap } from "../shared/descriptors.ts";
+import { Lifecycle } from "../shared/lifecycle.ts";
+import { RateSample } from "../shared/rate.ts";
+import { displayPath } from "../shared/socket-file.ts";
+import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, bunListen } from "./bun-api.ts";
+import { H1Conn } from "./h1-conn.ts";
+
+const BUSY = new TextEncoder().encode(BUSY_HTTP1);
+
+/** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
+export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
+
+/**
+ * How often the sweep runs: a quarter of the shortest deadline, between 10 ms and 1 s (as
+ * node:http checks its header timeout), so a deadline fires at most that late; every second
+ * without one (lingering bounds, the Date header).
+ */
+function sweepInterval(deadlines: readonly (number | null)[]): number {
+  const set = deadlines.filter((d): d is number => d !== null);
+  if (set.length === 0) return 1000;
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(...set) / 4)));
+}
+
+/**
+ * HTTP/1.1 served from raw TCP (`Bun.listen`) with tako's codec (`core/http1/`): no runtime HTTP
+ * server in between, so every policy is tako's own and measured from the first byte:
+ *
+ * - the connection cap in the {@link Lifecycle} kernel (the oldest idle connection, or a stalled
+ *   upload, is shed at the cap; else the new one gets 503 and is closed);
+ * - the deadlines ({@link http1Deadlines}), checked by one sweep timer for every connection (no
+ *   timer per request): the first head within `headerReadTimeout` (else 408 and close, however
+ *   the bytes trickle), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
+ *   last response (else closed); lingering closes within their bound;
+ * - the drain: stop listening, close idle connections at once, `Connection: close` on the
+ *   responses in flight and a close after each; the drain deadline cuts the rest.
+ *
+ * One connection's protocol work is {@link H1Conn}'s.
+ */
+export class H1Server {
+  /** What requests are dispatched to; set by {@link serve}. */
+  router: Dispatcher = null as unknown as Dispatcher;
+  /** `ServerConfig.keepAlive`: `false` closes every connection after its response. */
+  keepAlive = true;
+  /** The body deadline of `bodyReadTimeout` and `bodyMinRate`, `null` when off. */
+  bodyDeadline: BodyDeadline | null = null;
+  /** `ServerConfig.handlerTimeout`. */
+  handlerTimeout: number | null = null;
+  /** The address bound (a Unix path as `displayPath` shows it). */
+  readonly local: SocketAddr;
+  /** A Unix listener's path as tako shows it; `null` on TCP. */
+  readonly unixPath: string | null;
+  readonly lifecycle = new Lifecycle<H1Conn>();
+  /** A drain started: responses carry `Connection: close`. */
+  closing = false;
+  /** The drain deadline cut the connections: `req.signal` says so. */
+  forced = false;
+  /** The clock of the last sweep (ms since epoch). */
+  now = Date.now();
+  /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
+  dateHeader: readonly string[] = ["date", new Date(this.now).toUTCString()];
+  textHeaders: readonly string[] = ["content-type", TEXT_TYPE, ...this.dateHeader];
+  jsonHeaders: readonly string[] = ["content-type", JSON_TYPE, ...this.dateHeader];
+  readonly #conns = new Set<H1Conn>();
+  /** Connections accepted before {@link serve}: their bytes wait in their parser's stash. */
+  #waiting: Set<H1Conn> | null = new Set();
+  #firstHead = Infinity;
+  #nextHead = Infinity;
+  #minRate: number | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  readonly #listener: BunTcpListener;
+  #listening = true;
+
+  /**
+   * Binds now (synchronously: throws the runtime's error, `EADDRINUSE` …, when it cannot);
+   * connections accepted before {@link serve} wait for it, their bytes kept unread.
+   */
+  constructor(bind: H1Bind) {
+    const handlers: BunSocketHandlers<H1Conn> = {
+      open: (socket) => this.#open(socket),
+      data: (socket, chunk) => socket.data.data(chunk),
+      drain: (socket) => socket.data.drain(),
+      end: (socket) => socket.data.ended(),
+      close: (socket) => socket.data?.closed(),
+      error: () => {},
+    };
+    const options: BunListenOptions<H1Conn> =
+      "path" in bind ? { unix: bind.path, socket: handlers } : { hostname: bind.host, port: bind.port, reusePort: bind.reusePort, exclusive: !bind.reusePort, socket: handlers };
+    const listener = bunListen(options);
+    this.#listener = listener;
+    if ("path" in bind) {
+      this.unixPath = displayPath(bind.path);
+      this.local = { address: this.unixPath, port: 0, family: "unix" };
+    } else {
+      this.unixPath = null;
+      const a: { family?: string; address?: string; port?: number } = {};
+      listener.getsockname(a);
+      const address = a.address ?? bind.host;
+      this.local = { address, port: a.port ?? listener.port, family: a.family === "IPv6" || (a.family === undefined && address.includes(":")) ? "IPv6" : "IPv4" };
+    }
+  }
+
+  /**
+   * Serves `router` with `config`'s policy: the connections that waited are admitted under the
+   * cap (their deadlines count from their accept) and their bytes parsed.
+   */
+  serve(router: Dispatcher, config: ServerConfig): Lifecycle<H1Conn> {
+    this.router = router;
+    this.keepAlive = config.keepAlive;
+    this.bodyDeadline = bodyDeadline(config);
+    this.handlerTimeout = config.handlerTimeout;
+    this.#minRate = config.bodyReadTimeout === null ? null : (config.bodyMinRate ?? 1);
+    const { firstHead, nextHead } = http1Deadlines(config);
+    this.#firstHead = firstHead ?? Infinity;
+    this.#nextHead = nextHead ?? Infinity;
+    const lifecycle = this.lifecycle;
+    lifecycle.start(
+      {
+        stopAccepting: () => {
+          this.#stopListening();
+          lifecycle.listenerClosed();
+        },
+        drainConnections: () => this.#drain(),
+        destroyConnections: () => this.#destroyAll(),
+        released: () => {
+          if (this.#timer !== null) clearInterval(this.#timer);
+          this.#stopListening();
+        },
+        idle: (conn) => this.#idle(conn as H1Conn),
+        shed: (conn) => {
+          this.#conns.delete(conn as H1Conn);
+          (conn as H1Conn).destroy();
+        },
+        peer: (conn) => {
+          const s = (conn as H1Conn).socket;
+          return { remoteAddress: s.remoteAddress ?? "", remotePort: s.remotePort ?? 0 };
+        },
+      },
+      connectionCap(config),
+    );
+    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead]));
+    const waiting = this.#waiting ?? new Set<H1Conn>();
+    this.#waiting = null;
+    for (const conn of waiting) this.#admit(conn);
+    return lifecycle;
+  }
+
+  /** Gives the port up (another server binds it in this turn): stops listening, closes the connections that waited. */
+  abandon(): void {
+    this.#stopListening();
+    const waiting = this.#waiting ?? new Set<H1Conn>();
+    this.#waiting = null;
+    for (const conn of waiting) conn.destroy();
+  }
+
+  #open(socket: BunSocket<H1Conn>): void {
+    const conn = new H1Conn(socket, this, Date.now());
+    socket.data = conn;
+    socket.setNoDelay(true);
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      waiting.add(conn);
+      conn.hold();
+      return;
+    }
+    this.#admit(conn);
+  }
+
+  #admit(conn: H1Conn): void {
+    if (!conn.alive) return;
+    if (this.closing || !this.lifecycle.admit(conn)) {
+      // Not tracked: 503 and close; a peer that never reads is cut after a second.
+      conn.refuse(BUSY);
+      setTimeout(() => conn.destroy(), 1000);
+      return;
+    }
+    this.#conns.add(conn);
+    conn.start();
+  }
+
+  /** A connection closed. */
+  release(conn: H1Conn): void {
+    this.#waiting?.delete(conn);
+    this.#conns.delete(conn);
+    this.lifecycle.release(conn);
+  }
+
+  /** No request in flight (a head arriving, or kept alive between requests), or a stalled upload. */
+  #idle(conn: H1Conn): boolean {
+    if (conn.idle) return true;
+    const minRate = this.#minRate;
+    const pipe = conn.current?.pipe;
+    if (minRate === null || pipe == null || !pipe.waiting) return false;
+    return (conn.rate ??= new RateSample()).below(pipe.received, minRate);
+  }
+
+  /**
+   * The sweep: the clock and Date header are refreshed; a connection waiting for its first head
+   * past `headerReadTimeout` gets 408 and is closed; one idle after its last response past the
+   * between-requests deadline is closed; lingering and closing connections past their bound are cut.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    if (Math.floor(now / 1000) !== Math.floor(this.now / 1000)) {
+      this.dateHeader = ["date", new Date(now).toUTCString()];
+      this.textHeaders = ["content-type", TEXT_TYPE, ...this.dateHeader];
+      this.jsonHeaders = ["content-type", JSON_TYPE, ...this.dateHeader];
+    }
+    this.now = now;
+    for (const conn of this.#conns) {
+      if (conn.open) {
+        if (conn.current !== null || conn.since < 0) continue;
+        if (conn.requests === 0) {
+          if (now - conn.since >= this.#firstHead) conn.timeOut();
+        } else if (now - conn.since >= this.#nextHead) conn.closeIdle(); // FIN, as node:http's keep-alive timeout
+      } else if (conn.lingering) {
+        if (now >= conn.lingerUntil) conn.destroy();
+      } else if (conn.endBy > 0 && now >= conn.endBy) conn.destroy();
+    }
+  }
+
+  #stopListening(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#listener.stop(false);
+  }
+
+  #drain(): void {
+    this.closing = true;
+    for (const conn of this.#conns) conn.closeIdle();
+  }
+
+  #destroyAll(): void {
+    this.forced = true;
+    for (const conn of this.#conns) conn.destroy();
+  }
+}
