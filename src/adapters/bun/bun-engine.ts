@@ -32,13 +32,6 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Which Bun HTTP/1.1 path serves a plain HTTP/1.1 spec: `"listen"` (tako's codec on
- * `Bun.listen`, {@link H1Server}) or `"node-http"` (Bun's node:http, {@link ListeningHttp1}). Internal:
- * read once from `TAKO_BUN_HTTP1`, for tests that compare the paths; default `"listen"`.
- */
-const HTTP1_PATH: "listen" | "node-http" = process.env.TAKO_BUN_HTTP1 === "node-http" ? "node-http" : "listen";
-
-/**
  * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 without PROXY, a router without
  * WebSocket routes (those stay on Bun's node:http, which feeds `ws`), and no explicit
  * `acceptBackoff` (Bun accepts natively and reports no accept error, so a backoff could pace
@@ -46,7 +39,7 @@ const HTTP1_PATH: "listen" | "node-http" = process.env.TAKO_BUN_HTTP1 === "node-
  * `headerReadTimeout` is kept exactly.
  */
 function listenPathServes(spec: ServeSpec): boolean {
-  return HTTP1_PATH === "listen" && spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+  return spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
 }
 
 /**
@@ -98,8 +91,7 @@ class BunListener implements EngineListener {
 
   /**
    * Hands the port to Bun's node:http in this turn (its `listen` binds synchronously, measured)
-   * and serves HTTP/1.1 there: a router with WebSocket routes (Bun's node:http feeds `ws`), or
-   * `TAKO_BUN_HTTP1=node-http`.
+   * and serves HTTP/1.1 there: a router with WebSocket routes (Bun's node:http feeds `ws`).
    */
   #toNodeHttp(spec: ServeSpec): Serving {
     this.#h1.abandon();
