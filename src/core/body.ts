@@ -186,12 +186,24 @@ export async function readAll(source: AsyncIterable<Uint8Array>, limit: number, 
   } catch (error) {
     rejectBody(error);
   }
-  if (chunks.length === 1) return chunks[0]!;
+  return joinBytes(chunks, size);
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** `parts` as one byte array (`size`: their total length, when known); a single part is returned as is. */
+export function joinBytes(parts: readonly Uint8Array[], size = -1): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) return NO_BYTES;
+  if (size < 0) {
+    size = 0;
+    for (const part of parts) size += part.byteLength;
+  }
   const out = new Uint8Array(size);
   let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { type BodyClock, bodyAborted, tooLarge } from "../../core/body.ts";
+import { type BodyClock, bodyAborted, joinBytes, tooLarge } from "../../core/body.ts";
 
 /** Buffered body bytes past which a connection stops reading until the handler takes some. */
 export const BODY_HIGH_WATER = 64 * 1024;
@@ -21,8 +21,6 @@ interface Collector {
   readonly parts: Uint8Array[];
   size: number;
 }
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * A request body as the parser delivers it (chunked coding removed), to one reader: a whole-body
@@ -100,7 +98,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     const c = this.#collector;
     if (c !== null) {
       this.#collector = null;
-      c.resolve(join(c.parts, c.size));
+      c.resolve(joinBytes(c.parts, c.size));
     }
     const waiter = this.#waiter;
     if (waiter !== null) {
@@ -145,7 +143,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
       return Promise.reject(tooLarge(limit));
     }
     if (this.#error !== null) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(join(parts, size));
+    if (this.#ended) return Promise.resolve(joinBytes(parts, size));
     return new Promise((resolve, reject) => {
       this.#collector = { limit, clock, resolve, reject, parts, size };
     });
@@ -192,16 +190,4 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
       },
     };
   }
-}
-
-function join(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  if (parts.length === 0) return EMPTY;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

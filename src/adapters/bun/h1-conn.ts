@@ -1,5 +1,5 @@
 import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
-import type { BodyDeadline } from "../../core/body.ts";
+import { type BodyDeadline, joinBytes } from "../../core/body.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import { Http1ParseError } from "../../core/http1/errors.ts";
 import { headProblem } from "../../core/http1/head-rules.ts";
@@ -127,7 +127,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     if (this.#state === ENDING) return;
     if (this.#stash !== null || this.#held) {
       // Paused, or not served yet: kept for later.
-      this.#stash = this.#stash === null ? chunk.slice() : concat(this.#stash, chunk);
+      this.#stash = this.#stash === null ? chunk.slice() : joinBytes([this.#stash, chunk]);
       if (!this.#pausedStash) {
         this.#pausedStash = true;
         this.#syncReading();
@@ -385,7 +385,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.#cork = null;
     if (parts === null) return;
     if (parts.length === 1) this.write(parts[0]!);
-    else if (parts.length > 1) this.write(concatAll(parts));
+    else if (parts.length > 1) this.write(joinBytes(parts));
     if (this.#pendingBytes === 0) this.#flushed();
   }
 
@@ -531,26 +531,4 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   get lingering(): boolean {
     return this.#state === LINGER;
   }
-}
-
-const NO_BYTES = new Uint8Array(0);
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  if (size === 0) return NO_BYTES;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
