@@ -1,0 +1,840 @@
+/**
+ * A server-side HTTP/2 connection (RFC 9113), socket-agnostic: bytes in through
+ * {@link H2ServerConnection.receive}, bytes out through {@link H2Handler.write}, requests out
+ * through the handler's callbacks, responses in through `respond` / `sendData` /
+ * `sendTrailers` / `reset`.
+ *
+ * Strict: every frame rule of RFC 9113 §4–§6 and the request rules of §8 are checked; a
+ * connection error answers GOAWAY with its code and ends the connection, a stream error answers
+ * RST_STREAM on that stream. Abuse is bounded: control frames (PING, SETTINGS) and frames that
+ * do no work (empty DATA, PRIORITY, frames on closed streams, zero WINDOW_UPDATE …) each have a
+ * budget per window of time, streams reset before their response have tako's rapid-reset
+ * budget, and a header block may not grow past a bound before END_HEADERS. Each is answered
+ * GOAWAY ENHANCE_YOUR_CALM.
+ *
+ * Flow control runs both ways. Received DATA is handed to the application as views of the
+ * input, and its window is returned (WINDOW_UPDATE) only as the application calls
+ * {@link H2ServerConnection.consume}, so an unread upload holds the peer back. Response DATA
+ * waits for the stream and connection windows and for the socket ({@link setWritable}).
+ *
+ * Hot path: a receive call parses every complete frame of the chunk in place, and everything
+ * the connection writes meanwhile (ACKs, responses given synchronously by the handler) goes out
+ * as one write at the end of it.
+ */
+
+import { FrameBudget, H2_PREFACE, ResetBudget } from "../h2.ts";
+import { connError, H2Code, H2Error, streamError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32, writeFrameHeader } from "./frames.ts";
+import { encodedBound, HpackDecoder, HpackEncoder } from "./hpack.ts";
+import { type H2RequestHead, requestHead, trailersProblem } from "./request.ts";
+import { H2Stream, SEND_DONE, SEND_ENDING, SEND_IDLE, SEND_OPEN } from "./stream.ts";
+
+/** Limits and windows of a connection; the `max*` ones are tako's `h2*` config fields. */
+export interface H2ConnectionOptions {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS; a stream beyond it gets RST_STREAM REFUSED_STREAM. Default 100. */
+  maxConcurrentStreams?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE; a request over it is answered 431. Default 16 KiB. */
+  maxHeaderListSize?: number;
+  /** Queued response octets per stream past which `sendData` says "wait for onDrain". Default 1 MiB. */
+  maxSendBufSize?: number;
+  /** Streams the peer may reset before their response, net of responses completed. Default 50. */
+  maxPendingAcceptResetStreams?: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before the application reads it. Default 256 KiB. */
+  initialWindowSize?: number;
+  /** The connection's receive window, over all streams. Default 1 MiB. */
+  connectionWindowSize?: number;
+  /** Huffman-code response header literals where shorter. Default false. */
+  huffman?: boolean;
+  /** Clock of the abuse budgets (ms). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What the connection reports to the code that owns the socket and the application. */
+export interface H2Handler {
+  /** Bytes to send, in order. The connection does not touch them again. */
+  write(bytes: Uint8Array): void;
+  /** A request head. With `endStream`, no body follows and {@link onEnd} is not called. */
+  onRequest(streamId: number, head: H2RequestHead, endStream: boolean): void;
+  /** Body bytes: a view of the input, valid during this call only. Call `consume` when done with them. */
+  onData(streamId: number, bytes: Uint8Array): void;
+  /** The request body ended; `trailers` is the trailer section (`[name, value, …]`) or null. */
+  onEnd(streamId: number, trailers: readonly string[] | null): void;
+  /** The stream ended before its response did: reset by the peer, refused by a stream error, or the connection ended. */
+  onReset(streamId: number, code: number): void;
+  /** `sendData` returned false on this stream earlier; it has room again. */
+  onDrain(streamId: number): void;
+  /** The connection is over: `null` after a graceful GOAWAY once the streams finished, else the error GOAWAY carried. Close the socket after the last write. */
+  onClose(error: H2Error | null): void;
+  /** A PING this side sent was answered. */
+  onPingAck?(payload: Uint8Array): void;
+}
+
+const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
+/** Ids of streams we reset that are remembered, so that frames still in flight on them are ignored. */
+const RESET_MEMORY = 128;
+/** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
+const JUNK_BUDGET = 1000;
+
+const TOO_LARGE_BODY = Uint8Array.from("Request Header Fields Too Large", (c) => c.charCodeAt(0));
+const TOO_LARGE_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(TOO_LARGE_BODY.length)];
+const CONNECT_BODY = Uint8Array.from("Method Not Allowed", (c) => c.charCodeAt(0));
+const CONNECT_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(CONNECT_BODY.length)];
+
+/** One server-side HTTP/2 connection. */
+export class H2ServerConnection {
+  readonly #h: H2Handler;
+  readonly #maxStreams: number;
+  readonly #maxList: number;
+  readonly #maxSendBuf: number;
+  readonly #streamWindow: number;
+  readonly #connWindow: number;
+  readonly #maxBlock: number;
+  readonly #now: () => number;
+  readonly #decoder = new HpackDecoder();
+  readonly #encoder: HpackEncoder;
+  readonly #control = new FrameBudget();
+  readonly #junk = new FrameBudget(JUNK_BUDGET);
+  readonly #resets: ResetBudget;
+  readonly #streams = new Map<number, H2Stream>();
+  readonly #resetIds = new Set<number>();
+  /** Streams with DATA waiting for the connection window or the socket, in arrival order. */
+  readonly #blocked = new Set<H2Stream>();
+  readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
+
+  #out = new Uint8Array(16 * 1024);
+  #outLen = 0;
+  #pending: Uint8Array | null = null;
+  #prefaceSeen = 0;
+  #settingsSeen = false;
+  #inReceive = false;
+  #writable = true;
+  #closed = false;
+  #goaway = false;
+  #peerGoaway = false;
+  #lastStreamId = 0;
+  #connRecvWindow = DEFAULT_WINDOW;
+  #connUnacked = 0;
+  #connSendWindow = DEFAULT_WINDOW;
+  // Header block in progress (HEADERS without END_HEADERS, then CONTINUATION).
+  #blockStream = 0;
+  #blockEndStream = false;
+  #block: Uint8Array | null = null;
+  #blockLen = 0;
+
+  constructor(handler: H2Handler, options: H2ConnectionOptions = {}) {
+    this.#h = handler;
+    this.#maxStreams = options.maxConcurrentStreams ?? 100;
+    this.#maxList = options.maxHeaderListSize ?? 16 * 1024;
+    this.#maxSendBuf = options.maxSendBufSize ?? 1024 * 1024;
+    this.#streamWindow = options.initialWindowSize ?? 256 * 1024;
+    this.#connWindow = options.connectionWindowSize ?? 1024 * 1024;
+    this.#resets = new ResetBudget(options.maxPendingAcceptResetStreams ?? 50);
+    this.#encoder = new HpackEncoder(options.huffman ?? false);
+    this.#now = options.now ?? Date.now;
+    // A block may take more octets than the list it decodes to (Huffman codes of rare octets are
+    // long); past twice the list limit plus a frame it is abuse.
+    this.#maxBlock = this.#maxList * 2 + DEFAULT_MAX_FRAME_SIZE;
+  }
+
+  /** Writes the server's connection preface: SETTINGS, and the connection window beyond the default. */
+  start(): void {
+    const settings: [number, number][] = [
+      [Setting.MAX_CONCURRENT_STREAMS, this.#maxStreams],
+      [Setting.INITIAL_WINDOW_SIZE, this.#streamWindow],
+      [Setting.MAX_HEADER_LIST_SIZE, this.#maxList],
+      [Setting.ENABLE_PUSH, 0],
+    ];
+    const at = this.#reserve(9 + settings.length * 6);
+    writeFrameHeader(this.#out, at, settings.length * 6, FrameType.SETTINGS, 0, 0);
+    let p = at + 9;
+    for (const [id, value] of settings) {
+      this.#out[p] = id >>> 8;
+      this.#out[p + 1] = id & 0xff;
+      this.#u32(p + 2, value);
+      p += 6;
+    }
+    this.#outLen = p;
+    if (this.#connWindow > DEFAULT_WINDOW) {
+      this.#windowUpdate(0, this.#connWindow - DEFAULT_WINDOW);
+      this.#connRecvWindow = this.#connWindow;
+    }
+    this.#flushSoon();
+  }
+
+  /** True once the connection has ended (after a connection error or a finished graceful close). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Streams open (including those whose response is still being sent). */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** The highest client stream id seen (the last-stream-id a GOAWAY carries). */
+  get lastStreamId(): number {
+    return this.#lastStreamId;
+  }
+
+  // --- input -----------------------------------------------------------------------------------
+
+  /** Feeds bytes read from the socket. Frames may be split anywhere. */
+  receive(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    let buf = chunk;
+    if (this.#pending !== null) {
+      buf = new Uint8Array(this.#pending.length + chunk.length);
+      buf.set(this.#pending, 0);
+      buf.set(chunk, this.#pending.length);
+      this.#pending = null;
+    }
+    this.#inReceive = true;
+    let pos = 0;
+    try {
+      if (this.#prefaceSeen < 24) {
+        const n = Math.min(24 - this.#prefaceSeen, buf.length);
+        for (let i = 0; i < n; i++) if (buf[i] !== PREFACE_BYTES[this.#prefaceSeen + i]) throw connError(H2Code.PROTOCOL_ERROR, "invalid connection preface");
+        this.#prefaceSeen += n;
+        pos = n;
+      }
+      while (buf.length - pos >= 9 && !this.#closed) {
+        const length = (buf[pos]! << 16) | (buf[pos + 1]! << 8) | buf[pos + 2]!;
+        if (length > DEFAULT_MAX_FRAME_SIZE) throw connError(H2Code.FRAME_SIZE_ERROR, `frame of ${length} octets over SETTINGS_MAX_FRAME_SIZE`);
+        if (buf.length - pos - 9 < length) break;
+        const type = buf[pos + 3]!;
+        const flags = buf[pos + 4]!;
+        const id = u32(buf, pos + 5) & 0x7fffffff;
+        const start = pos + 9;
+        pos = start + length;
+        try {
+          this.#frame(type, flags, id, buf, start, pos);
+        } catch (error) {
+          if (!(error instanceof H2Error) || error.streamId === 0) throw error;
+          this.#streamFailed(error);
+        }
+      }
+      if (pos < buf.length && !this.#closed) this.#pending = buf.slice(pos);
+    } catch (error) {
+      this.#fail(error instanceof H2Error ? error : connError(H2Code.INTERNAL_ERROR, String(error)));
+    } finally {
+      this.#inReceive = false;
+      this.#flush();
+    }
+  }
+
+  #frame(type: number, flags: number, id: number, b: Uint8Array, start: number, end: number): void {
+    if (this.#blockStream !== 0 && type !== FrameType.CONTINUATION) throw connError(H2Code.PROTOCOL_ERROR, "frame inside a header block");
+    if (!this.#settingsSeen) {
+      if (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0) throw connError(H2Code.PROTOCOL_ERROR, "the client preface must start with SETTINGS");
+      this.#settingsSeen = true;
+    }
+    switch (type) {
+      case FrameType.DATA:
+        return this.#data(flags, id, b, start, end);
+      case FrameType.HEADERS:
+        return this.#headers(flags, id, b, start, end);
+      case FrameType.PRIORITY:
+        if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "PRIORITY on stream 0");
+        if (end - start !== 5) throw streamError(H2Code.FRAME_SIZE_ERROR, id, "PRIORITY length not 5");
+        if ((u32(b, start) & 0x7fffffff) === id) throw streamError(H2Code.PROTOCOL_ERROR, id, "stream depends on itself");
+        return this.#junkFrame();
+      case FrameType.RST_STREAM:
+        return this.#rstStream(id, b, start, end);
+      case FrameType.SETTINGS:
+        return this.#settings(flags, id, b, start, end);
+      case FrameType.PUSH_PROMISE:
+        throw connError(H2Code.PROTOCOL_ERROR, "PUSH_PROMISE from a client");
+      case FrameType.PING:
+        if (id !== 0) throw connError(H2Code.PROTOCOL_ERROR, "PING on a stream");
+        if (end - start !== 8) throw connError(H2Code.FRAME_SIZE_ERROR, "PING length not 8");
+        if (flags & Flag.ACK) return this.#h.onPingAck?.(b.subarray(start, end));
+        if (this.#control.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "PING flood");
+        return this.#ping(b, start, true);
+      case FrameType.GOAWAY:
+        if (id !== 0) throw connError(H2Code.PROTOCOL_ERROR, "GOAWAY on a stream");
+        if (end - start < 8) throw connError(H2Code.FRAME_SIZE_ERROR, "GOAWAY shorter than 8");
+        this.#peerGoaway = true;
+        if (this.#streams.size === 0) this.#finish();
+        return;
+      case FrameType.WINDOW_UPDATE:
+        return this.#windowUpdateIn(id, b, start, end);
+      case FrameType.CONTINUATION:
+        return this.#continuation(flags, id, b, start, end);
+      default:
+        return this.#junkFrame(); // unknown frame types are ignored (RFC 9113 §4.1), counted
+    }
+  }
+
+  #junkFrame(): void {
+    if (this.#junk.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "too many frames that do no work");
+  }
+
+  /** A stream id the peer never opened (RFC 9113 §5.1 "idle"). */
+  #idle(id: number): boolean {
+    return id > this.#lastStreamId || (id & 1) === 0;
+  }
+
+  #data(flags: number, id: number, b: Uint8Array, start: number, end: number): void {
+    if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "DATA on stream 0");
+    const length = end - start;
+    let dataStart = start;
+    let dataEnd = end;
+    if (flags & Flag.PADDED) {
+      if (length < 1) throw connError(H2Code.FRAME_SIZE_ERROR, "PADDED DATA without a pad length");
+      const pad = b[start]!;
+      if (pad >= length) throw connError(H2Code.PROTOCOL_ERROR, "padding longer than the DATA payload");
+      dataStart = start + 1;
+      dataEnd = end - pad;
+    }
+    if (length > this.#connRecvWindow) throw connError(H2Code.FLOW_CONTROL_ERROR, "DATA over the connection window");
+    this.#connRecvWindow -= length;
+    const s = this.#streams.get(id);
+    if (s === undefined || !s.recvOpen) {
+      this.#credit(length);
+      if (s === undefined && this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on an idle stream");
+      this.#junkFrame();
+      if (s === undefined && this.#resetIds.has(id)) return;
+      throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
+    }
+    if (length > s.recvWindow) {
+      this.#credit(length);
+      throw streamError(H2Code.FLOW_CONTROL_ERROR, id, "DATA over the stream window");
+    }
+    s.recvWindow -= length;
+    const size = dataEnd - dataStart;
+    const endStream = (flags & Flag.END_STREAM) !== 0;
+    if (size === 0 && !endStream) this.#junkFrame();
+    s.received += size;
+    if (s.contentLength >= 0 && (s.received > s.contentLength || (endStream && s.received !== s.contentLength))) {
+      this.#credit(length);
+      throw streamError(H2Code.PROTOCOL_ERROR, id, "DATA disagrees with content-length");
+    }
+    // Padding is consumed at once; the data when the application says so.
+    if (length > size) this.#consumed(s, length - size);
+    if (size > 0) {
+      if (s.delivered) {
+        s.outstanding += size;
+        this.#h.onData(id, b.subarray(dataStart, dataEnd));
+      } else this.#consumed(s, size);
+    }
+    if (endStream) {
+      s.recvOpen = false;
+      if (s.delivered) this.#h.onEnd(id, null);
+      this.#maybeClose(s);
+    }
+  }
+
+  #headers(flags: number, id: number, b: Uint8Array, start: number, end: number): void {
+    if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "HEADERS on stream 0");
+    let p = start;
+    let e = end;
+    if (flags & Flag.PADDED) {
+      if (e - p < 1) throw connError(H2Code.FRAME_SIZE_ERROR, "PADDED HEADERS without a pad length");
+      const pad = b[p++]!;
+      if (pad >= end - start) throw connError(H2Code.PROTOCOL_ERROR, "padding longer than the HEADERS payload");
+      e -= pad;
+    }
+    if (flags & Flag.PRIORITY) {
+      if (e - p < 5) throw connError(H2Code.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
+      if ((u32(b, p) & 0x7fffffff) === id) throw streamError(H2Code.PROTOCOL_ERROR, id, "stream depends on itself");
+      p += 5;
+    }
+    if (p > e) throw connError(H2Code.PROTOCOL_ERROR, "padding longer than the HEADERS payload");
+    const endStream = (flags & Flag.END_STREAM) !== 0;
+    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, endStream, b, p, e);
+    if (e - p === 0) this.#junkFrame();
+    this.#blockStream = id;
+    this.#blockEndStream = endStream;
+    this.#blockLen = 0;
+    this.#appendBlock(b, p, e);
+  }
+
+  #continuation(flags: number, id: number, b: Uint8Array, start: number, end: number): void {
+    if (this.#blockStream === 0 || id !== this.#blockStream) throw connError(H2Code.PROTOCOL_ERROR, "CONTINUATION without a header block on its stream");
+    if (end === start && (flags & Flag.END_HEADERS) === 0) this.#junkFrame();
+    this.#appendBlock(b, start, end);
+    if ((flags & Flag.END_HEADERS) === 0) return;
+    const block = this.#block!;
+    const length = this.#blockLen;
+    this.#blockStream = 0;
+    this.#block = null;
+    this.#headerBlock(id, this.#blockEndStream, block, 0, length);
+  }
+
+  #appendBlock(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.#blockLen + n > this.#maxBlock) throw connError(H2Code.ENHANCE_YOUR_CALM, "header block too large");
+    if (this.#block === null || this.#block.length < this.#blockLen + n) {
+      const grown = new Uint8Array(Math.min(this.#maxBlock, Math.max(4096, (this.#blockLen + n) * 2)));
+      if (this.#block !== null) grown.set(this.#block.subarray(0, this.#blockLen));
+      this.#block = grown;
+    }
+    this.#block.set(b.subarray(start, end), this.#blockLen);
+    this.#blockLen += n;
+  }
+
+  /** A complete header block on stream `id`: a request head, or trailers. */
+  #headerBlock(id: number, endStream: boolean, b: Uint8Array, start: number, end: number): void {
+    // Decoded first whatever happens to the stream: the HPACK context must stay in step.
+    const fields = this.#decoder.decode(b, start, end, this.#maxList);
+    const decoder = this.#decoder;
+    const existing = this.#streams.get(id);
+    if (existing !== undefined) return this.#trailers(existing, endStream, fields);
+    if ((id & 1) === 0) throw connError(H2Code.PROTOCOL_ERROR, "even stream id from a client");
+    if (id <= this.#lastStreamId) {
+      if (this.#resetIds.has(id)) return; // trailers of a stream we reset: ignored
+      throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
+    }
+    this.#lastStreamId = id;
+    if (this.#goaway || this.#peerGoaway) return this.#refuse(id, H2Code.REFUSED_STREAM);
+    if (this.#streams.size >= this.#maxStreams) return this.#refuse(id, H2Code.REFUSED_STREAM);
+    const s = new H2Stream(id, this.#streamWindow, this.#peer.initialWindowSize);
+    this.#streams.set(id, s);
+    s.recvOpen = !endStream;
+    if (decoder.malformed !== null) throw streamError(H2Code.PROTOCOL_ERROR, id, decoder.malformed);
+    if (decoder.oversize) return this.#answer(s, 431, TOO_LARGE_HEADERS, TOO_LARGE_BODY);
+    const head = requestHead(fields);
+    if (typeof head === "string") throw streamError(H2Code.PROTOCOL_ERROR, id, head);
+    if (head.contentLength > 0 && endStream) throw streamError(H2Code.PROTOCOL_ERROR, id, "content-length without DATA");
+    if (head.method === "CONNECT") return this.#answer(s, 405, CONNECT_HEADERS, CONNECT_BODY);
+    s.contentLength = head.contentLength;
+    s.delivered = true;
+    this.#h.onRequest(id, head, endStream);
+  }
+
+  #trailers(s: H2Stream, endStream: boolean, fields: string[]): void {
+    if (!s.recvOpen) throw streamError(H2Code.STREAM_CLOSED, s.id, "HEADERS after END_STREAM");
+    if (!endStream) throw streamError(H2Code.PROTOCOL_ERROR, s.id, "trailers without END_STREAM");
+    const problem = this.#decoder.malformed ?? (this.#decoder.oversize ? "trailers over the header list limit" : trailersProblem(fields));
+    if (problem !== null) throw streamError(H2Code.PROTOCOL_ERROR, s.id, problem);
+    if (s.contentLength >= 0 && s.received !== s.contentLength) throw streamError(H2Code.PROTOCOL_ERROR, s.id, "DATA disagrees with content-length");
+    s.recvOpen = false;
+    if (s.delivered) this.#h.onEnd(s.id, fields);
+    this.#maybeClose(s);
+  }
+
+  /** The codec answers the stream itself (431, CONNECT): the application never sees it. */
+  #answer(s: H2Stream, status: number, headers: readonly string[], body: Uint8Array): void {
+    s.pendingAccept = false;
+    this.#headersOut(s.id, status, headers, false);
+    s.send = SEND_OPEN;
+    this.#queue(s, body, true);
+  }
+
+  #rstStream(id: number, b: Uint8Array, start: number, end: number): void {
+    if (end - start !== 4) throw connError(H2Code.FRAME_SIZE_ERROR, "RST_STREAM length not 4");
+    if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "RST_STREAM on stream 0");
+    if (this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
+    const s = this.#streams.get(id);
+    if (s === undefined) return this.#junkFrame();
+    const code = u32(b, start);
+    this.#remove(s);
+    if (s.delivered && s.send !== SEND_DONE) this.#h.onReset(id, code);
+    if (s.pendingAccept && this.#resets.reset()) throw connError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset before their response");
+  }
+
+  #settings(flags: number, id: number, b: Uint8Array, start: number, end: number): void {
+    if (id !== 0) throw connError(H2Code.PROTOCOL_ERROR, "SETTINGS on a stream");
+    if (flags & Flag.ACK) {
+      if (end !== start) throw connError(H2Code.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
+      return;
+    }
+    if (this.#control.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "SETTINGS flood");
+    const before = this.#peer.initialWindowSize;
+    readSettings(b, start, end, this.#peer);
+    this.#encoder.setPeerTableSize(this.#peer.headerTableSize);
+    const delta = this.#peer.initialWindowSize - before;
+    if (delta !== 0) {
+      for (const s of this.#streams.values()) {
+        s.sendWindow += delta;
+        if (s.sendWindow > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE overflows a stream window");
+      }
+    }
+    const at = this.#reserve(9);
+    writeFrameHeader(this.#out, at, 0, FrameType.SETTINGS, Flag.ACK, 0);
+    this.#outLen = at + 9;
+    if (delta > 0) this.#pumpAll();
+  }
+
+  #windowUpdateIn(id: number, b: Uint8Array, start: number, end: number): void {
+    if (end - start !== 4) throw connError(H2Code.FRAME_SIZE_ERROR, "WINDOW_UPDATE length not 4");
+    const increment = u32(b, start) & 0x7fffffff;
+    if (id === 0) {
+      if (increment === 0) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection");
+      this.#connSendWindow += increment;
+      if (this.#connSendWindow > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "connection window over 2^31-1");
+      return this.#pumpAll();
+    }
+    const s = this.#streams.get(id);
+    if (s === undefined) {
+      if (this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
+      return this.#junkFrame();
+    }
+    if (increment === 0) throw streamError(H2Code.PROTOCOL_ERROR, id, "WINDOW_UPDATE of 0");
+    s.sendWindow += increment;
+    if (s.sendWindow > MAX_WINDOW) throw streamError(H2Code.FLOW_CONTROL_ERROR, id, "stream window over 2^31-1");
+    this.#pump(s);
+  }
+
+  // --- application side -----------------------------------------------------------------------
+
+  /**
+   * Sends the response head on `streamId` (a 1xx `status` may precede the final one). `headers`
+   * is `[name, value, …]` with lower-case names; connection-specific fields must not be among
+   * them. Returns false when the stream is gone (reset) or already answered.
+   */
+  respond(streamId: number, status: number, headers: readonly string[], endStream = false): boolean {
+    const s = this.#streams.get(streamId);
+    if (s === undefined || s.send !== SEND_IDLE || this.#closed) return false;
+    if (status < 200) {
+      this.#headersOut(streamId, status, headers, false);
+    } else {
+      this.#headersOut(streamId, status, headers, endStream);
+      s.send = endStream ? SEND_DONE : SEND_OPEN;
+      if (endStream) this.#responseDone(s);
+    }
+    this.#flushSoon();
+    return true;
+  }
+
+  /**
+   * Queues response body bytes (the connection keeps `bytes` until they are written: do not
+   * change them). `end` ends the response. Returns false once the stream's queue holds more
+   * than `maxSendBufSize` octets: wait for `onDrain` before sending more. Writes to a stream
+   * that is gone are dropped (the handler had `onReset`).
+   */
+  sendData(streamId: number, bytes: Uint8Array, end = false): boolean {
+    const s = this.#streams.get(streamId);
+    if (s === undefined || s.send !== SEND_OPEN || this.#closed) return true;
+    this.#queue(s, bytes, end);
+    this.#flushSoon();
+    if (s.backlogBytes > this.#maxSendBuf) {
+      s.wantDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends the response with a trailer section (`[name, value, …]`), after the queued DATA. */
+  sendTrailers(streamId: number, trailers: readonly string[]): boolean {
+    const s = this.#streams.get(streamId);
+    if (s === undefined || s.send !== SEND_OPEN || this.#closed) return false;
+    s.trailers = trailers;
+    this.#queue(s, null, true);
+    this.#flushSoon();
+    return true;
+  }
+
+  /** Resets `streamId` with `code` (RST_STREAM); the stream is forgotten. */
+  reset(streamId: number, code: number = H2Code.CANCEL): void {
+    const s = this.#streams.get(streamId);
+    if (s === undefined || this.#closed) return;
+    this.#rstOut(streamId, code);
+    this.#remove(s);
+    this.#forget(streamId);
+    this.#flushSoon();
+  }
+
+  /** The application is done with `n` octets of `streamId`'s body: their window goes back to the peer. */
+  consume(streamId: number, n: number): void {
+    const s = this.#streams.get(streamId);
+    if (s === undefined || n <= 0) return;
+    s.outstanding -= n;
+    this.#consumed(s, n);
+    this.#flushSoon();
+  }
+
+  /** The socket can take more (`true`) or its buffer is full (`false`): DATA waits while it is full. */
+  setWritable(writable: boolean): void {
+    this.#writable = writable;
+    if (writable && !this.#closed) {
+      this.#pumpAll();
+      this.#flushSoon();
+    }
+  }
+
+  /** Sends a PING (keep-alive); the answer comes to `onPingAck`. */
+  ping(payload: Uint8Array = new Uint8Array(8)): void {
+    if (this.#closed) return;
+    this.#ping(payload, 0, false);
+    this.#flushSoon();
+  }
+
+  /**
+   * GOAWAY with the last stream id seen: streams already open finish, newer ones are refused.
+   * With NO_ERROR the connection closes (`onClose(null)`) once the last stream ends; with
+   * another code at once.
+   */
+  goaway(code: number = H2Code.NO_ERROR, debug = ""): void {
+    if (this.#closed) return;
+    if (code !== H2Code.NO_ERROR) return this.#fail(connError(code, debug || "closed by the server"), debug);
+    if (!this.#goaway) {
+      this.#goaway = true;
+      this.#goawayOut(code, debug);
+    }
+    if (this.#streams.size === 0) this.#finish();
+    this.#flushSoon();
+  }
+
+  // --- streams ---------------------------------------------------------------------------------
+
+  #streamFailed(error: H2Error): void {
+    const s = this.#streams.get(error.streamId);
+    this.#rstOut(error.streamId, error.code);
+    this.#forget(error.streamId);
+    if (s === undefined) return;
+    this.#remove(s);
+    if (s.delivered && s.send !== SEND_DONE) this.#h.onReset(s.id, error.code);
+  }
+
+  #refuse(id: number, code: number): void {
+    this.#rstOut(id, code);
+    this.#forget(id);
+  }
+
+  #forget(id: number): void {
+    this.#resetIds.add(id);
+    if (this.#resetIds.size > RESET_MEMORY) this.#resetIds.delete(this.#resetIds.values().next().value!);
+  }
+
+  #maybeClose(s: H2Stream): void {
+    if (!s.recvOpen && s.send === SEND_DONE) this.#remove(s);
+  }
+
+  #responseDone(s: H2Stream): void {
+    if (s.pendingAccept) {
+      s.pendingAccept = false;
+      this.#resets.completed();
+    }
+    this.#maybeClose(s);
+  }
+
+  #remove(s: H2Stream): void {
+    if (!this.#streams.delete(s.id)) return;
+    // Body octets the application will never consume give the connection window back.
+    if (s.outstanding > 0) this.#credit(s.outstanding);
+    s.outstanding = 0;
+    s.backlog.length = 0;
+    s.backlogBytes = 0;
+    this.#blocked.delete(s);
+    if ((this.#goaway || this.#peerGoaway) && this.#streams.size === 0) this.#finish();
+  }
+
+  /** `n` octets of `s` are done with: return them to both windows once half a window has built up. */
+  #consumed(s: H2Stream, n: number): void {
+    this.#credit(n);
+    if (!s.recvOpen) return;
+    s.unacked += n;
+    if (s.unacked >= this.#streamWindow >>> 1) {
+      this.#windowUpdate(s.id, s.unacked);
+      s.recvWindow += s.unacked;
+      s.unacked = 0;
+    }
+  }
+
+  /** `n` octets of the connection window are done with. */
+  #credit(n: number): void {
+    this.#connUnacked += n;
+    if (this.#connUnacked >= this.#connWindow >>> 1) {
+      this.#windowUpdate(0, this.#connUnacked);
+      this.#connRecvWindow += this.#connUnacked;
+      this.#connUnacked = 0;
+    }
+  }
+
+  #queue(s: H2Stream, bytes: Uint8Array | null, end: boolean): void {
+    if (bytes !== null && bytes.length > 0) {
+      s.backlog.push(bytes);
+      s.backlogBytes += bytes.length;
+    }
+    if (end) s.send = SEND_ENDING;
+    this.#pump(s);
+  }
+
+  #pumpAll(): void {
+    for (const s of this.#blocked) {
+      this.#blocked.delete(s);
+      this.#pump(s);
+      if (this.#connSendWindow === 0 || !this.#writable) break;
+    }
+    for (const s of this.#streams.values()) if (s.backlogBytes > 0 && !this.#blocked.has(s)) this.#pump(s);
+  }
+
+  /** Writes as much of the stream's backlog as the windows, the frame size and the socket allow. */
+  #pump(s: H2Stream): void {
+    const maxFrame = this.#peer.maxFrameSize;
+    let ended = false;
+    while (s.backlogBytes > 0) {
+      if (!this.#writable || this.#connSendWindow <= 0) {
+        this.#blocked.add(s);
+        return;
+      }
+      const n = Math.min(s.backlogBytes, s.sendWindow, this.#connSendWindow, maxFrame);
+      if (n <= 0) return; // the stream's own window: its WINDOW_UPDATE pumps it
+      ended = n === s.backlogBytes && s.send === SEND_ENDING && s.trailers === null;
+      const at = this.#reserve(9 + n);
+      writeFrameHeader(this.#out, at, n, FrameType.DATA, ended ? Flag.END_STREAM : 0, s.id);
+      let p = at + 9;
+      let left = n;
+      while (left > 0) {
+        const chunk = s.backlog[0]!;
+        const take = Math.min(left, chunk.length - s.backlogOffset);
+        this.#out.set(take === chunk.length ? chunk : chunk.subarray(s.backlogOffset, s.backlogOffset + take), p);
+        p += take;
+        left -= take;
+        s.backlogOffset += take;
+        if (s.backlogOffset === chunk.length) {
+          s.backlog.shift();
+          s.backlogOffset = 0;
+        }
+      }
+      this.#outLen = p;
+      s.backlogBytes -= n;
+      s.sendWindow -= n;
+      this.#connSendWindow -= n;
+    }
+    if (s.send === SEND_ENDING) {
+      if (!ended) {
+        if (s.trailers !== null) this.#trailersOut(s.id, s.trailers);
+        else this.#emptyEnd(s.id);
+      }
+      s.send = SEND_DONE;
+      this.#responseDone(s);
+      return;
+    }
+    if (s.wantDrain) {
+      s.wantDrain = false;
+      this.#h.onDrain(s.id);
+    }
+  }
+
+  // --- output ----------------------------------------------------------------------------------
+
+  #reserve(n: number): number {
+    const at = this.#outLen;
+    if (at + n > this.#out.length) {
+      const grown = new Uint8Array(Math.max(this.#out.length * 2, at + n));
+      grown.set(this.#out.subarray(0, at));
+      this.#out = grown;
+    }
+    return at;
+  }
+
+  #u32(p: number, v: number): void {
+    const o = this.#out;
+    o[p] = v >>> 24;
+    o[p + 1] = (v >>> 16) & 0xff;
+    o[p + 2] = (v >>> 8) & 0xff;
+    o[p + 3] = v & 0xff;
+  }
+
+  #headersOut(id: number, status: number, headers: readonly string[], endStream: boolean): void {
+    const bound = encodedBound(headers);
+    const at = this.#reserve(9 + bound + 9 * Math.ceil(bound / this.#peer.maxFrameSize));
+    const end = this.#encoder.encodeInto(status, headers, this.#out, at + 9);
+    this.#blockOut(id, at, end - at - 9, endStream);
+  }
+
+  #trailersOut(id: number, trailers: readonly string[]): void {
+    let bound = 16;
+    for (let i = 0; i < trailers.length; i++) bound += trailers[i]!.length + 6;
+    const at = this.#reserve(9 + bound + 9 * Math.ceil(bound / this.#peer.maxFrameSize));
+    let p = at + 9;
+    for (let i = 0; i < trailers.length; i += 2) p = this.#encoder.field(trailers[i]!, trailers[i + 1]!, this.#out, p);
+    this.#blockOut(id, at, p - at - 9, true);
+  }
+
+  /** Frames a header block already encoded at `at + 9`: HEADERS, and CONTINUATION frames past the peer's frame size. */
+  #blockOut(id: number, at: number, length: number, endStream: boolean): void {
+    const max = this.#peer.maxFrameSize;
+    const es = endStream ? Flag.END_STREAM : 0;
+    if (length <= max) {
+      writeFrameHeader(this.#out, at, length, FrameType.HEADERS, es | Flag.END_HEADERS, id);
+      this.#outLen = at + 9 + length;
+      return;
+    }
+    // Split: move the tail right to make room for each CONTINUATION header.
+    const block = this.#out.slice(at + 9, at + 9 + length);
+    let p = at;
+    for (let off = 0; off < length; off += max) {
+      const n = Math.min(max, length - off);
+      const lastPart = off + n === length;
+      writeFrameHeader(this.#out, p, n, off === 0 ? FrameType.HEADERS : FrameType.CONTINUATION, (off === 0 ? es : 0) | (lastPart ? Flag.END_HEADERS : 0), id);
+      this.#out.set(block.subarray(off, off + n), p + 9);
+      p += 9 + n;
+    }
+    this.#outLen = p;
+  }
+
+  #emptyEnd(id: number): void {
+    const at = this.#reserve(9);
+    writeFrameHeader(this.#out, at, 0, FrameType.DATA, Flag.END_STREAM, id);
+    this.#outLen = at + 9;
+  }
+
+  #rstOut(id: number, code: number): void {
+    const at = this.#reserve(13);
+    writeFrameHeader(this.#out, at, 4, FrameType.RST_STREAM, 0, id);
+    this.#u32(at + 9, code);
+    this.#outLen = at + 13;
+  }
+
+  #windowUpdate(id: number, increment: number): void {
+    const at = this.#reserve(13);
+    writeFrameHeader(this.#out, at, 4, FrameType.WINDOW_UPDATE, 0, id);
+    this.#u32(at + 9, increment);
+    this.#outLen = at + 13;
+  }
+
+  #ping(b: Uint8Array, start: number, ack: boolean): void {
+    const at = this.#reserve(17);
+    writeFrameHeader(this.#out, at, 8, FrameType.PING, ack ? Flag.ACK : 0, 0);
+    this.#out.set(b.subarray(start, start + 8), at + 9);
+    this.#outLen = at + 17;
+  }
+
+  #goawayOut(code: number, debug: string): void {
+    const text = debug.length > 256 ? debug.slice(0, 256) : debug;
+    const at = this.#reserve(17 + text.length);
+    writeFrameHeader(this.#out, at, 8 + text.length, FrameType.GOAWAY, 0, 0);
+    this.#u32(at + 9, this.#lastStreamId);
+    this.#u32(at + 13, code);
+    for (let i = 0; i < text.length; i++) this.#out[at + 17 + i] = text.charCodeAt(i) & 0x7f;
+    this.#outLen = at + 17 + text.length;
+  }
+
+  #flushSoon(): void {
+    if (!this.#inReceive) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#outLen === 0) return;
+    const bytes = this.#out.slice(0, this.#outLen);
+    this.#outLen = 0;
+    this.#h.write(bytes);
+  }
+
+  // --- the end ---------------------------------------------------------------------------------
+
+  /** Graceful end: every stream finished after a GOAWAY (ours or the peer's). */
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    this.#h.onClose(null);
+  }
+
+  /** Connection error: GOAWAY with its code, every stream ends, then `onClose(error)`. */
+  #fail(error: H2Error, debug = error.message): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#goawayOut(error.code, debug);
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    this.#blocked.clear();
+    this.#flush();
+    for (const s of streams) if (s.delivered && s.send !== SEND_DONE) this.#h.onReset(s.id, error.code);
+    this.#h.onClose(error);
+  }
+}
+
