@@ -89,6 +89,7 @@ export class HpackDecoder {
   /** `limit` is our SETTINGS_HEADER_TABLE_SIZE, the most a size update may ask for. */
   constructor(limit = HPACK_TABLE_SIZE) {
     this.#limit = limit;
+    this.#max = limit;
   }
 
   /** Current size of the dynamic table (RFC 7541 §4.1: name + value + 32 per entry). */
@@ -96,9 +97,9 @@ export class HpackDecoder {
     return this.#size;
   }
 
-  /** Entries in the dynamic table. */
-  get tableLength(): number {
-    return this.#names.length;
+  /** The dynamic table, newest entry first (for tests and debugging). */
+  entries(): [string, string][] {
+    return this.#names.map((name, i) => [name, this.#values[i]!]);
   }
 
   /**
