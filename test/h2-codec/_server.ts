@@ -11,8 +11,12 @@ export interface CodecServer {
   errors: H2Error[];
   /** Every live connection (for graceful GOAWAY tests). */
   conns: Set<H2ServerConnection>;
-  /** Streams reset by the peer (id → code), over all connections. */
+  /** Reset codes of streams the application saw end early, over all connections. */
   resets: number[];
+  /** Octets of /big queued so far per stream id (the last connection's), for backpressure tests. */
+  bigQueued: Map<number, number>;
+  /** Octets received (never consumed) on /unread streams. */
+  unread: Map<number, number>;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,8 @@ function attach(socket: Socket, options: H2ConnectionOptions, state: CodecServer
         } else if (path === "/big") {
           conn.respond(id, 200, ["content-type", "application/octet-stream", "content-length", String(BIG.length)]);
           pumpBig(id, ctx);
+        } else if (path === "/unread") {
+          state.unread.set(id, 0);
         } else if (path === "/slow") {
           setTimeout(() => {
             conn.respond(id, 200, TEXT);
@@ -75,11 +81,13 @@ function attach(socket: Socket, options: H2ConnectionOptions, state: CodecServer
           const copy = bytes.slice();
           if (conn.sendData(id, copy)) conn.consume(id, copy.length);
           else ctx.unconsumed += copy.length;
-        } else conn.consume(id, bytes.length);
+        } else if (ctx.head.path === "/unread") state.unread.set(id, (state.unread.get(id) ?? 0) + bytes.length);
+        else conn.consume(id, bytes.length);
       },
       onEnd(id) {
         const ctx = streams.get(id);
         if (ctx?.head.path === "/echo") conn.sendData(id, new Uint8Array(0), true);
+        if (ctx?.head.path === "/unread" && conn.respond(id, 200, TEXT)) conn.sendData(id, new Uint8Array(0), true);
       },
       onReset(id, code) {
         streams.delete(id);
@@ -107,6 +115,7 @@ function attach(socket: Socket, options: H2ConnectionOptions, state: CodecServer
       const end = Math.min(BIG.length, ctx.offset + 64 * 1024);
       const more = conn.sendData(id, BIG.subarray(ctx.offset, end), end === BIG.length);
       ctx.offset = end;
+      state.bigQueued.set(id, end);
       if (!more) return;
     }
   }
@@ -130,6 +139,8 @@ export async function startCodecServer(options: H2ConnectionOptions = {}): Promi
     errors: [],
     conns: new Set(),
     resets: [],
+    bigQueued: new Map(),
+    unread: new Map(),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

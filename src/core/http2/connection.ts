@@ -70,8 +70,11 @@ export interface H2Handler {
 }
 
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
-/** Ids of streams we reset that are remembered, so that frames still in flight on them are ignored. */
-const RESET_MEMORY = 128;
+/**
+ * Ids of streams we reset, remembered so that frames still in flight on them are ignored, and
+ * of streams closed normally, so that a frame on them is STREAM_CLOSED rather than an unknown id.
+ */
+const ID_MEMORY = 128;
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
 
@@ -79,6 +82,12 @@ const TOO_LARGE_BODY = Uint8Array.from("Request Header Fields Too Large", (c) =>
 const TOO_LARGE_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(TOO_LARGE_BODY.length)];
 const CONNECT_BODY = Uint8Array.from("Method Not Allowed", (c) => c.charCodeAt(0));
 const CONNECT_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(CONNECT_BODY.length)];
+
+/** Adds `id` to a bounded memory of stream ids, forgetting the oldest. */
+function remember(ids: Set<number>, id: number): void {
+  ids.add(id);
+  if (ids.size > ID_MEMORY) ids.delete(ids.values().next().value!);
+}
 
 /** One server-side HTTP/2 connection. */
 export class H2ServerConnection {
@@ -97,6 +106,7 @@ export class H2ServerConnection {
   readonly #resets: ResetBudget;
   readonly #streams = new Map<number, H2Stream>();
   readonly #resetIds = new Set<number>();
+  readonly #closedIds = new Set<number>();
   /** Streams with DATA waiting for the connection window or the socket, in arrival order. */
   readonly #blocked = new Set<H2Stream>();
   readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
@@ -291,10 +301,10 @@ export class H2ServerConnection {
     const s = this.#streams.get(id);
     if (s === undefined || !s.recvOpen) {
       this.#credit(length);
-      if (s === undefined && this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on an idle stream");
-      this.#junkFrame();
-      if (s === undefined && this.#resetIds.has(id)) return;
-      throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
+      if (s !== undefined) throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
+      if (this.#resetIds.has(id)) return this.#junkFrame();
+      if (this.#closedIds.has(id)) throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
+      throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
     }
     if (length > s.recvWindow) {
       this.#credit(length);
@@ -383,7 +393,8 @@ export class H2ServerConnection {
     if ((id & 1) === 0) throw connError(H2Code.PROTOCOL_ERROR, "even stream id from a client");
     if (id <= this.#lastStreamId) {
       if (this.#resetIds.has(id)) return; // trailers of a stream we reset: ignored
-      throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
+      if (this.#closedIds.has(id)) throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
+      throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
     }
     this.#lastStreamId = id;
     if (this.#goaway || this.#peerGoaway) return this.#refuse(id, H2Code.REFUSED_STREAM);
@@ -592,9 +603,9 @@ export class H2ServerConnection {
     this.#forget(id);
   }
 
+  /** Remembers `id` as reset by us. */
   #forget(id: number): void {
-    this.#resetIds.add(id);
-    if (this.#resetIds.size > RESET_MEMORY) this.#resetIds.delete(this.#resetIds.values().next().value!);
+    remember(this.#resetIds, id);
   }
 
   #maybeClose(s: H2Stream): void {
@@ -611,6 +622,7 @@ export class H2ServerConnection {
 
   #remove(s: H2Stream): void {
     if (!this.#streams.delete(s.id)) return;
+    remember(this.#closedIds, s.id);
     // Body octets the application will never consume give the connection window back.
     if (s.outstanding > 0) this.#credit(s.outstanding);
     s.outstanding = 0;
