@@ -140,7 +140,17 @@ describe("the codec served to real clients", () => {
     const dir = mkdtempSync(join(tmpdir(), "h2codec-"));
     const file = join(dir, "up.bin");
     writeFileSync(file, BIG);
-    const echo = await run("curl", ["-sS", "--http2-prior-knowledge", "--data-binary", `@${file}`, "-o", join(dir, "back.bin"), "-w", "%{http_code} %{size_download}", `${base}/echo`]);
+    const echo = await run("curl", [
+      "-sS",
+      "--http2-prior-knowledge",
+      "--data-binary",
+      `@${file}`,
+      "-o",
+      join(dir, "back.bin"),
+      "-w",
+      "%{http_code} %{size_download}",
+      `${base}/echo`,
+    ]);
     assert.equal(echo.stdout, `200 ${BIG.length}`);
     const big = await run("curl", ["-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{http_version}", `${base}/big`]);
     assert.equal(big.stdout, `200 ${BIG.length} 2`);

@@ -279,7 +279,11 @@ describe("HPACK decoder: refusals", () => {
   test("past the list limit fields are dropped but the table is kept in step", () => {
     const d = new HpackDecoder();
     const big = "b".repeat(3000);
-    const enc = (s: string): number[] => [s.length >= 127 ? 0x7f : s.length, ...(s.length >= 127 ? [s.length - 127 - 128 * Math.floor((s.length - 127) / 128) + 128, Math.floor((s.length - 127) / 128)] : []), ...Array.from(s, (c) => c.charCodeAt(0))];
+    const enc = (s: string): number[] => [
+      s.length >= 127 ? 0x7f : s.length,
+      ...(s.length >= 127 ? [s.length - 127 - 128 * Math.floor((s.length - 127) / 128) + 128, Math.floor((s.length - 127) / 128)] : []),
+      ...Array.from(s, (c) => c.charCodeAt(0)),
+    ];
     // 82, then literal with indexing "x-b": 3000 b's, then 200 references to it.
     const block = Uint8Array.from([0x82, 0x40, ...enc("x-b"), ...enc(big), ...Array.from({ length: 200 }, () => 0xbe)]);
     const out = d.decode(block, 0, block.length, 16 * 1024);

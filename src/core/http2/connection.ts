@@ -849,4 +849,3 @@ export class H2ServerConnection {
     this.#h.onClose(error);
   }
 }
-

@@ -123,7 +123,7 @@ const NO_CHARS: number[] = [];
 export function huffmanDecode(bytes: Uint8Array, start: number, end: number): string {
   let state = 0;
   // Most strings are short; build them through a char array to avoid quadratic concatenation.
-  const chars = end - start > 0 ? new Array<number>() : NO_CHARS;
+  const chars = end - start > 0 ? ([] as number[]) : NO_CHARS;
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
     let e = STEP[state * 16 + (b >>> 4)]!;
