@@ -9,6 +9,8 @@ import { createServer as h2Server } from "node:http2";
 import { type H2Handler, H2ServerConnection } from "../../src/core/http2/index.ts";
 
 const mode = process.argv[2] ?? "codec";
+// A clean exit on SIGTERM, so that `bun --cpu-prof` writes its profile.
+process.on("SIGTERM", () => process.exit(0));
 const port = Number(process.env.PORT ?? "0");
 const HELLO = new TextEncoder().encode("Hello, World!");
 

@@ -70,10 +70,7 @@ export interface H2Handler {
 }
 
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
-/**
- * Ids of streams we reset, remembered so that frames still in flight on them are ignored, and
- * of streams closed normally, so that a frame on them is STREAM_CLOSED rather than an unknown id.
- */
+/** Stream ids remembered as reset by us, and (halved) ranges of ids the peer skipped. */
 const ID_MEMORY = 128;
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
@@ -82,12 +79,6 @@ const TOO_LARGE_BODY = Uint8Array.from("Request Header Fields Too Large", (c) =>
 const TOO_LARGE_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(TOO_LARGE_BODY.length)];
 const CONNECT_BODY = Uint8Array.from("Method Not Allowed", (c) => c.charCodeAt(0));
 const CONNECT_HEADERS = ["content-type", "text/plain; charset=utf-8", "content-length", String(CONNECT_BODY.length)];
-
-/** Adds `id` to a bounded memory of stream ids, forgetting the oldest. */
-function remember(ids: Set<number>, id: number): void {
-  ids.add(id);
-  if (ids.size > ID_MEMORY) ids.delete(ids.values().next().value!);
-}
 
 /** One server-side HTTP/2 connection. */
 export class H2ServerConnection {
@@ -105,8 +96,11 @@ export class H2ServerConnection {
   readonly #junk = new FrameBudget(JUNK_BUDGET);
   readonly #resets: ResetBudget;
   readonly #streams = new Map<number, H2Stream>();
-  readonly #resetIds = new Set<number>();
-  readonly #closedIds = new Set<number>();
+  /** Ids of the last {@link ID_MEMORY} streams we reset (a ring), so that frames still in flight on them are ignored. */
+  readonly #resetIds = new Int32Array(ID_MEMORY);
+  #resetNext = 0;
+  /** Ranges `[from, to]` of stream ids the peer skipped (never opened), the last {@link ID_MEMORY} / 2. */
+  readonly #skipped: number[] = [];
   /** Streams with DATA waiting for the connection window or the socket, in arrival order. */
   readonly #blocked = new Set<H2Stream>();
   readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
@@ -302,9 +296,9 @@ export class H2ServerConnection {
     if (s === undefined || !s.recvOpen) {
       this.#credit(length);
       if (s !== undefined) throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
-      if (this.#resetIds.has(id)) return this.#junkFrame();
-      if (this.#closedIds.has(id)) throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
-      throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
+      if (this.#wasReset(id)) return this.#junkFrame();
+      if (this.#idle(id) || this.#wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
+      throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
     }
     if (length > s.recvWindow) {
       this.#credit(length);
@@ -392,9 +386,14 @@ export class H2ServerConnection {
     if (existing !== undefined) return this.#trailers(existing, endStream, fields);
     if ((id & 1) === 0) throw connError(H2Code.PROTOCOL_ERROR, "even stream id from a client");
     if (id <= this.#lastStreamId) {
-      if (this.#resetIds.has(id)) return; // trailers of a stream we reset: ignored
-      if (this.#closedIds.has(id)) throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
-      throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
+      if (this.#wasReset(id)) return; // trailers of a stream we reset: ignored
+      if (this.#wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
+      throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
+    }
+    if (id > this.#lastStreamId + 2) {
+      // Ids skipped are closed without ever opening (RFC 9113 §5.1.1).
+      this.#skipped.push(this.#lastStreamId + 2, id - 2);
+      if (this.#skipped.length > ID_MEMORY) this.#skipped.splice(0, 2);
     }
     this.#lastStreamId = id;
     if (this.#goaway || this.#peerGoaway) return this.#refuse(id, H2Code.REFUSED_STREAM);
@@ -605,7 +604,20 @@ export class H2ServerConnection {
 
   /** Remembers `id` as reset by us. */
   #forget(id: number): void {
-    remember(this.#resetIds, id);
+    this.#resetIds[this.#resetNext] = id;
+    this.#resetNext = (this.#resetNext + 1) % ID_MEMORY;
+  }
+
+  /** `id` is among the streams we reset lately (a scan: only frames on unknown streams ask). */
+  #wasReset(id: number): boolean {
+    return this.#resetIds.includes(id);
+  }
+
+  /** `id` lies in a range the peer skipped. */
+  #wasSkipped(id: number): boolean {
+    const r = this.#skipped;
+    for (let i = 0; i < r.length; i += 2) if (id >= r[i]! && id <= r[i + 1]!) return true;
+    return false;
   }
 
   #maybeClose(s: H2Stream): void {
@@ -622,7 +634,6 @@ export class H2ServerConnection {
 
   #remove(s: H2Stream): void {
     if (!this.#streams.delete(s.id)) return;
-    remember(this.#closedIds, s.id);
     // Body octets the application will never consume give the connection window back.
     if (s.outstanding > 0) this.#credit(s.outstanding);
     s.outstanding = 0;

@@ -17,6 +17,9 @@ import { STATIC_COUNT, STATIC_EXACT, STATIC_NAME_INDEX, STATIC_NAMES, STATIC_VAL
 /** Our SETTINGS_HEADER_TABLE_SIZE: the protocol default, which we never change. */
 export const HPACK_TABLE_SIZE = 4096;
 
+/** Names whose encoded prefix an encoder keeps: a handler inventing names cannot grow it without bound. */
+const NAME_CACHE = 256;
+
 /** Integers above this are refused (COMPRESSION_ERROR): no index, length or size is larger. */
 const MAX_INT = 2 ** 28;
 
@@ -258,6 +261,8 @@ export class HpackEncoder {
   /** Huffman-code literals when that is shorter. */
   huffman: boolean;
   #pendingUpdate = -1;
+  /** Encoded name prefixes by name (see #namePrefix). */
+  readonly #names = new Map<string, Uint8Array>();
 
   constructor(huffman = false) {
     this.huffman = huffman;
@@ -289,21 +294,37 @@ export class HpackEncoder {
 
   /** Writes one field (a trailer, or a response field) into `out` at `pos`; returns the end. */
   field(name: string, value: string, out: Uint8Array, pos: number): number {
-    const nameIndex = STATIC_NAME_INDEX.get(name);
-    if (nameIndex === undefined) {
-      out[pos++] = 0;
-      pos = this.#literal(name, out, pos);
-    } else {
-      if (nameIndex > 14) {
-        const exact = STATIC_EXACT.get(`${name}\0${value}`);
-        if (exact !== undefined) {
-          out[pos++] = 0x80 | exact;
-          return pos;
-        }
+    let prefix = this.#names.get(name);
+    if (prefix === undefined) {
+      const exact = STATIC_EXACT.get(name)?.get(value);
+      if (exact !== undefined) {
+        out[pos++] = 0x80 | exact;
+        return pos;
       }
-      pos = writeInt(out, pos, nameIndex, 4, 0);
+      prefix = this.#namePrefix(name);
     }
+    for (let i = 0; i < prefix.length; i++) out[pos++] = prefix[i]!;
     return this.#literal(value, out, pos);
+  }
+
+  /**
+   * The octets that start a literal without indexing for `name`: its static index, or the
+   * name as a literal. Kept per name (at most {@link NAME_CACHE} names) unless the name has
+   * static entries with values, which {@link field} checks first.
+   */
+  #namePrefix(name: string): Uint8Array {
+    const nameIndex = STATIC_NAME_INDEX.get(name);
+    let prefix: Uint8Array;
+    if (nameIndex !== undefined) {
+      prefix = new Uint8Array(6);
+      prefix = prefix.subarray(0, writeInt(prefix, 0, nameIndex, 4, 0));
+    } else {
+      prefix = new Uint8Array(7 + name.length * 2);
+      prefix[0] = 0;
+      prefix = prefix.subarray(0, this.#literal(name, prefix, 1));
+    }
+    if (!STATIC_EXACT.has(name) && this.#names.size < NAME_CACHE) this.#names.set(name, prefix);
+    return prefix;
   }
 
   #literal(s: string, out: Uint8Array, pos: number): number {

@@ -28,8 +28,17 @@ export const STATIC_VALUES: readonly string[] = ["", ...ENTRIES.map((e) => e[1])
 /** Lowest static index of each name. */
 export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(ENTRIES.map((e, i) => [e[0], i + 1] as const).reverse());
 
-/** Static index of an exact name and value (the key is `name + "\0" + value`), for entries with a value. */
-export const STATIC_EXACT: ReadonlyMap<string, number> = new Map(ENTRIES.flatMap((e, i) => (e[1] === "" ? [] : [[`${e[0]}\0${e[1]}`, i + 1] as const])));
+/** For the names that have static entries with a value: value → static index. */
+export const STATIC_EXACT: ReadonlyMap<string, ReadonlyMap<string, number>> = (() => {
+  const byName = new Map<string, Map<string, number>>();
+  ENTRIES.forEach(([name, value], i) => {
+    if (value === "") return;
+    let values = byName.get(name);
+    if (values === undefined) byName.set(name, (values = new Map()));
+    values.set(value, i + 1);
+  });
+  return byName;
+})();
 
 /** Static index of `:status` values that have an entry of their own. */
 export const STATUS_INDEX: ReadonlyMap<number, number> = new Map([
