@@ -1,33 +1,45 @@
 #!/usr/bin/env bash
-# h2load against each server of probe.ts, pinned: server on core 0, h2load on core 1.
-# Usage: bench/h2-codec/run.sh [runs]   (prints every run and the median per server)
+# h2load against each server of probe.ts, pinned: servers on core 0, h2load on core 1.
+# All servers start first (idle ones cost nothing); then each round loads each server once, so
+# noise from the machine falls on every server alike. Prints every run and the median per server.
+# Usage: bench/h2-codec/run.sh [rounds] [servers…]   servers: bun-codec bun-serve bun-node-http2 node-codec node-http2
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUNS=${1:-3}
+ROUNDS=${1:-3}
+shift || true
+SERVERS=("$@")
+[ ${#SERVERS[@]} -eq 0 ] && SERVERS=(bun-codec bun-serve bun-node-http2 node-codec node-http2)
 BUN=node_modules/.bin/bun
 LOAD=(taskset -c 1 h2load -c 32 -m 10 -D 5 --warm-up-time 1)
-run_one() { # name, command...
-  local name=$1; shift
-  local log; log=$(mktemp)
-  PORT=0 taskset -c 0 "$@" >"$log" 2>&1 &
-  local pid=$!
+declare -A PORT PID RESULTS
+cleanup() { for s in "${!PID[@]}"; do kill "${PID[$s]}" 2>/dev/null || true; done; }
+trap cleanup EXIT
+for s in "${SERVERS[@]}"; do
+  case $s in
+    bun-codec) cmd=("$BUN" bench/h2-codec/probe.ts codec) ;;
+    bun-serve) cmd=("$BUN" bench/h2-codec/probe.ts serve) ;;
+    bun-node-http2) cmd=("$BUN" bench/h2-codec/probe.ts http2) ;;
+    node-codec) cmd=(node --import tsx bench/h2-codec/probe.ts codec) ;;
+    node-http2) cmd=(node --import tsx bench/h2-codec/probe.ts http2) ;;
+    *) echo "unknown server $s"; exit 2 ;;
+  esac
+  log=$(mktemp)
+  PORT=0 taskset -c 0 "${cmd[@]}" >"$log" 2>&1 &
+  PID[$s]=$!
   for _ in $(seq 100); do grep -q '^READY' "$log" && break; sleep 0.1; done
-  local port; port=$(awk '/^READY/ {print $2}' "$log")
-  local results=()
-  for _ in $(seq "$RUNS"); do
-    local out; out=$("${LOAD[@]}" "http://127.0.0.1:$port/")
-    local rps; rps=$(awk '/^finished in/ {print $4}' <<<"$out")
-    local ok; ok=$(awk '/^status codes:/ {print $3}' <<<"$out")
-    local done_; done_=$(awk '/^requests:/ {print $8}' <<<"$out")
-    results+=("$rps")
-    echo "$name run: $rps req/s (2xx $ok of $done_ done)"
+  PORT[$s]=$(awk '/^READY/ {print $2}' "$log")
+done
+for r in $(seq "$ROUNDS"); do
+  for s in "${SERVERS[@]}"; do
+    out=$("${LOAD[@]}" "http://127.0.0.1:${PORT[$s]}/")
+    rps=$(awk '/^finished in/ {print $4}' <<<"$out")
+    ok=$(awk '/^status codes:/ {print $3}' <<<"$out")
+    done_=$(awk '/^requests:/ {print $8}' <<<"$out")
+    RESULTS[$s]="${RESULTS[$s]:-} $rps"
+    echo "round $r $s: $rps req/s (2xx $ok of $done_ done)"
   done
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  local median; median=$(printf '%s\n' "${results[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "MEDIAN $name $median"
-}
-run_one bun-codec "$BUN" bench/h2-codec/probe.ts codec
-run_one bun-serve "$BUN" bench/h2-codec/probe.ts serve
-run_one bun-node-http2 "$BUN" bench/h2-codec/probe.ts http2
-run_one node-codec node --import tsx bench/h2-codec/probe.ts codec
-run_one node-http2 node --import tsx bench/h2-codec/probe.ts http2
+done
+for s in "${SERVERS[@]}"; do
+  median=$(tr ' ' '\n' <<<"${RESULTS[$s]}" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "MEDIAN $s $median"
+done

@@ -154,6 +154,11 @@ const CASES: [string, Buffer[], Expect][] = [
   ],
   ["an invalid content-length", [request(1, { method: "POST", path: "/echo", headers: [["content-length", "1x"]], endStream: false })], { rst: ErrorCode.PROTOCOL_ERROR, on: 1 }],
   ["trailers with a pseudo-header", [openUpload(1), data(1, "abc"), headers(1, block([[":path", "/"]]), { endStream: true })], { rst: ErrorCode.PROTOCOL_ERROR, on: 1 }],
+  [
+    "trailers with a connection-specific field",
+    [openUpload(1), data(1, "abc"), headers(1, block([["connection", "close"]]), { endStream: true })],
+    { rst: ErrorCode.PROTOCOL_ERROR, on: 1 },
+  ],
   ["trailers without END_STREAM", [openUpload(1), data(1, "abc"), headers(1, block([["x-t", "1"]]), { endStream: false })], { rst: ErrorCode.PROTOCOL_ERROR, on: 1 }],
   // Flow control
   ["DATA over the stream window", [openUpload(1), ...Array.from({ length: 17 }, () => data(1, Buffer.alloc(16_384)))], { rst: ErrorCode.FLOW_CONTROL_ERROR, on: 1 }],

@@ -10,6 +10,7 @@
  * decoder keeps the table in step but keeps no more fields ({@link HpackDecoder.oversize}).
  */
 
+import { isConnectionSpecific } from "../h2.ts";
 import { connError, H2Code } from "./errors.ts";
 import { huffmanDecode, huffmanEncodeInto, huffmanLength } from "./huffman.ts";
 import { STATIC_COUNT, STATIC_EXACT, STATIC_NAME_INDEX, STATIC_NAMES, STATIC_VALUES, STATUS_INDEX } from "./static-table.ts";
@@ -292,38 +293,45 @@ export class HpackEncoder {
     return pos;
   }
 
-  /** Writes one field (a trailer, or a response field) into `out` at `pos`; returns the end. */
+  /**
+   * Writes one field (a trailer, or a response field) into `out` at `pos`; returns the end.
+   * Names are sent in lower case; connection-specific fields (RFC 9113 §8.2.2) are left out.
+   */
   field(name: string, value: string, out: Uint8Array, pos: number): number {
     let prefix = this.#names.get(name);
     if (prefix === undefined) {
-      const exact = STATIC_EXACT.get(name)?.get(value);
+      const lower = name.toLowerCase();
+      const exact = STATIC_EXACT.get(lower)?.get(value);
       if (exact !== undefined) {
         out[pos++] = 0x80 | exact;
         return pos;
       }
-      prefix = this.#namePrefix(name);
+      prefix = this.#namePrefix(name, lower);
     }
+    if (prefix.length === 0) return pos;
     for (let i = 0; i < prefix.length; i++) out[pos++] = prefix[i]!;
     return this.#literal(value, out, pos);
   }
 
   /**
    * The octets that start a literal without indexing for `name`: its static index, or the
-   * name as a literal. Kept per name (at most {@link NAME_CACHE} names) unless the name has
-   * static entries with values, which {@link field} checks first.
+   * lower-cased name as a literal; empty for a connection-specific field, which is not sent.
+   * Kept per name (at most {@link NAME_CACHE} names) unless the name has static entries with
+   * values, which {@link field} checks first.
    */
-  #namePrefix(name: string): Uint8Array {
-    const nameIndex = STATIC_NAME_INDEX.get(name);
+  #namePrefix(name: string, lower: string): Uint8Array {
+    const nameIndex = STATIC_NAME_INDEX.get(lower);
     let prefix: Uint8Array;
-    if (nameIndex !== undefined) {
+    if (isConnectionSpecific(lower)) prefix = new Uint8Array(0);
+    else if (nameIndex !== undefined) {
       prefix = new Uint8Array(6);
       prefix = prefix.subarray(0, writeInt(prefix, 0, nameIndex, 4, 0));
     } else {
-      prefix = new Uint8Array(7 + name.length * 2);
+      prefix = new Uint8Array(7 + lower.length * 2);
       prefix[0] = 0;
-      prefix = prefix.subarray(0, this.#literal(name, prefix, 1));
+      prefix = prefix.subarray(0, this.#literal(lower, prefix, 1));
     }
-    if (!STATIC_EXACT.has(name) && this.#names.size < NAME_CACHE) this.#names.set(name, prefix);
+    if (!STATIC_EXACT.has(lower) && this.#names.size < NAME_CACHE) this.#names.set(name, prefix);
     return prefix;
   }
 

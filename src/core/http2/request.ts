@@ -97,8 +97,12 @@ export function requestHead(fields: string[]): H2RequestHead | string {
   return { method, path, scheme, authority: authority ?? "", headers: first === 0 ? fields : fields.slice(first), contentLength };
 }
 
-/** Checks a trailer section: no pseudo-header. Returns null, or what is wrong. */
+/** Checks a trailer section: no pseudo-header, no connection-specific field. Returns null, or what is wrong. */
 export function trailersProblem(fields: readonly string[]): string | null {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i]!.charCodeAt(0) === 0x3a) return `pseudo-header ${fields[i]} in trailers`;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.charCodeAt(0) === 0x3a) return `pseudo-header ${name} in trailers`;
+    if (isConnectionSpecific(name)) return `connection-specific field ${name} in trailers`;
+  }
   return null;
 }
