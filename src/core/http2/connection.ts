@@ -107,7 +107,9 @@ export class H2ServerConnection {
 
   #out = new Uint8Array(16 * 1024);
   #outLen = 0;
-  #pending: Uint8Array | null = null;
+  /** A frame split across reads: its octets so far (allocated when first needed). */
+  #partial: Uint8Array | null = null;
+  #partialLen = 0;
   #prefaceSeen = 0;
   #settingsSeen = false;
   #inReceive = false;
@@ -182,47 +184,85 @@ export class H2ServerConnection {
 
   // --- input -----------------------------------------------------------------------------------
 
-  /** Feeds bytes read from the socket. Frames may be split anywhere. */
+  /**
+   * Feeds bytes read from the socket. Frames may be split anywhere; complete frames are read
+   * in place, and only a frame that straddles two reads is copied (into one buffer of the
+   * largest frame size, so a trickled frame costs no more than one copy).
+   */
   receive(chunk: Uint8Array): void {
     if (this.#closed) return;
-    let buf = chunk;
-    if (this.#pending !== null) {
-      buf = new Uint8Array(this.#pending.length + chunk.length);
-      buf.set(this.#pending, 0);
-      buf.set(chunk, this.#pending.length);
-      this.#pending = null;
-    }
     this.#inReceive = true;
     let pos = 0;
     try {
       if (this.#prefaceSeen < 24) {
-        const n = Math.min(24 - this.#prefaceSeen, buf.length);
-        for (let i = 0; i < n; i++) if (buf[i] !== PREFACE_BYTES[this.#prefaceSeen + i]) throw connError(H2Code.PROTOCOL_ERROR, "invalid connection preface");
+        const n = Math.min(24 - this.#prefaceSeen, chunk.length);
+        for (let i = 0; i < n; i++) if (chunk[i] !== PREFACE_BYTES[this.#prefaceSeen + i]) throw connError(H2Code.PROTOCOL_ERROR, "invalid connection preface");
         this.#prefaceSeen += n;
         pos = n;
       }
-      while (buf.length - pos >= 9 && !this.#closed) {
-        const length = (buf[pos]! << 16) | (buf[pos + 1]! << 8) | buf[pos + 2]!;
-        if (length > DEFAULT_MAX_FRAME_SIZE) throw connError(H2Code.FRAME_SIZE_ERROR, `frame of ${length} octets over SETTINGS_MAX_FRAME_SIZE`);
-        if (buf.length - pos - 9 < length) break;
-        const type = buf[pos + 3]!;
-        const flags = buf[pos + 4]!;
-        const id = u32(buf, pos + 5) & 0x7fffffff;
-        const start = pos + 9;
-        pos = start + length;
-        try {
-          this.#frame(type, flags, id, buf, start, pos);
-        } catch (error) {
-          if (!(error instanceof H2Error) || error.streamId === 0) throw error;
-          this.#streamFailed(error);
-        }
+      if (this.#partialLen > 0) {
+        pos = this.#completePartial(chunk, pos);
+        if (pos < 0) return;
       }
-      if (pos < buf.length && !this.#closed) this.#pending = buf.slice(pos);
+      while (chunk.length - pos >= 9 && !this.#closed) {
+        const length = this.#frameLength(chunk, pos);
+        if (chunk.length - pos - 9 < length) break;
+        this.#dispatch(chunk, pos, length);
+        pos += 9 + length;
+      }
+      if (pos < chunk.length && !this.#closed) {
+        this.#partial ??= new Uint8Array(9 + DEFAULT_MAX_FRAME_SIZE);
+        this.#partial.set(chunk.subarray(pos), 0);
+        this.#partialLen = chunk.length - pos;
+      }
     } catch (error) {
       this.#fail(error instanceof H2Error ? error : connError(H2Code.INTERNAL_ERROR, String(error)));
     } finally {
       this.#inReceive = false;
       this.#flush();
+    }
+  }
+
+  /** The payload length of the frame header at `pos`, checked against our SETTINGS_MAX_FRAME_SIZE. */
+  #frameLength(b: Uint8Array, pos: number): number {
+    const length = (b[pos]! << 16) | (b[pos + 1]! << 8) | b[pos + 2]!;
+    if (length > DEFAULT_MAX_FRAME_SIZE) throw connError(H2Code.FRAME_SIZE_ERROR, `frame of ${length} octets over SETTINGS_MAX_FRAME_SIZE`);
+    return length;
+  }
+
+  /**
+   * Adds `chunk[pos…]` to the frame begun in an earlier read; returns where the chunk's own
+   * frames start once it is complete and dispatched, or -1 when the chunk ended first.
+   */
+  #completePartial(chunk: Uint8Array, pos: number): number {
+    const part = this.#partial!;
+    let have = this.#partialLen;
+    if (have < 9) {
+      const take = Math.min(9 - have, chunk.length - pos);
+      part.set(chunk.subarray(pos, pos + take), have);
+      have += take;
+      pos += take;
+      this.#partialLen = have;
+      if (have < 9) return -1;
+    }
+    const total = 9 + this.#frameLength(part, 0);
+    const take = Math.min(total - have, chunk.length - pos);
+    part.set(chunk.subarray(pos, pos + take), have);
+    this.#partialLen = have + take;
+    if (have + take < total) return -1;
+    this.#partialLen = 0;
+    this.#dispatch(part, 0, total - 9);
+    return pos + take;
+  }
+
+  /** One complete frame at `b[pos]`: a stream error answers RST_STREAM here, a connection error goes up. */
+  #dispatch(b: Uint8Array, pos: number, length: number): void {
+    const start = pos + 9;
+    try {
+      this.#frame(b[pos + 3]!, b[pos + 4]!, u32(b, pos + 5) & 0x7fffffff, b, start, start + length);
+    } catch (error) {
+      if (!(error instanceof H2Error) || error.streamId === 0) throw error;
+      this.#streamFailed(error);
     }
   }
 
