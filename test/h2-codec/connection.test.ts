@@ -225,6 +225,31 @@ describe("H2ServerConnection", () => {
     assert.deepEqual(h.frames(), []);
   });
 
+  test("a response complete before the request: RST_STREAM NO_ERROR, later DATA ignored and its window returned", () => {
+    const h = harness({ connectionWindowSize: 65_535 * 2 }, (c, id) => {
+      c.respond(id, 413, []);
+      c.sendData(id, new Uint8Array(2), true);
+    });
+    h.open();
+    h.conn.receive(request(1, { method: "POST", path: "/up", endStream: false }));
+    const out = h.frames();
+    assert.deepEqual(
+      out.map((f) => [f.type, f.flags & Flag.END_STREAM]),
+      [
+        [FrameType.HEADERS, 0],
+        [FrameType.DATA, Flag.END_STREAM],
+        [FrameType.RST_STREAM, 0],
+      ],
+    );
+    assert.equal(out[2]!.payload.readUInt32BE(0), H2Code.NO_ERROR);
+    assert.deepEqual(h.events, ["request 1 POST /up", `reset 1 ${H2Code.NO_ERROR}`]);
+    assert.equal(h.conn.streamCount, 0);
+    // DATA already in flight is ignored, and its octets return to the connection window.
+    for (let i = 0; i < 8; i++) h.conn.receive(data(1, Buffer.alloc(16_384)));
+    assert.equal(h.closed(), undefined, "no connection error");
+    assert.ok(h.frames().some((f) => f.type === FrameType.WINDOW_UPDATE && f.id === 0));
+  });
+
   test("a peer reset: onReset, and the stream's later responses are dropped", () => {
     const h = harness();
     h.open();

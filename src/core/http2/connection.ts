@@ -59,7 +59,11 @@ export interface H2Handler {
   onData(streamId: number, bytes: Uint8Array): void;
   /** The request body ended; `trailers` is the trailer section (`[name, value, …]`) or null. */
   onEnd(streamId: number, trailers: readonly string[] | null): void;
-  /** The stream ended before its response did: reset by the peer, refused by a stream error, or the connection ended. */
+  /**
+   * The stream ended early: reset by the peer or refused by a stream error before its response
+   * was complete, the connection ended, or (code NO_ERROR) the response completed while the
+   * request body was still arriving, which the client is then told to stop sending.
+   */
   onReset(streamId: number, code: number): void;
   /** `sendData` returned false on this stream earlier; it has room again. */
   onDrain(streamId: number): void;
@@ -664,12 +668,21 @@ export class H2ServerConnection {
     if (!s.recvOpen && s.send === SEND_DONE) this.#remove(s);
   }
 
+  /**
+   * The response is complete. When the request is still arriving, the rest is not wanted:
+   * RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), the application is
+   * told with `onReset(id, NO_ERROR)`, and the stream's unread octets go back to the connection.
+   */
   #responseDone(s: H2Stream): void {
     if (s.pendingAccept) {
       s.pendingAccept = false;
       this.#resets.completed();
     }
-    this.#maybeClose(s);
+    if (!s.recvOpen) return this.#remove(s);
+    this.#rstOut(s.id, H2Code.NO_ERROR);
+    this.#forget(s.id);
+    this.#remove(s);
+    if (s.delivered) this.#h.onReset(s.id, H2Code.NO_ERROR);
   }
 
   #remove(s: H2Stream): void {
