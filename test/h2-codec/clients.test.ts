@@ -156,6 +156,19 @@ describe("the codec served to real clients", () => {
     assert.equal(big.stdout, `200 ${BIG.length} 2`);
   });
 
+  test("nghttp (PRIORITY frames, its own windows): GET /, GET /big, an upload to /echo", async () => {
+    const base = `http://127.0.0.1:${s.port}`;
+    const get = await run("nghttp", [`${base}/`]);
+    assert.equal(get.stdout, "Hello, World!");
+    const big = await run("nghttp", ["-s", `${base}/big`], { maxBuffer: 4 * 1024 * 1024 });
+    assert.match(big.stdout, /\s200\s+1M \/big/);
+    const dir = mkdtempSync(join(tmpdir(), "h2codec-"));
+    const file = join(dir, "up.bin");
+    writeFileSync(file, BIG.subarray(0, 300_000));
+    const echo = await run("nghttp", ["-d", file, `${base}/echo`], { encoding: "buffer", maxBuffer: 4 * 1024 * 1024 });
+    assert.ok(Buffer.from(echo.stdout).equals(Buffer.from(BIG.subarray(0, 300_000))));
+  });
+
   test("h2load: 20,000 requests, 10 connections, 10 streams each, all 2xx", async () => {
     const { stdout } = await run("h2load", ["-n", "20000", "-c", "10", "-m", "10", `http://127.0.0.1:${s.port}/`]);
     assert.match(stdout, /requests: 20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored, 0 timeout/);
