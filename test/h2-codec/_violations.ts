@@ -29,7 +29,7 @@ import {
   type Frame,
   windowUpdate,
 } from "../_shared/h2-raw/index.ts";
-import { type CodecServer, startCodecServer } from "./_server.ts";
+import type { Start, Target } from "./_clients.ts";
 
 const LIMITS = { maxConcurrentStreams: 5, maxHeaderListSize: 4096, maxPendingAcceptResetStreams: 10 };
 const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
@@ -169,268 +169,272 @@ const CASES: [string, Buffer[], Expect][] = [
   ],
 ];
 
-describe("the codec refuses malformed input with the right code", () => {
-  let s: CodecServer;
-  let session: ClientHttp2Session;
-  before(async () => {
-    s = await startCodecServer(LIMITS);
-    session = await h2Session(s.port);
-  });
-  after(async () => {
-    session.destroy();
-    await s.close();
-  });
-
-  for (const [name, frames, expect] of CASES) {
-    test(`${name}: ${"goaway" in expect ? `GOAWAY ${errorName(expect.goaway)}` : `RST_STREAM ${errorName(expect.rst)}`}`, async () => {
-      const conn = await settled(s.port);
-      try {
-        await conn.writeAll(frames);
-        if ("goaway" in expect) {
-          await conn.nextFrame(isGoaway, 5000);
-          assert.equal(errorName(conn.goaways[0]!.errorCode), errorName(expect.goaway), conn.summary());
-          await conn.closed;
-        } else {
-          await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === expect.on, 5000);
-          assert.equal(errorName(conn.resets.get(expect.on)!), errorName(expect.rst), conn.summary());
-          // The connection lives on: a new stream is served.
-          const id = 101;
-          conn.write(request(id));
-          assert.equal((await conn.response(id)).status, 200, conn.summary());
-          assert.equal(conn.goaways.length, 0);
-        }
-      } finally {
-        conn.close();
-      }
-      assert.equal((await h2(session, "/")).status, 200, "an honest client is served");
+export function violationsSuite(runtime: string, start: Start): void {
+  describe(`the codec refuses malformed input with the right code (${runtime})`, () => {
+    let s: Target;
+    let session: ClientHttp2Session;
+    before(async () => {
+      s = await start(LIMITS);
+      session = await h2Session(s.port);
     });
-  }
+    after(async () => {
+      session.destroy();
+      await s.stop();
+    });
 
-  test("valid: te: trailers, unknown frame types and extension settings are accepted", async () => {
-    const conn = await settled(s.port);
-    conn.write(Buffer.concat([frame(0xfa, 0xff, 0, Buffer.from("ext")), settings([[0x99, 7]]), frame(0xfb, 0, 1, Buffer.alloc(3)), request(1, { headers: [["te", "trailers"]] })]));
-    assert.equal((await conn.response(1)).status, 200, conn.summary());
-    // A request with a body, a correct content-length and trailers.
-    conn.write(
-      Buffer.concat([
-        request(3, { method: "POST", path: "/echo", headers: [["content-length", "6"]], endStream: false }),
-        data(3, "abc"),
-        data(3, "def"),
-        headers(3, block([["x-sum", "1"]]), { endStream: true }),
-      ]),
-    );
-    const echo = await conn.response(3);
-    assert.equal(echo.body.toString(), "abcdef");
-    // Padded HEADERS and DATA.
-    conn.write(
-      Buffer.concat([
-        headers(5, block([...base.slice(0, 3), [":path", "/echo"]]), { padLength: 7 }),
-        frame(FrameType.DATA, Flag.PADDED | Flag.END_STREAM, 5, Buffer.from([2, 0x68, 0x69, 0, 0])),
-      ]),
-    );
-    assert.equal((await conn.response(5)).body.toString(), "hi");
-    // A header block in three pieces.
-    const whole = block(base);
-    conn.write(
-      Buffer.concat([
-        headers(7, whole.subarray(0, 5), { endStream: true, endHeaders: false }),
-        continuation(7, whole.subarray(5, 12), false),
-        continuation(7, whole.subarray(12), true),
-      ]),
-    );
-    assert.equal((await conn.response(7)).status, 200);
-    assert.equal(conn.goaways.length, 0, conn.summary());
-    conn.close();
-  });
-
-  test("an invalid preface gets GOAWAY PROTOCOL_ERROR; so does a first frame other than SETTINGS", async () => {
-    const http1 = await H2RawConn.connect(s.port, { sendPreface: false });
-    http1.write(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    await http1.closed;
-    assert.equal(http1.goaways[0]?.errorCode, ErrorCode.PROTOCOL_ERROR, http1.summary());
-    const noSettings = await H2RawConn.connect(s.port, { sendPreface: false });
-    noSettings.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), ping(Buffer.alloc(8))]));
-    await noSettings.closed;
-    assert.equal(noSettings.goaways[0]?.errorCode, ErrorCode.PROTOCOL_ERROR, noSettings.summary());
-  });
-
-  test("h2MaxHeaderListSize: an oversized header list gets 431 on that stream; the connection survives", async () => {
-    const conn = await settled(s.port);
-    assert.equal(conn.serverSettings?.get(Setting.MAX_HEADER_LIST_SIZE), 4096);
-    conn.write(request(1, { path: "/", headers: [["x-big", "a".repeat(6000)]] }));
-    const res = await conn.response(1);
-    assert.equal(res.status, 431);
-    assert.equal(res.body.toString(), "Request Header Fields Too Large");
-    conn.write(request(3));
-    assert.equal((await conn.response(3)).status, 200);
-    // HPACK bomb: one indexed 3.9 KB field repeated 200 times.
-    const bomb = Buffer.concat([block(base), hpackLiteral("x-bomb", "b".repeat(3900), "incremental"), ...Array.from({ length: 200 }, () => hpackIndexed(62))]);
-    conn.write(headers(5, bomb, { endStream: true }));
-    assert.equal((await conn.response(5)).status, 431);
-    conn.write(request(7));
-    assert.equal((await conn.response(7)).status, 200);
-    conn.close();
-  });
-
-  test("h2MaxConcurrentStreams: a stream beyond the limit gets RST_STREAM REFUSED_STREAM; the others are served", async () => {
-    const conn = await settled(s.port);
-    assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), 5);
-    for (let i = 0; i < 5; i++) conn.write(request(1 + 2 * i, { path: "/slow" }));
-    conn.write(request(11));
-    await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === 11);
-    assert.equal(conn.resets.get(11), ErrorCode.REFUSED_STREAM);
-    for (let i = 0; i < 5; i++) assert.equal((await conn.response(1 + 2 * i)).status, 200);
-    // Slots free again.
-    conn.write(request(13));
-    assert.equal((await conn.response(13)).status, 200);
-    conn.close();
-  });
-
-  test("CONNECT is answered 405 by the codec; a CONNECT without :authority is malformed", async () => {
-    const conn = await settled(s.port);
-    conn.write(
-      headers(
-        1,
-        block([
-          [":method", "CONNECT"],
-          [":authority", "example.com:443"],
-        ]),
-        { endStream: true },
-      ),
-    );
-    assert.equal((await conn.response(1)).status, 405);
-    conn.write(
-      headers(
-        3,
-        block([
-          [":method", "CONNECT"],
-          [":authority", "example.com:443"],
-          [":path", "/"],
-        ]),
-        { endStream: true },
-      ),
-    );
-    await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === 3);
-    assert.equal(conn.resets.get(3), ErrorCode.PROTOCOL_ERROR);
-    conn.close();
-  });
-
-  test("graceful GOAWAY: the stream in flight completes, a newer one is refused, then the connection closes", async () => {
-    const conn = await settled(s.port);
-    conn.write(request(1, { path: "/slow" }));
-    await new Promise((r) => setTimeout(r, 20)); // the HEADERS reach the server first
-    for (const c of s.conns) c.goaway();
-    await conn.nextFrame(isGoaway);
-    assert.deepEqual(conn.goaways[0], { lastStreamId: 1, errorCode: ErrorCode.NO_ERROR, debug: "" });
-    conn.write(request(3));
-    const res = await conn.response(1);
-    assert.equal(res.body.toString(), "slow");
-    await conn.closed;
-    assert.equal(conn.responseHeaders.has(3), false);
-    session.destroy();
-    session = await h2Session(s.port);
-  });
-
-  test("a client GOAWAY: streams in flight finish, then the server closes", async () => {
-    const conn = await settled(s.port);
-    conn.write(Buffer.concat([request(1, { path: "/slow" }), goaway(1, ErrorCode.NO_ERROR)]));
-    assert.equal((await conn.response(1)).body.toString(), "slow");
-    await conn.closed;
-  });
-});
-
-describe("floods are bounded: GOAWAY ENHANCE_YOUR_CALM while an honest client is served", () => {
-  let s: CodecServer;
-  let session: ClientHttp2Session;
-  before(async () => {
-    s = await startCodecServer(LIMITS);
-    session = await h2Session(s.port);
-  });
-  after(async () => {
-    session.destroy();
-    await s.close();
-  });
-
-  async function withHonestClient(attack: () => Promise<void>): Promise<void> {
-    let stop = false;
-    let served = 0;
-    const failures: string[] = [];
-    const loop = (async () => {
-      while (!stop) {
-        const r = await h2(session, "/users/honest").catch((e: Error) => e);
-        if (r instanceof Error || r.status !== 200) failures.push(r instanceof Error ? r.message : String(r.status));
-        else served++;
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    })();
-    try {
-      await attack();
-    } finally {
-      stop = true;
-      await loop;
+    for (const [name, frames, expect] of CASES) {
+      test(`${name}: ${"goaway" in expect ? `GOAWAY ${errorName(expect.goaway)}` : `RST_STREAM ${errorName(expect.rst)}`}`, async () => {
+        const conn = await settled(s.port);
+        try {
+          await conn.writeAll(frames);
+          if ("goaway" in expect) {
+            await conn.nextFrame(isGoaway, 5000);
+            assert.equal(errorName(conn.goaways[0]!.errorCode), errorName(expect.goaway), conn.summary());
+            await conn.closed;
+          } else {
+            await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === expect.on, 5000);
+            assert.equal(errorName(conn.resets.get(expect.on)!), errorName(expect.rst), conn.summary());
+            // The connection lives on: a new stream is served.
+            const id = 101;
+            conn.write(request(id));
+            assert.equal((await conn.response(id)).status, 200, conn.summary());
+            assert.equal(conn.goaways.length, 0);
+          }
+        } finally {
+          conn.close();
+        }
+        assert.equal((await h2(session, "/")).status, 200, "an honest client is served");
+      });
     }
-    assert.deepEqual(failures, []);
-    assert.ok(served > 0);
-  }
 
-  async function flood(frames: Buffer[], opener: Buffer | null = null): Promise<H2RawConn> {
-    const conn = await settled(s.port, { keepFrames: false });
-    if (opener !== null) conn.write(opener);
-    const t0 = Date.now();
-    // Bounded: the frames given, in batches, stopping when the server closes or after 10 s.
-    for (let i = 0; i < frames.length && !conn.isClosed && Date.now() - t0 < 10_000; i += 500) await conn.writeAll([Buffer.concat(frames.slice(i, i + 500))]);
-    await conn.until(() => conn.goaways.length > 0 || conn.isClosed, 5000, "GOAWAY after a flood");
-    await conn.closed;
-    return conn;
-  }
+    test("valid: te: trailers, unknown frame types and extension settings are accepted", async () => {
+      const conn = await settled(s.port);
+      conn.write(
+        Buffer.concat([frame(0xfa, 0xff, 0, Buffer.from("ext")), settings([[0x99, 7]]), frame(0xfb, 0, 1, Buffer.alloc(3)), request(1, { headers: [["te", "trailers"]] })]),
+      );
+      assert.equal((await conn.response(1)).status, 200, conn.summary());
+      // A request with a body, a correct content-length and trailers.
+      conn.write(
+        Buffer.concat([
+          request(3, { method: "POST", path: "/echo", headers: [["content-length", "6"]], endStream: false }),
+          data(3, "abc"),
+          data(3, "def"),
+          headers(3, block([["x-sum", "1"]]), { endStream: true }),
+        ]),
+      );
+      const echo = await conn.response(3);
+      assert.equal(echo.body.toString(), "abcdef");
+      // Padded HEADERS and DATA.
+      conn.write(
+        Buffer.concat([
+          headers(5, block([...base.slice(0, 3), [":path", "/echo"]]), { padLength: 7 }),
+          frame(FrameType.DATA, Flag.PADDED | Flag.END_STREAM, 5, Buffer.from([2, 0x68, 0x69, 0, 0])),
+        ]),
+      );
+      assert.equal((await conn.response(5)).body.toString(), "hi");
+      // A header block in three pieces.
+      const whole = block(base);
+      conn.write(
+        Buffer.concat([
+          headers(7, whole.subarray(0, 5), { endStream: true, endHeaders: false }),
+          continuation(7, whole.subarray(5, 12), false),
+          continuation(7, whole.subarray(12), true),
+        ]),
+      );
+      assert.equal((await conn.response(7)).status, 200);
+      assert.equal(conn.goaways.length, 0, conn.summary());
+      conn.close();
+    });
 
-  const many = (n: number, make: (i: number) => Buffer): Buffer[] => Array.from({ length: n }, (_, i) => make(i));
+    test("an invalid preface gets GOAWAY PROTOCOL_ERROR; so does a first frame other than SETTINGS", async () => {
+      const http1 = await H2RawConn.connect(s.port, { sendPreface: false });
+      http1.write(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      await http1.closed;
+      assert.equal(http1.goaways[0]?.errorCode, ErrorCode.PROTOCOL_ERROR, http1.summary());
+      const noSettings = await H2RawConn.connect(s.port, { sendPreface: false });
+      noSettings.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), ping(Buffer.alloc(8))]));
+      await noSettings.closed;
+      assert.equal(noSettings.goaways[0]?.errorCode, ErrorCode.PROTOCOL_ERROR, noSettings.summary());
+    });
 
-  for (const [name, frames, opener] of [
-    ["PING flood (20,000)", many(20_000, () => ping(Buffer.from("floodme!"))), null],
-    ["SETTINGS flood (20,000)", many(20_000, () => settings([[Setting.ENABLE_PUSH, 0]])), null],
-    ["empty DATA flood (10,000)", many(10_000, () => data(1, Buffer.alloc(0))), openUpload(1)],
-    ["PRIORITY flood (10,000)", many(10_000, (i) => frame(FrameType.PRIORITY, 0, 1 + 2 * (i % 1000), Buffer.from([0, 0, 0, 0, 16]))), null],
-    ["zero-length CONTINUATION flood (10,000)", many(10_000, () => continuation(1, Buffer.alloc(0), false)), headers(1, block(base), { endStream: true, endHeaders: false })],
-    ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null],
-  ] as const) {
-    test(name, async () => {
+    test("h2MaxHeaderListSize: an oversized header list gets 431 on that stream; the connection survives", async () => {
+      const conn = await settled(s.port);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_HEADER_LIST_SIZE), 4096);
+      conn.write(request(1, { path: "/", headers: [["x-big", "a".repeat(6000)]] }));
+      const res = await conn.response(1);
+      assert.equal(res.status, 431);
+      assert.equal(res.body.toString(), "Request Header Fields Too Large");
+      conn.write(request(3));
+      assert.equal((await conn.response(3)).status, 200);
+      // HPACK bomb: one indexed 3.9 KB field repeated 200 times.
+      const bomb = Buffer.concat([block(base), hpackLiteral("x-bomb", "b".repeat(3900), "incremental"), ...Array.from({ length: 200 }, () => hpackIndexed(62))]);
+      conn.write(headers(5, bomb, { endStream: true }));
+      assert.equal((await conn.response(5)).status, 431);
+      conn.write(request(7));
+      assert.equal((await conn.response(7)).status, 200);
+      conn.close();
+    });
+
+    test("h2MaxConcurrentStreams: a stream beyond the limit gets RST_STREAM REFUSED_STREAM; the others are served", async () => {
+      const conn = await settled(s.port);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), 5);
+      for (let i = 0; i < 5; i++) conn.write(request(1 + 2 * i, { path: "/slow" }));
+      conn.write(request(11));
+      await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === 11);
+      assert.equal(conn.resets.get(11), ErrorCode.REFUSED_STREAM);
+      for (let i = 0; i < 5; i++) assert.equal((await conn.response(1 + 2 * i)).status, 200);
+      // Slots free again.
+      conn.write(request(13));
+      assert.equal((await conn.response(13)).status, 200);
+      conn.close();
+    });
+
+    test("CONNECT is answered 405 by the codec; a CONNECT without :authority is malformed", async () => {
+      const conn = await settled(s.port);
+      conn.write(
+        headers(
+          1,
+          block([
+            [":method", "CONNECT"],
+            [":authority", "example.com:443"],
+          ]),
+          { endStream: true },
+        ),
+      );
+      assert.equal((await conn.response(1)).status, 405);
+      conn.write(
+        headers(
+          3,
+          block([
+            [":method", "CONNECT"],
+            [":authority", "example.com:443"],
+            [":path", "/"],
+          ]),
+          { endStream: true },
+        ),
+      );
+      await conn.nextFrame((f) => f.type === FrameType.RST_STREAM && f.streamId === 3);
+      assert.equal(conn.resets.get(3), ErrorCode.PROTOCOL_ERROR);
+      conn.close();
+    });
+
+    test("graceful GOAWAY: the stream in flight completes, a newer one is refused, then the connection closes", async () => {
+      const conn = await settled(s.port);
+      conn.write(request(1, { path: "/slow" }));
+      await new Promise((r) => setTimeout(r, 20)); // the HEADERS reach the server first
+      assert.equal((await h2(s.port, "/goaway-all")).text, "bye");
+      await conn.nextFrame(isGoaway);
+      assert.deepEqual(conn.goaways[0], { lastStreamId: 1, errorCode: ErrorCode.NO_ERROR, debug: "" });
+      conn.write(request(3));
+      const res = await conn.response(1);
+      assert.equal(res.body.toString(), "slow");
+      await conn.closed;
+      assert.equal(conn.responseHeaders.has(3), false);
+      session.destroy();
+      session = await h2Session(s.port);
+    });
+
+    test("a client GOAWAY: streams in flight finish, then the server closes", async () => {
+      const conn = await settled(s.port);
+      conn.write(Buffer.concat([request(1, { path: "/slow" }), goaway(1, ErrorCode.NO_ERROR)]));
+      assert.equal((await conn.response(1)).body.toString(), "slow");
+      await conn.closed;
+    });
+  });
+
+  describe(`floods are bounded: GOAWAY ENHANCE_YOUR_CALM while an honest client is served (${runtime})`, () => {
+    let s: Target;
+    let session: ClientHttp2Session;
+    before(async () => {
+      s = await start(LIMITS);
+      session = await h2Session(s.port);
+    });
+    after(async () => {
+      session.destroy();
+      await s.stop();
+    });
+
+    async function withHonestClient(attack: () => Promise<void>): Promise<void> {
+      let stop = false;
+      let served = 0;
+      const failures: string[] = [];
+      const loop = (async () => {
+        while (!stop) {
+          const r = await h2(session, "/users/honest").catch((e: Error) => e);
+          if (r instanceof Error || r.status !== 200) failures.push(r instanceof Error ? r.message : String(r.status));
+          else served++;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      })();
+      try {
+        await attack();
+      } finally {
+        stop = true;
+        await loop;
+      }
+      assert.deepEqual(failures, []);
+      assert.ok(served > 0);
+    }
+
+    async function flood(frames: Buffer[], opener: Buffer | null = null): Promise<H2RawConn> {
+      const conn = await settled(s.port, { keepFrames: false });
+      if (opener !== null) conn.write(opener);
+      const t0 = Date.now();
+      // Bounded: the frames given, in batches, stopping when the server closes or after 10 s.
+      for (let i = 0; i < frames.length && !conn.isClosed && Date.now() - t0 < 10_000; i += 500) await conn.writeAll([Buffer.concat(frames.slice(i, i + 500))]);
+      await conn.until(() => conn.goaways.length > 0 || conn.isClosed, 5000, "GOAWAY after a flood");
+      await conn.closed;
+      return conn;
+    }
+
+    const many = (n: number, make: (i: number) => Buffer): Buffer[] => Array.from({ length: n }, (_, i) => make(i));
+
+    for (const [name, frames, opener] of [
+      ["PING flood (20,000)", many(20_000, () => ping(Buffer.from("floodme!"))), null],
+      ["SETTINGS flood (20,000)", many(20_000, () => settings([[Setting.ENABLE_PUSH, 0]])), null],
+      ["empty DATA flood (10,000)", many(10_000, () => data(1, Buffer.alloc(0))), openUpload(1)],
+      ["PRIORITY flood (10,000)", many(10_000, (i) => frame(FrameType.PRIORITY, 0, 1 + 2 * (i % 1000), Buffer.from([0, 0, 0, 0, 16]))), null],
+      ["zero-length CONTINUATION flood (10,000)", many(10_000, () => continuation(1, Buffer.alloc(0), false)), headers(1, block(base), { endStream: true, endHeaders: false })],
+      ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null],
+    ] as const) {
+      test(name, async () => {
+        await withHonestClient(async () => {
+          const conn = await flood([...frames], opener);
+          assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
+        });
+      });
+    }
+
+    test("CONTINUATION flood with content (10,000 frames): the header block is bounded", async () => {
       await withHonestClient(async () => {
-        const conn = await flood([...frames], opener);
+        const conn = await flood(
+          many(10_000, (i) => continuation(1, encodeHeaders([[`x-c${i % 10}`, "v"]]), false)),
+          headers(1, block(base), { endStream: true, endHeaders: false }),
+        );
+        assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
+        assert.equal(conn.responseHeaders.has(1), false);
+      });
+    });
+
+    test("rapid reset (2,000 streams opened and reset before their response)", async () => {
+      await withHonestClient(async () => {
+        const conn = await flood(many(2000, (i) => Buffer.concat([request(1 + 2 * i, { path: "/slow" }), rstStream(1 + 2 * i, ErrorCode.CANCEL)])));
         assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
       });
     });
-  }
 
-  test("CONTINUATION flood with content (10,000 frames): the header block is bounded", async () => {
-    await withHonestClient(async () => {
-      const conn = await flood(
-        many(10_000, (i) => continuation(1, encodeHeaders([[`x-c${i % 10}`, "v"]]), false)),
-        headers(1, block(base), { endStream: true, endHeaders: false }),
-      );
-      assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
-      assert.equal(conn.responseHeaders.has(1), false);
+    test("streams reset after their response do not count", async () => {
+      const conn = await settled(s.port);
+      for (let i = 0; i < 40; i++) {
+        const id = 1 + 2 * i;
+        conn.write(request(id));
+        await conn.response(id);
+        conn.write(rstStream(id, ErrorCode.CANCEL));
+      }
+      conn.write(request(1001));
+      assert.equal((await conn.response(1001)).status, 200);
+      assert.equal(conn.goaways.length, 0, conn.summary());
+      conn.close();
     });
   });
-
-  test("rapid reset (2,000 streams opened and reset before their response)", async () => {
-    await withHonestClient(async () => {
-      const conn = await flood(many(2000, (i) => Buffer.concat([request(1 + 2 * i, { path: "/slow" }), rstStream(1 + 2 * i, ErrorCode.CANCEL)])));
-      assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
-    });
-  });
-
-  test("streams reset after their response do not count", async () => {
-    const conn = await settled(s.port);
-    for (let i = 0; i < 40; i++) {
-      const id = 1 + 2 * i;
-      conn.write(request(id));
-      await conn.response(id);
-      conn.write(rstStream(id, ErrorCode.CANCEL));
-    }
-    conn.write(request(1001));
-    assert.equal((await conn.response(1001)).status, 200);
-    assert.equal(conn.goaways.length, 0, conn.summary());
-    conn.close();
-  });
-});
+}
