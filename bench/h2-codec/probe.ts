@@ -12,6 +12,8 @@ const mode = process.argv[2] ?? "codec";
 // A clean exit on SIGTERM, so that `bun --cpu-prof` writes its profile.
 process.on("SIGTERM", () => process.exit(0));
 const port = Number(process.env.PORT ?? "0");
+/** H2_HUFFMAN=1: Huffman-code response header literals where shorter. */
+const huffman = process.env.H2_HUFFMAN === "1";
 const HELLO = new TextEncoder().encode("Hello, World!");
 
 // The Date header, refreshed once a second.
@@ -101,6 +103,7 @@ if (mode === "codec" && Bun !== undefined) {
             () => s.end(),
             () => conn.codec,
           ),
+          { huffman },
         );
         conn.codec.start();
       },
@@ -134,6 +137,7 @@ if (mode === "codec" && Bun !== undefined) {
         () => socket.end(),
         () => codec,
       ),
+      { huffman },
     );
     socket.on("data", (chunk: Uint8Array) => codec.receive(chunk));
     socket.on("drain", () => codec.setWritable(true));
