@@ -188,6 +188,38 @@ describe("H2ServerConnection", () => {
     assert.equal(h.events.at(-1), "drain 1");
   });
 
+  test("a large window is written in pieces of about 64 KiB, each after the socket said it takes more", () => {
+    const writes: number[] = [];
+    let full = false;
+    const conn: H2ServerConnection = new H2ServerConnection({
+      write: (b) => {
+        writes.push(b.length);
+        if (full) conn.setWritable(false);
+      },
+      onRequest: (id) => {
+        conn.respond(id, 200, []);
+        conn.sendData(id, new Uint8Array(1024 * 1024), true);
+      },
+      onData: () => {},
+      onEnd: () => {},
+      onReset: () => {},
+      onDrain: () => {},
+      onClose: () => {},
+    });
+    conn.start();
+    conn.receive(Buffer.concat([PREFACE, settings([[Setting.INITIAL_WINDOW_SIZE, 2 ** 31 - 1]]), windowUpdate(0, 2 ** 31 - 1 - 65_535)]));
+    writes.length = 0;
+    full = true;
+    conn.receive(request(1));
+    assert.equal(writes.length, 1, "the socket said it is full after the first piece");
+    assert.ok(writes[0]! >= 64 * 1024 && writes[0]! < 64 * 1024 + 16_384 + 100, `first write ${writes[0]}`);
+    full = false;
+    conn.setWritable(true);
+    const total = writes.reduce((a, b) => a + b, 0);
+    assert.ok(total > 1024 * 1024, `${total} octets written`);
+    assert.ok(Math.max(...writes) < 64 * 1024 + 16_384 + 100, `largest write ${Math.max(...writes)}`);
+  });
+
   test("trailers, 1xx, reset by the application, and writes after a reset", () => {
     const h = harness({}, (c, id) => {
       c.respond(id, 103, ["link", "</a>; rel=preload"]);

@@ -76,6 +76,8 @@ export interface H2Handler {
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
 /** Stream ids remembered as reset by us, and (halved) ranges of ids the peer skipped. */
 const ID_MEMORY = 128;
+/** Output octets gathered before they are written even in the middle of a read. */
+const FLUSH_AT = 64 * 1024;
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
 
@@ -719,6 +721,23 @@ export class H2ServerConnection {
   }
 
   #queue(s: H2Stream, bytes: Uint8Array | null, end: boolean): void {
+    // Hot path: nothing queued before, and the windows take it all in one frame.
+    if (bytes !== null && s.backlogBytes === 0 && this.#writable && s.trailers === null) {
+      const n = bytes.length;
+      if (n <= s.sendWindow && n <= this.#connSendWindow && n <= this.#peer.maxFrameSize && (n > 0 || end)) {
+        const at = this.#reserve(9 + n);
+        writeFrameHeader(this.#out, at, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
+        this.#out.set(bytes, at + 9);
+        this.#outLen = at + 9 + n;
+        s.sendWindow -= n;
+        this.#connSendWindow -= n;
+        if (end) {
+          s.send = SEND_DONE;
+          this.#responseDone(s);
+        }
+        return;
+      }
+    }
     if (bytes !== null && bytes.length > 0) {
       s.backlog.push(bytes);
       s.backlogBytes += bytes.length;
@@ -768,6 +787,9 @@ export class H2ServerConnection {
       s.backlogBytes -= n;
       s.sendWindow -= n;
       this.#connSendWindow -= n;
+      // A large window is not turned into one large write: past FLUSH_AT the socket gets what
+      // there is, and says whether it takes more (setWritable) before the next frame.
+      if (this.#outLen >= FLUSH_AT) this.#flush();
     }
     if (s.send === SEND_ENDING) {
       if (!ended) {
@@ -887,6 +909,8 @@ export class H2ServerConnection {
     if (this.#outLen === 0) return;
     const bytes = this.#out.slice(0, this.#outLen);
     this.#outLen = 0;
+    // A buffer grown for a large header block goes back to its usual size.
+    if (this.#out.length > 4 * FLUSH_AT) this.#out = new Uint8Array(16 * 1024);
     this.#h.write(bytes);
   }
 
