@@ -24,10 +24,11 @@
 
 import { FrameBudget, H2_PREFACE, ResetBudget } from "../h2.ts";
 import { connError, H2Code, H2Error, streamError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32, writeFrameHeader } from "./frames.ts";
-import { encodedBound, HpackDecoder, HpackEncoder } from "./hpack.ts";
+import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32 } from "./frames.ts";
+import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { type H2RequestHead, requestHead, trailersProblem } from "./request.ts";
 import { H2Stream, SEND_DONE, SEND_ENDING, SEND_IDLE, SEND_OPEN } from "./stream.ts";
+import { FLUSH_AT, FrameWriter } from "./writer.ts";
 
 /** Limits and windows of a connection; the `max*` ones are tako's `h2*` config fields. */
 export interface H2ConnectionOptions {
@@ -76,8 +77,7 @@ export interface H2Handler {
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
 /** Stream ids remembered as reset by us, and (halved) ranges of ids the peer skipped. */
 const ID_MEMORY = 128;
-/** Output octets gathered before they are written even in the middle of a read. */
-const FLUSH_AT = 64 * 1024;
+const NO_BYTES = new Uint8Array(0);
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
 
@@ -111,8 +111,7 @@ export class H2ServerConnection {
   readonly #blocked = new Set<H2Stream>();
   readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
 
-  #out = new Uint8Array(16 * 1024);
-  #outLen = 0;
+  readonly #w: FrameWriter;
   /** A frame split across reads: its octets so far (allocated when first needed). */
   #partial: Uint8Array | null = null;
   #partialLen = 0;
@@ -142,6 +141,7 @@ export class H2ServerConnection {
     this.#connWindow = options.connectionWindowSize ?? 1024 * 1024;
     this.#resets = new ResetBudget(options.maxPendingAcceptResetStreams ?? 50);
     this.#encoder = new HpackEncoder(options.huffman ?? false);
+    this.#w = new FrameWriter(this.#encoder);
     this.#now = options.now ?? Date.now;
     // A block may take more octets than the list it decodes to (Huffman codes of rare octets are
     // long); past twice the list limit plus a frame it is abuse.
@@ -150,24 +150,14 @@ export class H2ServerConnection {
 
   /** Writes the server's connection preface: SETTINGS, and the connection window beyond the default. */
   start(): void {
-    const settings: [number, number][] = [
+    this.#w.settings([
       [Setting.MAX_CONCURRENT_STREAMS, this.#maxStreams],
       [Setting.INITIAL_WINDOW_SIZE, this.#streamWindow],
       [Setting.MAX_HEADER_LIST_SIZE, this.#maxList],
       [Setting.ENABLE_PUSH, 0],
-    ];
-    const at = this.#reserve(9 + settings.length * 6);
-    writeFrameHeader(this.#out, at, settings.length * 6, FrameType.SETTINGS, 0, 0);
-    let p = at + 9;
-    for (const [id, value] of settings) {
-      this.#out[p] = id >>> 8;
-      this.#out[p + 1] = id & 0xff;
-      this.#u32(p + 2, value);
-      p += 6;
-    }
-    this.#outLen = p;
+    ]);
     if (this.#connWindow > DEFAULT_WINDOW) {
-      this.#windowUpdate(0, this.#connWindow - DEFAULT_WINDOW);
+      this.#w.windowUpdate(0, this.#connWindow - DEFAULT_WINDOW);
       this.#connRecvWindow = this.#connWindow;
     }
     this.#flushSoon();
@@ -299,7 +289,7 @@ export class H2ServerConnection {
         if (end - start !== 8) throw connError(H2Code.FRAME_SIZE_ERROR, "PING length not 8");
         if (flags & Flag.ACK) return this.#h.onPingAck?.(b.subarray(start, end));
         if (this.#control.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "PING flood");
-        return this.#ping(b, start, true);
+        return this.#w.ping(b, start, true);
       case FrameType.GOAWAY:
         if (id !== 0) throw connError(H2Code.PROTOCOL_ERROR, "GOAWAY on a stream");
         if (end - start < 8) throw connError(H2Code.FRAME_SIZE_ERROR, "GOAWAY shorter than 8");
@@ -472,7 +462,7 @@ export class H2ServerConnection {
   /** The codec answers the stream itself (431, CONNECT): the application never sees it. */
   #answer(s: H2Stream, status: number, headers: readonly string[], body: Uint8Array): void {
     s.pendingAccept = false;
-    this.#headersOut(s.id, status, headers, false);
+    this.#w.headers(s.id, status, headers, false);
     s.send = SEND_OPEN;
     this.#queue(s, body, true);
   }
@@ -498,6 +488,7 @@ export class H2ServerConnection {
     if (this.#control.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "SETTINGS flood");
     const before = this.#peer.initialWindowSize;
     readSettings(b, start, end, this.#peer);
+    this.#w.maxFrameSize = this.#peer.maxFrameSize;
     this.#encoder.setPeerTableSize(this.#peer.headerTableSize);
     const delta = this.#peer.initialWindowSize - before;
     if (delta !== 0) {
@@ -506,9 +497,7 @@ export class H2ServerConnection {
         if (s.sendWindow > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE overflows a stream window");
       }
     }
-    const at = this.#reserve(9);
-    writeFrameHeader(this.#out, at, 0, FrameType.SETTINGS, Flag.ACK, 0);
-    this.#outLen = at + 9;
+    this.#w.settingsAck();
     if (delta > 0) this.#pumpAll();
   }
 
@@ -543,9 +532,9 @@ export class H2ServerConnection {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.send !== SEND_IDLE || this.#closed) return false;
     if (status < 200) {
-      this.#headersOut(streamId, status, headers, false);
+      this.#w.headers(streamId, status, headers, false);
     } else {
-      this.#headersOut(streamId, status, headers, endStream);
+      this.#w.headers(streamId, status, headers, endStream);
       s.send = endStream ? SEND_DONE : SEND_OPEN;
       if (endStream) this.#responseDone(s);
     }
@@ -585,7 +574,7 @@ export class H2ServerConnection {
   reset(streamId: number, code: number = H2Code.CANCEL): void {
     const s = this.#streams.get(streamId);
     if (s === undefined || this.#closed) return;
-    this.#rstOut(streamId, code);
+    this.#w.rst(streamId, code);
     this.#remove(s);
     this.#forget(streamId);
     this.#flushSoon();
@@ -612,7 +601,7 @@ export class H2ServerConnection {
   /** Sends a PING (keep-alive); the answer comes to `onPingAck`. */
   ping(payload: Uint8Array = new Uint8Array(8)): void {
     if (this.#closed) return;
-    this.#ping(payload, 0, false);
+    this.#w.ping(payload, 0, false);
     this.#flushSoon();
   }
 
@@ -626,7 +615,7 @@ export class H2ServerConnection {
     if (code !== H2Code.NO_ERROR) return this.#fail(connError(code, debug || "closed by the server"), debug);
     if (!this.#goaway) {
       this.#goaway = true;
-      this.#goawayOut(code, debug);
+      this.#w.goaway(this.#lastStreamId, code, debug);
     }
     if (this.#streams.size === 0) this.#finish();
     this.#flushSoon();
@@ -636,7 +625,7 @@ export class H2ServerConnection {
 
   #streamFailed(error: H2Error): void {
     const s = this.#streams.get(error.streamId);
-    this.#rstOut(error.streamId, error.code);
+    this.#w.rst(error.streamId, error.code);
     this.#forget(error.streamId);
     if (s === undefined) return;
     this.#remove(s);
@@ -644,7 +633,7 @@ export class H2ServerConnection {
   }
 
   #refuse(id: number, code: number): void {
-    this.#rstOut(id, code);
+    this.#w.rst(id, code);
     this.#forget(id);
   }
 
@@ -681,7 +670,7 @@ export class H2ServerConnection {
       this.#resets.completed();
     }
     if (!s.recvOpen) return this.#remove(s);
-    this.#rstOut(s.id, H2Code.NO_ERROR);
+    this.#w.rst(s.id, H2Code.NO_ERROR);
     this.#forget(s.id);
     this.#remove(s);
     if (s.delivered) this.#h.onReset(s.id, H2Code.NO_ERROR);
@@ -704,7 +693,7 @@ export class H2ServerConnection {
     if (!s.recvOpen) return;
     s.unacked += n;
     if (s.unacked >= this.#streamWindow >>> 1) {
-      this.#windowUpdate(s.id, s.unacked);
+      this.#w.windowUpdate(s.id, s.unacked);
       s.recvWindow += s.unacked;
       s.unacked = 0;
     }
@@ -714,7 +703,7 @@ export class H2ServerConnection {
   #credit(n: number): void {
     this.#connUnacked += n;
     if (this.#connUnacked >= this.#connWindow >>> 1) {
-      this.#windowUpdate(0, this.#connUnacked);
+      this.#w.windowUpdate(0, this.#connUnacked);
       this.#connRecvWindow += this.#connUnacked;
       this.#connUnacked = 0;
     }
@@ -725,10 +714,7 @@ export class H2ServerConnection {
     if (bytes !== null && s.backlogBytes === 0 && this.#writable && s.trailers === null) {
       const n = bytes.length;
       if (n <= s.sendWindow && n <= this.#connSendWindow && n <= this.#peer.maxFrameSize && (n > 0 || end)) {
-        const at = this.#reserve(9 + n);
-        writeFrameHeader(this.#out, at, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
-        this.#out.set(bytes, at + 9);
-        this.#outLen = at + 9 + n;
+        this.#w.data(s.id, bytes, end);
         s.sendWindow -= n;
         this.#connSendWindow -= n;
         if (end) {
@@ -767,14 +753,13 @@ export class H2ServerConnection {
       const n = Math.min(s.backlogBytes, s.sendWindow, this.#connSendWindow, maxFrame);
       if (n <= 0) return; // the stream's own window: its WINDOW_UPDATE pumps it
       ended = n === s.backlogBytes && s.send === SEND_ENDING && s.trailers === null;
-      const at = this.#reserve(9 + n);
-      writeFrameHeader(this.#out, at, n, FrameType.DATA, ended ? Flag.END_STREAM : 0, s.id);
-      let p = at + 9;
+      const w = this.#w;
+      let p = w.dataHeader(s.id, n, ended);
       let left = n;
       while (left > 0) {
         const chunk = s.backlog[0]!;
         const take = Math.min(left, chunk.length - s.backlogOffset);
-        this.#out.set(take === chunk.length ? chunk : chunk.subarray(s.backlogOffset, s.backlogOffset + take), p);
+        w.out.set(take === chunk.length ? chunk : chunk.subarray(s.backlogOffset, s.backlogOffset + take), p);
         p += take;
         left -= take;
         s.backlogOffset += take;
@@ -783,18 +768,18 @@ export class H2ServerConnection {
           s.backlogOffset = 0;
         }
       }
-      this.#outLen = p;
+      w.length = p;
       s.backlogBytes -= n;
       s.sendWindow -= n;
       this.#connSendWindow -= n;
       // A large window is not turned into one large write: past FLUSH_AT the socket gets what
       // there is, and says whether it takes more (setWritable) before the next frame.
-      if (this.#outLen >= FLUSH_AT) this.#flush();
+      if (w.length >= FLUSH_AT) this.#flush();
     }
     if (s.send === SEND_ENDING) {
       if (!ended) {
-        if (s.trailers !== null) this.#trailersOut(s.id, s.trailers);
-        else this.#emptyEnd(s.id);
+        if (s.trailers !== null) this.#w.trailers(s.id, s.trailers);
+        else this.#w.data(s.id, NO_BYTES, true);
       }
       s.send = SEND_DONE;
       this.#responseDone(s);
@@ -808,110 +793,13 @@ export class H2ServerConnection {
 
   // --- output ----------------------------------------------------------------------------------
 
-  #reserve(n: number): number {
-    const at = this.#outLen;
-    if (at + n > this.#out.length) {
-      const grown = new Uint8Array(Math.max(this.#out.length * 2, at + n));
-      grown.set(this.#out.subarray(0, at));
-      this.#out = grown;
-    }
-    return at;
-  }
-
-  #u32(p: number, v: number): void {
-    const o = this.#out;
-    o[p] = v >>> 24;
-    o[p + 1] = (v >>> 16) & 0xff;
-    o[p + 2] = (v >>> 8) & 0xff;
-    o[p + 3] = v & 0xff;
-  }
-
-  #headersOut(id: number, status: number, headers: readonly string[], endStream: boolean): void {
-    const bound = encodedBound(headers);
-    const at = this.#reserve(9 + bound + 9 * Math.ceil(bound / this.#peer.maxFrameSize));
-    const end = this.#encoder.encodeInto(status, headers, this.#out, at + 9);
-    this.#blockOut(id, at, end - at - 9, endStream);
-  }
-
-  #trailersOut(id: number, trailers: readonly string[]): void {
-    let bound = 16;
-    for (let i = 0; i < trailers.length; i++) bound += trailers[i]!.length + 6;
-    const at = this.#reserve(9 + bound + 9 * Math.ceil(bound / this.#peer.maxFrameSize));
-    let p = at + 9;
-    for (let i = 0; i < trailers.length; i += 2) p = this.#encoder.field(trailers[i]!, trailers[i + 1]!, this.#out, p);
-    this.#blockOut(id, at, p - at - 9, true);
-  }
-
-  /** Frames a header block already encoded at `at + 9`: HEADERS, and CONTINUATION frames past the peer's frame size. */
-  #blockOut(id: number, at: number, length: number, endStream: boolean): void {
-    const max = this.#peer.maxFrameSize;
-    const es = endStream ? Flag.END_STREAM : 0;
-    if (length <= max) {
-      writeFrameHeader(this.#out, at, length, FrameType.HEADERS, es | Flag.END_HEADERS, id);
-      this.#outLen = at + 9 + length;
-      return;
-    }
-    // Split: move the tail right to make room for each CONTINUATION header.
-    const block = this.#out.slice(at + 9, at + 9 + length);
-    let p = at;
-    for (let off = 0; off < length; off += max) {
-      const n = Math.min(max, length - off);
-      const lastPart = off + n === length;
-      writeFrameHeader(this.#out, p, n, off === 0 ? FrameType.HEADERS : FrameType.CONTINUATION, (off === 0 ? es : 0) | (lastPart ? Flag.END_HEADERS : 0), id);
-      this.#out.set(block.subarray(off, off + n), p + 9);
-      p += 9 + n;
-    }
-    this.#outLen = p;
-  }
-
-  #emptyEnd(id: number): void {
-    const at = this.#reserve(9);
-    writeFrameHeader(this.#out, at, 0, FrameType.DATA, Flag.END_STREAM, id);
-    this.#outLen = at + 9;
-  }
-
-  #rstOut(id: number, code: number): void {
-    const at = this.#reserve(13);
-    writeFrameHeader(this.#out, at, 4, FrameType.RST_STREAM, 0, id);
-    this.#u32(at + 9, code);
-    this.#outLen = at + 13;
-  }
-
-  #windowUpdate(id: number, increment: number): void {
-    const at = this.#reserve(13);
-    writeFrameHeader(this.#out, at, 4, FrameType.WINDOW_UPDATE, 0, id);
-    this.#u32(at + 9, increment);
-    this.#outLen = at + 13;
-  }
-
-  #ping(b: Uint8Array, start: number, ack: boolean): void {
-    const at = this.#reserve(17);
-    writeFrameHeader(this.#out, at, 8, FrameType.PING, ack ? Flag.ACK : 0, 0);
-    this.#out.set(b.subarray(start, start + 8), at + 9);
-    this.#outLen = at + 17;
-  }
-
-  #goawayOut(code: number, debug: string): void {
-    const text = debug.length > 256 ? debug.slice(0, 256) : debug;
-    const at = this.#reserve(17 + text.length);
-    writeFrameHeader(this.#out, at, 8 + text.length, FrameType.GOAWAY, 0, 0);
-    this.#u32(at + 9, this.#lastStreamId);
-    this.#u32(at + 13, code);
-    for (let i = 0; i < text.length; i++) this.#out[at + 17 + i] = text.charCodeAt(i) & 0x7f;
-    this.#outLen = at + 17 + text.length;
-  }
-
   #flushSoon(): void {
     if (!this.#inReceive) this.#flush();
   }
 
   #flush(): void {
-    if (this.#outLen === 0) return;
-    const bytes = this.#out.slice(0, this.#outLen);
-    this.#outLen = 0;
-    // A buffer grown for a large header block goes back to its usual size.
-    if (this.#out.length > 4 * FLUSH_AT) this.#out = new Uint8Array(16 * 1024);
-    this.#h.write(bytes);
+    const bytes = this.#w.take();
+    if (bytes !== null) this.#h.write(bytes);
   }
 
   // --- the end ---------------------------------------------------------------------------------
@@ -928,7 +816,7 @@ export class H2ServerConnection {
   #fail(error: H2Error, debug = error.message): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#goawayOut(error.code, debug);
+    this.#w.goaway(this.#lastStreamId, error.code, debug);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     this.#blocked.clear();
