@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { data, Flag, FrameType, HpackDecoder as ClientDecoder, PREFACE, request, rstStream, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
+import { data, Flag, frame, FrameType, HpackDecoder as ClientDecoder, PREFACE, request, rstStream, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
 import { H2Code, type H2ConnectionOptions, type H2Error, type H2Handler, type H2RequestHead, H2ServerConnection } from "../../src/core/http2/index.ts";
 
 interface OutFrame {
@@ -77,6 +77,9 @@ describe("H2ServerConnection", () => {
     );
     assert.equal(wu?.type, FrameType.WINDOW_UPDATE);
     assert.equal(wu?.payload.readUInt32BE(0), 200_000 - 65_535);
+    assert.equal(h.conn.settingsAcknowledged, false);
+    h.conn.receive(Buffer.concat([PREFACE, settings(), frame(FrameType.SETTINGS, Flag.ACK, 0)]));
+    assert.equal(h.conn.settingsAcknowledged, true);
   });
 
   test("receive windows: WINDOW_UPDATE only as the application consumes, half a window at a time", () => {

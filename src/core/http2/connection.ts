@@ -40,7 +40,11 @@ export interface H2ConnectionOptions {
   maxSendBufSize?: number;
   /** Streams the peer may reset before their response, net of responses completed. Default 50. */
   maxPendingAcceptResetStreams?: number;
-  /** SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before the application reads it. Default 256 KiB. */
+  /**
+   * SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before the application
+   * reads it. Default 256 KiB; at least 65,535 (the window a peer may use before it has our
+   * SETTINGS), smaller values are raised to it.
+   */
   initialWindowSize?: number;
   /** The connection's receive window, over all streams. Default 1 MiB. */
   connectionWindowSize?: number;
@@ -117,6 +121,7 @@ export class H2ServerConnection {
   #partialLen = 0;
   #prefaceSeen = 0;
   #settingsSeen = false;
+  #settingsAcked = false;
   #inReceive = false;
   #writable = true;
   #closed = false;
@@ -137,8 +142,8 @@ export class H2ServerConnection {
     this.#maxStreams = options.maxConcurrentStreams ?? 100;
     this.#maxList = options.maxHeaderListSize ?? 16 * 1024;
     this.#maxSendBuf = options.maxSendBufSize ?? 1024 * 1024;
-    this.#streamWindow = options.initialWindowSize ?? 256 * 1024;
-    this.#connWindow = options.connectionWindowSize ?? 1024 * 1024;
+    this.#streamWindow = Math.min(MAX_WINDOW, Math.max(DEFAULT_WINDOW, options.initialWindowSize ?? 256 * 1024));
+    this.#connWindow = Math.min(MAX_WINDOW, Math.max(DEFAULT_WINDOW, options.connectionWindowSize ?? 1024 * 1024));
     this.#resets = new ResetBudget(options.maxPendingAcceptResetStreams ?? 50);
     this.#encoder = new HpackEncoder(options.huffman ?? false);
     this.#w = new FrameWriter(this.#encoder);
@@ -171,6 +176,11 @@ export class H2ServerConnection {
   /** Streams open (including those whose response is still being sent). */
   get streamCount(): number {
     return this.#streams.size;
+  }
+
+  /** The peer acknowledged our SETTINGS (an engine may close with SETTINGS_TIMEOUT when it does not in time). */
+  get settingsAcknowledged(): boolean {
+    return this.#settingsAcked;
   }
 
   /** The highest client stream id seen (the last-stream-id a GOAWAY carries). */
@@ -483,6 +493,7 @@ export class H2ServerConnection {
     if (id !== 0) throw connError(H2Code.PROTOCOL_ERROR, "SETTINGS on a stream");
     if (flags & Flag.ACK) {
       if (end !== start) throw connError(H2Code.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
+      this.#settingsAcked = true;
       return;
     }
     if (this.#control.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "SETTINGS flood");
