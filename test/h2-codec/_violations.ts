@@ -389,13 +389,18 @@ export function violationsSuite(runtime: string, start: Start): void {
 
     const many = (n: number, make: (i: number) => Buffer): Buffer[] => Array.from({ length: n }, (_, i) => make(i));
 
-    for (const [name, frames, opener] of [
-      ["PING flood (20,000)", many(20_000, () => ping(Buffer.from("floodme!"))), null],
-      ["SETTINGS flood (20,000)", many(20_000, () => settings([[Setting.ENABLE_PUSH, 0]])), null],
-      ["empty DATA flood (10,000)", many(10_000, () => data(1, Buffer.alloc(0))), openUpload(1)],
-      ["PRIORITY flood (10,000)", many(10_000, (i) => frame(FrameType.PRIORITY, 0, 1 + 2 * (i % 1000), Buffer.from([0, 0, 0, 0, 16]))), null],
-      ["zero-length CONTINUATION flood (10,000)", many(10_000, () => continuation(1, Buffer.alloc(0), false)), headers(1, block(base), { endStream: true, endHeaders: false })],
-      ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null],
+    for (const [name, frames, opener, why] of [
+      ["PING flood (20,000)", many(20_000, () => ping(Buffer.from("floodme!"))), null, /PING flood/],
+      ["SETTINGS flood (20,000)", many(20_000, () => settings([[Setting.ENABLE_PUSH, 0]])), null, /SETTINGS flood/],
+      ["empty DATA flood (10,000)", many(10_000, () => data(1, Buffer.alloc(0))), openUpload(1), /do no work/],
+      ["PRIORITY flood (10,000)", many(10_000, (i) => frame(FrameType.PRIORITY, 0, 1 + 2 * (i % 1000), Buffer.from([0, 0, 0, 0, 16]))), null, /do no work/],
+      [
+        "zero-length CONTINUATION flood (10,000)",
+        many(10_000, () => continuation(1, Buffer.alloc(0), false)),
+        headers(1, block(base), { endStream: true, endHeaders: false }),
+        /do no work/,
+      ],
+      ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null, /do no work/],
     ] as const) {
       test(name, async () => {
         await withHonestClient(async () => {
