@@ -406,6 +406,7 @@ export function violationsSuite(runtime: string, start: Start): void {
         await withHonestClient(async () => {
           const conn = await flood([...frames], opener);
           assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
+          assert.match(conn.goaways[0]!.debug, why);
         });
       });
     }
