@@ -4,7 +4,22 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { data, Flag, frame, FrameType, HpackDecoder as ClientDecoder, PREFACE, request, rstStream, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
+import {
+  data,
+  Flag,
+  frame,
+  FrameType,
+  headers,
+  hpackIndexed,
+  hpackLiteral,
+  HpackDecoder as ClientDecoder,
+  PREFACE,
+  request,
+  rstStream,
+  Setting,
+  settings,
+  windowUpdate,
+} from "../_shared/h2-raw/index.ts";
 import { H2Code, type H2ConnectionOptions, type H2Error, type H2Handler, type H2RequestHead, H2ServerConnection } from "../../src/core/http2/index.ts";
 
 interface OutFrame {
@@ -283,6 +298,27 @@ describe("H2ServerConnection", () => {
     for (let i = 0; i < 8; i++) h.conn.receive(data(1, Buffer.alloc(16_384)));
     assert.equal(h.closed(), undefined, "no connection error");
     assert.ok(h.frames().some((f) => f.type === FrameType.WINDOW_UPDATE && f.id === 0));
+  });
+
+  test("a refused HEADERS still updates the HPACK table (self-dependency, malformed request)", () => {
+    const h = harness();
+    h.open();
+    const rest = Buffer.from([0x82, 0x86, 0x41, 0x09, ...Buffer.from("127.0.0.1")]);
+    // Stream 1 depends on itself; its block adds ":path: /dyn" to the table.
+    h.conn.receive(headers(1, Buffer.concat([rest, hpackLiteral(4, "/dyn", "incremental")]), { endStream: true, priority: { dependency: 1, weight: 15 } }));
+    // Stream 3 is malformed (an upper-case name); its block adds "x-k: v".
+    h.conn.receive(headers(3, Buffer.concat([hpackIndexed(62), hpackLiteral("x-k", "v", "incremental"), hpackLiteral("X-Bad", "1")]), { endStream: true }));
+    const resets = h.frames().filter((f) => f.type === FrameType.RST_STREAM);
+    assert.deepEqual(
+      resets.map((f) => [f.id, f.payload.readUInt32BE(0)]),
+      [
+        [1, H2Code.PROTOCOL_ERROR],
+        [3, H2Code.PROTOCOL_ERROR],
+      ],
+    );
+    // Stream 5 refers to the three entries: 62 "x-k: v", 63 ":path: /dyn", 64 ":authority: 127.0.0.1".
+    h.conn.receive(headers(5, Buffer.concat([hpackIndexed(63), Buffer.from([0x82, 0x86]), hpackIndexed(64), hpackIndexed(62)]), { endStream: true }));
+    assert.deepEqual(h.events, ["request 5 GET /dyn end"]);
   });
 
   test("a peer reset: onReset, and the stream's later responses are dropped", () => {

@@ -134,6 +134,7 @@ export class H2ServerConnection {
   // Header block in progress (HEADERS without END_HEADERS, then CONTINUATION).
   #blockStream = 0;
   #blockEndStream = false;
+  #blockSelfDependent = false;
   #block: Uint8Array | null = null;
   #blockLen = 0;
 
@@ -222,7 +223,8 @@ export class H2ServerConnection {
         this.#partialLen = chunk.length - pos;
       }
     } catch (error) {
-      this.#fail(error instanceof H2Error ? error : connError(H2Code.INTERNAL_ERROR, String(error)));
+      // Anything else thrown here came from the handler: the peer learns nothing of it.
+      this.#fail(error instanceof H2Error ? error : connError(H2Code.INTERNAL_ERROR, "internal error"));
     } finally {
       this.#inReceive = false;
       this.#flush();
@@ -384,17 +386,20 @@ export class H2ServerConnection {
       if (pad >= end - start) throw connError(H2Code.PROTOCOL_ERROR, "padding longer than the HEADERS payload");
       e -= pad;
     }
+    // A stream that depends on itself is a stream error, once its block is decoded (HPACK state).
+    let selfDependent = false;
     if (flags & Flag.PRIORITY) {
       if (e - p < 5) throw connError(H2Code.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
-      if ((u32(b, p) & 0x7fffffff) === id) throw streamError(H2Code.PROTOCOL_ERROR, id, "stream depends on itself");
+      selfDependent = (u32(b, p) & 0x7fffffff) === id;
       p += 5;
     }
     if (p > e) throw connError(H2Code.PROTOCOL_ERROR, "padding longer than the HEADERS payload");
     const endStream = (flags & Flag.END_STREAM) !== 0;
-    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, endStream, b, p, e);
+    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, endStream, b, p, e, selfDependent);
     if (e - p === 0) this.#junkFrame();
     this.#blockStream = id;
     this.#blockEndStream = endStream;
+    this.#blockSelfDependent = selfDependent;
     this.#blockLen = 0;
     this.#appendBlock(b, p, e);
   }
@@ -408,7 +413,7 @@ export class H2ServerConnection {
     const length = this.#blockLen;
     this.#blockStream = 0;
     this.#block = null;
-    this.#headerBlock(id, this.#blockEndStream, block, 0, length);
+    this.#headerBlock(id, this.#blockEndStream, block, 0, length, this.#blockSelfDependent);
   }
 
   #appendBlock(b: Uint8Array, start: number, end: number): void {
@@ -424,10 +429,14 @@ export class H2ServerConnection {
   }
 
   /** A complete header block on stream `id`: a request head, or trailers. */
-  #headerBlock(id: number, endStream: boolean, b: Uint8Array, start: number, end: number): void {
+  #headerBlock(id: number, endStream: boolean, b: Uint8Array, start: number, end: number, selfDependent: boolean): void {
     // Decoded first whatever happens to the stream: the HPACK context must stay in step.
     const fields = this.#decoder.decode(b, start, end, this.#maxList);
     const decoder = this.#decoder;
+    if (selfDependent) {
+      if (id > this.#lastStreamId && (id & 1) === 1) this.#lastStreamId = id;
+      throw streamError(H2Code.PROTOCOL_ERROR, id, "stream depends on itself");
+    }
     const existing = this.#streams.get(id);
     if (existing !== undefined) return this.#trailers(existing, endStream, fields);
     if ((id & 1) === 0) throw connError(H2Code.PROTOCOL_ERROR, "even stream id from a client");
