@@ -429,6 +429,22 @@ export function violationsSuite(runtime: string, start: Start): void {
       });
     });
 
+    test("provoked resets (MadeYouReset: a zero WINDOW_UPDATE on each stream in flight) count like rapid reset", async () => {
+      await withHonestClient(async () => {
+        const conn = await flood(many(2000, (i) => Buffer.concat([request(1 + 2 * i, { path: "/slow" }), windowUpdate(1 + 2 * i, 0)])));
+        assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
+        assert.match(conn.goaways[0]!.debug, /reset before their response/);
+      });
+    });
+
+    test("malformed requests (2,000, each answered RST_STREAM) count as frames that do no work", async () => {
+      await withHonestClient(async () => {
+        const conn = await flood(many(2000, (i) => headers(1 + 2 * i, block([...base, ["X-Upper", "1"]]), { endStream: true })));
+        assert.equal(errorName(conn.goaways[0]?.errorCode ?? -1), "ENHANCE_YOUR_CALM", conn.summary());
+        assert.match(conn.goaways[0]!.debug, /do no work/);
+      });
+    });
+
     test("streams reset after their response do not count", async () => {
       const conn = await settled(s.port);
       for (let i = 0; i < 40; i++) {

@@ -643,18 +643,30 @@ export class H2ServerConnection {
 
   // --- streams ---------------------------------------------------------------------------------
 
+  /**
+   * A stream error: RST_STREAM with its code. A stream whose handler is still at work counts
+   * against the rapid-reset budget like a reset from the peer (a peer provoking resets with
+   * invalid frames must not get more work done than one sending RST_STREAM); one refused before
+   * the application saw it counts as a frame that does no work.
+   */
   #streamFailed(error: H2Error): void {
     const s = this.#streams.get(error.streamId);
     this.#w.rst(error.streamId, error.code);
     this.#forget(error.streamId);
-    if (s === undefined) return;
+    if (s === undefined || !s.delivered) {
+      if (s !== undefined) this.#remove(s);
+      return this.#junkFrame();
+    }
     this.#remove(s);
-    if (s.delivered && s.send !== SEND_DONE) this.#h.onReset(s.id, error.code);
+    if (s.send !== SEND_DONE) this.#h.onReset(s.id, error.code);
+    if (s.pendingAccept && this.#resets.reset()) throw connError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset before their response");
   }
 
+  /** A stream refused before it opened (REFUSED_STREAM): counted as a frame that does no work. */
   #refuse(id: number, code: number): void {
     this.#w.rst(id, code);
     this.#forget(id);
+    this.#junkFrame();
   }
 
   /** Remembers `id` as reset by us. */
