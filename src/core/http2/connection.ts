@@ -26,62 +26,15 @@ import { FrameBudget, H2_PREFACE, ResetBudget } from "../h2.ts";
 import { connError, H2Code, H2Error, streamError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32 } from "./frames.ts";
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
-import { type H2RequestHead, requestHead, trailersProblem } from "./request.ts";
-import { H2Stream, SEND_DONE, SEND_ENDING, SEND_IDLE, SEND_OPEN } from "./stream.ts";
-import { FLUSH_AT, FrameWriter } from "./writer.ts";
-
-/** Limits and windows of a connection; the `max*` ones are tako's `h2*` config fields. */
-export interface H2ConnectionOptions {
-  /** SETTINGS_MAX_CONCURRENT_STREAMS; a stream beyond it gets RST_STREAM REFUSED_STREAM. Default 100. */
-  maxConcurrentStreams?: number;
-  /** SETTINGS_MAX_HEADER_LIST_SIZE; a request over it is answered 431. Default 16 KiB. */
-  maxHeaderListSize?: number;
-  /** Queued response octets per stream past which `sendData` says "wait for onDrain". Default 1 MiB. */
-  maxSendBufSize?: number;
-  /** Streams the peer may reset before their response, net of responses completed. Default 50. */
-  maxPendingAcceptResetStreams?: number;
-  /**
-   * SETTINGS_INITIAL_WINDOW_SIZE: what the peer may send on a stream before the application
-   * reads it. Default 256 KiB; at least 65,535 (the window a peer may use before it has our
-   * SETTINGS), smaller values are raised to it.
-   */
-  initialWindowSize?: number;
-  /** The connection's receive window, over all streams. Default 1 MiB. */
-  connectionWindowSize?: number;
-  /** Huffman-code response header literals where shorter. Default false. */
-  huffman?: boolean;
-  /** Clock of the abuse budgets (ms). Default `Date.now`. */
-  now?: () => number;
-}
-
-/** What the connection reports to the code that owns the socket and the application. */
-export interface H2Handler {
-  /** Bytes to send, in order. The connection does not touch them again. */
-  write(bytes: Uint8Array): void;
-  /** A request head. With `endStream`, no body follows and {@link onEnd} is not called. */
-  onRequest(streamId: number, head: H2RequestHead, endStream: boolean): void;
-  /** Body bytes: a view of the input, valid during this call only. Call `consume` when done with them. */
-  onData(streamId: number, bytes: Uint8Array): void;
-  /** The request body ended; `trailers` is the trailer section (`[name, value, …]`) or null. */
-  onEnd(streamId: number, trailers: readonly string[] | null): void;
-  /**
-   * The stream ended early: reset by the peer or refused by a stream error before its response
-   * was complete, the connection ended, or (code NO_ERROR) the response completed while the
-   * request body was still arriving, which the client is then told to stop sending.
-   */
-  onReset(streamId: number, code: number): void;
-  /** `sendData` returned false on this stream earlier; it has room again. */
-  onDrain(streamId: number): void;
-  /** The connection is over: `null` after a graceful GOAWAY once the streams finished, else the error GOAWAY carried. Close the socket after the last write. */
-  onClose(error: H2Error | null): void;
-  /** A PING this side sent was answered. */
-  onPingAck?(payload: Uint8Array): void;
-}
+import { requestHead, trailersProblem } from "./request.ts";
+import { H2Stream, SEND_DONE, SEND_IDLE, SEND_OPEN } from "./stream.ts";
+import type { H2ConnectionOptions, H2Handler } from "./handler.ts";
+import { H2Sender } from "./sender.ts";
+import { FrameWriter } from "./writer.ts";
 
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
 /** Stream ids remembered as reset by us, and (halved) ranges of ids the peer skipped. */
 const ID_MEMORY = 128;
-const NO_BYTES = new Uint8Array(0);
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
 
@@ -111,11 +64,10 @@ export class H2ServerConnection {
   #resetNext = 0;
   /** Ranges `[from, to]` of stream ids the peer skipped (never opened), the last {@link ID_MEMORY} / 2. */
   readonly #skipped: number[] = [];
-  /** Streams with DATA waiting for the connection window or the socket, in arrival order. */
-  readonly #blocked = new Set<H2Stream>();
   readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
 
   readonly #w: FrameWriter;
+  readonly #send: H2Sender;
   /** A frame split across reads: its octets so far (allocated when first needed). */
   #partial: Uint8Array | null = null;
   #partialLen = 0;
@@ -123,14 +75,12 @@ export class H2ServerConnection {
   #settingsSeen = false;
   #settingsAcked = false;
   #inReceive = false;
-  #writable = true;
   #closed = false;
   #goaway = false;
   #peerGoaway = false;
   #lastStreamId = 0;
   #connRecvWindow = DEFAULT_WINDOW;
   #connUnacked = 0;
-  #connSendWindow = DEFAULT_WINDOW;
   // Header block in progress (HEADERS without END_HEADERS, then CONTINUATION).
   #blockStream = 0;
   #blockEndStream = false;
@@ -148,6 +98,11 @@ export class H2ServerConnection {
     this.#resets = new ResetBudget(options.maxPendingAcceptResetStreams ?? 50);
     this.#encoder = new HpackEncoder(options.huffman ?? false);
     this.#w = new FrameWriter(this.#encoder);
+    this.#send = new H2Sender(this.#w, this.#peer, {
+      responseDone: (st) => this.#responseDone(st),
+      drained: (st) => this.#h.onDrain(st.id),
+      flush: () => this.#flush(),
+    });
     this.#now = options.now ?? Date.now;
     // A block may take more octets than the list it decodes to (Huffman codes of rare octets are
     // long); past twice the list limit plus a frame it is abuse.
@@ -483,7 +438,7 @@ export class H2ServerConnection {
     s.pendingAccept = false;
     this.#w.headers(s.id, status, headers, false);
     s.send = SEND_OPEN;
-    this.#queue(s, body, true);
+    this.#send.queue(s, body, true);
   }
 
   #rstStream(id: number, b: Uint8Array, start: number, end: number): void {
@@ -518,7 +473,7 @@ export class H2ServerConnection {
       }
     }
     this.#w.settingsAck();
-    if (delta > 0) this.#pumpAll();
+    if (delta > 0) this.#send.pumpAll(this.#streams.values());
   }
 
   #windowUpdateIn(id: number, b: Uint8Array, start: number, end: number): void {
@@ -526,9 +481,9 @@ export class H2ServerConnection {
     const increment = u32(b, start) & 0x7fffffff;
     if (id === 0) {
       if (increment === 0) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection");
-      this.#connSendWindow += increment;
-      if (this.#connSendWindow > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "connection window over 2^31-1");
-      return this.#pumpAll();
+      this.#send.window += increment;
+      if (this.#send.window > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "connection window over 2^31-1");
+      return this.#send.pumpAll(this.#streams.values());
     }
     const s = this.#streams.get(id);
     if (s === undefined) {
@@ -538,7 +493,7 @@ export class H2ServerConnection {
     if (increment === 0) throw streamError(H2Code.PROTOCOL_ERROR, id, "WINDOW_UPDATE of 0");
     s.sendWindow += increment;
     if (s.sendWindow > MAX_WINDOW) throw streamError(H2Code.FLOW_CONTROL_ERROR, id, "stream window over 2^31-1");
-    this.#pump(s);
+    this.#send.pump(s);
   }
 
   // --- application side -----------------------------------------------------------------------
@@ -571,7 +526,7 @@ export class H2ServerConnection {
   sendData(streamId: number, bytes: Uint8Array, end = false): boolean {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.send !== SEND_OPEN || this.#closed) return true;
-    this.#queue(s, bytes, end);
+    this.#send.queue(s, bytes, end);
     this.#flushSoon();
     if (s.backlogBytes > this.#maxSendBuf) {
       s.wantDrain = true;
@@ -585,7 +540,7 @@ export class H2ServerConnection {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.send !== SEND_OPEN || this.#closed) return false;
     s.trailers = trailers;
-    this.#queue(s, null, true);
+    this.#send.queue(s, null, true);
     this.#flushSoon();
     return true;
   }
@@ -611,9 +566,9 @@ export class H2ServerConnection {
 
   /** The socket can take more (`true`) or its buffer is full (`false`): DATA waits while it is full. */
   setWritable(writable: boolean): void {
-    this.#writable = writable;
+    this.#send.writable = writable;
     if (writable && !this.#closed) {
-      this.#pumpAll();
+      this.#send.pumpAll(this.#streams.values());
       this.#flushSoon();
     }
   }
@@ -715,7 +670,7 @@ export class H2ServerConnection {
     s.outstanding = 0;
     s.backlog.length = 0;
     s.backlogBytes = 0;
-    this.#blocked.delete(s);
+    this.#send.forget(s);
     if ((this.#goaway || this.#peerGoaway) && this.#streams.size === 0) this.#finish();
   }
 
@@ -738,88 +693,6 @@ export class H2ServerConnection {
       this.#w.windowUpdate(0, this.#connUnacked);
       this.#connRecvWindow += this.#connUnacked;
       this.#connUnacked = 0;
-    }
-  }
-
-  #queue(s: H2Stream, bytes: Uint8Array | null, end: boolean): void {
-    // Hot path: nothing queued before, and the windows take it all in one frame.
-    if (bytes !== null && s.backlogBytes === 0 && this.#writable && s.trailers === null) {
-      const n = bytes.length;
-      if (n <= s.sendWindow && n <= this.#connSendWindow && n <= this.#peer.maxFrameSize && (n > 0 || end)) {
-        this.#w.data(s.id, bytes, end);
-        s.sendWindow -= n;
-        this.#connSendWindow -= n;
-        if (end) {
-          s.send = SEND_DONE;
-          this.#responseDone(s);
-        }
-        return;
-      }
-    }
-    if (bytes !== null && bytes.length > 0) {
-      s.backlog.push(bytes);
-      s.backlogBytes += bytes.length;
-    }
-    if (end) s.send = SEND_ENDING;
-    this.#pump(s);
-  }
-
-  #pumpAll(): void {
-    for (const s of this.#blocked) {
-      this.#blocked.delete(s);
-      this.#pump(s);
-      if (this.#connSendWindow === 0 || !this.#writable) break;
-    }
-    for (const s of this.#streams.values()) if (s.backlogBytes > 0 && !this.#blocked.has(s)) this.#pump(s);
-  }
-
-  /** Writes as much of the stream's backlog as the windows, the frame size and the socket allow. */
-  #pump(s: H2Stream): void {
-    const maxFrame = this.#peer.maxFrameSize;
-    let ended = false;
-    while (s.backlogBytes > 0) {
-      if (!this.#writable || this.#connSendWindow <= 0) {
-        this.#blocked.add(s);
-        return;
-      }
-      const n = Math.min(s.backlogBytes, s.sendWindow, this.#connSendWindow, maxFrame);
-      if (n <= 0) return; // the stream's own window: its WINDOW_UPDATE pumps it
-      ended = n === s.backlogBytes && s.send === SEND_ENDING && s.trailers === null;
-      const w = this.#w;
-      let p = w.dataHeader(s.id, n, ended);
-      let left = n;
-      while (left > 0) {
-        const chunk = s.backlog[0]!;
-        const take = Math.min(left, chunk.length - s.backlogOffset);
-        w.out.set(take === chunk.length ? chunk : chunk.subarray(s.backlogOffset, s.backlogOffset + take), p);
-        p += take;
-        left -= take;
-        s.backlogOffset += take;
-        if (s.backlogOffset === chunk.length) {
-          s.backlog.shift();
-          s.backlogOffset = 0;
-        }
-      }
-      w.length = p;
-      s.backlogBytes -= n;
-      s.sendWindow -= n;
-      this.#connSendWindow -= n;
-      // A large window is not turned into one large write: past FLUSH_AT the socket gets what
-      // there is, and says whether it takes more (setWritable) before the next frame.
-      if (w.length >= FLUSH_AT) this.#flush();
-    }
-    if (s.send === SEND_ENDING) {
-      if (!ended) {
-        if (s.trailers !== null) this.#w.trailers(s.id, s.trailers);
-        else this.#w.data(s.id, NO_BYTES, true);
-      }
-      s.send = SEND_DONE;
-      this.#responseDone(s);
-      return;
-    }
-    if (s.wantDrain) {
-      s.wantDrain = false;
-      this.#h.onDrain(s.id);
     }
   }
 
@@ -851,7 +724,7 @@ export class H2ServerConnection {
     this.#w.goaway(this.#lastStreamId, error.code, debug);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    this.#blocked.clear();
+    this.#send.clear();
     this.#flush();
     for (const s of streams) if (s.delivered && s.send !== SEND_DONE) this.#h.onReset(s.id, error.code);
     this.#h.onClose(error);
