@@ -6,7 +6,7 @@ import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
-import { H1Server } from "./h1-server.ts";
+import { type H2Mode, H1Server } from "./h1-server.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -32,14 +32,20 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 without PROXY, a router without
- * WebSocket routes (those stay on Bun's node:http, which feeds `ws`), and no explicit
- * `acceptBackoff` (Bun accepts natively and reports no accept error, so a backoff could pace
- * nothing: the node:net path honours it). Every deadline is tako's own there, so any
- * `headerReadTimeout` is kept exactly.
+ * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 or h2c (with or without HTTP/1.1
+ * on the same port) without PROXY, a router without WebSocket routes (those stay on Bun's
+ * node:http, which feeds `ws`), and no explicit `acceptBackoff` (Bun accepts natively and
+ * reports no accept error, so a backoff could pace nothing: the node:net path honours it).
+ * Every deadline is tako's own there, so any `headerReadTimeout` is kept exactly.
  */
 function listenPathServes(spec: ServeSpec): boolean {
-  return spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+  return (spec.protocol === "http1" || spec.protocol === "h2c") && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+}
+
+/** Which connections of `spec` speak HTTP/2 on the `Bun.listen` path. */
+function h2Mode(spec: ServeSpec): H2Mode {
+  if (spec.protocol !== "h2c") return "off";
+  return spec.http1 ? "sniff" : "only";
 }
 
 /**
@@ -83,7 +89,7 @@ class BunListener implements EngineListener {
   serve(spec: ServeSpec): Serving {
     if (listenPathServes(spec)) {
       this.#listen = this.#h1;
-      return this.#h1.serve(spec.router, spec.config);
+      return this.#h1.serve(spec.router, spec.config, h2Mode(spec));
     }
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
     return this.#toNodeHttp(spec);

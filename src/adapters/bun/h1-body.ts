@@ -10,6 +10,11 @@ export interface BodyOwner {
   resumeReading(): void;
   /** A reader started: the client may send the body now (`Expect: 100-continue`). */
   bodyWanted(): void;
+  /**
+   * `n` body octets left the pipe (taken by the reader, or dropped): on HTTP/2 their flow-control
+   * window goes back to the peer only now, so an unread upload holds the client back.
+   */
+  consumed?(n: number): void;
 }
 
 /** A whole-body read in progress: chunks go straight into it, with no promise per chunk. */
@@ -63,9 +68,10 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
   push(bytes: Uint8Array): void {
     const n = bytes.length;
     this.received += n;
-    if (this.discarding || n === 0) return;
+    if (this.discarding || n === 0) return this.#owner.consumed?.(n);
     const c = this.#collector;
     if (c !== null) {
+      this.#owner.consumed?.(n);
       c.clock?.got(n);
       c.size += n;
       if (c.size > c.limit) {
@@ -80,6 +86,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = this.#waiterFail = null;
+      this.#owner.consumed?.(n);
       waiter({ done: false, value: bytes.slice() });
       return;
     }
@@ -137,6 +144,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     this.#queue = [];
     this.#buffered = 0;
     this.#unpause();
+    if (size > 0) this.#owner.consumed?.(size);
     clock?.got(size);
     if (size > limit) {
       this.discarding = true;
@@ -155,6 +163,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     const chunk = this.#queue.shift();
     if (chunk !== undefined) {
       this.#buffered -= chunk.length;
+      this.#owner.consumed?.(chunk.length);
       if (this.#buffered <= BODY_HIGH_WATER / 2) this.#unpause();
       return Promise.resolve({ done: false, value: chunk });
     }
@@ -170,9 +179,11 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
   /** The reader gave up: the rest is read and dropped (never a reason to cut the connection). */
   abandon(): void {
     this.discarding = true;
+    const dropped = this.#buffered;
     this.#queue = [];
     this.#buffered = 0;
     this.#unpause();
+    if (dropped > 0) this.#owner.consumed?.(dropped);
   }
 
   #unpause(): void {

@@ -5,13 +5,15 @@ import { Http1ParseError } from "../../core/http1/errors.ts";
 import { headProblem } from "../../core/http1/head-rules.ts";
 import { Http1Parser, type Http1RequestHead, type Http1Sink } from "../../core/http1/parser.ts";
 import { serializeResponseHead } from "../../core/http1/response.ts";
+import { prefaceMatch } from "../../core/h2.ts";
 import { errorReply } from "../../core/responder.ts";
 import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
-import { requestStart, traceDispatch } from "../shared/diagnostics.ts";
+import { type Peer, requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import type { RateSample } from "../shared/rate.ts";
 import type { BunSocket } from "./bun-api.ts";
 import { type BodyOwner, BodyPipe } from "./h1-body.ts";
 import { BunH1Request, type RequestHost } from "./h1-request.ts";
+import { H2Conn, type H2Socket } from "./h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
 
@@ -23,6 +25,9 @@ const ENDING = 2;
 const CLOSED = 3;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** How long a connection whose HTTP/2 codec is done keeps reading (and dropping) what the peer still sends. */
+const H2_LINGER_MS = 2000;
 
 /** True when the head carries `Expect: 100-continue` (any case). */
 function expectsContinue(head: Http1RequestHead): boolean {
@@ -45,7 +50,7 @@ function expectsContinue(head: Http1RequestHead): boolean {
  * read and dropped first, within {@link LINGER_MAX_BYTES} and {@link LINGER_MAX_MS}, so the client
  * reads the status rather than a reset (lingering close, as nginx and node/http1.ts).
  */
-export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
+export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   readonly socket: BunSocket<H1Conn>;
   readonly server: H1Server;
   readonly parser: Http1Parser;
@@ -84,6 +89,13 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   endBy = 0;
   /** The stalled-upload sample (taken at the cap only). */
   rate: RateSample | null = null;
+  /** The HTTP/2 connection this socket carries (h2c, or h2 by ALPN); `null` on HTTP/1.1. */
+  h2: H2Conn | null = null;
+  /** h2c next to HTTP/1.1: the first bytes, until they tell the client preface from a request. */
+  #sniff: Uint8Array | null = null;
+  #sniffing = false;
+  /** Refused at the cap on a port serving both: the refusal waits for the first bytes to pick its protocol. */
+  #refusal: { readonly h1: Uint8Array; readonly h2: Uint8Array } | null = null;
 
   constructor(socket: BunSocket<H1Conn>, server: H1Server, now: number) {
     this.socket = socket;
@@ -123,6 +135,11 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   /** Bytes from the socket. */
   data(chunk: Uint8Array): void {
     if (this.#state === CLOSED) return;
+    const h2 = this.h2;
+    if (h2 !== null) {
+      if (this.#state === OPEN) h2.data(chunk);
+      return;
+    }
     if (this.#state === LINGER) return this.#linger(chunk);
     if (this.#state === ENDING) return;
     if (this.#stash !== null || this.#held) {
@@ -134,9 +151,46 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
       }
       return;
     }
+    if (this.#sniffing || this.#refusal !== null) return this.#sniffBytes(chunk);
     this.#cork = [];
     this.#feed(chunk);
     this.#uncork();
+  }
+
+  /**
+   * h2c next to HTTP/1.1 on one port: the first bytes are compared with the HTTP/2 client preface
+   * (`prefaceMatch`); the whole preface makes this an HTTP/2 connection, any other byte an
+   * HTTP/1.1 one, and the bytes read so far go to the codec that won.
+   */
+  #sniffBytes(chunk: Uint8Array): void {
+    const seen = this.#sniff === null ? chunk : joinBytes([this.#sniff, chunk]);
+    const match = prefaceMatch(seen);
+    const refusal = this.#refusal;
+    if (refusal !== null) {
+      // Over the cap: the refusal in the protocol the client opened with ('P' and the preface so far: HTTP/2).
+      this.#refusal = null;
+      this.#sniff = null;
+      return this.refuse(match === 24 || match === seen.length ? refusal.h2 : refusal.h1);
+    }
+    if (match === 24) {
+      this.#sniffing = false;
+      this.#sniff = null;
+      this.#toH2(seen);
+    } else if (match < seen.length) {
+      this.#sniffing = false;
+      this.#sniff = null;
+      this.#cork = [];
+      this.#feed(seen);
+      this.#uncork();
+    } else this.#sniff = seen.slice();
+  }
+
+  /** From now on the socket carries HTTP/2: tako's codec, its preface written, `first` (bytes read already) fed. */
+  #toH2(first: Uint8Array | null): void {
+    const h2 = new H2Conn(this, this.server, this.since);
+    this.h2 = h2;
+    h2.start();
+    if (first !== null && this.#state === OPEN) h2.data(first);
   }
 
   /** The kernel takes writes again. */
@@ -164,6 +218,13 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   ended(): void {
     this.#peerEnded = true;
     if (this.#held) return;
+    if (this.h2 !== null) {
+      // HTTP/2: the peer is gone; what was written goes out, then the close (streams at work are given up then).
+      if (this.#state === CLOSED) return;
+      this.#state = ENDING;
+      this.#afterFlush = "end";
+      return this.#flushed();
+    }
     if (this.#state === LINGER) return this.#close();
     if (this.#state !== OPEN) return;
     const req = this.current;
@@ -185,6 +246,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     const req = this.current;
     this.current = null;
     req?.gone();
+    this.h2?.closed();
     this.#wake();
     this.server.release(this);
   }
@@ -300,9 +362,41 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.#held = true;
   }
 
-  /** The server serves now: the bytes that waited are parsed. */
+  /**
+   * The server serves now: the bytes that waited are parsed. On an h2c-only port the connection
+   * is HTTP/2 from its first byte; on a port with both, its first bytes decide.
+   */
   start(): void {
     this.#held = false;
+    const http2 = this.server.http2;
+    if (http2 === "only") {
+      const stash = this.#stash;
+      this.#stash = null;
+      if (this.#pausedStash) {
+        this.#pausedStash = false;
+        this.#syncReading();
+      }
+      this.#toH2(stash);
+      if (this.#peerEnded) this.ended();
+      return;
+    }
+    if (http2 === "sniff") {
+      this.#sniffing = true;
+      const stash = this.#stash;
+      if (stash !== null) {
+        this.#stash = null;
+        if (this.#pausedStash) {
+          this.#pausedStash = false;
+          this.#syncReading();
+        }
+        this.#sniffBytes(stash);
+        if (this.#peerEnded && this.#state === OPEN) {
+          if (this.h2 !== null) this.ended();
+          else if (this.current === null && this.#stash === null) this.#close();
+        }
+        return;
+      }
+    }
     if (this.#stash !== null || this.#peerEnded) this.#resume();
   }
 
@@ -392,6 +486,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   #flushed(): void {
     if (this.#pendingBytes > 0 || this.#cork !== null) return;
     this.#wake();
+    this.h2?.flushed();
     const after = this.#afterFlush;
     if (after === null || this.#state === CLOSED) return;
     this.#afterFlush = null;
@@ -452,9 +547,10 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.#flushed();
   }
 
-  /** The connection closes once it is idle (the drain, shedding at a deadline): now when no request is in flight. */
+  /** The connection closes once it is idle (the drain, shedding at a deadline): now when no request is in flight; on HTTP/2, GOAWAY. */
   closeIdle(): void {
     if (this.#state !== OPEN) return;
+    if (this.h2 !== null) return this.h2.goaway("drain");
     if (this.current === null) this.#close();
     else this.closeAfter = true;
   }
@@ -511,10 +607,45 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.socket.terminate();
   }
 
-  /** Refused at the cap: `bytes` (the 503), then close. */
+  /** Refused at the cap: `bytes` (the 503, or SETTINGS and GOAWAY), then close. */
   refuse(bytes: Uint8Array): void {
     this.write(bytes);
     this.#close();
+  }
+
+  /** Refused at the cap on a port serving HTTP/1.1 and h2c: the first bytes pick `h1` or `h2`. */
+  refuseSniffing(h1: Uint8Array, h2: Uint8Array): void {
+    this.#held = false;
+    this.#refusal = { h1, h2 };
+    if (this.#stash !== null) {
+      const stash = this.#stash;
+      this.#stash = null;
+      this.#sniffBytes(stash);
+    } else if (this.#peerEnded) this.refuse(h1);
+  }
+
+  // ---- H2Socket
+
+  /** The peer's address (diagnostics). */
+  peer(): Peer {
+    return { remoteAddress: this.socket.remoteAddress ?? "", remotePort: this.socket.remotePort ?? 0 };
+  }
+
+  /**
+   * The HTTP/2 codec is done (its GOAWAY is among the bytes written): FIN once they are out, the
+   * read side left open and input dropped until the peer closes or {@link H2_LINGER_MS} pass.
+   * Bun resets a TCP connection closed with unread input, and the peer would lose the GOAWAY.
+   */
+  finish(): void {
+    if (this.#state !== OPEN) return;
+    this.#state = ENDING;
+    this.endBy = Date.now() + H2_LINGER_MS;
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.socket.resume();
+    }
+    this.#afterFlush = this.#peerEnded ? "end" : "linger";
+    this.#flushed();
   }
 
   /** Serving requests (not closing or lingering). */
@@ -522,8 +653,9 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     return this.#state === OPEN;
   }
 
-  /** Nothing in flight and no body being read: may be shed at the cap. */
+  /** Nothing in flight and no body being read (on HTTP/2: no open stream): may be shed at the cap. */
   get idle(): boolean {
+    if (this.h2 !== null) return this.h2.idle;
     return this.current === null;
   }
 

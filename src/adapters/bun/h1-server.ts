@@ -1,5 +1,7 @@
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
+import { h2Refusal, H2_NO_ERROR } from "../../core/h2.ts";
+import type { H2ConnectionOptions } from "../../core/http2/index.ts";
 import { JSON_TYPE, TEXT_TYPE } from "../../core/responder.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { SocketAddr } from "../engine.ts";
@@ -13,6 +15,11 @@ import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type Bun
 import { H1Conn } from "./h1-conn.ts";
 
 const BUSY = new TextEncoder().encode(BUSY_HTTP1);
+/** Sent to an HTTP/2 connection over `maxConnections`: SETTINGS, then GOAWAY(0, NO_ERROR) with the reason (as Node's path). */
+const BUSY_H2 = h2Refusal(H2_NO_ERROR, "server at connection limit");
+
+/** Which connections speak HTTP/2: none, every one (h2c only), or those that open with the client preface. */
+export type H2Mode = "off" | "only" | "sniff";
 
 /** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
 export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
@@ -67,6 +74,14 @@ export class H1Server {
   dateHeader: readonly string[] = ["date", new Date(this.now).toUTCString()];
   textHeaders: readonly string[] = ["content-type", TEXT_TYPE, ...this.dateHeader];
   jsonHeaders: readonly string[] = ["content-type", JSON_TYPE, ...this.dateHeader];
+  /** Which connections are HTTP/2 (tako's codec, {@link H2Conn}). */
+  http2: H2Mode = "off";
+  /** The codec's limits, from the `h2*` config fields. */
+  h2Options: H2ConnectionOptions = {};
+  /** HTTP/2 deadlines (ms, `Infinity`: off): the first request, no open stream, the PING interval. */
+  h2FirstHead = Infinity;
+  h2Idle = Infinity;
+  h2Ping = Infinity;
   readonly #conns = new Set<H1Conn>();
   /** Connections accepted before {@link serve}: their bytes wait in their parser's stash. */
   #waiting: Set<H1Conn> | null = new Set();
@@ -110,8 +125,18 @@ export class H1Server {
    * Serves `router` with `config`'s policy: the connections that waited are admitted under the
    * cap (their deadlines count from their accept) and their bytes parsed.
    */
-  serve(router: Dispatcher, config: ServerConfig): Lifecycle<H1Conn> {
+  serve(router: Dispatcher, config: ServerConfig, http2: H2Mode = "off"): Lifecycle<H1Conn> {
     this.router = router;
+    this.http2 = http2;
+    this.h2Options = {
+      maxConcurrentStreams: config.h2MaxConcurrentStreams,
+      maxHeaderListSize: config.h2MaxHeaderListSize,
+      maxSendBufSize: config.h2MaxSendBufSize,
+      maxPendingAcceptResetStreams: config.h2MaxPendingAcceptResetStreams,
+    };
+    this.h2FirstHead = config.headerReadTimeout ?? Infinity;
+    this.h2Idle = config.keepAliveTimeout ?? Infinity;
+    this.h2Ping = config.h2KeepAliveInterval ?? Infinity;
     this.keepAlive = config.keepAlive;
     this.bodyDeadline = bodyDeadline(config);
     this.handlerTimeout = config.handlerTimeout;
@@ -144,7 +169,8 @@ export class H1Server {
       },
       connectionCap(config),
     );
-    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead]));
+    const h2Deadlines = http2 === "off" ? [] : [config.headerReadTimeout, config.keepAliveTimeout, config.h2KeepAliveInterval];
+    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead, ...h2Deadlines]));
     const waiting = this.#waiting ?? new Set<H1Conn>();
     this.#waiting = null;
     for (const conn of waiting) this.#admit(conn);
@@ -175,8 +201,10 @@ export class H1Server {
   #admit(conn: H1Conn): void {
     if (!conn.alive) return;
     if (this.closing || !this.lifecycle.admit(conn)) {
-      // Not tracked: 503 and close; a peer that never reads is cut after a second.
-      conn.refuse(BUSY);
+      // Not tracked: 503 (HTTP/2: SETTINGS and GOAWAY) and close; a peer that never reads is cut after a second.
+      if (this.http2 === "only") conn.refuse(BUSY_H2);
+      else if (this.http2 === "sniff") conn.refuseSniffing(BUSY, BUSY_H2);
+      else conn.refuse(BUSY);
       setTimeout(() => conn.destroy(), 1000);
       return;
     }
@@ -215,6 +243,11 @@ export class H1Server {
     this.now = now;
     for (const conn of this.#conns) {
       if (conn.open) {
+        const h2 = conn.h2;
+        if (h2 !== null) {
+          h2.sweep(now);
+          continue;
+        }
         if (conn.current !== null || conn.since < 0) continue;
         if (conn.requests === 0) {
           if (now - conn.since >= this.#firstHead) conn.timeOut();

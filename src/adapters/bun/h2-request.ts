@@ -1,0 +1,172 @@
+import type { BodyClock, BodyDeadline } from "../../core/body.ts";
+import type { ConnInfo } from "../../core/conn-info.ts";
+import type { TakoError } from "../../core/errors.ts";
+import type { H2RequestHead } from "../../core/http2/index.ts";
+import { TakoRequest } from "../../core/request.ts";
+import { type BodyOwner, BodyPipe } from "./h1-body.ts";
+import type { RequestHost } from "./h1-request.ts";
+
+/** What a stream's request asks of its HTTP/2 connection beyond {@link RequestHost}. */
+export interface H2StreamHost extends RequestHost {
+  /** `n` body octets of `streamId` were taken or dropped: their window goes back to the peer. */
+  consume(streamId: number, n: number): void;
+}
+
+/**
+ * A request read by tako's HTTP/2 codec (`core/http2/`) on `Bun.listen`: method and target from
+ * the pseudo-headers, `Host` from `:authority` when the client sent none, cookie crumbs joined
+ * with `"; "` (RFC 9113 §8.2.3), the Fetch `Headers` built only when a handler asks. The body
+ * streams through a {@link BodyPipe} whose reads return flow-control window to the peer, so an
+ * upload nobody reads holds the client back. The connection marks the response's progress
+ * (`headSent`, `finished`) and calls {@link gone} when the stream ends first.
+ */
+export class BunH2Request extends TakoRequest implements BodyOwner {
+  /** The HTTP/2 stream id. */
+  readonly streamId: number;
+  readonly head: H2RequestHead;
+  readonly host: H2StreamHost;
+  /** The body, `null` when the HEADERS frame ended the stream. */
+  readonly pipe: BodyPipe | null;
+  /** The response head went out (its status can no longer change). */
+  headSent = false;
+  /** The whole response was handed to the codec, or the stream was given up. */
+  finished = false;
+  /** The status sent (0: none yet). */
+  status = 0;
+  /** A streamed response's source: cancelled when the stream ends first. */
+  cancelSource: (() => void) | null = null;
+  /** A streamed response waits for the stream's send queue to drain (`onDrain`). */
+  #drained: (() => void) | null = null;
+  #abort: ((reason: TakoError) => void) | null = null;
+  #traced: ((status: number, complete: boolean) => void) | null = null;
+  #headers: Headers | null = null;
+
+  constructor(id: number, head: H2RequestHead, host: H2StreamHost, hasBody: boolean) {
+    super();
+    this.streamId = id;
+    this.head = head;
+    this.host = host;
+    this.pipe = hasBody ? new BodyPipe(this) : null;
+  }
+
+  get method(): string {
+    return this.head.method;
+  }
+
+  get target(): string {
+    return this.head.path;
+  }
+
+  get conn(): ConnInfo {
+    return this.host.connInfo();
+  }
+
+  get headers(): Headers {
+    if (this.#headers === null) {
+      const h = new Headers();
+      const raw = this.head.headers;
+      let cookie: string | null = null;
+      let host = false;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!;
+        if (name === "cookie") cookie = cookie === null ? raw[i + 1]! : `${cookie}; ${raw[i + 1]!}`;
+        else {
+          if (name === "host") host = true;
+          h.append(name, raw[i + 1]!);
+        }
+      }
+      if (cookie !== null) h.set("cookie", cookie);
+      if (!host && this.head.authority !== "") h.set("host", this.head.authority);
+      this.#headers = h;
+    }
+    return this.#headers;
+  }
+
+  header(name: string): string | null {
+    const key = name.toLowerCase();
+    const raw = this.head.headers;
+    const sep = key === "cookie" ? "; " : ", ";
+    let value: string | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i] !== key) continue;
+      value = value === null ? raw[i + 1]! : `${value}${sep}${raw[i + 1]!}`;
+    }
+    if (value === null && key === "host" && this.head.authority !== "") return this.head.authority;
+    return value;
+  }
+
+  protected override bodyDeadline(): BodyDeadline | null {
+    return this.host.bodyDeadline;
+  }
+
+  override handlerTimeout(): number | null {
+    return this.host.handlerTimeout;
+  }
+
+  protected bodySource(): AsyncIterable<Uint8Array> | null {
+    return this.pipe;
+  }
+
+  protected override readBody(limit: number): Promise<Uint8Array> {
+    const pipe = this.pipe;
+    return pipe === null ? Promise.resolve(new Uint8Array(0)) : pipe.collect(limit, this.bodyClock as BodyClock | null);
+  }
+
+  // ---- BodyOwner: HTTP/2 holds the peer back with its windows, not by pausing the socket.
+
+  pauseReading(): void {}
+
+  resumeReading(): void {}
+
+  bodyWanted(): void {}
+
+  consumed(n: number): void {
+    this.host.consume(this.streamId, n);
+  }
+
+  // ---- the response's progress
+
+  /** The client is gone when the stream ends before the response was handed over. */
+  protected override watchClient(abort: (reason: TakoError) => void): void {
+    if (this.finished) return;
+    this.#abort = abort;
+  }
+
+  override watchResponse(done: (status: number, complete: boolean) => void): void {
+    this.#traced = done;
+  }
+
+  /** Resolves once the stream's send queue has room again (or the stream is gone). */
+  drained(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => (this.#drained = resolve));
+  }
+
+  /** The codec's `onDrain`. */
+  wake(): void {
+    const drained = this.#drained;
+    this.#drained = null;
+    drained?.();
+  }
+
+  /** The whole response was handed to the codec. */
+  completed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#abort = null;
+    this.#traced?.(this.status, true);
+  }
+
+  /** The stream ended (reset, the connection closed) before the response was complete. */
+  gone(): void {
+    this.pipe?.fail(new Error("the client reset the stream before the end of the body"));
+    this.cancelSource?.();
+    this.wake();
+    if (this.finished) return;
+    this.finished = true;
+    const abort = this.#abort;
+    this.#abort = null;
+    abort?.(this.host.goneReason());
+    this.#traced?.(this.headSent ? this.status : 0, false);
+  }
+}
