@@ -6,7 +6,8 @@ import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
-import { H1Server } from "./h1-server.ts";
+import { type H1Opening, H1Server } from "./h1-server.ts";
+import { BunTls } from "./tls.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -32,14 +33,22 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 without PROXY, a router without
- * WebSocket routes (those stay on Bun's node:http, which feeds `ws`), and no explicit
- * `acceptBackoff` (Bun accepts natively and reports no accept error, so a backoff could pace
- * nothing: the node:net path honours it). Every deadline is tako's own there, so any
- * `headerReadTimeout` is kept exactly.
+ * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1, cleartext or over TLS with HTTP/2
+ * switched off and a static certificate ({@link BunTls.servesOnListen}), with or without a PROXY
+ * header in front of cleartext HTTP/1.1; a router without WebSocket routes (those stay on Bun's
+ * node:http, which feeds `ws`), and no explicit `acceptBackoff` (Bun accepts natively and reports
+ * no accept error, so a backoff could pace nothing: the node:net path honours it). Every deadline
+ * is tako's own there, so any `headerReadTimeout` is kept exactly.
  */
 function listenPathServes(spec: ServeSpec): boolean {
-  return spec.protocol === "http1" && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
+  if (spec.explicit.has("acceptBackoff") || spec.router.hasUpgrades?.() === true) return false;
+  if (spec.protocol === "http1") return true;
+  return spec.protocol === "tls" && spec.proxy.mode === "off" && BunTls.servesOnListen(spec.tls);
+}
+
+/** What a connection opens with on the `Bun.listen` path: a PROXY header, TLS. */
+function openingOf(spec: ServeSpec): H1Opening {
+  return { proxy: spec.proxy, tls: spec.protocol === "tls" ? new BunTls(spec.tls) : null };
 }
 
 /**
@@ -83,7 +92,7 @@ class BunListener implements EngineListener {
   serve(spec: ServeSpec): Serving {
     if (listenPathServes(spec)) {
       this.#listen = this.#h1;
-      return this.#h1.serve(spec.router, spec.config);
+      return this.#h1.serve(spec.router, spec.config, openingOf(spec));
     }
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
     return this.#toNodeHttp(spec);
