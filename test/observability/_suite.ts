@@ -416,11 +416,14 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   }
 
-  describe(`observability over TLS (${runtime})`, () => {
+  // "tls-h1": HTTP/2 switched off (on Bun, TLS on its Bun.listen path).
+  for (const tlsMode of ["tls", "tls-h1"] as const) {
+  const tag = tlsMode === "tls" ? runtime : `${runtime}, HTTP/2 off`;
+  describe(`observability over TLS (${tag})`, () => {
     const certs = testCerts();
     let w: Watched;
     before(async () => {
-      w = await Watched.start(runtime, "tls");
+      w = await Watched.start(runtime, tlsMode);
     });
     after(() => w.stop());
 
@@ -444,7 +447,7 @@ export function observabilitySuite(runtime: Runtime): void {
       tlsVersionChecks(runtime, s);
     });
 
-    test("h2 over TLS: request events with httpVersion 2.0", { timeout: 15_000 }, async () => {
+    if (tlsMode === "tls") test("h2 over TLS: request events with httpVersion 2.0", { timeout: 15_000 }, async () => {
       const session = await h2tls(certs, w.f.port);
       try {
         const r = await h2(session, "/users/9");
@@ -471,10 +474,10 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
-  describe(`observability: TLS handshake timeout (${runtime})`, () => {
+  describe(`observability: TLS handshake timeout (${tag})`, () => {
     // An explicit tlsHandshakeTimeout: on Deno that is the node:net path (Deno.listenTls has no handshake deadline).
     test("a connection that never sends a ClientHello is refused (tls) at tlsHandshakeTimeout, then closed", { timeout: 15_000 }, async () => {
-      const w = await Watched.start(runtime, "tls", { tlsHandshakeTimeout: 300 });
+      const w = await Watched.start(runtime, tlsMode, { tlsHandshakeTimeout: 300 });
       try {
         const c = await RawConn.open(w.f.port);
         const opened = Date.now();
@@ -489,6 +492,7 @@ export function observabilitySuite(runtime: Runtime): void {
       }
     });
   });
+  }
 
   // Optional mode is served on Deno's node:net path (required mode on its native one).
   for (const mode of ["required", "optional"] as const)
