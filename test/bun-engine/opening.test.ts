@@ -154,7 +154,17 @@ describe("PROXY before HTTP/1.1 on Bun.listen", () => {
   const get = (path: string, extra = ""): Buffer => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`);
 
   test("v2 TLVs and the client's address in req.conn; Forwarded from the header, spoofed X-Forwarded-For dropped", async () => {
-    const header = v2({ src: "198.51.100.4", dst: "192.0.2.9", sport: 4242, dport: 443, tlvs: [[0x02, Buffer.from("example.com")], [0x05, Buffer.from([9, 9])]], crc: "good" });
+    const header = v2({
+      src: "198.51.100.4",
+      dst: "192.0.2.9",
+      sport: 4242,
+      dport: 443,
+      tlvs: [
+        [0x02, Buffer.from("example.com")],
+        [0x05, Buffer.from([9, 9])],
+      ],
+      crc: "good",
+    });
     const conn = bodyOf((await rawExchange(fx.port, [header, get("/conn")])).text) as Record<string, unknown> & { proxy: Record<string, unknown> };
     assert.equal(conn.remoteAddress, "198.51.100.4");
     assert.equal(conn.remotePort, 4242);

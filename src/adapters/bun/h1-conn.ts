@@ -1,5 +1,5 @@
 import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
-import { ProxyHeaderReader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
+import { type ProxyHeaderReader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { type BodyDeadline, joinBytes } from "../../core/body.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import { Http1ParseError } from "../../core/http1/errors.ts";
