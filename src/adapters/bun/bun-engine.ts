@@ -56,12 +56,16 @@ function openingOf(spec: ServeSpec): H1Opening {
  * connections that arrive before a spec is served wait for it, their bytes unread.
  *
  * - HTTP/1.1 ({@link listenPathServes}): served there with tako's HTTP/1.1 codec
- *   (`core/http1/`) and every policy of the lifecycle kernel. Nothing moves, so no connect is
- *   ever refused between bind and the drain.
+ *   (`core/http1/`) and every policy of the lifecycle kernel; with `proxyProtocol` the PROXY
+ *   header is read first (`core/proxy-protocol/`'s reader, `proxyReadTimeout`); over TLS with
+ *   HTTP/2 off and a static certificate, each socket is upgraded in place (`upgradeTLS`,
+ *   {@link BunTls}) and `tlsHandshakeTimeout` bounds the handshake. Nothing moves, so no connect
+ *   is ever refused between bind and the drain.
  * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
  *   feeds `ws`) in the same turn of the event loop.
- * - h2c, TLS, PROXY, and HTTP/1.1 with an explicit `acceptBackoff`: the port moves to a node:net
- *   listener (Bun's) in the same turn, served by the Node engine's transports (the node:net path).
+ * - h2c, TLS with HTTP/2 on or a certificate resolver, PROXY before TLS or h2c, and an explicit
+ *   `acceptBackoff`: the port moves to a node:net listener (Bun's) in the same turn, served by
+ *   the Node engine's transports (the node:net path).
  *
  * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
  * `serve` returns, connects reach the new listener.
