@@ -122,11 +122,14 @@ function tlsContenders(raw: Readonly<Record<Runtime, { label: string; file: stri
 }
 
 const TLS_CONTENDERS: Readonly<Record<"h1s" | "h2s", readonly Contender[]>> = {
-  h1s: tlsContenders({
-    node: { label: "raw node:https", file: "raw-node-https.mjs" },
-    bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
-    deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
-  }, true),
+  h1s: tlsContenders(
+    {
+      node: { label: "raw node:https", file: "raw-node-https.mjs" },
+      bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
+      deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
+    },
+    true,
+  ),
   h2s: tlsContenders({
     node: { label: "raw node:http2 secure (stream API)", file: "raw-node-h2s.mjs" },
     bun: { label: "raw Bun.serve (tls, http2)", file: "raw-bun-h2s.ts" },

@@ -3,7 +3,8 @@
 // (spawnHttp, PROXY header required) or "proxy-optional". TAKO_CLIENT_AUTH: "" | optional |
 // required. TAKO_CONFIG: JSON config. TAKO_EARLY=1: binds, prints "BOUND <port>", and spawns only
 // 500 ms later (connections made meanwhile must wait and be served). Routes: /conn (req.conn as
-// JSON), /fwd (the forwarding headers a handler reads). Every tako:connection:refused event is
+// JSON), /fwd (the forwarding headers a handler reads), /big/{mib} (a streamed body of that many
+// MiB), /count (POST: the body's length). Every tako:connection:refused event is
 // printed as "REFUSED <reason> <error>". Prints "READY <port>".
 import dc from "node:diagnostics_channel";
 import { CHANNELS, ClientAuth, Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
@@ -24,6 +25,19 @@ router.get("/conn", (req) => {
     tls: c.tls === null ? null : { ...c.tls, peerCertificate: peer === null ? null : { ...peer, raw: peer.raw.length } },
     proxy: c.proxy === null ? null : { ...c.proxy, tlvs: c.proxy.tlvs.map((t) => ({ type: t.type, length: t.value.length })), uniqueId: c.proxy.uniqueId?.length ?? null },
   };
+});
+router.get("/big/{mib}", (req) => {
+  let left = Number(req.params.mib) * 16;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left-- === 0) return controller.close();
+      controller.enqueue(new Uint8Array(64 * 1024).fill(97));
+    },
+  });
+});
+router.post("/count", async (req) => {
+  req.bodyLimit = 64 * 1024 * 1024;
+  return String((await req.bytes()).length);
 });
 router.get("/fwd", (req) => ({ forwarded: req.header("forwarded"), xff: req.header("x-forwarded-for"), headers: [...req.headers].filter(([n]) => n.includes("forward")) }));
 

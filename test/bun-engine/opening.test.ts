@@ -120,6 +120,46 @@ describe("TLS on Bun.listen (HTTP/2 off)", () => {
     );
   });
 
+  test("a 32 MiB streamed response to a client that stops reading, then reads: every byte; a 16 MiB upload read whole", { timeout: 60_000 }, async () => {
+    const s = tlsConnect({ host: "127.0.0.1", port: fx.port, ca: CA, servername: "localhost", ALPNProtocols: ["http/1.1"] });
+    await new Promise<void>((resolve, reject) => {
+      s.once("secureConnect", resolve);
+      s.once("error", reject);
+    });
+    s.pause();
+    s.write("GET /big/32 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 500)); // the server's writes back up meanwhile
+    const head = "HTTP/1.1 200";
+    let received = 0;
+    let text = "";
+    let tail = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`stalled after ${received} bytes`)), 30_000);
+      s.on("data", (d: Buffer) => {
+        received += d.length;
+        if (text.length < 4096) text += d.toString("latin1");
+        tail = (tail + d.subarray(-16).toString("latin1")).slice(-16);
+        if (tail.endsWith("\r\n0\r\n\r\n")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      s.once("error", reject);
+      s.resume();
+    });
+    assert.ok(text.startsWith(head), text.slice(0, 100));
+    // 512 chunks of 64 KiB, each with its chunk-size line: at least the body's bytes arrived.
+    assert.ok(received > 32 * 1024 * 1024, `received ${received} bytes`);
+    const body = Buffer.alloc(16 * 1024 * 1024, 98);
+    s.write(`POST /count HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    s.write(body);
+    let answer = "";
+    s.removeAllListeners("data");
+    s.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    await new Promise((r) => s.once("close", r));
+    assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n16777216$/);
+  });
+
   test("a client speaking HTTP in clear is refused (tls) and closed; the server serves on", async () => {
     const r = await rawExchange(fx.port, [Buffer.from("GET / HTTP/1.1\r\nHost: t\r\n\r\n")]);
     assert.doesNotMatch(r.text, /HTTP\/1\.1 200/);
