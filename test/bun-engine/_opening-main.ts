@@ -1,5 +1,6 @@
 // Fixture of test/bun-engine/opening.test.ts: what a connection opens with on Bun's Bun.listen
-// path. TAKO_OPENING: "tls" (spawnTls, HTTP/2 off, the localhost certificate), "proxy"
+// path. TAKO_OPENING: "tls" (spawnTls, HTTP/2 off, the localhost certificate), "tls-sni" (a.test
+// by SNI, else a reloadable localhost certificate: POST /reload swaps in localhost2), "proxy"
 // (spawnHttp, PROXY header required) or "proxy-optional". TAKO_CLIENT_AUTH: "" | optional |
 // required. TAKO_CONFIG: JSON config. TAKO_EARLY=1: binds, prints "BOUND <port>", and spawns only
 // 500 ms later (connections made meanwhile must wait and be served). Routes: /conn (req.conn as
@@ -7,7 +8,7 @@
 // MiB), /count (POST: the body's length). Every tako:connection:refused event is
 // printed as "REFUSED <reason> <error>". Prints "READY <port>".
 import dc from "node:diagnostics_channel";
-import { CHANNELS, ClientAuth, Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
+import { CHANNELS, ClientAuth, ReloadableResolver, Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 
@@ -49,9 +50,20 @@ if (env.TAKO_EARLY === "1") {
   await new Promise((r) => setTimeout(r, 500));
 }
 const builder = Server.builder().config(JSON.parse(env.TAKO_CONFIG ?? "{}"));
-if (opening === "tls") {
+if (opening === "tls" || opening === "tls-sni") {
   const certs = testCerts();
-  let cert = TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key);
+  const pem = (f: { cert: string; key: string }): TlsCert => TlsCert.pemPaths(f.cert, f.key);
+  let cert = pem(certs.localhost);
+  if (opening === "tls-sni") {
+    // A.test by SNI; a reloadable default (POST /reload swaps it for localhost2).
+    const fallback = new ReloadableResolver(pem(certs.localhost));
+    const a = pem(certs.a);
+    cert = TlsCert.resolver((name) => (name?.toLowerCase() === "a.test" ? a : fallback.resolve()));
+    router.post("/reload", () => {
+      fallback.reload(pem(certs.localhost2));
+      return "reloaded";
+    });
+  }
   if (env.TAKO_CLIENT_AUTH === "optional") cert = cert.withClientAuth(ClientAuth.optional(certs.read(certs.ca.cert)));
   if (env.TAKO_CLIENT_AUTH === "required") cert = cert.withClientAuth(ClientAuth.required(certs.read(certs.ca.cert)));
   await runFixture(builder.tls(cert).http2(false).build().spawnTls(listener, router));

@@ -189,6 +189,56 @@ describe("mutual TLS on Bun.listen (HTTP/2 off, required)", () => {
   });
 });
 
+/** One handshake (SNI `servername`): the server certificate's CN and serial. */
+function certOf(port: number, servername: string): Promise<{ cn: string; serial: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: "127.0.0.1", port, ca: CA, servername, checkServerIdentity: () => undefined, ALPNProtocols: ["http/1.1"] });
+    s.once("secureConnect", () => {
+      const peer = s.getPeerCertificate();
+      resolve({ cn: String(peer.subject.CN), serial: peer.serialNumber.toUpperCase() });
+      s.destroy();
+    });
+    s.once("error", reject);
+  });
+}
+
+describe("SNI resolver and reload on Bun.listen (HTTP/2 off)", () => {
+  const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "tls-sni" });
+  const serial = (f: { cert: string }): string => new X509Certificate(certs.read(f.cert)).serialNumber.toUpperCase();
+
+  test("the certificate by SNI name; a reload is seen by the next handshake, an open connection keeps its own", async () => {
+    assert.equal((await certOf(fx.port, "a.test")).cn, "a.test");
+    assert.equal((await certOf(fx.port, "A.TEST")).cn, "a.test");
+    assert.equal((await certOf(fx.port, "localhost")).serial, serial(certs.localhost));
+    const conn = bodyOf(await tlsAsk(fx.port, "/conn", { servername: "a.test" })) as { tls: { serverName: string } };
+    assert.equal(conn.tls.serverName, "a.test");
+    // A connection opened before the reload, used after it.
+    const old = tlsConnect({ host: "127.0.0.1", port: fx.port, ca: CA, servername: "localhost", ALPNProtocols: ["http/1.1"] });
+    await new Promise((r, j) => (old.once("secureConnect", r), old.once("error", j)));
+    const oldSerial = old.getPeerCertificate().serialNumber.toUpperCase();
+    assert.equal(oldSerial, serial(certs.localhost));
+    const reloaded = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: "127.0.0.1", port: fx.port, ca: CA, servername: "localhost" });
+      let text = "";
+      s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      s.once("secureConnect", () => s.write("POST /reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+      s.once("close", () => resolve(text));
+      s.once("error", reject);
+    });
+    assert.match(reloaded, /\r\n\r\nreloaded$/);
+    assert.equal((await certOf(fx.port, "localhost")).serial, serial(certs.localhost2));
+    assert.equal((await certOf(fx.port, "a.test")).cn, "a.test");
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      old.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      old.once("close", () => resolve(text));
+      old.once("error", reject);
+      old.write("GET /conn HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+  });
+});
+
 describe("PROXY before HTTP/1.1 on Bun.listen", () => {
   const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "proxy", TAKO_CONFIG: JSON.stringify({ proxyReadTimeout: 500 }) });
   const get = (path: string, extra = ""): Buffer => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`);
@@ -276,6 +326,11 @@ describe("connections made between bind and spawn* are served (Bun.listen path)"
   test("TLS: the ClientHello waits unread until spawnTls, then the handshake and the request are served", { timeout: 20_000 }, async () => {
     const answer = await askBeforeServe({ TAKO_OPENING: "tls" }, (port) => tlsAsk(port, "/conn"));
     assert.equal((bodyOf(answer) as { tls: { alpnProtocol: string } }).tls.alpnProtocol, "http/1.1");
+  });
+
+  test("TLS with an SNI resolver: chosen by name for a ClientHello sent before spawnTls", { timeout: 20_000 }, async () => {
+    const answer = await askBeforeServe({ TAKO_OPENING: "tls-sni" }, (port) => tlsAsk(port, "/conn", { servername: "a.test" }));
+    assert.equal((bodyOf(answer) as { tls: { serverName: string } }).tls.serverName, "a.test");
   });
 
   test("PROXY: a header and request sent before spawnHttp are read by it", { timeout: 20_000 }, async () => {

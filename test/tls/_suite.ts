@@ -57,9 +57,8 @@ function refused(r: HandshakeResult, what: string): void {
 /** Options of {@link tlsSuite}. */
 export interface TlsSuiteOptions {
   /**
-   * `false`: every fixture is built with `.http2(false)` (ALPN offers only `http/1.1`), what is
-   * about h2 is left out, and so are the certificate resolvers (SNI, reload, watch), which HTTP/2
-   * does not change. On Bun this is the path that serves TLS on `Bun.listen`.
+   * `false`: every fixture is built with `.http2(false)` (ALPN offers only `http/1.1`), and what
+   * is about h2 is left out. On Bun this is the path that serves TLS on `Bun.listen`.
    */
   readonly http2?: boolean;
 }
@@ -182,135 +181,132 @@ export function tlsSuite(runtime: Runtime, options: TlsSuiteOptions = {}): void 
     });
   });
 
-  if (h2)
-    describe(`SNI (${label})`, () => {
-      const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "sni" });
-      test("exact and wildcard names, case-insensitively; unknown names and no SNI get the default", async () => {
-        const cn = async (servername: string | null): Promise<string | null> => {
-          const r = await handshake(certs, fx.port, { servername });
-          assert.equal(r.ok, true, `${servername}: ${r.error}`);
-          return r.cn;
-        };
-        assert.equal(await cn("a.test"), "a.test");
-        assert.equal(await cn("b.test"), "b.test");
-        assert.equal(await cn("A.TEST"), "a.test");
-        assert.equal(await cn("x.w.test"), "*.w.test");
-        assert.equal(await cn("deep.x.w.test"), "localhost", "a wildcard covers one label");
-        assert.equal(await cn("w.test"), "localhost");
-        assert.equal(await cn("unknown.example"), "localhost");
-        assert.equal(await cn(null), "localhost");
-        const conn = JSON.parse((await https(certs, fx.port, "/conn", { servername: "a.test" })).text);
-        assert.equal(conn.tls.serverName, "a.test");
-      });
+  describe(`SNI (${label})`, () => {
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "sni" });
+    test("exact and wildcard names, case-insensitively; unknown names and no SNI get the default", async () => {
+      const cn = async (servername: string | null): Promise<string | null> => {
+        const r = await handshake(certs, fx.port, { servername });
+        assert.equal(r.ok, true, `${servername}: ${r.error}`);
+        return r.cn;
+      };
+      assert.equal(await cn("a.test"), "a.test");
+      assert.equal(await cn("b.test"), "b.test");
+      assert.equal(await cn("A.TEST"), "a.test");
+      assert.equal(await cn("x.w.test"), "*.w.test");
+      assert.equal(await cn("deep.x.w.test"), "localhost", "a wildcard covers one label");
+      assert.equal(await cn("w.test"), "localhost");
+      assert.equal(await cn("unknown.example"), "localhost");
+      assert.equal(await cn(null), "localhost");
+      const conn = JSON.parse((await https(certs, fx.port, "/conn", { servername: "a.test" })).text);
+      assert.equal(conn.tls.serverName, "a.test");
     });
+  });
 
-  if (h2)
-    describe(`a resolver function (${label})`, () => {
-      const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "fn" });
-      test("an async function chooses per SNI name; it is asked about clients without SNI too", async () => {
-        assert.equal((await handshake(certs, fx.port, { servername: "a.test" })).cn, "a.test");
-        assert.equal((await handshake(certs, fx.port, { servername: "localhost" })).cn, "localhost");
-        // Node and Bun pick the default context before any callback, so an async answer for "no
-        // SNI" cannot serve: such a client fails. Deno's node:tls asks the SNI callback with "".
-        const noSni = await handshake(certs, fx.port, { servername: null });
-        if (runtime === "deno") assert.equal(noSni.cn, "localhost");
-        else refused(noSni, "no SNI");
-      });
+  describe(`a resolver function (${label})`, () => {
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "fn" });
+    test("an async function chooses per SNI name; it is asked about clients without SNI too", async () => {
+      assert.equal((await handshake(certs, fx.port, { servername: "a.test" })).cn, "a.test");
+      assert.equal((await handshake(certs, fx.port, { servername: "localhost" })).cn, "localhost");
+      // Node and Bun pick the default context before any callback, so an async answer for "no
+      // SNI" cannot serve: such a client fails. Deno's node:tls asks the SNI callback with "".
+      const noSni = await handshake(certs, fx.port, { servername: null });
+      if (runtime === "deno") assert.equal(noSni.cn, "localhost");
+      else refused(noSni, "no SNI");
     });
+  });
 
-  if (h2)
-    describe(`certificate reload (${label})`, () => {
-      const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "reload" });
-      const serialOf = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
+  describe(`certificate reload (${label})`, () => {
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "reload" });
+    const serialOf = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
 
-      test("100 reloads under concurrent handshakes: none fails, new handshakes see the new certificate, old connections keep theirs", async () => {
-        const first = serialOf(certs.localhost);
-        const second = serialOf(certs.localhost2);
-        // A connection established before the reloads and used after them (HTTP/1.1: every runtime
-        // serves it here; Deno's node:http closes a connection after one response, so one request).
-        const old = await handshake(certs, fx.port, { keep: true, alpn: ["http/1.1"] });
-        assert.equal(old.serial?.toUpperCase(), first);
-        const oldSocket = old.socket!;
-        const askOld = (path: string): Promise<string> =>
-          new Promise((resolve, reject) => {
-            let text = "";
-            const onData = (c: Buffer): void => {
-              text += c.toString("utf8");
-              const m = /content-length: (\d+)\r\n[\s\S]*?\r\n\r\n([\s\S]*)$/i.exec(text);
-              if (m !== null && Buffer.byteLength(m[2]!) >= Number(m[1])) {
-                oldSocket.off("data", onData);
-                resolve(m[2]!);
-              }
-            };
-            oldSocket.on("data", onData);
-            oldSocket.once("error", reject);
-            oldSocket.once("close", () => reject(new Error(`connection closed; got ${JSON.stringify(text)}`)));
-            oldSocket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-          });
-        let stop = false;
-        const failures: string[] = [];
-        let handshakes = 0;
-        const clients = Array.from({ length: 4 }, async () => {
-          while (!stop) {
-            const r = await handshake(certs, fx.port);
-            if (!r.ok) failures.push(r.error ?? "failed");
-            else if (r.serial?.toUpperCase() !== first && r.serial?.toUpperCase() !== second) failures.push(`unexpected serial ${r.serial}`);
-            handshakes++;
-          }
+    test("100 reloads under concurrent handshakes: none fails, new handshakes see the new certificate, old connections keep theirs", async () => {
+      const first = serialOf(certs.localhost);
+      const second = serialOf(certs.localhost2);
+      // A connection established before the reloads and used after them (HTTP/1.1: every runtime
+      // serves it here; Deno's node:http closes a connection after one response, so one request).
+      const old = await handshake(certs, fx.port, { keep: true, alpn: ["http/1.1"] });
+      assert.equal(old.serial?.toUpperCase(), first);
+      const oldSocket = old.socket!;
+      const askOld = (path: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          let text = "";
+          const onData = (c: Buffer): void => {
+            text += c.toString("utf8");
+            // Content-Length anywhere in the head (it may be its last line).
+            const m = /^[\s\S]*?\r\ncontent-length: (\d+)\r\n(?:[\s\S]*?\r\n)?\r\n([\s\S]*)$/i.exec(text);
+            if (m !== null && Buffer.byteLength(m[2]!) >= Number(m[1])) {
+              oldSocket.off("data", onData);
+              resolve(m[2]!);
+            }
+          };
+          oldSocket.on("data", onData);
+          oldSocket.once("error", reject);
+          oldSocket.once("close", () => reject(new Error(`connection closed; got ${JSON.stringify(text)}`)));
+          oldSocket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
         });
-        let expected = first;
-        for (let i = 0; i < 100; i++) {
-          const res = JSON.parse((await https(certs, fx.port, "/tls/reload", { method: "POST" })).text);
-          assert.equal(res.reloaded, true);
-          expected = res.serial === "localhost2" ? second : first;
-          if (i % 20 === 0) {
-            const after = await handshake(certs, fx.port);
-            assert.equal(after.serial?.toUpperCase(), expected, `handshake after reload ${i + 1}`);
-          }
+      let stop = false;
+      const failures: string[] = [];
+      let handshakes = 0;
+      const clients = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const r = await handshake(certs, fx.port);
+          if (!r.ok) failures.push(r.error ?? "failed");
+          else if (r.serial?.toUpperCase() !== first && r.serial?.toUpperCase() !== second) failures.push(`unexpected serial ${r.serial}`);
+          handshakes++;
         }
-        stop = true;
-        await Promise.all(clients);
-        assert.deepEqual(failures, []);
-        assert.ok(handshakes > 20, `${handshakes} concurrent handshakes`);
-        // The connection opened before the reloads still works, with its original certificate.
-        assert.equal(await askOld("/users/old"), '{"id":"old"}');
-        assert.equal((oldSocket.getPeerCertificate() as { serialNumber: string }).serialNumber.toUpperCase(), first);
-        oldSocket.destroy();
       });
-
-      test("a reload with bad material throws and keeps the current certificate", async () => {
-        const before = await handshake(certs, fx.port);
-        const res = JSON.parse((await https(certs, fx.port, "/tls/reload-bad", { method: "POST" })).text);
-        assert.equal(res.threw, true);
-        assert.match(res.message, /does not match/);
-        const after = await handshake(certs, fx.port);
-        assert.equal(after.ok, true);
-        assert.equal(after.serial, before.serial);
-      });
+      let expected = first;
+      for (let i = 0; i < 100; i++) {
+        const res = JSON.parse((await https(certs, fx.port, "/tls/reload", { method: "POST" })).text);
+        assert.equal(res.reloaded, true);
+        expected = res.serial === "localhost2" ? second : first;
+        if (i % 20 === 0) {
+          const after = await handshake(certs, fx.port);
+          assert.equal(after.serial?.toUpperCase(), expected, `handshake after reload ${i + 1}`);
+        }
+      }
+      stop = true;
+      await Promise.all(clients);
+      assert.deepEqual(failures, []);
+      assert.ok(handshakes > 20, `${handshakes} concurrent handshakes`);
+      // The connection opened before the reloads still works, with its original certificate.
+      assert.equal(await askOld("/users/old"), '{"id":"old"}');
+      assert.equal((oldSocket.getPeerCertificate() as { serialNumber: string }).serialNumber.toUpperCase(), first);
+      oldSocket.destroy();
     });
 
-  if (h2)
-    describe(`certificate files watched (${label})`, () => {
-      const dir = mkdtempSync(join(tmpdir(), "tako-watch-"));
-      copyFileSync(certs.localhost.cert, join(dir, "cert.pem"));
-      copyFileSync(certs.localhost.key, join(dir, "key.pem"));
-      const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "watch", TAKO_WATCH_DIR: dir });
-      after(() => rmSync(dir, { recursive: true, force: true }));
-
-      test("replaced files are picked up; broken files are reported and the old certificate stays", async () => {
-        const serial = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
-        assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost));
-        copyFileSync(certs.localhost2.cert, join(dir, "cert.pem"));
-        copyFileSync(certs.localhost2.key, join(dir, "key.pem"));
-        await fx.f.waitForLine(/^RELOADED$/, 5000);
-        assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost2));
-        writeFileSync(join(dir, "cert.pem"), "not a certificate");
-        await fx.f.waitForLine(/^RELOAD FAILED .*contains no PEM certificate/, 5000);
-        const still = await handshake(certs, fx.port);
-        assert.equal(still.ok, true);
-        assert.equal(still.serial?.toUpperCase(), serial(certs.localhost2));
-      });
+    test("a reload with bad material throws and keeps the current certificate", async () => {
+      const before = await handshake(certs, fx.port);
+      const res = JSON.parse((await https(certs, fx.port, "/tls/reload-bad", { method: "POST" })).text);
+      assert.equal(res.threw, true);
+      assert.match(res.message, /does not match/);
+      const after = await handshake(certs, fx.port);
+      assert.equal(after.ok, true);
+      assert.equal(after.serial, before.serial);
     });
+  });
+
+  describe(`certificate files watched (${label})`, () => {
+    const dir = mkdtempSync(join(tmpdir(), "tako-watch-"));
+    copyFileSync(certs.localhost.cert, join(dir, "cert.pem"));
+    copyFileSync(certs.localhost.key, join(dir, "key.pem"));
+    const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_TLS: "watch", TAKO_WATCH_DIR: dir });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("replaced files are picked up; broken files are reported and the old certificate stays", async () => {
+      const serial = (files: TestCerts["localhost"]): string => new X509Certificate(certs.read(files.cert)).serialNumber.toUpperCase();
+      assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost));
+      copyFileSync(certs.localhost2.cert, join(dir, "cert.pem"));
+      copyFileSync(certs.localhost2.key, join(dir, "key.pem"));
+      await fx.f.waitForLine(/^RELOADED$/, 5000);
+      assert.equal((await handshake(certs, fx.port)).serial?.toUpperCase(), serial(certs.localhost2));
+      writeFileSync(join(dir, "cert.pem"), "not a certificate");
+      await fx.f.waitForLine(/^RELOAD FAILED .*contains no PEM certificate/, 5000);
+      const still = await handshake(certs, fx.port);
+      assert.equal(still.ok, true);
+      assert.equal(still.serial?.toUpperCase(), serial(certs.localhost2));
+    });
+  });
 
   describe(`mutual TLS, required (${label})`, () => {
     const fx = useFixture(runtime, "test/tls/_main.ts", { TAKO_CLIENT_AUTH: "required" });

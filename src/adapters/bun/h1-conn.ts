@@ -371,7 +371,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   upgrade(tls: BunTls, handlers: BunTlsHandlers<H1Conn>, by: number): void {
     this.#tls = tls;
     this.gateBy = by;
-    const [raw, secure] = this.raw.upgradeTLS<H1Conn>({ data: this, tls: tls.config, socket: handlers });
+    const [raw, secure] = this.raw.upgradeTLS<H1Conn>({ data: this, tls: tls.config(), socket: handlers });
     this.raw = raw;
     this.socket = secure;
   }

@@ -87,6 +87,7 @@ export class H1Server {
   /** `ServerConfig.tlsHandshakeTimeout`. */
   tlsHandshakeTimeout: number | null = null;
   #opening: H1Opening = CLEARTEXT;
+  #tlsHandlers: BunTlsHandlers<H1Conn> = TLS_HANDLERS;
   /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
   /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
@@ -149,6 +150,7 @@ export class H1Server {
   serve(router: Dispatcher, config: ServerConfig, opening: H1Opening = CLEARTEXT): Lifecycle<H1Conn> {
     this.router = router;
     this.#opening = opening;
+    if (opening.tls !== null) this.#tlsHandlers = { ...TLS_HANDLERS, serverName: opening.tls.serverName };
     this.proxyReadTimeout = config.proxyReadTimeout;
     this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
     this.keepAlive = config.keepAlive;
@@ -229,7 +231,7 @@ export class H1Server {
     else if (opening.tls !== null) {
       const handshake = this.tlsHandshakeTimeout;
       try {
-        conn.upgrade(opening.tls, TLS_HANDLERS, handshake === null ? Infinity : Date.now() + handshake);
+        conn.upgrade(opening.tls, this.#tlsHandlers, handshake === null ? Infinity : Date.now() + handshake);
       } catch {
         return conn.destroy();
       }

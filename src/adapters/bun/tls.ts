@@ -1,8 +1,10 @@
+import { createSecureContext } from "node:tls";
 import type { TlsInfo } from "../../core/conn-info.ts";
+import { type CertResolver, TlsCert } from "../../core/tls.ts";
 import type { TlsOptions } from "../engine.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import { tlsInfoFrom } from "../shared/tls-info.ts";
-import type { BunTlsConfig, BunTlsSocket } from "./bun-api.ts";
+import type { BunSniHandle, BunTlsConfig, BunTlsSocket } from "./bun-api.ts";
 
 /** OpenSSL's number for TLS 1.2, the lowest version tako's policy allows (`TLS_POLICY.minVersion`). */
 const TLS1_2_VERSION = 0x0303;
@@ -23,51 +25,129 @@ function alpnWire(names: readonly string[]): Uint8Array {
   return out;
 }
 
+/** The resolver's answer for clients without SNI, when it gives one at once; `null` otherwise. */
+function defaultOf(resolver: CertResolver): TlsCert | null {
+  try {
+    const cert = resolver.resolve(null);
+    if (cert instanceof TlsCert) return cert;
+    Promise.resolve(cert).catch(() => {});
+  } catch {
+    // no default
+  }
+  return null;
+}
+
 /**
  * TLS on `Bun.listen` sockets (`socket.upgradeTLS`, server side) with tako's policy: TLS 1.2+,
- * forward-secret AEAD suites only ({@link TLS_POLICY}), the certificate and key read and checked
- * once, optional or required client certificates against the configured CA. Bun offers no SNI
- * callback on this path, so only a static certificate is served here (a resolver stays on the
- * node:net path).
+ * forward-secret AEAD suites only ({@link TLS_POLICY}), optional or required client certificates
+ * against the configured CA. The certificate is static, or chosen per handshake by a resolver:
+ * the client's SNI name goes to the resolver through the socket's `serverName` handler (its
+ * answer, at once or later, as a native secure context made once per `TlsCert`); a client
+ * without SNI gets the resolver's answer for `null`, asked again for each connection (so a reload
+ * is seen by the next handshake, never by an established one).
  *
  * After the handshake {@link protocolFor} names the protocol the connection goes to by ALPN;
  * only `http/1.1` is offered today. An `h2` connection would be handed to an HTTP/2 connection
  * handler by the same switch once one exists on this path.
  */
 export class BunTls {
-  /** What `upgradeTLS` is given for every connection. */
-  readonly config: BunTlsConfig;
   readonly #auth: "optional" | "required" | null;
+  readonly #caPem: string | undefined;
+  readonly #alpn: Uint8Array;
+  readonly #resolver: CertResolver | null;
+  /** The certificate served without SNI, and what `upgradeTLS` is given for it. */
+  #default: TlsCert;
+  #config: BunTlsConfig;
+  readonly #contexts = new WeakMap<TlsCert, unknown>();
 
-  /** Reads and checks `tls.cert` (it must be a static certificate: pemPaths, pem or der). */
-  constructor(tls: TlsOptions) {
-    const material = loadCert(tls.cert);
+  private constructor(tls: TlsOptions, first: TlsCert, resolver: CertResolver | null) {
     const auth = tls.cert.clientAuth;
     this.#auth = auth?.mode ?? null;
-    this.config = {
-      cert: material.certPem,
-      key: material.keyPem,
-      ...(auth === null ? {} : { ca: auth.caPem }),
-      requestCert: auth !== null,
-      rejectUnauthorized: auth?.mode === "required",
-      ciphers: TLS_POLICY.ciphers,
-      minVersion: TLS1_2_VERSION,
-      ALPNProtocols: alpnWire(BunTls.offered(tls)),
-    };
+    this.#caPem = auth?.caPem;
+    this.#alpn = alpnWire(BunTls.offered(tls));
+    this.#resolver = resolver;
+    this.#default = first;
+    this.#config = this.#configOf(first);
   }
 
-  /** The ALPN names offered, in preference order: `http/1.1` only on this path (see {@link servesOnListen}). */
+  /**
+   * TLS for `tls` on this path, or `null` when it is not served here: HTTP/2 on (ALPN would
+   * offer `h2`, which this path does not serve yet), or a resolver without an immediate answer
+   * for clients without SNI (`upgradeTLS` needs a certificate up front).
+   */
+  static create(tls: TlsOptions): BunTls | null {
+    if (tls.http2) return null;
+    const source = tls.cert.source;
+    if (source.kind !== "resolver") return new BunTls(tls, tls.cert, null);
+    const first = defaultOf(source.resolver);
+    return first === null ? null : new BunTls(tls, first, source.resolver);
+  }
+
+  /** The ALPN names offered, in preference order. */
   static offered(tls: TlsOptions): readonly AlpnProtocol[] {
     return tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"];
   }
 
-  /**
-   * Whether this path serves `tls`: HTTP/2 switched off (ALPN offers only `http/1.1`) and a
-   * static certificate (Bun's `upgradeTLS` has no per-handshake certificate choice).
-   */
-  static servesOnListen(tls: TlsOptions): boolean {
-    return !tls.http2 && tls.cert.source.kind !== "resolver";
+  #configOf(cert: TlsCert): BunTlsConfig {
+    const material = loadCert(cert);
+    const auth = this.#auth;
+    return {
+      cert: material.certPem,
+      key: material.keyPem,
+      ...(this.#caPem === undefined ? {} : { ca: this.#caPem }),
+      requestCert: auth !== null,
+      rejectUnauthorized: auth === "required",
+      ciphers: TLS_POLICY.ciphers,
+      minVersion: TLS1_2_VERSION,
+      ALPNProtocols: this.#alpn,
+    };
   }
+
+  /** What `upgradeTLS` is given for the next connection (with a resolver: its current answer for no SNI). */
+  config(): BunTlsConfig {
+    const resolver = this.#resolver;
+    if (resolver !== null) {
+      const cert = defaultOf(resolver);
+      if (cert !== null && cert !== this.#default) {
+        this.#default = cert;
+        this.#config = this.#configOf(cert);
+      }
+    }
+    return this.#config;
+  }
+
+  /** The native secure context for `cert` (tako's policy, the client CA), made once. */
+  #contextFor(cert: TlsCert): unknown {
+    let context = this.#contexts.get(cert);
+    if (context === undefined) {
+      const material = loadCert(cert);
+      const options = { ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: this.#caPem };
+      context = (createSecureContext(options) as unknown as { context: unknown }).context;
+      this.#contexts.set(cert, context);
+    }
+    return context;
+  }
+
+  /**
+   * The `serverName` handler of the TLS sockets (`null` for a static certificate): the resolver
+   * chooses by the SNI name, at once or later; an error (thrown or rejected) fails the handshake.
+   */
+  readonly serverName = (_listener: unknown, servername: string, handle: BunSniHandle): unknown => {
+    const resolver = this.#resolver;
+    if (resolver === null) return undefined;
+    let answer: TlsCert | Promise<TlsCert>;
+    try {
+      answer = resolver.resolve(servername);
+      if (answer instanceof TlsCert) return this.#contextFor(answer);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    Promise.resolve(answer).then(
+      (cert) => resume(handle, () => this.#contextFor(cert)),
+      () => resume(handle, null),
+    );
+    return true;
+  };
 
   /** The protocol a connection speaks after its handshake: no ALPN is HTTP/1.1. */
   protocolFor(alpn: string | false | null): AlpnProtocol | null {
@@ -99,5 +179,20 @@ export class BunTls {
       cipher: socket.getCipher(),
       verifiedPeer: peer?.raw ?? null,
     });
+  }
+}
+
+/** Goes on with the handshake a resolver answered late (`null`: fail it); the connection may be gone by then. */
+function resume(handle: BunSniHandle, context: (() => unknown) | null): void {
+  try {
+    if (context === null) handle.resumeSNI(undefined, true);
+    else handle.resumeSNI(context(), false);
+  } catch {
+    // the connection closed while the resolver ran, or the certificate it chose is unusable
+    try {
+      handle.resumeSNI(undefined, true);
+    } catch {
+      // closed
+    }
   }
 }
