@@ -1,6 +1,7 @@
 // Fixture of test/bun-engine/opening.test.ts: what a connection opens with on Bun's Bun.listen
 // path. TAKO_OPENING: "tls" (spawnTls, HTTP/2 off, the localhost certificate), "tls-sni" (a.test
-// by SNI, else a reloadable localhost certificate: POST /reload swaps in localhost2), "proxy"
+// by SNI, else a reloadable localhost certificate: POST /reload swaps in localhost2), "proxy-tls"
+// and "proxy-tls-optional" (PROXY required / optional, then "tls"), "proxy"
 // (spawnHttp, PROXY header required) or "proxy-optional". TAKO_CLIENT_AUTH: "" | optional |
 // required. TAKO_CONFIG: JSON config. TAKO_EARLY=1: binds, prints "BOUND <port>", and spawns only
 // 500 ms later (connections made meanwhile must wait and be served). Routes: /conn (req.conn as
@@ -50,7 +51,7 @@ if (env.TAKO_EARLY === "1") {
   await new Promise((r) => setTimeout(r, 500));
 }
 const builder = Server.builder().config(JSON.parse(env.TAKO_CONFIG ?? "{}"));
-if (opening === "tls" || opening === "tls-sni") {
+if (opening.startsWith("tls") || opening.startsWith("proxy-tls")) {
   const certs = testCerts();
   const pem = (f: { cert: string; key: string }): TlsCert => TlsCert.pemPaths(f.cert, f.key);
   let cert = pem(certs.localhost);
@@ -66,6 +67,7 @@ if (opening === "tls" || opening === "tls-sni") {
   }
   if (env.TAKO_CLIENT_AUTH === "optional") cert = cert.withClientAuth(ClientAuth.optional(certs.read(certs.ca.cert)));
   if (env.TAKO_CLIENT_AUTH === "required") cert = cert.withClientAuth(ClientAuth.required(certs.read(certs.ca.cert)));
+  if (opening.startsWith("proxy-tls")) builder.proxyProtocol(opening === "proxy-tls" ? "required" : "optional");
   await runFixture(builder.tls(cert).http2(false).build().spawnTls(listener, router));
 } else {
   await runFixture(

@@ -289,6 +289,71 @@ describe("PROXY before HTTP/1.1 on Bun.listen", () => {
   });
 });
 
+/** TLS over a raw connection whose first bytes are `header` (sent in one packet with the ClientHello when `corked`); resolves with the answer to GET `path`. */
+function tlsAfterHeader(port: number, header: Buffer, path: string, corked = true): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = new Socket();
+    raw.on("error", reject);
+    raw.connect(port, "127.0.0.1", async () => {
+      if (corked) raw.cork();
+      raw.write(header);
+      if (!corked) await new Promise((r) => setTimeout(r, 50));
+      const s = tlsConnect({ socket: raw, servername: "localhost", ca: CA, ALPNProtocols: ["http/1.1"] });
+      if (corked) process.nextTick(() => raw.uncork());
+      let text = "";
+      s.setEncoding("utf8");
+      s.on("data", (c: string) => (text += c));
+      s.once("secureConnect", () => s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+      s.once("error", reject);
+      s.once("close", () => resolve(text));
+    });
+  });
+}
+
+describe("PROXY before TLS on Bun.listen (HTTP/2 off)", () => {
+  const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "proxy-tls", TAKO_CONFIG: JSON.stringify({ proxyReadTimeout: 500, tlsHandshakeTimeout: 800 }) });
+
+  test("the header and the ClientHello in one packet, or apart: the client's address and the TLS facts", async () => {
+    for (const corked of [true, false]) {
+      const conn = bodyOf(await tlsAfterHeader(fx.port, v1("198.51.100.20", "192.0.2.1", 777, 443), "/conn", corked)) as {
+        remoteAddress: string;
+        remotePort: number;
+        tls: { alpnProtocol: string; serverName: string };
+        proxy: { version: number };
+      };
+      assert.deepEqual([conn.remoteAddress, conn.remotePort, conn.proxy.version], ["198.51.100.20", 777, 1], `corked: ${corked}`);
+      assert.deepEqual([conn.tls.alpnProtocol, conn.tls.serverName], ["http/1.1", "localhost"]);
+    }
+    const v2conn = bodyOf(await tlsAfterHeader(fx.port, v2({ src: "2001:db8::9", dst: "2001:db8::1", sport: 9, dport: 443, crc: "good" }), "/conn")) as {
+      remoteAddress: string;
+      proxy: { crc32cVerified: boolean };
+    };
+    assert.deepEqual([v2conn.remoteAddress, v2conn.proxy.crc32cVerified], ["2001:db8::9", true]);
+  });
+
+  test("a ClientHello without a header is refused (proxy); a header and no ClientHello is closed at tlsHandshakeTimeout (tls)", { timeout: 15_000 }, async () => {
+    const noHeader = await tlsAfterHeader(fx.port, Buffer.alloc(0), "/conn").catch((e: Error) => e.message);
+    assert.doesNotMatch(noHeader, /HTTP\/1\.1 200/);
+    await fx.f.waitForLine(/^REFUSED proxy not a PROXY protocol header/);
+    const silent = await rawExchange(fx.port, [v1("198.51.100.21", "192.0.2.1", 1, 443)]);
+    const ms = silent.closedAt - silent.openedAt;
+    assert.ok(ms >= 600 && ms < 4000, `closed after ${ms} ms (tlsHandshakeTimeout 800 ms after the header)`);
+    assert.equal(silent.reset, false);
+    await fx.f.waitForLine(/^REFUSED tls no TLS handshake within 800 ms$/);
+  });
+});
+
+describe("PROXY optional before TLS on Bun.listen (HTTP/2 off)", () => {
+  const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "proxy-tls-optional" });
+
+  test("with a header the client's address; a plain ClientHello is served with the socket's", async () => {
+    const proxied = bodyOf(await tlsAfterHeader(fx.port, v1("198.51.100.30", "192.0.2.1", 3, 443), "/conn")) as { remoteAddress: string };
+    assert.equal(proxied.remoteAddress, "198.51.100.30");
+    const plain = bodyOf(await tlsAsk(fx.port, "/conn")) as { remoteAddress: string; proxy: unknown; tls: { alpnProtocol: string } };
+    assert.deepEqual([plain.remoteAddress, plain.proxy, plain.tls.alpnProtocol], ["127.0.0.1", null, "http/1.1"]);
+  });
+});
+
 describe("PROXY optional on Bun.listen", () => {
   const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "proxy-optional" });
 
@@ -331,6 +396,11 @@ describe("connections made between bind and spawn* are served (Bun.listen path)"
   test("TLS with an SNI resolver: chosen by name for a ClientHello sent before spawnTls", { timeout: 20_000 }, async () => {
     const answer = await askBeforeServe({ TAKO_OPENING: "tls-sni" }, (port) => tlsAsk(port, "/conn", { servername: "a.test" }));
     assert.equal((bodyOf(answer) as { tls: { serverName: string } }).tls.serverName, "a.test");
+  });
+
+  test("PROXY before TLS: a header and ClientHello sent before spawnTls are read by it", { timeout: 20_000 }, async () => {
+    const answer = await askBeforeServe({ TAKO_OPENING: "proxy-tls" }, (port) => tlsAfterHeader(port, v1("198.51.100.78", "192.0.2.1", 6, 443), "/conn"));
+    assert.equal((bodyOf(answer) as { remoteAddress: string }).remoteAddress, "198.51.100.78");
   });
 
   test("PROXY: a header and request sent before spawnHttp are read by it", { timeout: 20_000 }, async () => {

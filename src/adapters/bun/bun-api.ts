@@ -68,7 +68,13 @@ export interface BunSocket<D> {
    * `Bun.listen` socket, Bun 1.4.5). The bytes read from then on go to the TLS socket (this
    * socket's `data` handler still sees the ciphertext). Throws a `TypeError` for a bad option.
    */
-  upgradeTLS<T>(options: { readonly data: T; readonly tls: BunTlsConfig; readonly socket: BunTlsHandlers<T> }): [BunSocket<D>, BunTlsSocket<T>];
+  upgradeTLS<T>(options: {
+    readonly data: T;
+    readonly tls: BunTlsConfig;
+    readonly socket: BunTlsHandlers<T>;
+    /** Bytes already read from this socket that belong to TLS (a ClientHello after a PROXY header): read first (measured, Bun 1.4.5; its node:tls uses it). */
+    readonly initialData?: Uint8Array;
+  }): [BunSocket<D>, BunTlsSocket<T>];
 }
 
 /**

@@ -44,7 +44,7 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 function listenPathOpening(spec: ServeSpec): H1Opening | null {
   if (spec.explicit.has("acceptBackoff") || spec.router.hasUpgrades?.() === true) return null;
   if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
-  if (spec.protocol !== "tls" || spec.proxy.mode !== "off") return null;
+  if (spec.protocol !== "tls") return null;
   const tls = BunTls.create(spec.tls);
   return tls === null ? null : { proxy: spec.proxy, tls };
 }

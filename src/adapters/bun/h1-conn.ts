@@ -64,6 +64,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
   #proxy: ProxyHeaderReader | null = null;
   /** TLS: the server's settings (from the upgrade on). */
   #tls: BunTls | null = null;
+  /** TLS after the PROXY header: the upgrade waits for the header's end. */
+  #tlsNext: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null;
   readonly server: H1Server;
   readonly parser: Http1Parser;
   /** When the current wait began (accept, or the end of the last response); -1 while a request is in flight. */
@@ -344,10 +346,18 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
 
   // ---- the opening: PROXY header, TLS handshake
 
-  /** The connection opens with a PROXY header (read before any HTTP byte), due by `by`. */
-  expectProxy(reader: ProxyHeaderReader, by: number): void {
+  /**
+   * The connection opens with a PROXY header (read before any HTTP or TLS byte), due by `by`;
+   * with `tls`, TLS follows it (its handshake due `tls.timeout` ms after the header).
+   */
+  expectProxy(
+    reader: ProxyHeaderReader,
+    by: number,
+    tls: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null,
+  ): void {
     this.#proxy = reader;
     this.gateBy = by;
+    this.#tlsNext = tls;
   }
 
   /** Bytes of the PROXY header: what follows it, once it is complete; `null` before (or when it is bad: the connection closes). */
@@ -364,14 +374,27 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost {
     this.proxyHeader = read.header;
     this.gateBy = 0;
     this.since = Date.now();
-    return read.rest;
+    const next = this.#tlsNext;
+    if (next === null) return read.rest;
+    // TLS from the byte after the header; what came with it is the ClientHello's start.
+    this.#tlsNext = null;
+    try {
+      this.upgrade(next.tls, next.handlers, next.timeout === null ? Infinity : this.since + next.timeout, read.rest.length > 0 ? read.rest.slice() : undefined);
+    } catch (error) {
+      this.#gateFailed("tls", error instanceof Error ? error : new Error(String(error)));
+    }
+    return null;
   }
 
-  /** TLS over the raw socket with `tls`'s settings; the handshake is due by `by`. Throws what `upgradeTLS` throws. */
-  upgrade(tls: BunTls, handlers: BunTlsHandlers<H1Conn>, by: number): void {
+  /**
+   * TLS over the raw socket with `tls`'s settings, `initial` (bytes already read) first; the
+   * handshake is due by `by`. Throws what `upgradeTLS` throws.
+   */
+  upgrade(tls: BunTls, handlers: BunTlsHandlers<H1Conn>, by: number, initial?: Uint8Array): void {
     this.#tls = tls;
     this.gateBy = by;
-    const [raw, secure] = this.raw.upgradeTLS<H1Conn>({ data: this, tls: tls.config(), socket: handlers });
+    const options = { data: this, tls: tls.config(), socket: handlers };
+    const [raw, secure] = this.raw.upgradeTLS<H1Conn>(initial === undefined ? options : { ...options, initialData: initial });
     this.raw = raw;
     this.socket = secure;
   }

@@ -227,8 +227,10 @@ export class H1Server {
     }
     this.#conns.add(conn);
     const proxy = opening.proxy;
-    if (proxy.mode !== "off") conn.expectProxy(new ProxyHeaderReader(proxy.mode, proxy.onBadCrc), Date.now() + this.proxyReadTimeout);
-    else if (opening.tls !== null) {
+    if (proxy.mode !== "off") {
+      const tls = opening.tls === null ? null : { tls: opening.tls, handlers: this.#tlsHandlers, timeout: this.tlsHandshakeTimeout };
+      conn.expectProxy(new ProxyHeaderReader(proxy.mode, proxy.onBadCrc), Date.now() + this.proxyReadTimeout, tls);
+    } else if (opening.tls !== null) {
       const handshake = this.tlsHandshakeTimeout;
       try {
         conn.upgrade(opening.tls, this.#tlsHandlers, handshake === null ? Infinity : Date.now() + handshake);
