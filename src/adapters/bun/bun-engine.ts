@@ -34,9 +34,9 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 
 /**
  * What a connection opens with when `spec` is served on the `Bun.listen` path, or `null` when it
- * is not: HTTP/1.1, cleartext (with or without a PROXY header first) or over TLS with HTTP/2
- * switched off ({@link BunTls.create}: a static certificate, or a resolver with an answer for
- * clients without SNI); a router without WebSocket routes (those stay on Bun's node:http, which
+ * is not: HTTP/1.1, cleartext or over TLS with HTTP/2 switched off, either with or without a
+ * PROXY header first (TLS: {@link BunTls.create}, a static certificate or a resolver with an
+ * answer for clients without SNI); a router without WebSocket routes (those stay on Bun's node:http, which
  * feeds `ws`), and no explicit `acceptBackoff` (Bun accepts natively and reports no accept error,
  * so a backoff could pace nothing: the node:net path honours it). Every deadline is tako's own
  * there, so any `headerReadTimeout` is kept exactly.
@@ -57,11 +57,12 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  *   (`core/http1/`) and every policy of the lifecycle kernel; with `proxyProtocol` the PROXY
  *   header is read first (`core/proxy-protocol/`'s reader, `proxyReadTimeout`); over TLS with
  *   HTTP/2 off, each socket is upgraded in place (`upgradeTLS`, {@link BunTls}: SNI resolvers
- *   and reloads included) and `tlsHandshakeTimeout` bounds the handshake. Nothing moves, so no connect
- *   is ever refused between bind and the drain.
+ *   and reloads included; after a PROXY header with the bytes that followed it as `initialData`)
+ *   and `tlsHandshakeTimeout` bounds the handshake. Nothing moves, so no connect is ever refused
+ *   between bind and the drain.
  * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
  *   feeds `ws`) in the same turn of the event loop.
- * - h2c, TLS with HTTP/2 on (or a resolver without an answer for no SNI), PROXY before TLS or h2c, and an explicit
+ * - h2c, TLS with HTTP/2 on (or a resolver without an answer for no SNI), PROXY before h2c, and an explicit
  *   `acceptBackoff`: the port moves to a node:net listener (Bun's) in the same turn, served by
  *   the Node engine's transports (the node:net path).
  *
