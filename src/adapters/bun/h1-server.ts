@@ -1,18 +1,39 @@
 import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { JSON_TYPE, TEXT_TYPE } from "../../core/responder.ts";
+import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { SocketAddr } from "../engine.ts";
+import type { ProxyOptions, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { displayPath } from "../shared/socket-file.ts";
-import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, bunListen } from "./bun-api.ts";
+import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, type BunTlsHandlers, bunListen } from "./bun-api.ts";
 import { H1Conn } from "./h1-conn.ts";
+import type { BunTls } from "./tls.ts";
 
 const BUSY = new TextEncoder().encode(BUSY_HTTP1);
+
+/** What a connection opens with before HTTP/1.1: a PROXY header, then TLS (either, both or neither). */
+export interface H1Opening {
+  readonly proxy: ProxyOptions;
+  /** TLS settings; `null`: cleartext. */
+  readonly tls: BunTls | null;
+}
+
+const CLEARTEXT: H1Opening = { proxy: { mode: "off", onBadCrc: "reject" }, tls: null };
+
+/** The handlers of the TLS sockets made over accepted ones: the connection's, as on the raw socket. */
+const TLS_HANDLERS: BunTlsHandlers<H1Conn> = {
+  handshake: (socket, ok, error) => socket.data.handshake(ok, error),
+  data: (socket, chunk) => socket.data.data(chunk),
+  drain: (socket) => socket.data.drain(),
+  end: (socket) => socket.data.ended(),
+  close: (socket) => socket.data.closed(),
+  error: () => {},
+};
 
 /** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
 export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
@@ -61,6 +82,12 @@ export class H1Server {
   closing = false;
   /** The drain deadline cut the connections: `req.signal` says so. */
   forced = false;
+  /** `ServerConfig.proxyReadTimeout` (read when a PROXY header is late). */
+  proxyReadTimeout = 0;
+  /** `ServerConfig.tlsHandshakeTimeout`. */
+  tlsHandshakeTimeout: number | null = null;
+  #opening: H1Opening = CLEARTEXT;
+  #tlsHandlers: BunTlsHandlers<H1Conn> = TLS_HANDLERS;
   /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
   /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
@@ -84,9 +111,19 @@ export class H1Server {
   constructor(bind: H1Bind) {
     const handlers: BunSocketHandlers<H1Conn> = {
       open: (socket) => this.#open(socket),
-      data: (socket, chunk) => socket.data.data(chunk),
-      drain: (socket) => socket.data.drain(),
-      end: (socket) => socket.data.ended(),
+      // After a TLS upgrade the raw socket still reports the ciphertext: the TLS socket's handlers serve.
+      data: (socket, chunk) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.data(chunk);
+      },
+      drain: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.drain();
+      },
+      end: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.ended();
+      },
       close: (socket) => socket.data?.closed(),
       error: () => {},
     };
@@ -110,8 +147,12 @@ export class H1Server {
    * Serves `router` with `config`'s policy: the connections that waited are admitted under the
    * cap (their deadlines count from their accept) and their bytes parsed.
    */
-  serve(router: Dispatcher, config: ServerConfig): Lifecycle<H1Conn> {
+  serve(router: Dispatcher, config: ServerConfig, opening: H1Opening = CLEARTEXT): Lifecycle<H1Conn> {
     this.router = router;
+    this.#opening = opening;
+    if (opening.tls !== null) this.#tlsHandlers = { ...TLS_HANDLERS, serverName: opening.tls.serverName };
+    this.proxyReadTimeout = config.proxyReadTimeout;
+    this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
     this.keepAlive = config.keepAlive;
     this.bodyDeadline = bodyDeadline(config);
     this.handlerTimeout = config.handlerTimeout;
@@ -138,13 +179,14 @@ export class H1Server {
           (conn as H1Conn).destroy();
         },
         peer: (conn) => {
-          const s = (conn as H1Conn).socket;
+          const s = (conn as H1Conn).raw;
           return { remoteAddress: s.remoteAddress ?? "", remotePort: s.remotePort ?? 0 };
         },
       },
       connectionCap(config),
     );
-    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead]));
+    const gates = [opening.proxy.mode === "off" ? null : config.proxyReadTimeout, opening.tls === null ? null : config.tlsHandshakeTimeout];
+    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead, ...gates]));
     const waiting = this.#waiting ?? new Set<H1Conn>();
     this.#waiting = null;
     for (const conn of waiting) this.#admit(conn);
@@ -174,13 +216,28 @@ export class H1Server {
 
   #admit(conn: H1Conn): void {
     if (!conn.alive) return;
+    const opening = this.#opening;
     if (this.closing || !this.lifecycle.admit(conn)) {
+      // Over TLS there is nothing to say in clear: closed before the handshake.
+      if (opening.tls !== null) return conn.destroy();
       // Not tracked: 503 and close; a peer that never reads is cut after a second.
       conn.refuse(BUSY);
       setTimeout(() => conn.destroy(), 1000);
       return;
     }
     this.#conns.add(conn);
+    const proxy = opening.proxy;
+    if (proxy.mode !== "off") {
+      const tls = opening.tls === null ? null : { tls: opening.tls, handlers: this.#tlsHandlers, timeout: this.tlsHandshakeTimeout };
+      conn.expectProxy(new ProxyHeaderReader(proxy.mode, proxy.onBadCrc), Date.now() + this.proxyReadTimeout, tls);
+    } else if (opening.tls !== null) {
+      const handshake = this.tlsHandshakeTimeout;
+      try {
+        conn.upgrade(opening.tls, this.#tlsHandlers, handshake === null ? Infinity : Date.now() + handshake);
+      } catch {
+        return conn.destroy();
+      }
+    }
     conn.start();
   }
 
@@ -214,6 +271,10 @@ export class H1Server {
     }
     this.now = now;
     for (const conn of this.#conns) {
+      if (conn.gateBy > 0) {
+        if (now >= conn.gateBy) conn.gateExpired();
+        continue;
+      }
       if (conn.open) {
         if (conn.current !== null || conn.since < 0) continue;
         if (conn.requests === 0) {
