@@ -112,19 +112,24 @@ interface Contender {
  * certificate; `raw` gives its column title and file) as the baseline, then tako's `spawnTls`
  * (one file for both benches: ALPN picks HTTP/1.1 or HTTP/2).
  */
-function tlsContenders(raw: Readonly<Record<Runtime, { label: string; file: string }>>): Contender[] {
+function tlsContenders(raw: Readonly<Record<Runtime, { label: string; file: string }>>, http1Only = false): Contender[] {
   return RUNTIMES.flatMap((runtime): Contender[] => [
     { id: "raw", ...raw[runtime], runtime, baseline: true },
     { id: "tako", label: "tako (serveTls)", runtime, file: "tako-tls.ts" },
+    // HTTP/2 switched off (ALPN offers only http/1.1): on Bun, TLS on its Bun.listen path.
+    ...(http1Only ? [{ id: "tako-h1", label: "tako (serveTls, http2 off)", runtime, file: "tako-tls-h1.ts" }] : []),
   ]);
 }
 
 const TLS_CONTENDERS: Readonly<Record<"h1s" | "h2s", readonly Contender[]>> = {
-  h1s: tlsContenders({
-    node: { label: "raw node:https", file: "raw-node-https.mjs" },
-    bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
-    deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
-  }),
+  h1s: tlsContenders(
+    {
+      node: { label: "raw node:https", file: "raw-node-https.mjs" },
+      bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
+      deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
+    },
+    true,
+  ),
   h2s: tlsContenders({
     node: { label: "raw node:http2 secure (stream API)", file: "raw-node-h2s.mjs" },
     bun: { label: "raw Bun.serve (tls, http2)", file: "raw-bun-h2s.ts" },

@@ -1,5 +1,5 @@
 // "No refused window" fixture: ROUNDS times, binds a listener, spawns a server on it (HTTP/1.1,
-// h2c, or TLS as TAKO_PROTO says), prints "SPAWNED <port>" at once, then blocks its event loop for
+// h2c, TLS, TLS with HTTP/2 off (tls-h1), or HTTP/1.1 behind a PROXY header, as TAKO_PROTO says), prints "SPAWNED <port>" at once, then blocks its event loop for
 // 100 ms: the client's connects arrive while the server cannot accept, so they must be queued by
 // a listening socket, never refused. It moves to the next round when the client writes a line on
 // stdin (its request was answered), after draining the server.
@@ -15,15 +15,19 @@ const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 for (let i = 0; i < rounds; i++) {
   const listener = await TcpListener.bind("127.0.0.1:0");
+  const c = testCerts().localhost;
   const handle =
     proto === "h2c"
       ? Server.builder().build().spawnH2c(listener, router)
-      : proto === "tls"
-        ? (() => {
-            const c = testCerts().localhost;
-            return Server.builder().tls(TlsCert.pemPaths(c.cert, c.key)).build().spawnTls(listener, router);
-          })()
-        : Server.builder().build().spawnHttp(listener, router);
+      : proto === "tls" || proto === "tls-h1"
+        ? Server.builder()
+            .tls(TlsCert.pemPaths(c.cert, c.key))
+            .http2(proto === "tls")
+            .build()
+            .spawnTls(listener, router)
+        : proto === "proxy"
+          ? Server.builder().proxyProtocol("required").build().spawnHttp(listener, router)
+          : Server.builder().build().spawnHttp(listener, router);
   console.log(`SPAWNED ${listener.localAddr().port}`);
   const until = Date.now() + 100;
   while (Date.now() < until) {

@@ -2,13 +2,14 @@
 // keep-alive connections closed at keepAliveTimeout after sync and async handlers, with a short
 // timeout and with the 5 s default; a slowly dripped head (and a silent connection) closed with
 // 408 at a short headerReadTimeout, at the 30 s default and at an explicit 15 s; keep-alive POSTs
-// all answered; and no connect refused right after spawn* (HTTP/1.1, h2c, TLS), while the server's
-// event loop is blocked.
+// all answered; and no connect refused right after spawn* (HTTP/1.1, h2c, TLS, TLS with HTTP/2
+// off, PROXY), while the server's event loop is blocked.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { request as httpRequest, Agent } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { request as httpsRequest } from "node:https";
+import { connect as netConnect } from "node:net";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -216,7 +217,16 @@ function askOnce(proto: string, port: number, ca: string): Promise<string> {
       stream.end();
       return;
     }
-    const request = proto === "tls" ? httpsRequest : httpRequest;
+    if (proto === "proxy") {
+      const s = netConnect({ host: "127.0.0.1", port });
+      let text = "";
+      s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      s.on("error", fail);
+      s.on("close", () => resolve(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nok$/.test(text) ? "ok" : `answered ${JSON.stringify(text)}`));
+      s.write(`PROXY TCP4 198.51.100.1 192.0.2.1 1000 80\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    const request = proto === "tls" || proto === "tls-h1" ? httpsRequest : httpRequest;
     const req = request({ host: "127.0.0.1", port, path: "/", agent: false, ca, servername: "localhost", headers: { connection: "close" } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
@@ -230,7 +240,7 @@ function askOnce(proto: string, port: number, ca: string): Promise<string> {
 
 describe("no refused window on Bun: connects right after spawn*", () => {
   const ca = readFileSync(testCerts().ca.cert, "utf8");
-  for (const proto of ["http1", "h2c", "tls"]) {
+  for (const proto of ["http1", "h2c", "tls", "tls-h1", "proxy"]) {
     test(`${proto}: 100 spawns, a connect at once after each while the server's event loop is blocked: never refused, always answered`, { timeout: 180_000 }, async () => {
       const root = fileURLToPath(new URL("../../", import.meta.url));
       const [cmd, args] = commandFor("bun", fileURLToPath(new URL("_spawn-main.ts", import.meta.url)));

@@ -2,7 +2,8 @@
 // epoch>", every end of a streamed body's source as "CANCEL <id> <ms>", every handler that ran
 // to its end as "DONE <id>", so the suite sees them even across a drain. Transport by TAKO_CANCEL:
 // h1 (spawnHttp), h2c (spawnH2c with HTTP/1.1 on the port), tls (h2 and http/1.1 by ALPN),
-// proxy (PROXY required, spawnHttp), proxy-tls (PROXY required, then TLS). TAKO_CONFIG: a
+// proxy (PROXY required, spawnHttp), proxy-tls (PROXY required, then TLS); tls-http1 and
+// proxy-tls-http1: the same with HTTP/2 off (on Bun, TLS on Bun.listen). TAKO_CONFIG: a
 // partial ServerConfig as JSON (handlerTimeout, drainTimeout).
 import { Router, Server, sse, TcpListener, TlsCert } from "../../src/index.ts";
 import { testCerts } from "../_shared/certs.ts";
@@ -151,8 +152,10 @@ const listener = await TcpListener.bind("127.0.0.1:0");
 const mode = process.env.TAKO_CANCEL ?? "h1";
 const builder = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"));
 if (mode.startsWith("proxy")) builder.proxyProtocol("required");
-if (mode === "tls" || mode === "proxy-tls") {
+if (mode.includes("tls")) {
   const certs = testCerts();
-  await runFixture(builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key)).build().spawnTls(listener, router));
+  builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
+  if (mode.endsWith("-http1")) builder.http2(false);
+  await runFixture(builder.build().spawnTls(listener, router));
 } else if (mode === "h2c") await runFixture(builder.build().spawnH2c(listener, router, { http1: true }));
 else await runFixture(builder.build().spawnHttp(listener, router));

@@ -167,6 +167,12 @@ export function cancellationSuite(runtime: Runtime): void {
     // there: see the README coverage table), so there is no h2 to cancel on it.
     if (runtime !== "deno") wireSuite("proxy-tls-h2", fx);
   });
+  describe(`cancellation over TLS and PROXY then TLS, HTTP/2 off (${runtime})`, () => {
+    const tls = useFixture(runtime, FIXTURE, { TAKO_CANCEL: "tls-http1" });
+    wireSuite("tls-h1", tls);
+    const proxied = useFixture(runtime, FIXTURE, { TAKO_CANCEL: "proxy-tls-http1" });
+    wireSuite("proxy-tls-h1", proxied);
+  });
 
   describe(`handlerTimeout and route .timeout(ms) (${runtime})`, () => {
     for (const wire of ["h1", "h2c"] as const) {

@@ -2,7 +2,7 @@
 // "EV <json>", installs accessLog() ("ACCESS <json>"), the requestId() middleware, and
 // tako/otel's instrument() with the SDK's in-memory span exporter and a pull metric reader
 // (served on /_spans and /_metrics). TAKO_MODE: "h1" (spawnHttp), "h2c" (spawnH2c with HTTP/1.1),
-// "tls" (spawnTls, h2 + http/1.1), "proxy" / "proxy-optional" (spawnHttp, PROXY header required / optional). Config in
+// "tls" (spawnTls, h2 + http/1.1), "tls-h1" (spawnTls, HTTP/2 off), "proxy" / "proxy-optional" (spawnHttp, PROXY header required / optional). Config in
 // TAKO_CONFIG (JSON); TAKO_NO_MIDDLEWARE=1 leaves out requestId(). Prints "READY <port>"; SIGTERM drains it.
 import dc from "node:diagnostics_channel";
 import { context, propagation, trace, metrics } from "@opentelemetry/api";
@@ -132,9 +132,11 @@ router.get("/_metrics", async () => {
 const listener = await TcpListener.bind("127.0.0.1:0");
 const mode = process.env.TAKO_MODE ?? "h1";
 const builder = Server.builder().config(JSON.parse(process.env.TAKO_CONFIG ?? "{}"));
-if (mode === "tls") {
+if (mode === "tls" || mode === "tls-h1") {
   const certs = testCerts();
-  await runFixture(builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key)).build().spawnTls(listener, router));
+  builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
+  if (mode === "tls-h1") builder.http2(false);
+  await runFixture(builder.build().spawnTls(listener, router));
 } else if (mode === "proxy" || mode === "proxy-optional") {
   await runFixture(
     builder

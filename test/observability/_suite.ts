@@ -416,79 +416,84 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   }
 
-  describe(`observability over TLS (${runtime})`, () => {
-    const certs = testCerts();
-    let w: Watched;
-    before(async () => {
-      w = await Watched.start(runtime, "tls");
-    });
-    after(() => w.stop());
+  // "tls-h1": HTTP/2 switched off (on Bun, TLS on its Bun.listen path).
+  for (const tlsMode of ["tls", "tls-h1"] as const) {
+    const tag = tlsMode === "tls" ? runtime : `${runtime}, HTTP/2 off`;
+    describe(`observability over TLS (${tag})`, () => {
+      const certs = testCerts();
+      let w: Watched;
+      before(async () => {
+        w = await Watched.start(runtime, tlsMode);
+      });
+      after(() => w.stop());
 
-    const tlsGet = async (port: number, path: string): Promise<string> => (await https(certs, port, path)).text;
+      const tlsGet = async (port: number, path: string): Promise<string> => (await https(certs, port, path)).text;
 
-    test("HTTPS/1.1: request events and spans with tls.protocol.version", { timeout: 30_000 }, async () => {
-      await requestChecks(
-        w,
-        async (path, headers) => {
-          // https() has no header option: a raw request through node:https would do; use h1 over TLS via fetch-like helper.
-          const r = await httpsWithHeaders(certs, w.f.port, path, headers ?? {});
-          return r;
-        },
-        "1.1",
-        "127.0.0.1",
-        tlsGet,
-      );
-      const spans = JSON.parse(await tlsGet(w.f.port, "/_spans")) as SpanOut[];
-      const s = spans.find((x) => x.name === "GET /users/{id}")!;
-      assert.equal(s.attributes["url.scheme"], "https");
-      tlsVersionChecks(runtime, s);
-    });
-
-    test("h2 over TLS: request events with httpVersion 2.0", { timeout: 15_000 }, async () => {
-      const session = await h2tls(certs, w.f.port);
-      try {
-        const r = await h2(session, "/users/9");
-        assert.equal(r.status, 200);
-        const e = await w.request("/users/9");
-        assert.equal(e.asyncEnd.httpVersion, "2.0");
-        assert.equal(e.asyncEnd.status, 200);
-        const spans = await w.spans(w.f.port, tlsGet, (s) => s.some((x) => x.attributes["url.path"] === "/users/9"));
-        const s = spans.find((x) => x.attributes["url.path"] === "/users/9")!;
-        assert.equal(s.attributes["network.protocol.version"], "2");
+      test("HTTPS/1.1: request events and spans with tls.protocol.version", { timeout: 30_000 }, async () => {
+        await requestChecks(
+          w,
+          async (path, headers) => {
+            // https() has no header option: a raw request through node:https would do; use h1 over TLS via fetch-like helper.
+            const r = await httpsWithHeaders(certs, w.f.port, path, headers ?? {});
+            return r;
+          },
+          "1.1",
+          "127.0.0.1",
+          tlsGet,
+        );
+        const spans = JSON.parse(await tlsGet(w.f.port, "/_spans")) as SpanOut[];
+        const s = spans.find((x) => x.name === "GET /users/{id}")!;
+        assert.equal(s.attributes["url.scheme"], "https");
         tlsVersionChecks(runtime, s);
-      } finally {
-        session.destroy();
-      }
-    });
+      });
 
-    test("a failed TLS handshake is reported refused (tls)", { timeout: 15_000 }, async () => {
-      const socket = connect({ host: "127.0.0.1", port: w.f.port });
-      socket.on("error", () => {});
-      socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-      const refused = await w.until("refused tls", () => w.events.find((e) => e.ch === "refused"));
-      assert.equal(refused.reason, "tls");
-      socket.destroy();
-    });
-  });
+      if (tlsMode === "tls")
+        test("h2 over TLS: request events with httpVersion 2.0", { timeout: 15_000 }, async () => {
+          const session = await h2tls(certs, w.f.port);
+          try {
+            const r = await h2(session, "/users/9");
+            assert.equal(r.status, 200);
+            const e = await w.request("/users/9");
+            assert.equal(e.asyncEnd.httpVersion, "2.0");
+            assert.equal(e.asyncEnd.status, 200);
+            const spans = await w.spans(w.f.port, tlsGet, (s) => s.some((x) => x.attributes["url.path"] === "/users/9"));
+            const s = spans.find((x) => x.attributes["url.path"] === "/users/9")!;
+            assert.equal(s.attributes["network.protocol.version"], "2");
+            tlsVersionChecks(runtime, s);
+          } finally {
+            session.destroy();
+          }
+        });
 
-  describe(`observability: TLS handshake timeout (${runtime})`, () => {
-    // An explicit tlsHandshakeTimeout: on Deno that is the node:net path (Deno.listenTls has no handshake deadline).
-    test("a connection that never sends a ClientHello is refused (tls) at tlsHandshakeTimeout, then closed", { timeout: 15_000 }, async () => {
-      const w = await Watched.start(runtime, "tls", { tlsHandshakeTimeout: 300 });
-      try {
-        const c = await RawConn.open(w.f.port);
-        const opened = Date.now();
+      test("a failed TLS handshake is reported refused (tls)", { timeout: 15_000 }, async () => {
+        const socket = connect({ host: "127.0.0.1", port: w.f.port });
+        socket.on("error", () => {});
+        socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         const refused = await w.until("refused tls", () => w.events.find((e) => e.ch === "refused"));
         assert.equal(refused.reason, "tls");
-        assert.equal(refused.remoteAddress, "127.0.0.1");
-        const closedAt = await c.closed;
-        assert.ok(closedAt - opened >= 250, `closed after ${closedAt - opened} ms`);
-        await w.until("close", () => w.events.find((e) => e.ch === "close"));
-      } finally {
-        await w.stop();
-      }
+        socket.destroy();
+      });
     });
-  });
+
+    describe(`observability: TLS handshake timeout (${tag})`, () => {
+      // An explicit tlsHandshakeTimeout: on Deno that is the node:net path (Deno.listenTls has no handshake deadline).
+      test("a connection that never sends a ClientHello is refused (tls) at tlsHandshakeTimeout, then closed", { timeout: 15_000 }, async () => {
+        const w = await Watched.start(runtime, tlsMode, { tlsHandshakeTimeout: 300 });
+        try {
+          const c = await RawConn.open(w.f.port);
+          const opened = Date.now();
+          const refused = await w.until("refused tls", () => w.events.find((e) => e.ch === "refused"));
+          assert.equal(refused.reason, "tls");
+          assert.equal(refused.remoteAddress, "127.0.0.1");
+          const closedAt = await c.closed;
+          assert.ok(closedAt - opened >= 250, `closed after ${closedAt - opened} ms`);
+          await w.until("close", () => w.events.find((e) => e.ch === "close"));
+        } finally {
+          await w.stop();
+        }
+      });
+    });
+  }
 
   // Optional mode is served on Deno's node:net path (required mode on its native one).
   for (const mode of ["required", "optional"] as const)

@@ -210,7 +210,7 @@ export function proxySuite(runtime: Runtime): void {
       assert.equal(proxied.remoteAddress, "198.51.100.2");
     });
     test("a kept-alive connection serves requests in turn, with and without a header, never announced as closing", async () => {
-      // On Bun and Deno this mode is served on the node:net path, where Deno's node:http had
+      // On Deno this mode is served on the node:net path (on Bun on Bun.listen), where Deno's node:http had
       // destroyed every connection after its response while announcing keep-alive.
       for (const header of [Buffer.alloc(0), v1("198.51.100.2", "192.0.2.1", 2, 80)]) {
         const conn = await RawConn.open(fx.port);

@@ -63,11 +63,73 @@ export interface BunSocket<D> {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly remoteFamily: string | undefined;
+  /**
+   * Starts TLS on this socket, server side when `tls` has a certificate and key (measured on a
+   * `Bun.listen` socket, Bun 1.4.5). The bytes read from then on go to the TLS socket (this
+   * socket's `data` handler still sees the ciphertext). Throws a `TypeError` for a bad option.
+   */
+  upgradeTLS<T>(options: {
+    readonly data: T;
+    readonly tls: BunTlsConfig;
+    readonly socket: BunTlsHandlers<T>;
+    /** Bytes already read from this socket that belong to TLS (a ClientHello after a PROXY header): read first (measured, Bun 1.4.5; its node:tls uses it). */
+    readonly initialData?: Uint8Array;
+  }): [BunSocket<D>, BunTlsSocket<T>];
+}
+
+/**
+ * Server-side TLS settings of `upgradeTLS` (the ones tako passes). Bun takes the minimum version
+ * as OpenSSL's number (`0x0303` is TLS 1.2) and ALPN in wire form (length-prefixed names).
+ */
+export interface BunTlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  /** Ask the client for a certificate. */
+  readonly requestCert: boolean;
+  /** Bun 1.4.5 completes the handshake with an unverified client certificate even when set (measured): the caller checks `authorized`. */
+  readonly rejectUnauthorized: boolean;
+  /** OpenSSL cipher list (TLS 1.2 suites and TLS 1.3 suites by name). */
+  readonly ciphers: string;
+  readonly minVersion: number;
+  readonly ALPNProtocols: Uint8Array;
+}
+
+/** A TLS socket made by `upgradeTLS` (the members the HTTP/1.1 path reads after the handshake). */
+export interface BunTlsSocket<D> extends BunSocket<D> {
+  /** The protocol ALPN chose; `false` (or `null`) without one. */
+  readonly alpnProtocol: string | false | null;
+  /** The client certificate verified against the configured CA. */
+  readonly authorized: boolean;
+  getServername(): string | undefined;
+  getTLSVersion(): string | null;
+  getCipher(): { readonly name?: string; readonly standardName?: string } | null;
+  /** With `true`: the certificate with its DER bytes (`raw`); empty or missing without one. */
+  getPeerCertificate(detailed: true): { readonly raw?: Uint8Array } | null | undefined;
+}
+
+/** The handle a TLS socket's `serverName` handler gets: the handshake waits until `resumeSNI`. */
+export interface BunSniHandle {
+  /** Goes on with `context` (a native secure context), or fails the handshake (`failed`). */
+  resumeSNI(context: unknown, failed: boolean): void;
+}
+
+/** The handlers of a TLS socket: the socket's, and the handshake's outcome. */
+export interface BunTlsHandlers<D> extends BunSocketHandlers<D> {
+  /** The handshake ended: `success` false when it failed (an alert was sent, or the peer left). */
+  handshake(socket: BunTlsSocket<D>, success: boolean, error: Error | null): void;
+  /**
+   * The client named `servername` (SNI; not called without one). Returns a native secure context
+   * (`node:tls` `createSecureContext(...).context`) to serve that name with, `undefined` to keep
+   * the socket's own, an `Error` to fail the handshake, or `true` to answer later through
+   * `handle.resumeSNI` (measured on `upgradeTLS` sockets, Bun 1.4.5).
+   */
+  serverName?(listener: unknown, servername: string, handle: BunSniHandle): unknown;
 }
 
 /** The socket handlers `Bun.listen` calls. */
 export interface BunSocketHandlers<D> {
-  open(socket: BunSocket<D>): void;
+  open?(socket: BunSocket<D>): void;
   data(socket: BunSocket<D>, chunk: Uint8Array): void;
   /** The kernel takes writes again after a short `write`. */
   drain(socket: BunSocket<D>): void;

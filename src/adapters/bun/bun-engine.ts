@@ -6,7 +6,8 @@ import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
-import { type H2Mode, H1Server } from "./h1-server.ts";
+import { type H1Opening, H1Server } from "./h1-server.ts";
+import { BunTls } from "./tls.ts";
 import { serveBunH3 } from "./h3.ts";
 
 /**
@@ -32,33 +33,40 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 }
 
 /**
- * Whether `spec` is served on the `Bun.listen` path: HTTP/1.1 or h2c (with or without HTTP/1.1
- * on the same port) without PROXY, a router without WebSocket routes (those stay on Bun's
- * node:http, which feeds `ws`), and no explicit `acceptBackoff` (Bun accepts natively and
+ * What a connection opens with when `spec` is served on the `Bun.listen` path, or `null` when it
+ * is not: HTTP/1.1 (with or without a PROXY header first); h2c without PROXY (HTTP/2 from the
+ * first byte, or chosen by the first bytes when HTTP/1.1 shares the port); TLS, with or without
+ * a PROXY header first (a static certificate or a resolver with an answer for clients without
+ * SNI, {@link BunTls.create}), where ALPN hands `h2` to tako's HTTP/2 codec and `http/1.1` to
+ * its HTTP/1.1 codec. A router with WebSocket routes is not served here (those stay on Bun's
+ * node:http, which feeds `ws`), nor an explicit `acceptBackoff` (Bun accepts natively and
  * reports no accept error, so a backoff could pace nothing: the node:net path honours it).
  * Every deadline is tako's own there, so any `headerReadTimeout` is kept exactly.
  */
-function listenPathServes(spec: ServeSpec): boolean {
-  return (spec.protocol === "http1" || spec.protocol === "h2c") && spec.proxy.mode === "off" && !spec.explicit.has("acceptBackoff") && spec.router.hasUpgrades?.() !== true;
-}
-
-/** Which connections of `spec` speak HTTP/2 on the `Bun.listen` path. */
-function h2Mode(spec: ServeSpec): H2Mode {
-  if (spec.protocol !== "h2c") return "off";
-  return spec.http1 ? "sniff" : "only";
+function listenPathOpening(spec: ServeSpec): H1Opening | null {
+  if (spec.explicit.has("acceptBackoff") || spec.router.hasUpgrades?.() === true) return null;
+  if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
+  if (spec.protocol === "h2c") return spec.proxy.mode === "off" ? { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" } : null;
+  const tls = BunTls.create(spec.tls);
+  return tls === null ? null : { proxy: spec.proxy, tls, http2: spec.tls.http2 ? "alpn" : "off" };
 }
 
 /**
  * Bun engine. `bind` binds raw TCP (or a Unix socket) with `Bun.listen` ({@link H1Server});
  * connections that arrive before a spec is served wait for it, their bytes unread.
  *
- * - HTTP/1.1 ({@link listenPathServes}): served there with tako's HTTP/1.1 codec
- *   (`core/http1/`) and every policy of the lifecycle kernel. Nothing moves, so no connect is
- *   ever refused between bind and the drain.
+ * - HTTP/1.1 ({@link listenPathOpening}): served there with tako's HTTP/1.1 codec
+ *   (`core/http1/`) and every policy of the lifecycle kernel; with `proxyProtocol` the PROXY
+ *   header is read first (`core/proxy-protocol/`'s reader, `proxyReadTimeout`); over TLS with
+ *   HTTP/2 off, each socket is upgraded in place (`upgradeTLS`, {@link BunTls}: SNI resolvers
+ *   and reloads included; after a PROXY header with the bytes that followed it as `initialData`)
+ *   and `tlsHandshakeTimeout` bounds the handshake. Nothing moves, so no connect is ever refused
+ *   between bind and the drain.
  * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
  *   feeds `ws`) in the same turn of the event loop.
- * - h2c, TLS, PROXY, and HTTP/1.1 with an explicit `acceptBackoff`: the port moves to a node:net
- *   listener (Bun's) in the same turn, served by the Node engine's transports (the node:net path).
+ * - h2c, TLS with HTTP/2 on (or a resolver without an answer for no SNI), PROXY before h2c, and an explicit
+ *   `acceptBackoff`: the port moves to a node:net listener (Bun's) in the same turn, served by
+ *   the Node engine's transports (the node:net path).
  *
  * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
  * `serve` returns, connects reach the new listener.
@@ -87,9 +95,10 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    if (listenPathServes(spec)) {
+    const opening = listenPathOpening(spec);
+    if (opening !== null) {
       this.#listen = this.#h1;
-      return this.#h1.serve(spec.router, spec.config, h2Mode(spec));
+      return this.#h1.serve(spec.router, spec.config, opening);
     }
     if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
     return this.#toNodeHttp(spec);

@@ -1,4 +1,5 @@
 import { SocketConnInfo, type ConnInfo } from "../../core/conn-info.ts";
+import { type ProxyHeaderReader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { type BodyDeadline, joinBytes } from "../../core/body.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import { Http1ParseError } from "../../core/http1/errors.ts";
@@ -8,14 +9,16 @@ import { serializeResponseHead } from "../../core/http1/response.ts";
 import { prefaceMatch } from "../../core/h2.ts";
 import { errorReply } from "../../core/responder.ts";
 import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
-import { type Peer, requestStart, traceDispatch } from "../shared/diagnostics.ts";
+import { connectionRefused, type Peer, publishConnection, requestStart, traceDispatch } from "../shared/diagnostics.ts";
+import { proxiedClient } from "../shared/proxied-headers.ts";
 import type { RateSample } from "../shared/rate.ts";
-import type { BunSocket } from "./bun-api.ts";
+import type { BunSocket, BunTlsHandlers, BunTlsSocket } from "./bun-api.ts";
 import { type BodyOwner, BodyPipe } from "./h1-body.ts";
 import { BunH1Request, type RequestHost } from "./h1-request.ts";
 import { H2Conn, type H2Socket } from "./h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
+import { BunTls } from "./tls.ts";
 
 const OPEN = 0;
 /** The last response is out; the rest of an unread request body is read and dropped (bounded). */
@@ -51,7 +54,23 @@ function expectsContinue(head: Http1RequestHead): boolean {
  * reads the status rather than a reset (lingering close, as nginx and node/http1.ts).
  */
 export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
-  readonly socket: BunSocket<H1Conn>;
+  /** The accepted TCP (or Unix) socket (after a TLS upgrade, the handle `upgradeTLS` returned for it: the first one is dead then). */
+  raw: BunSocket<H1Conn>;
+  /** The socket HTTP is read from and written to: {@link raw}, or the TLS socket over it. */
+  socket: BunSocket<H1Conn>;
+  /**
+   * Until when the connection's opening (its PROXY header, its TLS handshake) may take, checked
+   * by the server's sweep; 0 once it is done (or without one).
+   */
+  gateBy = 0;
+  /** The PROXY header the connection opened with (`proxyProtocol`), or `null`. */
+  proxyHeader: ProxyHeader | null = null;
+  /** Reading the PROXY header: bytes go here before the codec. */
+  #proxy: ProxyHeaderReader | null = null;
+  /** TLS: the server's settings (from the upgrade on). */
+  #tls: BunTls | null = null;
+  /** TLS after the PROXY header: the upgrade waits for the header's end. */
+  #tlsNext: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null;
   readonly server: H1Server;
   readonly parser: Http1Parser;
   /** When the current wait began (accept, or the end of the last response); -1 while a request is in flight. */
@@ -98,6 +117,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #refusal: { readonly h1: Uint8Array; readonly h2: Uint8Array } | null = null;
 
   constructor(socket: BunSocket<H1Conn>, server: H1Server, now: number) {
+    this.raw = socket;
     this.socket = socket;
     this.server = server;
     this.since = now;
@@ -108,12 +128,23 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
 
   connInfo(): ConnInfo {
     if (this.#info === null) {
-      const s = this.socket;
+      const s = this.raw;
       const unix = this.server.unixPath;
+      const proxy = this.proxyHeader;
+      const client = proxiedClient(proxy);
+      const tls = this.#tls === null ? null : BunTls.infoOf(this.socket as BunTlsSocket<H1Conn>);
       this.#info =
         unix !== null
-          ? new SocketConnInfo("", 0, unix, 0, "1.1", null, null, "unix")
-          : new SocketConnInfo(s.remoteAddress ?? "", s.remotePort ?? 0, s.localAddress ?? this.server.local.address, s.localPort ?? this.server.local.port);
+          ? new SocketConnInfo(client?.address ?? "", client?.port ?? 0, unix, 0, "1.1", tls, proxy, "unix")
+          : new SocketConnInfo(
+              client?.address ?? s.remoteAddress ?? "",
+              client?.port ?? s.remotePort ?? 0,
+              s.localAddress ?? this.server.local.address,
+              s.localPort ?? this.server.local.port,
+              "1.1",
+              tls,
+              proxy,
+            );
     }
     return this.#info;
   }
@@ -167,7 +198,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     const match = prefaceMatch(seen);
     const refusal = this.#refusal;
     if (refusal !== null) {
-      // Over the cap: the refusal in the protocol the client opened with ('P' and the preface so far: HTTP/2).
+      // Over the cap: the refusal in the protocol the client opened with (the preface so far: HTTP/2).
       this.#refusal = null;
       this.#sniff = null;
       return this.refuse(match === 24 || match === seen.length ? refusal.h2 : refusal.h1);
@@ -218,6 +249,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   ended(): void {
     this.#peerEnded = true;
     if (this.#held) return;
+    if (this.#proxy !== null) return this.#gateFailed("proxy", new Error("connection closed before a complete PROXY header"));
     if (this.h2 !== null) {
       // HTTP/2: the peer is gone; what was written goes out, then the close (streams at work are given up then).
       if (this.#state === CLOSED) return;
@@ -360,6 +392,9 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** Accepted before the server serves: bytes wait unread. */
   hold(): void {
     this.#held = true;
+    // Nothing is read until then: the first bytes may be a TLS ClientHello, which only the TLS
+    // socket made at serve may read.
+    this.raw.pause();
   }
 
   /**
@@ -367,37 +402,104 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
    * is HTTP/2 from its first byte; on a port with both, its first bytes decide.
    */
   start(): void {
-    this.#held = false;
+    if (this.#held) {
+      this.#held = false;
+      this.raw.resume();
+    }
     const http2 = this.server.http2;
-    if (http2 === "only") {
-      const stash = this.#stash;
-      this.#stash = null;
-      if (this.#pausedStash) {
-        this.#pausedStash = false;
-        this.#syncReading();
-      }
-      this.#toH2(stash);
-      if (this.#peerEnded) this.ended();
-      return;
-    }
-    if (http2 === "sniff") {
-      this.#sniffing = true;
-      const stash = this.#stash;
-      if (stash !== null) {
-        this.#stash = null;
-        if (this.#pausedStash) {
-          this.#pausedStash = false;
-          this.#syncReading();
-        }
-        this.#sniffBytes(stash);
-        if (this.#peerEnded && this.#state === OPEN) {
-          if (this.h2 !== null) this.ended();
-          else if (this.current === null && this.#stash === null) this.#close();
-        }
-        return;
-      }
-    }
+    if (http2 === "only") return this.#toH2(null);
+    if (http2 === "sniff") this.#sniffing = true;
     if (this.#stash !== null || this.#peerEnded) this.#resume();
+  }
+
+  // ---- the opening: PROXY header, TLS handshake
+
+  /**
+   * The connection opens with a PROXY header (read before any HTTP or TLS byte), due by `by`;
+   * with `tls`, TLS follows it (its handshake due `tls.timeout` ms after the header).
+   */
+  expectProxy(
+    reader: ProxyHeaderReader,
+    by: number,
+    tls: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null,
+  ): void {
+    this.#proxy = reader;
+    this.gateBy = by;
+    this.#tlsNext = tls;
+  }
+
+  /** Bytes of the PROXY header: what follows it, once it is complete; `null` before (or when it is bad: the connection closes). */
+  #readProxy(chunk: Uint8Array): Uint8Array | null {
+    let read;
+    try {
+      read = this.#proxy!.push(chunk);
+    } catch (error) {
+      this.#gateFailed("proxy", error instanceof ProxyProtocolError ? error : new Error(String(error)));
+      return null;
+    }
+    if (read === null) return null;
+    this.#proxy = null;
+    this.proxyHeader = read.header;
+    this.gateBy = 0;
+    this.since = Date.now();
+    const next = this.#tlsNext;
+    if (next === null) return read.rest;
+    // TLS from the byte after the header; what came with it is the ClientHello's start.
+    this.#tlsNext = null;
+    try {
+      this.upgrade(next.tls, next.handlers, next.timeout === null ? Infinity : this.since + next.timeout, read.rest.length > 0 ? read.rest.slice() : undefined);
+    } catch (error) {
+      this.#gateFailed("tls", error instanceof Error ? error : new Error(String(error)));
+    }
+    return null;
+  }
+
+  /**
+   * TLS over the raw socket with `tls`'s settings, `initial` (bytes already read) first; the
+   * handshake is due by `by`. Throws what `upgradeTLS` throws.
+   */
+  upgrade(tls: BunTls, handlers: BunTlsHandlers<H1Conn>, by: number, initial?: Uint8Array): void {
+    this.#tls = tls;
+    this.gateBy = by;
+    const options = { data: this, tls: tls.config(), socket: handlers };
+    const [raw, secure] = this.raw.upgradeTLS<H1Conn>(initial === undefined ? options : { ...options, initialData: initial });
+    this.raw = raw;
+    this.socket = secure;
+  }
+
+  /** The TLS handshake ended: HTTP/1.1 from now on, or the connection is refused. */
+  handshake(ok: boolean, error: Error | null): void {
+    if (this.#state !== OPEN || this.#tls === null || this.gateBy === 0) return;
+    const secure = this.socket as BunTlsSocket<H1Conn>;
+    if (!ok) return this.#gateFailed("tls", error ?? new Error("TLS handshake failed"));
+    const refusal = this.#tls.refusal(secure);
+    if (refusal !== null) return this.#gateFailed("tls", refusal);
+    const protocol = this.#tls.protocolFor(secure.alpnProtocol);
+    if (protocol === null) return this.#gateFailed("tls", new Error(`no handler for ALPN protocol ${String(secure.alpnProtocol)}`));
+    this.gateBy = 0;
+    this.since = Date.now();
+    if (protocol === "h2") this.#toH2(null);
+  }
+
+  /** The opening took longer than its deadline (the sweep): the connection is closed. */
+  gateExpired(): void {
+    if (this.#proxy !== null) this.#gateFailed("proxy", new Error(`no complete PROXY header within ${this.server.proxyReadTimeout} ms`));
+    else this.#gateFailed("tls", new Error(`no TLS handshake within ${this.server.tlsHandshakeTimeout} ms`));
+  }
+
+  /** The opening failed: reported on `tako:connection:refused` with `reason`, and the connection closed at once. */
+  #gateFailed(reason: "proxy" | "tls", error: Error): void {
+    this.#proxy = null;
+    this.gateBy = 0;
+    if (connectionRefused.hasSubscribers) {
+      const raw = this.raw;
+      publishConnection(connectionRefused, this, { remoteAddress: raw.remoteAddress ?? "", remotePort: raw.remotePort ?? 0 }, reason, error);
+    }
+    // FIN, as node:net's destroy() (terminate() resets): a TLS alert already written goes out
+    // first, and the descriptor is released at once (measured, Bun 1.4.5).
+    if (this.#state === CLOSED) return;
+    this.#state = ENDING;
+    this.socket.end();
   }
 
   /** Not closed yet. */
@@ -407,6 +509,11 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
 
   /** Parses `chunk`; bytes past a paused request are kept (a copy: the runtime reuses its buffer). */
   #feed(chunk: Uint8Array): void {
+    if (this.#proxy !== null) {
+      const rest = this.#readProxy(chunk);
+      if (rest === null || rest.length === 0) return;
+      chunk = rest;
+    }
     let consumed: number;
     this.#inExecute = true;
     try {
@@ -547,7 +654,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.#flushed();
   }
 
-  /** The connection closes once it is idle (the drain, shedding at a deadline): now when no request is in flight; on HTTP/2, GOAWAY. */
+  /** The connection closes once it is idle (the drain, shedding at a deadline): now when no request is in flight. */
   closeIdle(): void {
     if (this.#state !== OPEN) return;
     if (this.h2 !== null) return this.h2.goaway("drain");
@@ -615,20 +722,19 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
 
   /** Refused at the cap on a port serving HTTP/1.1 and h2c: the first bytes pick `h1` or `h2`. */
   refuseSniffing(h1: Uint8Array, h2: Uint8Array): void {
-    this.#held = false;
     this.#refusal = { h1, h2 };
-    if (this.#stash !== null) {
-      const stash = this.#stash;
-      this.#stash = null;
-      this.#sniffBytes(stash);
-    } else if (this.#peerEnded) this.refuse(h1);
+    if (this.#held) {
+      this.#held = false;
+      this.raw.resume();
+    }
+    if (this.#peerEnded) this.refuse(h1);
   }
 
   // ---- H2Socket
 
   /** The peer's address (diagnostics). */
   peer(): Peer {
-    return { remoteAddress: this.socket.remoteAddress ?? "", remotePort: this.socket.remotePort ?? 0 };
+    return { remoteAddress: this.raw.remoteAddress ?? "", remotePort: this.raw.remotePort ?? 0 };
   }
 
   /**
@@ -653,7 +759,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     return this.#state === OPEN;
   }
 
-  /** Nothing in flight and no body being read (on HTTP/2: no open stream): may be shed at the cap. */
+  /** Nothing in flight and no body being read: may be shed at the cap. */
   get idle(): boolean {
     if (this.h2 !== null) return this.h2.idle;
     return this.current === null;

@@ -2,14 +2,18 @@ import type { BodyClock, BodyDeadline } from "../../core/body.ts";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { TakoError } from "../../core/errors.ts";
 import type { Http1RequestHead } from "../../core/http1/parser.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { absoluteAuthority, originForm } from "../../core/request-rules.ts";
 import { TakoRequest } from "../../core/request.ts";
+import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import type { BodyPipe } from "./h1-body.ts";
 
 /** What a request reads of its connection and server. */
 export interface RequestHost {
   /** `req.conn`, made once per connection. */
   connInfo(): ConnInfo;
+  /** The PROXY header the connection opened with: `Forwarded` is tako's then, and `X-Forwarded-*` are dropped. */
+  readonly proxyHeader: ProxyHeader | null;
   readonly bodyDeadline: BodyDeadline | null;
   readonly handlerTimeout: number | null;
   /** Why a request whose connection closed under it was given up (client gone, or the drain deadline). */
@@ -73,13 +77,19 @@ export class BunH1Request extends TakoRequest {
       for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
       const authority = this.#authority();
       if (authority !== null) h.set("host", authority);
-      this.#headers = h;
+      const proxy = this.host.proxyHeader;
+      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
     const key = name.toLowerCase();
+    const proxy = this.host.proxyHeader;
+    if (proxy !== null) {
+      const own = proxiedHeader(key, proxy);
+      if (own !== undefined) return own;
+    }
     if (key === "host") {
       const authority = this.#authority();
       if (authority !== null) return authority;

@@ -3,23 +3,49 @@ import type { ServerConfig } from "../../core/config.ts";
 import { h2Refusal, H2_NO_ERROR } from "../../core/h2.ts";
 import type { H2ConnectionOptions } from "../../core/http2/index.ts";
 import { JSON_TYPE, TEXT_TYPE } from "../../core/responder.ts";
+import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
-import type { SocketAddr } from "../engine.ts";
+import type { ProxyOptions, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { displayPath } from "../shared/socket-file.ts";
-import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, bunListen } from "./bun-api.ts";
+import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, type BunTlsHandlers, bunListen } from "./bun-api.ts";
 import { H1Conn } from "./h1-conn.ts";
+import type { BunTls } from "./tls.ts";
 
 const BUSY = new TextEncoder().encode(BUSY_HTTP1);
 /** Sent to an HTTP/2 connection over `maxConnections`: SETTINGS, then GOAWAY(0, NO_ERROR) with the reason (as Node's path). */
 const BUSY_H2 = h2Refusal(H2_NO_ERROR, "server at connection limit");
 
-/** Which connections speak HTTP/2: none, every one (h2c only), or those that open with the client preface. */
-export type H2Mode = "off" | "only" | "sniff";
+/**
+ * Which connections speak HTTP/2 (tako's codec): none, every one (h2c only), those that open
+ * with the client preface (h2c next to HTTP/1.1), or those whose TLS handshake chose `h2` by ALPN.
+ */
+export type H2Mode = "off" | "only" | "sniff" | "alpn";
+
+/** What a connection opens with before HTTP/1.1: a PROXY header, then TLS (either, both or neither). */
+export interface H1Opening {
+  readonly proxy: ProxyOptions;
+  /** TLS settings; `null`: cleartext. */
+  readonly tls: BunTls | null;
+  /** Which connections are HTTP/2 after the opening; default `"off"`. */
+  readonly http2?: H2Mode;
+}
+
+const CLEARTEXT: H1Opening = { proxy: { mode: "off", onBadCrc: "reject" }, tls: null };
+
+/** The handlers of the TLS sockets made over accepted ones: the connection's, as on the raw socket. */
+const TLS_HANDLERS: BunTlsHandlers<H1Conn> = {
+  handshake: (socket, ok, error) => socket.data.handshake(ok, error),
+  data: (socket, chunk) => socket.data.data(chunk),
+  drain: (socket) => socket.data.drain(),
+  end: (socket) => socket.data.ended(),
+  close: (socket) => socket.data.closed(),
+  error: () => {},
+};
 
 /** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
 export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
@@ -68,6 +94,12 @@ export class H1Server {
   closing = false;
   /** The drain deadline cut the connections: `req.signal` says so. */
   forced = false;
+  /** `ServerConfig.proxyReadTimeout` (read when a PROXY header is late). */
+  proxyReadTimeout = 0;
+  /** `ServerConfig.tlsHandshakeTimeout`. */
+  tlsHandshakeTimeout: number | null = null;
+  #opening: H1Opening = CLEARTEXT;
+  #tlsHandlers: BunTlsHandlers<H1Conn> = TLS_HANDLERS;
   /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
   /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
@@ -99,9 +131,19 @@ export class H1Server {
   constructor(bind: H1Bind) {
     const handlers: BunSocketHandlers<H1Conn> = {
       open: (socket) => this.#open(socket),
-      data: (socket, chunk) => socket.data.data(chunk),
-      drain: (socket) => socket.data.drain(),
-      end: (socket) => socket.data.ended(),
+      // After a TLS upgrade the raw socket still reports the ciphertext: the TLS socket's handlers serve.
+      data: (socket, chunk) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.data(chunk);
+      },
+      drain: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.drain();
+      },
+      end: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.ended();
+      },
       close: (socket) => socket.data?.closed(),
       error: () => {},
     };
@@ -125,9 +167,13 @@ export class H1Server {
    * Serves `router` with `config`'s policy: the connections that waited are admitted under the
    * cap (their deadlines count from their accept) and their bytes parsed.
    */
-  serve(router: Dispatcher, config: ServerConfig, http2: H2Mode = "off"): Lifecycle<H1Conn> {
+  serve(router: Dispatcher, config: ServerConfig, opening: H1Opening = CLEARTEXT): Lifecycle<H1Conn> {
     this.router = router;
-    this.http2 = http2;
+    this.#opening = opening;
+    if (opening.tls !== null) this.#tlsHandlers = { ...TLS_HANDLERS, serverName: opening.tls.serverName };
+    this.proxyReadTimeout = config.proxyReadTimeout;
+    this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
+    this.http2 = opening.http2 ?? "off";
     this.h2Options = {
       maxConcurrentStreams: config.h2MaxConcurrentStreams,
       maxHeaderListSize: config.h2MaxHeaderListSize,
@@ -163,14 +209,15 @@ export class H1Server {
           (conn as H1Conn).destroy();
         },
         peer: (conn) => {
-          const s = (conn as H1Conn).socket;
+          const s = (conn as H1Conn).raw;
           return { remoteAddress: s.remoteAddress ?? "", remotePort: s.remotePort ?? 0 };
         },
       },
       connectionCap(config),
     );
-    const h2Deadlines = http2 === "off" ? [] : [config.headerReadTimeout, config.keepAliveTimeout, config.h2KeepAliveInterval];
-    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead, ...h2Deadlines]));
+    const h2Deadlines = this.http2 === "off" ? [] : [config.headerReadTimeout, config.keepAliveTimeout, config.h2KeepAliveInterval];
+    const gates = [opening.proxy.mode === "off" ? null : config.proxyReadTimeout, opening.tls === null ? null : config.tlsHandshakeTimeout];
+    this.#timer = setInterval(() => this.#sweep(), sweepInterval([firstHead, nextHead, ...gates, ...h2Deadlines]));
     const waiting = this.#waiting ?? new Set<H1Conn>();
     this.#waiting = null;
     for (const conn of waiting) this.#admit(conn);
@@ -200,7 +247,10 @@ export class H1Server {
 
   #admit(conn: H1Conn): void {
     if (!conn.alive) return;
+    const opening = this.#opening;
     if (this.closing || !this.lifecycle.admit(conn)) {
+      // Over TLS there is nothing to say in clear: closed before the handshake.
+      if (opening.tls !== null) return conn.destroy();
       // Not tracked: 503 (HTTP/2: SETTINGS and GOAWAY) and close; a peer that never reads is cut after a second.
       if (this.http2 === "only") conn.refuse(BUSY_H2);
       else if (this.http2 === "sniff") conn.refuseSniffing(BUSY, BUSY_H2);
@@ -209,6 +259,18 @@ export class H1Server {
       return;
     }
     this.#conns.add(conn);
+    const proxy = opening.proxy;
+    if (proxy.mode !== "off") {
+      const tls = opening.tls === null ? null : { tls: opening.tls, handlers: this.#tlsHandlers, timeout: this.tlsHandshakeTimeout };
+      conn.expectProxy(new ProxyHeaderReader(proxy.mode, proxy.onBadCrc), Date.now() + this.proxyReadTimeout, tls);
+    } else if (opening.tls !== null) {
+      const handshake = this.tlsHandshakeTimeout;
+      try {
+        conn.upgrade(opening.tls, this.#tlsHandlers, handshake === null ? Infinity : Date.now() + handshake);
+      } catch {
+        return conn.destroy();
+      }
+    }
     conn.start();
   }
 
@@ -242,6 +304,10 @@ export class H1Server {
     }
     this.now = now;
     for (const conn of this.#conns) {
+      if (conn.gateBy > 0) {
+        if (now >= conn.gateBy) conn.gateExpired();
+        continue;
+      }
       if (conn.open) {
         const h2 = conn.h2;
         if (h2 !== null) {

@@ -2,6 +2,7 @@ import type { BodyDeadline } from "../../core/body.ts";
 import { type ConnInfo, SocketConnInfo } from "../../core/conn-info.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import { type H2ConnectionOptions, type H2Error, type H2Handler, type H2RequestHead, H2ServerConnection } from "../../core/http2/index.ts";
+import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { HandlerResult } from "../../core/responder.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { h2Goaway, type Peer, publishGoaway, requestStart, traceDispatch } from "../shared/diagnostics.ts";
@@ -173,6 +174,10 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
       this.#info = new SocketConnInfo(c.remoteAddress, c.remotePort, c.localAddress, c.localPort, "2.0", c.tls, c.proxy, c.family ?? undefined);
     }
     return this.#info;
+  }
+
+  get proxyHeader(): ProxyHeader | null {
+    return this.connInfo().proxy;
   }
 
   get bodyDeadline(): BodyDeadline | null {

@@ -3,6 +3,7 @@ import type { ConnInfo } from "../../core/conn-info.ts";
 import type { TakoError } from "../../core/errors.ts";
 import type { H2RequestHead } from "../../core/http2/index.ts";
 import { TakoRequest } from "../../core/request.ts";
+import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { type BodyOwner, BodyPipe } from "./h1-body.ts";
 import type { RequestHost } from "./h1-request.ts";
 
@@ -77,13 +78,19 @@ export class BunH2Request extends TakoRequest implements BodyOwner {
       }
       if (cookie !== null) h.set("cookie", cookie);
       if (!host && this.head.authority !== "") h.set("host", this.head.authority);
-      this.#headers = h;
+      const proxy = this.host.proxyHeader;
+      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
     const key = name.toLowerCase();
+    const proxy = this.host.proxyHeader;
+    if (proxy !== null) {
+      const own = proxiedHeader(key, proxy);
+      if (own !== undefined) return own;
+    }
     const raw = this.head.headers;
     const sep = key === "cookie" ? "; " : ", ";
     let value: string | null = null;

@@ -16,7 +16,7 @@ import { BUSY_HTTP1 } from "../node/acceptor.ts";
 import { ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
 import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
-import { proxiedHeader, proxiedHeaders } from "../node/proxy-transport.ts";
+import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { Backoff } from "../shared/backoff.ts";
 import { type Http1Deadlines, http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";

@@ -5,7 +5,7 @@ import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { BodyDeadline } from "../../core/body.ts";
 import { TakoRequest } from "../../core/request.ts";
 import type { TakoError } from "../../core/errors.ts";
-import { proxiedHeader, proxiedHeaders } from "./proxy-transport.ts";
+import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { collect, goneReason, parseUtf8Json, type ServedState, utf8 } from "./request.ts";
 
 /** What the HTTP/2 request view needs of its connection. */

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
-import { mayBeProxyHeader, parseProxyHeader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
+import { ProxyHeaderReader, ProxyProtocolError, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { Deadline } from "../shared/deadline.ts";
 import { connectionRefused, publishConnection } from "../shared/diagnostics.ts";
 import { handOff, type Transport } from "./transport.ts";
@@ -52,7 +52,7 @@ type Done = (error: Error | null, header: ProxyHeader | null, rest: Buffer | nul
 
 /** Collects bytes until they hold a complete header (or cannot), under a deadline. */
 function read(socket: Socket, mode: "required" | "optional", timeoutMs: number, onBadCrc: "reject" | "flag", done: Done): void {
-  let seen: Buffer | null = null;
+  const reader = new ProxyHeaderReader(mode, onBadCrc);
   let finished = false;
   const finish = (error: Error | null, header: ProxyHeader | null, rest: Buffer | null): void => {
     if (finished) return;
@@ -67,15 +67,13 @@ function read(socket: Socket, mode: "required" | "optional", timeoutMs: number, 
   deadline.arm(timeoutMs, () => finish(new Error(`no complete PROXY header within ${timeoutMs} ms`), null, null));
   const onEnd = (): void => finish(new Error("connection closed before a complete PROXY header"), null, null);
   const onData = (chunk: Buffer): void => {
-    seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
-    if (mode === "optional" && !mayBeProxyHeader(seen)) return finish(null, null, seen);
-    let result;
+    let read;
     try {
-      result = parseProxyHeader(seen, { onBadCrc });
+      read = reader.push(chunk);
     } catch (error) {
       return finish(error instanceof ProxyProtocolError ? error : new Error(String(error)), null, null);
     }
-    if (result.done) finish(null, result.header, seen.subarray(result.header.headerLength));
+    if (read !== null) finish(null, read.header, Buffer.from(read.rest.buffer, read.rest.byteOffset, read.rest.byteLength));
   };
   socket.on("data", onData);
   socket.once("end", onEnd);
@@ -110,40 +108,4 @@ export function proxyTransport(inner: Transport, mode: "required" | "optional", 
     // A PROXY header still arriving (or stalled) is idle; after it, the transport inside decides.
     idle: (socket) => !handed.has(socket) || (inner.idle?.(socket) ?? false),
   };
-}
-
-const FORWARDED = "forwarded";
-
-/** True for the headers a proxied request must not take from the client. */
-export function isForwardingHeader(lowerName: string): boolean {
-  return lowerName === FORWARDED || lowerName.startsWith("x-forwarded-");
-}
-
-/** `Forwarded: for=…` (RFC 7239) for the client the PROXY header names; `null` without an address (LOCAL, UNSPEC). */
-export function forwardedFor(header: ProxyHeader): string | null {
-  const address = header.command === "PROXY" ? header.sourceAddress : null;
-  if (address === null || header.family === "UNIX") return null;
-  return address.includes(":") ? `for="[${address}]"` : `for=${address}`;
-}
-
-/**
- * A request header as a handler sees it on a proxied connection: `Forwarded` is tako's (from
- * the PROXY header) and `X-Forwarded-*` are dropped, so a client cannot spoof its address.
- * `undefined` for every other name (read it as usual).
- */
-export function proxiedHeader(lowerName: string, header: ProxyHeader): string | null | undefined {
-  if (lowerName === FORWARDED) return forwardedFor(header);
-  return lowerName.startsWith("x-forwarded-") ? null : undefined;
-}
-
-/** Rewrites a proxied request's `Headers` as {@link proxiedHeader} says. */
-export function proxiedHeaders(headers: Headers, header: ProxyHeader): Headers {
-  const drop: string[] = [];
-  headers.forEach((_value, name) => {
-    if (isForwardingHeader(name)) drop.push(name);
-  });
-  for (const name of drop) headers.delete(name);
-  const forwarded = forwardedFor(header);
-  if (forwarded !== null) headers.set(FORWARDED, forwarded);
-  return headers;
 }

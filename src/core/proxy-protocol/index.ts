@@ -25,3 +25,4 @@ export {
 } from "./header.ts";
 export { mayBeProxyHeader, parseProxyHeader } from "./parse.ts";
 export { crc32c } from "./crc32c.ts";
+export { ProxyHeaderReader, type ProxyRead } from "./reader.ts";
