@@ -12,7 +12,13 @@ router.get("/hold/{ms}", async (req) => {
   await new Promise((r) => setTimeout(r, Number(req.params.ms)));
   return `held ${req.params.ms}`;
 });
-router.get("/conn", (req) => ({ httpVersion: req.conn.httpVersion, remoteAddress: req.conn.remoteAddress, localPort: req.conn.localPort, host: req.header("host"), cookie: req.header("cookie") }));
+router.get("/conn", (req) => ({
+  httpVersion: req.conn.httpVersion,
+  remoteAddress: req.conn.remoteAddress,
+  localPort: req.conn.localPort,
+  host: req.header("host"),
+  cookie: req.header("cookie"),
+}));
 router.post("/echo", async (req) => new Uint8Array(await req.bytes()));
 
 const listener = await TcpListener.bind("127.0.0.1:0");

@@ -42,7 +42,16 @@ describe("h2c on Bun.listen (tako's HTTP/2 codec)", () => {
   test("req.conn on HTTP/2: httpVersion 2.0, the peer's address, Host from :authority, cookie crumbs joined with '; '", opts, async () => {
     await withFixture({}, {}, async (f) => {
       const conn = await H2RawConn.connect(f.port);
-      conn.write(request(1, { path: "/conn", authority: "example.test:8443", headers: [["cookie", "a=1"], ["cookie", "b=2"]] }));
+      conn.write(
+        request(1, {
+          path: "/conn",
+          authority: "example.test:8443",
+          headers: [
+            ["cookie", "a=1"],
+            ["cookie", "b=2"],
+          ],
+        }),
+      );
       const res = await conn.response(1);
       assert.deepEqual(JSON.parse(res.body.toString()), { httpVersion: "2.0", remoteAddress: "127.0.0.1", localPort: f.port, host: "example.test:8443", cookie: "a=1; b=2" });
       conn.close();
