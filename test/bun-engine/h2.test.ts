@@ -4,9 +4,14 @@
 // pieces, HTTP/1.1 after a partial preface); an h2c-only port answers other bytes with GOAWAY
 // PROTOCOL_ERROR; req.conn and Host/cookie on HTTP/2; GOAWAY NO_ERROR at keepAliveTimeout and at
 // the drain, read by a client that keeps writing (no TCP reset); the cap's refusal in the
-// client's protocol. Raw sockets, bounded waits.
+// client's protocol. Over TLS, ALPN h2 goes to the same codec on Bun.listen: a connection made
+// before spawnTls is served, req.conn carries the TLS facts, keepAliveTimeout ends it with
+// GOAWAY. Raw sockets and node:http2, bounded waits.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { describe, test } from "node:test";
+import { testCerts } from "../_shared/certs.ts";
 import { RawConn } from "../_shared/conn.ts";
 import { ErrorCode, Flag, FrameType, H2RawConn, PREFACE, ping, request, settings } from "../_shared/h2-raw/index.ts";
 import { startFixture, type Fixture } from "../_shared/spawn.ts";
@@ -53,7 +58,14 @@ describe("h2c on Bun.listen (tako's HTTP/2 codec)", () => {
         }),
       );
       const res = await conn.response(1);
-      assert.deepEqual(JSON.parse(res.body.toString()), { httpVersion: "2.0", remoteAddress: "127.0.0.1", localPort: f.port, host: "example.test:8443", cookie: "a=1; b=2" });
+      assert.deepEqual(JSON.parse(res.body.toString()), {
+        alpn: null,
+        httpVersion: "2.0",
+        remoteAddress: "127.0.0.1",
+        localPort: f.port,
+        host: "example.test:8443",
+        cookie: "a=1; b=2",
+      });
       conn.close();
     });
   });
@@ -194,6 +206,62 @@ describe("h2c on Bun.listen (tako's HTTP/2 codec)", () => {
       await h1.closed;
       assert.deepEqual(h1.statuses, [503]);
       first.close();
+    });
+  });
+
+  describe("h2 over TLS on Bun.listen (ALPN h2 → tako's HTTP/2 codec)", () => {
+    /** A node:http2 session over TLS trusting the test CA. */
+    function tlsSession(port: number): Promise<ClientHttp2Session> {
+      const ca = readFileSync(testCerts().ca.cert);
+      return new Promise((resolve, reject) => {
+        const session = h2connect(`https://localhost:${port}`, { ca, host: "127.0.0.1", servername: "localhost" });
+        session.once("connect", () => resolve(session));
+        session.once("error", reject);
+      });
+    }
+    function get(session: ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
+      return new Promise((resolve, reject) => {
+        const stream = session.request({ ":path": path });
+        let status = 0;
+        let body = "";
+        stream.on("response", (h) => (status = Number(h[":status"])));
+        stream.setEncoding("utf8");
+        stream.on("data", (d: string) => (body += d));
+        stream.on("end", () => resolve({ status, body }));
+        stream.on("error", reject);
+      });
+    }
+
+    test("a connection (its ClientHello) made between bind and spawnTls is served over h2; req.conn has httpVersion 2.0 and ALPN h2", opts, async () => {
+      await withFixture({}, { TAKO_TLS: "1", TAKO_SPAWN_AFTER: "500" }, async (f) => {
+        const session = await tlsSession(f.port);
+        try {
+          assert.equal(session.alpnProtocol, "h2");
+          const res = await get(session, "/conn");
+          assert.equal(res.status, 200);
+          const conn = JSON.parse(res.body);
+          assert.equal(conn.httpVersion, "2.0");
+          assert.equal(conn.alpn, "h2");
+          assert.equal(conn.host, `localhost:${f.port}`);
+          await f.waitForLine(/^SPAWNED$/, 1000);
+        } finally {
+          session.close();
+        }
+      });
+    });
+
+    test("keepAliveTimeout over TLS: GOAWAY NO_ERROR on an idle h2 connection, then the close", opts, async () => {
+      await withFixture({ keepAliveTimeout: 1000 }, { TAKO_TLS: "1" }, async (f) => {
+        const session = await tlsSession(f.port);
+        const goaway = new Promise<number>((resolve) => session.once("goaway", (code: number) => resolve(code)));
+        const closed = new Promise<void>((resolve) => session.once("close", () => resolve()));
+        assert.equal((await get(session, "/sync")).body, "sync");
+        const answered = Date.now();
+        assert.equal(await goaway, 0);
+        const ms = Date.now() - answered;
+        assert.ok(ms >= 900 && ms < 3000, `GOAWAY ${ms} ms after the last response (keepAliveTimeout 1000)`);
+        await closed;
+      });
     });
   });
 });

@@ -34,8 +34,8 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 
 /**
  * What a connection opens with when `spec` is served on the `Bun.listen` path, or `null` when it
- * is not: HTTP/1.1 (with or without a PROXY header first); h2c without PROXY (HTTP/2 from the
- * first byte, or chosen by the first bytes when HTTP/1.1 shares the port); TLS, with or without
+ * is not: HTTP/1.1 and h2c (HTTP/2 from the first byte, or chosen by the first bytes when
+ * HTTP/1.1 shares the port), each with or without a PROXY header first; TLS, with or without
  * a PROXY header first (a static certificate or a resolver with an answer for clients without
  * SNI, {@link BunTls.create}), where ALPN hands `h2` to tako's HTTP/2 codec and `http/1.1` to
  * its HTTP/1.1 codec. A router with WebSocket routes is not served here (those stay on Bun's
@@ -46,7 +46,7 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
 function listenPathOpening(spec: ServeSpec): H1Opening | null {
   if (spec.explicit.has("acceptBackoff") || spec.router.hasUpgrades?.() === true) return null;
   if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
-  if (spec.protocol === "h2c") return spec.proxy.mode === "off" ? { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" } : null;
+  if (spec.protocol === "h2c") return { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const tls = BunTls.create(spec.tls);
   return tls === null ? null : { proxy: spec.proxy, tls, http2: spec.tls.http2 ? "alpn" : "off" };
 }
@@ -55,18 +55,23 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  * Bun engine. `bind` binds raw TCP (or a Unix socket) with `Bun.listen` ({@link H1Server});
  * connections that arrive before a spec is served wait for it, their bytes unread.
  *
- * - HTTP/1.1 ({@link listenPathOpening}): served there with tako's HTTP/1.1 codec
- *   (`core/http1/`) and every policy of the lifecycle kernel; with `proxyProtocol` the PROXY
- *   header is read first (`core/proxy-protocol/`'s reader, `proxyReadTimeout`); over TLS with
- *   HTTP/2 off, each socket is upgraded in place (`upgradeTLS`, {@link BunTls}: SNI resolvers
- *   and reloads included; after a PROXY header with the bytes that followed it as `initialData`)
- *   and `tlsHandshakeTimeout` bounds the handshake. Nothing moves, so no connect is ever refused
- *   between bind and the drain.
+ * - HTTP/1.1, h2c and TLS ({@link listenPathOpening}): served there with tako's HTTP/1.1 codec
+ *   (`core/http1/`) and tako's HTTP/2 codec (`core/http2/`, `H2Conn`: h2c from the first
+ *   byte, or chosen by the client preface when HTTP/1.1 shares the port; over TLS chosen by
+ *   ALPN, `h2` offered first unless HTTP/2 is off) with every policy of the lifecycle kernel;
+ *   with `proxyProtocol` the PROXY header is read first (`core/proxy-protocol/`'s reader,
+ *   `proxyReadTimeout`); over TLS each socket is upgraded in place (`upgradeTLS`,
+ *   {@link BunTls}: SNI resolvers and reloads included; after a PROXY header with the bytes that
+ *   followed it as `initialData`) and `tlsHandshakeTimeout` bounds the handshake. Nothing moves,
+ *   so no connect is ever refused between bind and the drain. Measured (bench/http, GET /):
+ *   h2c and h2 over TLS here use a fraction of the CPU Bun's node:http2 did (see
+ *   docs/http2-codec.md).
  * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
- *   feeds `ws`) in the same turn of the event loop.
- * - h2c, TLS with HTTP/2 on (or a resolver without an answer for no SNI), PROXY before h2c, and an explicit
- *   `acceptBackoff`: the port moves to a node:net listener (Bun's) in the same turn, served by
- *   the Node engine's transports (the node:net path).
+ *   feeds `ws`) in the same turn of the event loop: the `ws` package needs a node:http server.
+ * - TLS with a resolver that has no synchronous answer for clients without SNI (`upgradeTLS`
+ *   needs a certificate up front), and an explicit `acceptBackoff` (`Bun.listen` reports no
+ *   accept error to pace): the port moves to a node:net listener (Bun's) in the same turn,
+ *   served by the Node engine's transports (the node:net path).
  *
  * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
  * `serve` returns, connects reach the new listener.

@@ -406,7 +406,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
       this.#held = false;
       this.raw.resume();
     }
-    const http2 = this.server.http2;
+    // After a PROXY header, when it has been read (#feed).
+    const http2 = this.#proxy === null ? this.server.http2 : "off";
     if (http2 === "only") return this.#toH2(null);
     if (http2 === "sniff") this.#sniffing = true;
     if (this.#stash !== null || this.#peerEnded) this.#resume();
@@ -511,7 +512,16 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #feed(chunk: Uint8Array): void {
     if (this.#proxy !== null) {
       const rest = this.#readProxy(chunk);
-      if (rest === null || rest.length === 0) return;
+      if (rest === null) return;
+      // The header is read: h2c starts now, with the bytes that followed it.
+      const http2 = this.server.http2;
+      if (http2 === "only") return this.#toH2(rest.length > 0 ? rest : null);
+      if (http2 === "sniff") {
+        this.#sniffing = true;
+        if (rest.length > 0) this.#sniffBytes(rest);
+        return;
+      }
+      if (rest.length === 0) return;
       chunk = rest;
     }
     let consumed: number;
