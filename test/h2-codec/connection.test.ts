@@ -75,6 +75,21 @@ function harness(options: H2ConnectionOptions = {}, react: (c: H2ServerConnectio
 const dataBytes = (frames: OutFrame[], id: number): number => frames.filter((f) => f.type === FrameType.DATA && f.id === id).reduce((n, f) => n + f.payload.length, 0);
 
 describe("H2ServerConnection", () => {
+  test("DATA still in flight on streams answered before their body (RST_STREAM NO_ERROR) is not a flood: 3,000 such streams, the connection lives", () => {
+    // Each POST is answered at once; its body arrives after the server's RST_STREAM NO_ERROR.
+    const h = harness({}, (c, id) => c.respond(id, 200, ["content-length", "0"], true));
+    h.open();
+    for (let i = 0; i < 3000; i++) {
+      const id = 1 + 2 * i;
+      h.conn.receive(request(id, { method: "POST", path: "/none", endStream: false }));
+      h.conn.receive(data(id, Buffer.from("{}"), true));
+    }
+    const out = h.frames();
+    assert.equal(out.filter((f) => f.type === FrameType.GOAWAY).length, 0, "no GOAWAY");
+    assert.equal(out.filter((f) => f.type === FrameType.RST_STREAM && f.payload.readUInt32BE(0) === H2Code.NO_ERROR).length, 3000);
+    assert.equal(h.closed(), undefined);
+  });
+
   test("server preface: SETTINGS with our limits, then the connection window", () => {
     const h = harness({ maxConcurrentStreams: 7, maxHeaderListSize: 999, initialWindowSize: 100_000, connectionWindowSize: 200_000 });
     const [s, wu] = h.frames();

@@ -1,4 +1,4 @@
-import type { BodyDeadline } from "../../core/body.ts";
+import { type BodyDeadline, joinBytes } from "../../core/body.ts";
 import { type ConnInfo, SocketConnInfo } from "../../core/conn-info.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import { type H2ConnectionOptions, type H2Error, type H2Handler, type H2RequestHead, H2ServerConnection } from "../../core/http2/index.ts";
@@ -71,6 +71,10 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   #awaitingPing = false;
   #writable = true;
   #ended = false;
+  /** Output not handed to the socket yet: everything written in one read, or in one turn of microtasks, goes out as one write. */
+  #out: Uint8Array[] = [];
+  #inData = false;
+  #scheduled = false;
 
   constructor(socket: H2Socket, server: H2ServerFacts, now: number) {
     this.#socket = socket;
@@ -88,7 +92,13 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   // ---- socket events (from the shell)
 
   data(chunk: Uint8Array): void {
-    this.codec.receive(chunk);
+    this.#inData = true;
+    try {
+      this.codec.receive(chunk);
+    } finally {
+      this.#inData = false;
+    }
+    this.#send();
   }
 
   /** The kernel took every byte written. */
@@ -108,10 +118,30 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
 
   // ---- H2Handler
 
+  /**
+   * Hot path: the codec's output is gathered and handed to the socket once per read, or once
+   * per turn of microtasks for responses given asynchronously (each response's HEADERS and DATA,
+   * and all responses resolved together, in one write instead of two per response).
+   */
   write(bytes: Uint8Array): void {
+    this.#out.push(bytes);
+    if (this.#inData || this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flushOut);
+  }
+
+  readonly #flushOut = (): void => {
+    this.#scheduled = false;
+    this.#send();
+  };
+
+  #send(): void {
+    const out = this.#out;
+    if (out.length === 0) return;
+    this.#out = [];
     const socket = this.#socket;
-    socket.write(bytes);
-    if (this.#writable && socket.buffered > 0) {
+    socket.write(out.length === 1 ? out[0]! : joinBytes(out));
+    if (this.#writable && socket.buffered > 0 && !this.codec.closed) {
       this.#writable = false;
       this.codec.setWritable(false);
     }
@@ -159,6 +189,7 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   onClose(error: H2Error | null): void {
     if (error !== null && h2Goaway.hasSubscribers) publishGoaway(error.code, error.code === 0xb ? "abuse" : "protocol error", this.#socket.peer());
     this.#ended = true;
+    this.#send();
     this.#socket.finish();
   }
 

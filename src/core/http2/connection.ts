@@ -299,7 +299,9 @@ export class H2ServerConnection {
     if (s === undefined || !s.recvOpen) {
       this.#credit(length);
       if (s !== undefined) throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
-      if (this.#wasReset(id)) return this.#junkFrame();
+      // In flight when we reset the stream (RFC 9113 §5.4.2 lets it arrive): flow control bounds
+      // DATA that carries octets, so only an empty one counts as a frame that does no work.
+      if (this.#wasReset(id)) return length === 0 ? this.#junkFrame() : undefined;
       if (this.#idle(id) || this.#wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
       throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
     }
