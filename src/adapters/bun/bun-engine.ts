@@ -63,9 +63,9 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  *   `proxyReadTimeout`); over TLS each socket is upgraded in place (`upgradeTLS`,
  *   {@link BunTls}: SNI resolvers and reloads included; after a PROXY header with the bytes that
  *   followed it as `initialData`) and `tlsHandshakeTimeout` bounds the handshake. Nothing moves,
- *   so no connect is ever refused between bind and the drain. Measured (bench/http, GET /):
- *   h2c and h2 over TLS here use a fraction of the CPU Bun's node:http2 did (see
- *   docs/http2-codec.md).
+ *   so no connect is ever refused between bind and the drain. Measured (bench/http, GET /,
+ *   2026-11-30): h2c 1.47× and h2 over TLS 1.26× raw `Bun.serve`, where Bun's node:http2 on the
+ *   node:net path served h2c at 0.24× (docs/benchmarks.md).
  * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
  *   feeds `ws`) in the same turn of the event loop: the `ws` package needs a node:http server.
  * - TLS with a resolver that has no synchronous answer for clients without SNI (`upgradeTLS`
