@@ -64,11 +64,6 @@ export function sendH2(host: H2SendHost, req: BunH2Request, value: HandlerResult
   }
 }
 
-/** A reply decided before dispatch. */
-export function sendH2Reply(host: H2SendHost, req: BunH2Request, reply: Reply): void {
-  writeReply(host, req, reply);
-}
-
 /** A whole body: HEADERS with its length, then one DATA with END_STREAM (HEADERS alone for HEAD, 204, 304, an empty body). */
 function whole(host: H2SendHost, req: BunH2Request, status: number, headers: readonly string[], body: Uint8Array): void {
   const bodyless = noBody(status);
