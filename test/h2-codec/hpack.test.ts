@@ -5,6 +5,19 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { H2Error, HpackDecoder, HpackEncoder, HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode, huffmanEncodeInto, huffmanLength } from "../../src/core/http2/index.ts";
+import {
+  C3_BLOCKS,
+  C4_BLOCKS,
+  C5_BLOCKS,
+  C6_BLOCKS,
+  REQUEST_TABLE_SIZES,
+  REQUEST_TABLES,
+  REQUESTS,
+  RESPONSE_TABLE_LIMIT,
+  RESPONSE_TABLE_SIZES,
+  RESPONSE_TABLES,
+  RESPONSES,
+} from "../_shared/hpack-vectors.ts";
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, "").match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 const pairs = (flat: string[]): [string, string][] => flat.flatMap((_, i) => (i % 2 === 0 ? [[flat[i]!, flat[i + 1]!] as [string, string]] : []));
@@ -27,111 +40,38 @@ describe("HPACK decoder: RFC 7541 Appendix C", () => {
     assert.equal(d.tableSize, 0);
   });
 
-  const req1: [string, string][] = [
-    [":method", "GET"],
-    [":scheme", "http"],
-    [":path", "/"],
-    [":authority", "www.example.com"],
-  ];
-  const req2: [string, string][] = [...req1, ["cache-control", "no-cache"]];
-  const req3: [string, string][] = [
-    [":method", "GET"],
-    [":scheme", "https"],
-    [":path", "/index.html"],
-    [":authority", "www.example.com"],
-    ["custom-key", "custom-value"],
-  ];
-  const reqTables: [string, string][][] = [
-    [[":authority", "www.example.com"]],
-    [
-      ["cache-control", "no-cache"],
-      [":authority", "www.example.com"],
-    ],
-    [
-      ["custom-key", "custom-value"],
-      ["cache-control", "no-cache"],
-      [":authority", "www.example.com"],
-    ],
-  ];
-  function requests(blocks: string[]): void {
+  function requests(blocks: readonly string[]): void {
     const d = new HpackDecoder();
-    [req1, req2, req3].forEach((expected, i) => {
+    REQUESTS.forEach((expected, i) => {
       assert.deepEqual(decode(d, hex(blocks[i]!)), expected, `request ${i + 1}`);
-      assert.deepEqual(d.entries(), reqTables[i], `table after request ${i + 1}`);
-      assert.equal(d.tableSize, [57, 110, 164][i]);
+      assert.deepEqual(d.entries(), REQUEST_TABLES[i], `table after request ${i + 1}`);
+      assert.equal(d.tableSize, REQUEST_TABLE_SIZES[i]);
     });
   }
 
   test("C.3 requests without Huffman", () => {
-    requests([
-      "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
-      "8286 84be 5808 6e6f 2d63 6163 6865",
-      "8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65",
-    ]);
+    requests(C3_BLOCKS);
   });
 
   test("C.4 requests with Huffman", () => {
-    requests(["8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff", "8286 84be 5886 a8eb 1064 9cbf", "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"]);
+    requests(C4_BLOCKS);
   });
 
-  const res1: [string, string][] = [
-    [":status", "302"],
-    ["cache-control", "private"],
-    ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
-    ["location", "https://www.example.com"],
-  ];
-  const res2: [string, string][] = [[":status", "307"], ...res1.slice(1)];
-  const cookie = "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1";
-  const res3: [string, string][] = [
-    [":status", "200"],
-    ["cache-control", "private"],
-    ["date", "Mon, 21 Oct 2013 20:13:22 GMT"],
-    ["location", "https://www.example.com"],
-    ["content-encoding", "gzip"],
-    ["set-cookie", cookie],
-  ];
-  const resTables: [string, string][][] = [
-    [
-      ["location", "https://www.example.com"],
-      ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
-      ["cache-control", "private"],
-      [":status", "302"],
-    ],
-    [
-      [":status", "307"],
-      ["location", "https://www.example.com"],
-      ["date", "Mon, 21 Oct 2013 20:13:21 GMT"],
-      ["cache-control", "private"],
-    ],
-    [
-      ["set-cookie", cookie],
-      ["content-encoding", "gzip"],
-      ["date", "Mon, 21 Oct 2013 20:13:22 GMT"],
-    ],
-  ];
-  function responses(blocks: string[]): void {
-    const d = new HpackDecoder(256);
-    [res1, res2, res3].forEach((expected, i) => {
+  function responses(blocks: readonly string[]): void {
+    const d = new HpackDecoder(RESPONSE_TABLE_LIMIT);
+    RESPONSES.forEach((expected, i) => {
       assert.deepEqual(decode(d, hex(blocks[i]!)), expected, `response ${i + 1}`);
-      assert.deepEqual(d.entries(), resTables[i], `table after response ${i + 1}`);
-      assert.equal(d.tableSize, [222, 222, 215][i]);
+      assert.deepEqual(d.entries(), RESPONSE_TABLES[i], `table after response ${i + 1}`);
+      assert.equal(d.tableSize, RESPONSE_TABLE_SIZES[i]);
     });
   }
 
   test("C.5 responses without Huffman (evictions at table size 256)", () => {
-    responses([
-      "4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
-      "4803 3330 37c1 c0bf",
-      "88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d 54c0 5a04 677a 6970 7738 666f 6f3d 4153 444a 4b48 514b 425a 584f 5157 454f 5049 5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e 3d31",
-    ]);
+    responses(C5_BLOCKS);
   });
 
   test("C.6 responses with Huffman (evictions at table size 256)", () => {
-    responses([
-      "4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3",
-      "4883 640e ffc1 c0bf",
-      "88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab 77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587 3160 65c0 03ed 4ee5 b106 3d50 07",
-    ]);
+    responses(C6_BLOCKS);
   });
 });
 
