@@ -1,24 +1,8 @@
-import type { BodyClock, BodyDeadline } from "../../core/body.ts";
-import type { ConnInfo } from "../../core/conn-info.ts";
-import type { TakoError } from "../../core/errors.ts";
 import type { Http1RequestHead } from "../../core/http1/parser.ts";
-import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { absoluteAuthority, originForm } from "../../core/request-rules.ts";
-import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import type { BodyPipe } from "./h1-body.ts";
-
-/** What a request reads of its connection and server. */
-export interface RequestHost {
-  /** `req.conn`, made once per connection. */
-  connInfo(): ConnInfo;
-  /** The PROXY header the connection opened with: `Forwarded` is tako's then, and `X-Forwarded-*` are dropped. */
-  readonly proxyHeader: ProxyHeader | null;
-  readonly bodyDeadline: BodyDeadline | null;
-  readonly handlerTimeout: number | null;
-  /** Why a request whose connection closed under it was given up (client gone, or the drain deadline). */
-  goneReason(): TakoError;
-}
+import { BunRequest, type RequestHost } from "./request.ts";
 
 /**
  * A request read by tako's HTTP/1.1 codec on `Bun.listen`: method, target and headers straight
@@ -26,28 +10,13 @@ export interface RequestHost {
  * {@link BodyPipe}. The connection marks the response's progress on it (`headSent`,
  * `finished`) and calls {@link gone} when it closes first.
  */
-export class BunH1Request extends TakoRequest {
+export class BunH1Request extends BunRequest {
   readonly head: Http1RequestHead;
-  readonly host: RequestHost;
-  /** The body, `null` when the head announces none. */
-  readonly pipe: BodyPipe | null;
-  /** The response head went out (its status can no longer change). */
-  headSent = false;
-  /** The response is complete (its last byte handed to the socket), or abandoned. */
-  finished = false;
-  /** The status sent (0: none yet). */
-  status = 0;
-  /** A streamed response's source: cancelled when the connection closes first. */
-  cancelSource: (() => void) | null = null;
-  #abort: ((reason: TakoError) => void) | null = null;
-  #traced: ((status: number, complete: boolean) => void) | null = null;
   #headers: Headers | null = null;
 
   constructor(head: Http1RequestHead, host: RequestHost, pipe: BodyPipe | null) {
-    super();
+    super(host, pipe);
     this.head = head;
-    this.host = host;
-    this.pipe = pipe;
   }
 
   get method(): string {
@@ -58,10 +27,6 @@ export class BunH1Request extends TakoRequest {
     const t = this.head.target;
     // Origin-form ("/path") is the common case: one char compare, no copy.
     return t.charCodeAt(0) === 47 ? t : originForm(t);
-  }
-
-  get conn(): ConnInfo {
-    return this.host.connInfo();
   }
 
   /** The authority of an absolute-form target, which replaces Host (RFC 9112 §3.2.2); `null` otherwise. */
@@ -105,50 +70,8 @@ export class BunH1Request extends TakoRequest {
     return value;
   }
 
-  protected override bodyDeadline(): BodyDeadline | null {
-    return this.host.bodyDeadline;
-  }
-
-  override handlerTimeout(): number | null {
-    return this.host.handlerTimeout;
-  }
-
-  protected bodySource(): AsyncIterable<Uint8Array> | null {
-    return this.pipe;
-  }
-
-  protected override readBody(limit: number): Promise<Uint8Array> {
-    const pipe = this.pipe;
-    return pipe === null ? Promise.resolve(new Uint8Array(0)) : pipe.collect(limit, this.bodyClock as BodyClock | null);
-  }
-
-  /** The client is gone when the connection closes before the response is complete. */
-  protected override watchClient(abort: (reason: TakoError) => void): void {
-    if (this.finished) return;
-    this.#abort = abort;
-  }
-
-  override watchResponse(done: (status: number, complete: boolean) => void): void {
-    this.#traced = done;
-  }
-
-  /** The connection: the response is complete. */
-  completed(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.#abort = null;
-    this.#traced?.(this.status, true);
-  }
-
   /** The connection closed before the response was complete. */
   gone(): void {
-    this.pipe?.fail(new Error("the client closed the connection before the end of the body"));
-    this.cancelSource?.();
-    if (this.finished) return;
-    this.finished = true;
-    const abort = this.#abort;
-    this.#abort = null;
-    abort?.(this.host.goneReason());
-    this.#traced?.(this.headSent ? this.status : 0, false);
+    this.giveUp("the client closed the connection before the end of the body");
   }
 }

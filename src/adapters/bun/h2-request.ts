@@ -1,11 +1,7 @@
-import type { BodyClock, BodyDeadline } from "../../core/body.ts";
-import type { ConnInfo } from "../../core/conn-info.ts";
-import type { TakoError } from "../../core/errors.ts";
 import type { H2RequestHead } from "../../core/http2/index.ts";
-import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { type BodyOwner, BodyPipe } from "./h1-body.ts";
-import type { RequestHost } from "./h1-request.ts";
+import { BunRequest, type RequestHost } from "./request.ts";
 
 /** What a stream's request asks of its HTTP/2 connection beyond {@link RequestHost}. */
 export interface H2StreamHost extends RequestHost {
@@ -21,33 +17,20 @@ export interface H2StreamHost extends RequestHost {
  * upload nobody reads holds the client back. The connection marks the response's progress
  * (`headSent`, `finished`) and calls {@link gone} when the stream ends first.
  */
-export class BunH2Request extends TakoRequest implements BodyOwner {
+export class BunH2Request extends BunRequest implements BodyOwner {
   /** The HTTP/2 stream id. */
   readonly streamId: number;
   readonly head: H2RequestHead;
-  readonly host: H2StreamHost;
-  /** The body, `null` when the HEADERS frame ended the stream. */
-  readonly pipe: BodyPipe | null;
-  /** The response head went out (its status can no longer change). */
-  headSent = false;
-  /** The whole response was handed to the codec, or the stream was given up. */
-  finished = false;
-  /** The status sent (0: none yet). */
-  status = 0;
-  /** A streamed response's source: cancelled when the stream ends first. */
-  cancelSource: (() => void) | null = null;
+  declare readonly host: H2StreamHost;
   /** A streamed response waits for the stream's send queue to drain (`onDrain`). */
   #drained: (() => void) | null = null;
-  #abort: ((reason: TakoError) => void) | null = null;
-  #traced: ((status: number, complete: boolean) => void) | null = null;
   #headers: Headers | null = null;
 
   constructor(id: number, head: H2RequestHead, host: H2StreamHost, hasBody: boolean) {
-    super();
+    super(host, null);
     this.streamId = id;
     this.head = head;
-    this.host = host;
-    this.pipe = hasBody ? new BodyPipe(this) : null;
+    if (hasBody) this.pipe = new BodyPipe(this);
   }
 
   get method(): string {
@@ -56,10 +39,6 @@ export class BunH2Request extends TakoRequest implements BodyOwner {
 
   get target(): string {
     return this.head.path;
-  }
-
-  get conn(): ConnInfo {
-    return this.host.connInfo();
   }
 
   get headers(): Headers {
@@ -102,23 +81,6 @@ export class BunH2Request extends TakoRequest implements BodyOwner {
     return value;
   }
 
-  protected override bodyDeadline(): BodyDeadline | null {
-    return this.host.bodyDeadline;
-  }
-
-  override handlerTimeout(): number | null {
-    return this.host.handlerTimeout;
-  }
-
-  protected bodySource(): AsyncIterable<Uint8Array> | null {
-    return this.pipe;
-  }
-
-  protected override readBody(limit: number): Promise<Uint8Array> {
-    const pipe = this.pipe;
-    return pipe === null ? Promise.resolve(new Uint8Array(0)) : pipe.collect(limit, this.bodyClock as BodyClock | null);
-  }
-
   // ---- BodyOwner: HTTP/2 holds the peer back with its windows, not by pausing the socket.
 
   pauseReading(): void {}
@@ -129,18 +91,6 @@ export class BunH2Request extends TakoRequest implements BodyOwner {
 
   consumed(n: number): void {
     this.host.consume(this.streamId, n);
-  }
-
-  // ---- the response's progress
-
-  /** The client is gone when the stream ends before the response was handed over. */
-  protected override watchClient(abort: (reason: TakoError) => void): void {
-    if (this.finished) return;
-    this.#abort = abort;
-  }
-
-  override watchResponse(done: (status: number, complete: boolean) => void): void {
-    this.#traced = done;
   }
 
   /** Resolves once the stream's send queue has room again (or the stream is gone). */
@@ -156,24 +106,9 @@ export class BunH2Request extends TakoRequest implements BodyOwner {
     drained?.();
   }
 
-  /** The whole response was handed to the codec. */
-  completed(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.#abort = null;
-    this.#traced?.(this.status, true);
-  }
-
   /** The stream ended (reset, the connection closed) before the response was complete. */
   gone(): void {
-    this.pipe?.fail(new Error("the client reset the stream before the end of the body"));
-    this.cancelSource?.();
     this.wake();
-    if (this.finished) return;
-    this.finished = true;
-    const abort = this.#abort;
-    this.#abort = null;
-    abort?.(this.host.goneReason());
-    this.#traced?.(this.headSent ? this.status : 0, false);
+    this.giveUp("the client reset the stream before the end of the body");
   }
 }
