@@ -1,6 +1,5 @@
 import type { Http1RequestHead } from "../../core/http1/parser.ts";
 import { absoluteAuthority, originForm } from "../../core/request-rules.ts";
-import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import type { BodyPipe } from "./h1-body.ts";
 import { BunRequest, type RequestHost } from "./request.ts";
 
@@ -42,19 +41,15 @@ export class BunH1Request extends BunRequest {
       for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
       const authority = this.#authority();
       if (authority !== null) h.set("host", authority);
-      const proxy = this.host.proxyHeader;
-      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
+      this.#headers = this.withProxy(h);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
     const key = name.toLowerCase();
-    const proxy = this.host.proxyHeader;
-    if (proxy !== null) {
-      const own = proxiedHeader(key, proxy);
-      if (own !== undefined) return own;
-    }
+    const own = this.proxied(key);
+    if (own !== undefined) return own;
     if (key === "host") {
       const authority = this.#authority();
       if (authority !== null) return authority;

@@ -1,5 +1,4 @@
 import type { H2RequestHead } from "../../core/http2/index.ts";
-import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { type BodyOwner, BodyPipe } from "./h1-body.ts";
 import { BunRequest, type RequestHost } from "./request.ts";
 
@@ -57,19 +56,15 @@ export class BunH2Request extends BunRequest implements BodyOwner {
       }
       if (cookie !== null) h.set("cookie", cookie);
       if (!host && this.head.authority !== "") h.set("host", this.head.authority);
-      const proxy = this.host.proxyHeader;
-      this.#headers = proxy === null ? h : proxiedHeaders(h, proxy);
+      this.#headers = this.withProxy(h);
     }
     return this.#headers;
   }
 
   header(name: string): string | null {
     const key = name.toLowerCase();
-    const proxy = this.host.proxyHeader;
-    if (proxy !== null) {
-      const own = proxiedHeader(key, proxy);
-      if (own !== undefined) return own;
-    }
+    const own = this.proxied(key);
+    if (own !== undefined) return own;
     const raw = this.head.headers;
     const sep = key === "cookie" ? "; " : ", ";
     let value: string | null = null;

@@ -3,6 +3,7 @@ import type { ConnInfo } from "../../core/conn-info.ts";
 import type { TakoError } from "../../core/errors.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { TakoRequest } from "../../core/request.ts";
+import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import type { BodyPipe } from "./h1-body.ts";
 
 /** What a request reads of its connection and server. */
@@ -45,6 +46,21 @@ export abstract class BunRequest extends TakoRequest {
 
   get conn(): ConnInfo {
     return this.host.connInfo();
+  }
+
+  /**
+   * What the connection's PROXY header makes of header `key` (lower case): tako's `Forwarded`,
+   * `null` for a dropped `X-Forwarded-*`, `undefined` when the request's own fields decide.
+   */
+  protected proxied(key: string): string | null | undefined {
+    const proxy = this.host.proxyHeader;
+    return proxy === null ? undefined : proxiedHeader(key, proxy);
+  }
+
+  /** `headers` as handlers see them: with a PROXY header, its `Forwarded` and no `X-Forwarded-*`. */
+  protected withProxy(headers: Headers): Headers {
+    const proxy = this.host.proxyHeader;
+    return proxy === null ? headers : proxiedHeaders(headers, proxy);
   }
 
   protected override bodyDeadline(): BodyDeadline | null {
