@@ -31,6 +31,13 @@ export function invalidJson(error: unknown): never {
   throw new HttpError(400, `invalid JSON in request body: ${why.slice(0, 200)}`);
 }
 
+/** A whole body kept as bytes. */
+const asBytes = (bytes: Uint8Array): Uint8Array => bytes;
+/** A whole body decoded as UTF-8. */
+const asText = (bytes: Uint8Array): string => decoder.decode(bytes);
+/** A whole body parsed as JSON (400 when it is not). */
+const asJson = (bytes: Uint8Array): unknown => parseJson(decoder.decode(bytes));
+
 /** What has been read of a request body, and in which form. */
 class BodyState {
   used = false;
@@ -181,34 +188,38 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
   /** The body as bytes, limited to `bodyLimit` (413 beyond it). Reading twice returns the same bytes. */
   bytes(): Promise<Uint8Array> {
     const b = (this.#body ??= new BodyState());
-    return (b.bytes ??= b.text !== null ? b.text.then((t) => encoder.encode(t)) : this.#claim((limit) => this.readBody(limit)));
+    return (b.bytes ??= b.text !== null ? b.text.then((t) => encoder.encode(t)) : this.#claim((limit) => this.readBody(limit), asBytes));
   }
 
   /** The body decoded as UTF-8. Reading twice returns the same text. */
   text(): Promise<string> {
     const b = (this.#body ??= new BodyState());
-    return (b.text ??= b.bytes !== null ? b.bytes.then((bytes) => decoder.decode(bytes)) : this.#claim((limit) => this.readText(limit)));
+    return (b.text ??= b.bytes !== null ? b.bytes.then((bytes) => decoder.decode(bytes)) : this.#claim((limit) => this.readText(limit), asText));
   }
 
   /**
    * The first read takes the body; a later read in another form derives from it, except after
    * `json()` or `body`, which keep nothing to derive from: then it rejects.
    */
-  #claim<T>(read: (limit: number) => Promise<T>): Promise<T> {
+  #claim<T>(read: (limit: number) => Promise<T>, finish: (bytes: Uint8Array) => T): Promise<T> {
     const b = this.#body!;
     if (b.used) return Promise.reject(consumed());
     b.used = true;
-    return this.#checked(() => read(this.bodyLimit));
+    return this.#checked(() => read(this.bodyLimit), finish);
   }
 
   /**
-   * Runs `read` after the declared-length check, as one promise (no extra hop), under the
-   * body deadline when the server has one.
+   * Runs the read after the declared-length check, as one promise (no extra hop), under the
+   * body deadline when the server has one: the engine's own whole-body reader
+   * ({@link readWhole}) when it has one, else `read` under a {@link BodyClock}.
    */
-  #checked<T>(read: () => Promise<T>): Promise<T> {
+  #checked<T>(read: () => Promise<T>, finish: (bytes: Uint8Array) => T): Promise<T> {
     try {
-      checkDeclaredLength(this.header("content-length"), this.bodyLimit);
+      const limit = this.bodyLimit;
+      checkDeclaredLength(this.header("content-length"), limit);
       const deadline = this.bodyDeadline();
+      const whole = this.readWhole(limit, deadline, finish);
+      if (whole !== null) return whole;
       if (deadline === null) return read();
       const b = this.#body!;
       return underClock(deadline, (clock) => {
@@ -227,6 +238,21 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   protected get bodyClock(): BodyClock | null {
     return this.#body?.clock ?? null;
+  }
+
+  /**
+   * Engines that buffer a body themselves: the whole body, settled with `finish(bytes)` (what
+   * `bytes()`, `text()` or `json()` make of it; a throw from it rejects), rejecting with a 413
+   * `HttpError` past `limit` and with the 408 once `deadline` passes (`null`: none; the reader
+   * keeps its own {@link BodyClock}). One promise from the last byte to the handler, instead of
+   * one per step. `null`, the default: the engine has no such reader, and {@link readBody},
+   * {@link readText} or {@link readJson} is used under a clock.
+   */
+  protected readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> | null {
+    void limit;
+    void deadline;
+    void finish;
+    return null;
   }
 
   /**
@@ -255,7 +281,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    */
   json<T = unknown>(): Promise<T> {
     const b = (this.#body ??= new BodyState());
-    return (b.json ??= b.text !== null || b.bytes !== null ? this.text().then(parseJson) : this.#claim((limit) => this.readJson(limit))) as Promise<T>;
+    return (b.json ??= b.text !== null || b.bytes !== null ? this.text().then(parseJson) : this.#claim((limit) => this.readJson(limit), asJson)) as Promise<T>;
   }
 
   /**

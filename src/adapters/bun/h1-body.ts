@@ -1,4 +1,4 @@
-import { type BodyClock, bodyAborted, joinBytes, tooLarge } from "../../core/body.ts";
+import { BodyClock, type BodyDeadline, bodyAborted, joinBytes, tooLarge } from "../../core/body.ts";
 
 /** Buffered body bytes past which a connection stops reading until the handler takes some. */
 export const BODY_HIGH_WATER = 64 * 1024;
@@ -17,14 +17,28 @@ export interface BodyOwner {
   consumed?(n: number): void;
 }
 
-/** A whole-body read in progress: chunks go straight into it, with no promise per chunk. */
+/**
+ * A whole-body read in progress: chunks go straight into it, with no promise per chunk, and
+ * its end settles the reader's one promise with `finish` of the bytes.
+ */
 interface Collector {
   readonly limit: number;
-  readonly clock: BodyClock | null;
-  readonly resolve: (bytes: Uint8Array) => void;
+  /** The body deadline's clock (`null`: none), waiting from the read's start to its end. */
+  clock: BodyClock | null;
+  readonly finish: (bytes: Uint8Array) => unknown;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly parts: Uint8Array[];
   size: number;
+}
+
+/** `finish(bytes)` as a settled promise (a throw rejects it). */
+function settled<T>(finish: (bytes: Uint8Array) => T, bytes: Uint8Array): Promise<T> {
+  try {
+    return Promise.resolve(finish(bytes));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
@@ -75,9 +89,8 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
       c.clock?.got(n);
       c.size += n;
       if (c.size > c.limit) {
-        this.#collector = null;
         this.discarding = true;
-        c.reject(tooLarge(c.limit));
+        this.#settle(c, tooLarge(c.limit));
         return;
       }
       c.parts.push(bytes.slice());
@@ -103,10 +116,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     if (this.done) return;
     this.#ended = true;
     const c = this.#collector;
-    if (c !== null) {
-      this.#collector = null;
-      c.resolve(joinBytes(c.parts, c.size));
-    }
+    if (c !== null) this.#settle(c, null);
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = this.#waiterFail = null;
@@ -119,10 +129,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     if (this.done) return;
     this.#error = bodyAborted(error);
     const c = this.#collector;
-    if (c !== null) {
-      this.#collector = null;
-      c.reject(this.#error);
-    }
+    if (c !== null) this.#settle(c, this.#error);
     const fail = this.#waiterFail;
     if (fail !== null) {
       this.#waiter = this.#waiterFail = null;
@@ -136,8 +143,12 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     this.#owner.bodyWanted();
   }
 
-  /** The whole body, rejecting with 413 past `limit` (the rest is then discarded). */
-  collect(limit: number, clock: BodyClock | null): Promise<Uint8Array> {
+  /**
+   * The whole body as `finish` makes it, rejecting with 413 past `limit` (the rest is then
+   * discarded) and with the 408 once `deadline` passes while the body is still coming (the read
+   * is then given up; the connection closes after the 408).
+   */
+  collect<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
     this.#start();
     const parts = this.#queue;
     const size = this.#buffered;
@@ -145,16 +156,36 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     this.#buffered = 0;
     this.#unpause();
     if (size > 0) this.#owner.consumed?.(size);
-    clock?.got(size);
     if (size > limit) {
       this.discarding = true;
       return Promise.reject(tooLarge(limit));
     }
     if (this.#error !== null) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(joinBytes(parts, size));
+    if (this.#ended) return settled(finish, joinBytes(parts, size));
     return new Promise((resolve, reject) => {
-      this.#collector = { limit, clock, resolve, reject, parts, size };
+      const c: Collector = { limit, clock: null, finish, resolve: resolve as (value: unknown) => void, reject, parts, size };
+      this.#collector = c;
+      if (deadline === null) return;
+      c.clock = new BodyClock(deadline, (error) => {
+        this.discarding = true;
+        this.#settle(c, error);
+      });
+      c.clock.got(size);
+      c.clock.wait();
     });
+  }
+
+  /** Ends the whole-body read `c`: with its bytes (`error` null) or `error`. */
+  #settle(c: Collector, error: unknown): void {
+    if (this.#collector !== c) return;
+    this.#collector = null;
+    c.clock?.stop();
+    if (error !== null) return c.reject(error);
+    try {
+      c.resolve(c.finish(joinBytes(c.parts, c.size)));
+    } catch (thrown) {
+      c.reject(thrown);
+    }
   }
 
   /** The next chunk. */

@@ -1,10 +1,12 @@
-import type { BodyClock, BodyDeadline } from "../../core/body.ts";
+import type { BodyDeadline } from "../../core/body.ts";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { TakoError } from "../../core/errors.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import type { BodyPipe } from "./h1-body.ts";
+
+const NO_BYTES = new Uint8Array(0);
 
 /** What a request reads of its connection and server. */
 export interface RequestHost {
@@ -75,9 +77,9 @@ export abstract class BunRequest extends TakoRequest {
     return this.pipe;
   }
 
-  protected override readBody(limit: number): Promise<Uint8Array> {
+  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
     const pipe = this.pipe;
-    return pipe === null ? Promise.resolve(new Uint8Array(0)) : pipe.collect(limit, this.bodyClock as BodyClock | null);
+    return pipe === null ? Promise.resolve(finish(NO_BYTES)) : pipe.collect(limit, deadline, finish);
   }
 
   /** The client is gone when its connection (or stream) ends before the response is complete. */
