@@ -136,6 +136,15 @@ export function underClock<T>(deadline: BodyDeadline, read: (clock: BodyClock) =
   });
 }
 
+/** `finish(bytes)` as a settled promise, for a whole body already read (a throw from `finish` rejects it). */
+export function settledWith<T>(finish: (bytes: Uint8Array) => T, bytes: Uint8Array): Promise<T> {
+  try {
+    return Promise.resolve(finish(bytes));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Default request body limit: 1 MiB, enough for JSON APIs, small against memory exhaustion. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { BodyClock, type BodyDeadline, bodyAborted, joinBytes, tooLarge } from "../../core/body.ts";
+import { BodyClock, type BodyDeadline, bodyAborted, joinBytes, settledWith, tooLarge } from "../../core/body.ts";
 
 /** Buffered body bytes past which a connection stops reading until the handler takes some. */
 export const BODY_HIGH_WATER = 64 * 1024;
@@ -30,15 +30,6 @@ interface Collector {
   readonly reject: (error: unknown) => void;
   readonly parts: Uint8Array[];
   size: number;
-}
-
-/** `finish(bytes)` as a settled promise (a throw rejects it). */
-function settled<T>(finish: (bytes: Uint8Array) => T, bytes: Uint8Array): Promise<T> {
-  try {
-    return Promise.resolve(finish(bytes));
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 /**
@@ -161,7 +152,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
       return Promise.reject(tooLarge(limit));
     }
     if (this.#error !== null) return Promise.reject(this.#error);
-    if (this.#ended) return settled(finish, joinBytes(parts, size));
+    if (this.#ended) return settledWith(finish, joinBytes(parts, size));
     return new Promise((resolve, reject) => {
       const c: Collector = { limit, clock: null, finish, resolve: resolve as (value: unknown) => void, reject, parts, size };
       this.#collector = c;

@@ -6,7 +6,7 @@ import type { BodyDeadline } from "../../core/body.ts";
 import { TakoRequest } from "../../core/request.ts";
 import type { TakoError } from "../../core/errors.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
-import { collect, goneReason, parseUtf8Json, type ServedState, utf8 } from "./request.ts";
+import { collect, goneReason, type ServedState } from "./request.ts";
 
 /** What the HTTP/2 request view needs of its connection. */
 export interface H2ConnFacts {
@@ -148,16 +148,8 @@ export class H2Request<S extends Readable = ServerHttp2Stream> extends TakoReque
     return !this.#noBody && !this.native.readableEnded;
   }
 
-  protected override readBody(limit: number): Promise<Uint8Array> {
-    return collect(this.#noBody ? null : this.native, limit, this.bodyClock);
-  }
-
-  protected override readText(limit: number): Promise<string> {
-    return this.readBody(limit).then(utf8);
-  }
-
-  protected override readJson(limit: number): Promise<unknown> {
-    return this.readBody(limit).then(parseUtf8Json);
+  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
+    return collect(this.#noBody ? null : this.native, limit, deadline, finish);
   }
 
   protected override bodyDeadline(): BodyDeadline | null {

@@ -1,4 +1,4 @@
-import { bodyAborted, declaredLength, shortBody } from "../../core/body.ts";
+import { type BodyDeadline, bodyAborted, declaredLength, shortBody } from "../../core/body.ts";
 import type { TakoError } from "../../core/errors.ts";
 import { H2Request } from "./h2-request.ts";
 import type { AddonStream } from "./h3-addon.ts";
@@ -19,14 +19,13 @@ export class H3Request extends H2Request<AddonStream> {
    * §4.1.2): 400, never a truncated body handed to the handler as if complete. Seen on Deno: a
    * 1 MiB upload's stream ended with none of its data (2 of 3 full-suite runs, never alone).
    */
-  protected override readBody(limit: number): Promise<Uint8Array> {
-    const body = super.readBody(limit);
+  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
     const declared = declaredLength(this.header("content-length"));
-    if (declared === null) return body;
-    return body.then((bytes) => {
+    if (declared === null) return super.readWhole(limit, deadline, finish);
+    return super.readWhole(limit, deadline, (bytes) => {
       if (bytes.byteLength < declared) throw shortBody(bytes.byteLength, declared);
       if (bytes.byteLength > declared) throw bodyAborted(new Error(`the body carried ${bytes.byteLength} bytes, more than its ${declared} declared`));
-      return bytes;
+      return finish(bytes);
     });
   }
 

@@ -4,38 +4,44 @@ import type { ConnInfo } from "../../core/conn-info.ts";
 import { connInfoOf } from "./conn.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
 import { proxyOf } from "./proxy-transport.ts";
-import { type BodyClock, type BodyDeadline, bodyAborted, tooLarge } from "../../core/body.ts";
+import { BodyClock, type BodyDeadline, bodyAborted, settledWith, tooLarge } from "../../core/body.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { errorReply } from "../../core/responder.ts";
 import type { Reply } from "../../core/response.ts";
 import { absoluteAuthority, absoluteFormProblem, HEAD_PROBLEMS, isChunkedOnly, isValidHost, originForm, refuseHead } from "../../core/request-rules.ts";
-import { parseJson, TakoRequest } from "../../core/request.ts";
-
-export const utf8 = (body: Uint8Array): string => (body as Buffer).toString("utf8");
-export const parseUtf8Json = (body: Uint8Array): unknown => parseJson((body as Buffer).toString("utf8"));
+import { TakoRequest } from "../../core/request.ts";
 
 /**
- * Buffers a Node readable body (an `IncomingMessage` or an HTTP/2 stream), rejecting with 413
- * past `limit`. Four listeners, never removed (they go with the request): adding and removing
- * listeners per request costs more than the reading itself on small bodies. An aborted upload
- * surfaces as 'aborted' or 'error' (ECONNRESET, stream reset) and becomes a 400.
+ * Buffers a Node readable body (an `IncomingMessage` or an HTTP/2 stream) and settles with
+ * `finish` of its bytes, rejecting with 413 past `limit` and with the 408 once `deadline` passes
+ * (`null`: none) while the body is still coming. One promise from the last chunk to the reader.
+ * Four listeners, never removed (they go with the request): adding and removing listeners per
+ * request costs more than the reading itself on small bodies. An aborted upload surfaces as
+ * 'aborted' or 'error' (ECONNRESET, stream reset) and becomes a 400.
  */
-export function collect(body: Readable | null, limit: number, clock: BodyClock | null = null): Promise<Buffer> {
-  if (body === null) return Promise.resolve(Buffer.alloc(0));
+export function collect<T>(body: Readable | null, limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
+  if (body === null) return settledWith(finish, Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     let first: Buffer | null = null;
     let chunks: Buffer[] | null = null;
     let size = 0;
     let done = false;
+    const fail = (error: unknown): void => {
+      if (done) return;
+      done = true;
+      clock?.stop();
+      reject(error);
+    };
+    const clock = deadline === null ? null : new BodyClock(deadline, fail);
+    clock?.wait();
     body.on("data", (chunk: Buffer) => {
       if (done) return;
       clock?.got(chunk.length);
       size += chunk.length;
       if (size > limit) {
-        done = true;
         body.pause();
-        return reject(tooLarge(limit));
+        return fail(tooLarge(limit));
       }
       if (first === null) first = chunk;
       else (chunks ??= [first]).push(chunk);
@@ -43,21 +49,18 @@ export function collect(body: Readable | null, limit: number, clock: BodyClock |
     body.on("end", () => {
       if (done) return;
       done = true;
-      resolve(chunks !== null ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+      clock?.stop();
+      try {
+        resolve(finish(chunks !== null ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0))));
+      } catch (error) {
+        reject(error);
+      }
     });
-    body.on("error", (error: Error) => {
-      if (done) return;
-      done = true;
-      reject(bodyAborted(error));
-    });
+    body.on("error", (error: Error) => fail(bodyAborted(error)));
     // An HTTP/2 stream the client reset with CANCEL emits 'aborted', then 'end' as if the body
     // were complete, and no 'error' (measured, Node 20): without this the handler would get the
     // truncated body.
-    body.on("aborted", () => {
-      if (done) return;
-      done = true;
-      reject(bodyAborted(new Error("the client reset the request before the end of its body")));
-    });
+    body.on("aborted", () => fail(bodyAborted(new Error("the client reset the request before the end of its body"))));
   });
 }
 
@@ -267,16 +270,8 @@ export class NodeRequest extends TakoRequest {
   }
 
   // 'data' events are several times cheaper than the async iterator for whole-body reads.
-  protected override readBody(limit: number): Promise<Uint8Array> {
-    return collect(this.#hasBody() ? this.native : null, limit, this.bodyClock);
-  }
-
-  protected override readText(limit: number): Promise<string> {
-    return this.readBody(limit).then(utf8);
-  }
-
-  protected override readJson(limit: number): Promise<unknown> {
-    return this.readBody(limit).then(parseUtf8Json);
+  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
+    return collect(this.#hasBody() ? this.native : null, limit, deadline, finish);
   }
 
   protected bodySource(): AsyncIterable<Uint8Array> | null {
