@@ -49,4 +49,23 @@ describe("body deadline", () => {
     await sleep(40 + BODY_SWEEP_MS * 2);
     assert.equal(fired.length, 0, "stopped: the body is done");
   });
+
+  test("many clocks: stopping or pausing some (in any order) leaves the others to expire, each once", async () => {
+    const fired = new Map<number, number>();
+    const clocks = Array.from({ length: 9 }, (_, i) => new BodyClock({ timeout: 30, minRate: null }, () => fired.set(i, (fired.get(i) ?? 0) + 1)));
+    for (const c of clocks) c.wait();
+    // Leave from the middle, the end and the start of the sweep's list, and one twice.
+    clocks[4]!.stop();
+    clocks[8]!.pause();
+    clocks[0]!.stop();
+    clocks[0]!.stop();
+    clocks[6]!.pause();
+    clocks[6]!.wait(); // back, at another place in the list
+    await sleep(30 + BODY_SWEEP_MS * 3);
+    assert.deepEqual(
+      [...fired.entries()].sort((a, b) => a[0] - b[0]),
+      [1, 2, 3, 5, 6, 7].map((i) => [i, 1]),
+    );
+    for (const c of clocks) c.stop();
+  });
 });
