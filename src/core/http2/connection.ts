@@ -27,14 +27,13 @@ import { connError, H2Code, H2Error, streamError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32 } from "./frames.ts";
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { requestHead, trailersProblem } from "./request.ts";
+import { StreamIds } from "./ids.ts";
 import { H2Stream, SEND_DONE, SEND_IDLE, SEND_OPEN } from "./stream.ts";
 import type { H2ConnectionOptions, H2Handler } from "./handler.ts";
 import { H2Sender } from "./sender.ts";
 import { FrameWriter } from "./writer.ts";
 
 const PREFACE_BYTES = Uint8Array.from(H2_PREFACE, (c) => c.charCodeAt(0));
-/** Stream ids remembered as reset by us, and (halved) ranges of ids the peer skipped. */
-const ID_MEMORY = 128;
 /** Frames that do no work (empty DATA, PRIORITY, on closed streams …) allowed per budget window. */
 const JUNK_BUDGET = 1000;
 
@@ -59,11 +58,7 @@ export class H2ServerConnection {
   readonly #junk = new FrameBudget(JUNK_BUDGET);
   readonly #resets: ResetBudget;
   readonly #streams = new Map<number, H2Stream>();
-  /** Ids of the last {@link ID_MEMORY} streams we reset (a ring), so that frames still in flight on them are ignored. */
-  readonly #resetIds = new Int32Array(ID_MEMORY);
-  #resetNext = 0;
-  /** Ranges `[from, to]` of stream ids the peer skipped (never opened), the last {@link ID_MEMORY} / 2. */
-  readonly #skipped: number[] = [];
+  readonly #ids: StreamIds;
   readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
 
   readonly #w: FrameWriter;
@@ -78,7 +73,6 @@ export class H2ServerConnection {
   #closed = false;
   #goaway = false;
   #peerGoaway = false;
-  #lastStreamId = 0;
   #connRecvWindow = DEFAULT_WINDOW;
   #connUnacked = 0;
   // Header block in progress (HEADERS without END_HEADERS, then CONTINUATION).
@@ -96,6 +90,7 @@ export class H2ServerConnection {
     this.#streamWindow = Math.min(MAX_WINDOW, Math.max(DEFAULT_WINDOW, options.initialWindowSize ?? 256 * 1024));
     this.#connWindow = Math.min(MAX_WINDOW, Math.max(DEFAULT_WINDOW, options.connectionWindowSize ?? 1024 * 1024));
     this.#resets = new ResetBudget(options.maxPendingAcceptResetStreams ?? 50);
+    this.#ids = new StreamIds(this.#maxStreams);
     this.#encoder = new HpackEncoder(options.huffman ?? false);
     this.#w = new FrameWriter(this.#encoder);
     this.#send = new H2Sender(this.#w, this.#peer, {
@@ -141,7 +136,7 @@ export class H2ServerConnection {
 
   /** The highest client stream id seen (the last-stream-id a GOAWAY carries). */
   get lastStreamId(): number {
-    return this.#lastStreamId;
+    return this.#ids.last;
   }
 
   // --- input -----------------------------------------------------------------------------------
@@ -276,11 +271,6 @@ export class H2ServerConnection {
     if (this.#junk.hit(this.#now())) throw connError(H2Code.ENHANCE_YOUR_CALM, "too many frames that do no work");
   }
 
-  /** A stream id the peer never opened (RFC 9113 §5.1 "idle"). */
-  #idle(id: number): boolean {
-    return id > this.#lastStreamId || (id & 1) === 0;
-  }
-
   #data(flags: number, id: number, b: Uint8Array, start: number, end: number): void {
     if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "DATA on stream 0");
     const length = end - start;
@@ -299,10 +289,14 @@ export class H2ServerConnection {
     if (s === undefined || !s.recvOpen) {
       this.#credit(length);
       if (s !== undefined) throw streamError(H2Code.STREAM_CLOSED, id, "DATA after END_STREAM");
+      const ids = this.#ids;
       // In flight when we reset the stream (RFC 9113 §5.4.2 lets it arrive): flow control bounds
       // DATA that carries octets, so only an empty one counts as a frame that does no work.
-      if (this.#wasReset(id)) return length === 0 ? this.#junkFrame() : undefined;
-      if (this.#idle(id) || this.#wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
+      if (ids.wasReset(id)) return length === 0 ? this.#junkFrame() : undefined;
+      if (ids.idle(id) || ids.wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
+      // Closed too long ago to know whether we reset it: a stream error (RST_STREAM, counted as
+      // a frame that does no work), as Go's and hyper's servers answer.
+      if (ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "DATA on a closed stream");
       throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
     }
     if (length > s.recvWindow) {
@@ -390,24 +384,21 @@ export class H2ServerConnection {
     // Decoded first whatever happens to the stream: the HPACK context must stay in step.
     const fields = this.#decoder.decode(b, start, end, this.#maxList);
     const decoder = this.#decoder;
+    const ids = this.#ids;
     if (selfDependent) {
-      if (id > this.#lastStreamId && (id & 1) === 1) this.#lastStreamId = id;
+      if (id > ids.last && (id & 1) === 1) ids.open(id);
       throw streamError(H2Code.PROTOCOL_ERROR, id, "stream depends on itself");
     }
     const existing = this.#streams.get(id);
     if (existing !== undefined) return this.#trailers(existing, endStream, fields);
     if ((id & 1) === 0) throw connError(H2Code.PROTOCOL_ERROR, "even stream id from a client");
-    if (id <= this.#lastStreamId) {
-      if (this.#wasReset(id)) return; // trailers of a stream we reset: ignored
-      if (this.#wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
+    if (id <= ids.last) {
+      if (ids.wasReset(id)) return; // trailers of a stream we reset: ignored
+      if (ids.wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
+      if (ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "HEADERS on a closed stream");
       throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
     }
-    if (id > this.#lastStreamId + 2) {
-      // Ids skipped are closed without ever opening (RFC 9113 §5.1.1).
-      this.#skipped.push(this.#lastStreamId + 2, id - 2);
-      if (this.#skipped.length > ID_MEMORY) this.#skipped.splice(0, 2);
-    }
-    this.#lastStreamId = id;
+    ids.open(id); // ids skipped are closed without ever opening (RFC 9113 §5.1.1)
     if (this.#goaway || this.#peerGoaway) return this.#refuse(id, H2Code.REFUSED_STREAM);
     if (this.#streams.size >= this.#maxStreams) return this.#refuse(id, H2Code.REFUSED_STREAM);
     const s = new H2Stream(id, this.#streamWindow, this.#peer.initialWindowSize);
@@ -446,7 +437,7 @@ export class H2ServerConnection {
   #rstStream(id: number, b: Uint8Array, start: number, end: number): void {
     if (end - start !== 4) throw connError(H2Code.FRAME_SIZE_ERROR, "RST_STREAM length not 4");
     if (id === 0) throw connError(H2Code.PROTOCOL_ERROR, "RST_STREAM on stream 0");
-    if (this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
+    if (this.#ids.idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
     const s = this.#streams.get(id);
     if (s === undefined) return this.#junkFrame();
     const code = u32(b, start);
@@ -489,7 +480,7 @@ export class H2ServerConnection {
     }
     const s = this.#streams.get(id);
     if (s === undefined) {
-      if (this.#idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
+      if (this.#ids.idle(id)) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
       return this.#junkFrame();
     }
     if (increment === 0) throw streamError(H2Code.PROTOCOL_ERROR, id, "WINDOW_UPDATE of 0");
@@ -553,7 +544,7 @@ export class H2ServerConnection {
     if (s === undefined || this.#closed) return;
     this.#w.rst(streamId, code);
     this.#remove(s);
-    this.#forget(streamId);
+    this.#ids.markReset(streamId);
     this.#flushSoon();
   }
 
@@ -592,7 +583,7 @@ export class H2ServerConnection {
     if (code !== H2Code.NO_ERROR) return this.#fail(connError(code, debug || "closed by the server"), debug);
     if (!this.#goaway) {
       this.#goaway = true;
-      this.#w.goaway(this.#lastStreamId, code, debug);
+      this.#w.goaway(this.#ids.last, code, debug);
     }
     if (this.#streams.size === 0) this.#finish();
     this.#flushSoon();
@@ -609,7 +600,7 @@ export class H2ServerConnection {
   #streamFailed(error: H2Error): void {
     const s = this.#streams.get(error.streamId);
     this.#w.rst(error.streamId, error.code);
-    this.#forget(error.streamId);
+    this.#ids.markReset(error.streamId);
     if (s === undefined || !s.delivered) {
       if (s !== undefined) this.#remove(s);
       return this.#junkFrame();
@@ -622,26 +613,8 @@ export class H2ServerConnection {
   /** A stream refused before it opened (REFUSED_STREAM): counted as a frame that does no work. */
   #refuse(id: number, code: number): void {
     this.#w.rst(id, code);
-    this.#forget(id);
+    this.#ids.markReset(id);
     this.#junkFrame();
-  }
-
-  /** Remembers `id` as reset by us. */
-  #forget(id: number): void {
-    this.#resetIds[this.#resetNext] = id;
-    this.#resetNext = (this.#resetNext + 1) % ID_MEMORY;
-  }
-
-  /** `id` is among the streams we reset lately (a scan: only frames on unknown streams ask). */
-  #wasReset(id: number): boolean {
-    return this.#resetIds.includes(id);
-  }
-
-  /** `id` lies in a range the peer skipped. */
-  #wasSkipped(id: number): boolean {
-    const r = this.#skipped;
-    for (let i = 0; i < r.length; i += 2) if (id >= r[i]! && id <= r[i + 1]!) return true;
-    return false;
   }
 
   #maybeClose(s: H2Stream): void {
@@ -660,7 +633,7 @@ export class H2ServerConnection {
     }
     if (!s.recvOpen) return this.#remove(s);
     this.#w.rst(s.id, H2Code.NO_ERROR);
-    this.#forget(s.id);
+    this.#ids.markReset(s.id);
     this.#remove(s);
     if (s.delivered) this.#h.onReset(s.id, H2Code.NO_ERROR);
   }
@@ -723,7 +696,7 @@ export class H2ServerConnection {
   #fail(error: H2Error, debug = error.message): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#w.goaway(this.#lastStreamId, error.code, debug);
+    this.#w.goaway(this.#ids.last, error.code, debug);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     this.#send.clear();
