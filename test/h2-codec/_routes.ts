@@ -138,6 +138,15 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
   return conn;
 }
 
+/** Calls every connection's `sweep` (the codec's deadlines) every 50 ms, as an engine's sweep would; returns the stopper. */
+export function sweepEvery50ms(state: AppState): () => void {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const c of state.conns) c.sweep(now);
+  }, 50);
+  return () => clearInterval(timer);
+}
+
 /** Codec options from the H2_LIMITS environment variable (JSON), for fixtures. */
 export function limitsFromEnv(env: Record<string, string | undefined>): H2ConnectionOptions {
   return env.H2_LIMITS ? (JSON.parse(env.H2_LIMITS) as H2ConnectionOptions) : {};

@@ -31,7 +31,7 @@ import {
 } from "../_shared/h2-raw/index.ts";
 import type { Start, Target } from "./_clients.ts";
 
-const LIMITS = { maxConcurrentStreams: 5, maxHeaderListSize: 4096, maxPendingAcceptResetStreams: 10 };
+const LIMITS = { maxConcurrentStreams: 5, maxHeaderListSize: 4096, maxPendingAcceptResetStreams: 10, settingsTimeout: 1000 };
 const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -332,6 +332,17 @@ export function violationsSuite(runtime: string, start: Start): void {
       assert.equal(conn.responseHeaders.has(3), false);
       session.destroy();
       session = await h2Session(s.port);
+    });
+
+    test("settingsTimeout: a client that never acknowledges our SETTINGS gets GOAWAY SETTINGS_TIMEOUT from the owner's sweep", async () => {
+      const t0 = Date.now();
+      const conn = await H2RawConn.connect(s.port, { autoAckSettings: false });
+      conn.write(request(1));
+      assert.equal((await conn.response(1)).status, 200, "served meanwhile");
+      await conn.nextFrame(isGoaway, 5000);
+      assert.equal(errorName(conn.goaways[0]!.errorCode), "SETTINGS_TIMEOUT", conn.summary());
+      assert.ok(Date.now() - t0 >= 900, `after ${Date.now() - t0} ms`);
+      await conn.closed;
     });
 
     test("a client GOAWAY: streams in flight finish, then the server closes", async () => {

@@ -3,7 +3,7 @@
 // frames that do no work, and the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { data, FrameType, headers, encodeHeaders, request } from "../_shared/h2-raw/index.ts";
+import { data, encodeHeaders, Flag, frame, FrameType, headers, request } from "../_shared/h2-raw/index.ts";
 import { H2Code } from "../../src/core/http2/index.ts";
 import { harness, type OutFrame } from "./_harness.ts";
 
@@ -67,5 +67,38 @@ describe("closed streams", () => {
     for (let i = 0; i < 2000 && h.closed() === undefined; i++) h.conn.receive(data(1 + 2 * (i % 200), "x"));
     const goaway = ofType(h.frames(), FrameType.GOAWAY)[0];
     assert.equal(code(goaway), H2Code.ENHANCE_YOUR_CALM);
+  });
+});
+
+describe("the SETTINGS acknowledgement deadline", () => {
+  test("sweep: no SETTINGS ACK within settingsTimeout (10 s by default) is GOAWAY SETTINGS_TIMEOUT", () => {
+    let now = 1_000;
+    const h = harness({ now: () => now });
+    h.open();
+    now += 9_999;
+    h.conn.sweep(now);
+    assert.deepEqual(h.frames(), []);
+    now += 1;
+    h.conn.sweep(now);
+    assert.equal(code(ofType(h.frames(), FrameType.GOAWAY)[0]), H2Code.SETTINGS_TIMEOUT);
+    assert.equal(h.closed()?.code, H2Code.SETTINGS_TIMEOUT);
+  });
+
+  test("sweep: an acknowledged SETTINGS has no deadline; a shorter settingsTimeout is kept", () => {
+    let now = 0;
+    const acked = harness({ now: () => now });
+    acked.open();
+    acked.conn.receive(frame(FrameType.SETTINGS, Flag.ACK, 0));
+    now = 1e9;
+    acked.conn.sweep(now);
+    assert.deepEqual(acked.frames(), []);
+    assert.equal(acked.closed(), undefined);
+    now = 0;
+    const short = harness({ now: () => now, settingsTimeout: 500 });
+    short.open();
+    short.conn.sweep(499);
+    assert.equal(short.closed(), undefined);
+    short.conn.sweep(500);
+    assert.equal(short.closed()?.code, H2Code.SETTINGS_TIMEOUT);
   });
 });

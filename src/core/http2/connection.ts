@@ -52,6 +52,9 @@ export class H2ServerConnection {
   readonly #connWindow: number;
   readonly #maxBlock: number;
   readonly #now: () => number;
+  readonly #settingsTimeout: number;
+  /** When our SETTINGS went out (the clock of `now`). */
+  #settingsSent = 0;
   readonly #decoder = new HpackDecoder();
   readonly #encoder: HpackEncoder;
   readonly #control = new FrameBudget();
@@ -99,6 +102,7 @@ export class H2ServerConnection {
       flush: () => this.#flush(),
     });
     this.#now = options.now ?? Date.now;
+    this.#settingsTimeout = options.settingsTimeout ?? 10_000;
     // A block may take more octets than the list it decodes to (Huffman codes of rare octets are
     // long); past twice the list limit plus a frame it is abuse.
     this.#maxBlock = this.#maxList * 2 + DEFAULT_MAX_FRAME_SIZE;
@@ -112,6 +116,7 @@ export class H2ServerConnection {
       [Setting.MAX_HEADER_LIST_SIZE, this.#maxList],
       [Setting.ENABLE_PUSH, 0],
     ]);
+    this.#settingsSent = this.#now();
     if (this.#connWindow > DEFAULT_WINDOW) {
       this.#w.windowUpdate(0, this.#connWindow - DEFAULT_WINDOW);
       this.#connRecvWindow = this.#connWindow;
@@ -129,9 +134,20 @@ export class H2ServerConnection {
     return this.#streams.size;
   }
 
-  /** The peer acknowledged our SETTINGS (an engine may close with SETTINGS_TIMEOUT when it does not in time). */
+  /** The peer acknowledged our SETTINGS ({@link sweep} ends the connection when it does not in time). */
   get settingsAcknowledged(): boolean {
     return this.#settingsAcked;
+  }
+
+  /**
+   * The deadlines the connection keeps, for its owner's periodic sweep (the codec has no timers):
+   * our SETTINGS not acknowledged within `settingsTimeout` of {@link start} ends the connection
+   * with GOAWAY SETTINGS_TIMEOUT (`onClose` with that error). `now` is on the clock of the
+   * `now` option (`Date.now` by default).
+   */
+  sweep(now: number): void {
+    if (this.#closed || this.#settingsAcked) return;
+    if (now - this.#settingsSent >= this.#settingsTimeout) this.#fail(connError(H2Code.SETTINGS_TIMEOUT, "SETTINGS not acknowledged in time"));
   }
 
   /** The highest client stream id seen (the last-stream-id a GOAWAY carries). */
