@@ -412,6 +412,8 @@ export function violationsSuite(runtime: string, start: Start): void {
         /do no work/,
       ],
       ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null, /do no work/],
+      ["WINDOW_UPDATE flood on an open stream (10,000 of 1 octet)", many(10_000, () => windowUpdate(1, 1)), openUpload(1), /do no work/],
+      ["WINDOW_UPDATE flood on the connection (10,000, nothing sent)", many(10_000, () => windowUpdate(0, 2000)), null, /do no work/],
     ] as const) {
       test(name, async () => {
         await withHonestClient(async () => {

@@ -3,9 +3,9 @@
 // frames that do no work, and the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { data, encodeHeaders, Flag, frame, FrameType, headers, request } from "../_shared/h2-raw/index.ts";
+import { data, encodeHeaders, Flag, frame, FrameType, headers, PREFACE, request, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
 import { H2Code } from "../../src/core/http2/index.ts";
-import { harness, type OutFrame } from "./_harness.ts";
+import { dataBytes, harness, type OutFrame } from "./_harness.ts";
 
 const code = (f: OutFrame | undefined): number | undefined => f?.payload.readUInt32BE(f.type === FrameType.GOAWAY ? 4 : 0);
 const ofType = (out: OutFrame[], type: number): OutFrame[] => out.filter((f) => f.type === type);
@@ -100,5 +100,61 @@ describe("the SETTINGS acknowledgement deadline", () => {
     assert.equal(short.closed(), undefined);
     short.conn.sweep(500);
     assert.equal(short.closed()?.code, H2Code.SETTINGS_TIMEOUT);
+  });
+});
+
+describe("WINDOW_UPDATE frames that do no work", () => {
+  const upload = request(1, { method: "POST", path: "/up", endStream: false });
+  for (const [name, opener, frameOf] of [
+    ["1-octet increments on an open stream", upload, () => windowUpdate(1, 1)],
+    ["large increments on a stream nothing was sent on", upload, () => windowUpdate(1, 100_000)],
+    ["increments on the connection window while nothing is sent", upload, () => windowUpdate(0, 2000)],
+    ["1-octet increments each letting one octet of a waiting response out", Buffer.concat([settings([[Setting.INITIAL_WINDOW_SIZE, 0]]), request(1)]), () => windowUpdate(1, 1)],
+  ] as const) {
+    test(`a flood of ${name} ends with GOAWAY ENHANCE_YOUR_CALM`, () => {
+      const h = harness({}, (c, id, head) => {
+        if (head.method !== "GET") return;
+        c.respond(id, 200, []);
+        c.sendData(id, new Uint8Array(1 << 20), true);
+      });
+      h.open();
+      h.conn.receive(opener);
+      for (let i = 0; i < 5000 && h.closed() === undefined; i++) h.conn.receive(frameOf());
+      const goaway = ofType(h.frames(), FrameType.GOAWAY)[0];
+      assert.equal(code(goaway), H2Code.ENHANCE_YOUR_CALM);
+      assert.match(goaway!.payload.subarray(8).toString(), /do no work/);
+    });
+  }
+
+  test("an honest reader of 8 MiB with a 16 KiB stream window returns window 2,048 times: no GOAWAY", () => {
+    const body = new Uint8Array(8 * 1024 * 1024);
+    const h = harness({}, (c, id) => {
+      c.respond(id, 200, []);
+      c.sendData(id, body, true);
+    });
+    h.conn.receive(Buffer.concat([PREFACE, settings([[Setting.INITIAL_WINDOW_SIZE, 16_384]]), windowUpdate(0, 1_000_000)]));
+    h.frames();
+    h.conn.receive(request(1));
+    let received = 0;
+    let updates = 0;
+    let pending = 0;
+    for (let round = 0; round < 10_000 && received < body.length; round++) {
+      const got = dataBytes(h.frames(), 1);
+      received += got;
+      pending += got;
+      // As nghttp2 does: the window goes back once half of it was read.
+      while (pending >= 8192) {
+        h.conn.receive(Buffer.concat([windowUpdate(1, 8192), windowUpdate(0, 8192)]));
+        pending -= 8192;
+        updates += 2;
+      }
+      if (got === 0 && pending > 0) {
+        h.conn.receive(Buffer.concat([windowUpdate(1, pending), windowUpdate(0, pending)]));
+        pending = 0;
+      }
+    }
+    assert.equal(received, body.length);
+    assert.ok(updates >= 2048, `${updates} WINDOW_UPDATE frames`);
+    assert.equal(h.closed(), undefined, "no connection error");
   });
 });

@@ -28,7 +28,7 @@ import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, ty
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { requestHead, trailersProblem } from "./request.ts";
 import { StreamIds } from "./ids.ts";
-import { H2Stream, SEND_DONE, SEND_IDLE, SEND_OPEN } from "./stream.ts";
+import { H2Stream, idleWindowUpdate, SEND_DONE, SEND_IDLE, SEND_OPEN } from "./stream.ts";
 import type { H2ConnectionOptions, H2Handler } from "./handler.ts";
 import { H2Sender } from "./sender.ts";
 import { FrameWriter } from "./writer.ts";
@@ -490,6 +490,7 @@ export class H2ServerConnection {
     const increment = u32(b, start) & 0x7fffffff;
     if (id === 0) {
       if (increment === 0) throw connError(H2Code.PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection");
+      if (idleWindowUpdate(this.#send, increment)) this.#junkFrame();
       this.#send.window += increment;
       if (this.#send.window > MAX_WINDOW) throw connError(H2Code.FLOW_CONTROL_ERROR, "connection window over 2^31-1");
       return this.#send.pumpAll(this.#streams.values());
@@ -500,6 +501,7 @@ export class H2ServerConnection {
       return this.#junkFrame();
     }
     if (increment === 0) throw streamError(H2Code.PROTOCOL_ERROR, id, "WINDOW_UPDATE of 0");
+    if (idleWindowUpdate(s, increment)) this.#junkFrame();
     s.sendWindow += increment;
     if (s.sendWindow > MAX_WINDOW) throw streamError(H2Code.FLOW_CONTROL_ERROR, id, "stream window over 2^31-1");
     this.#send.pump(s);
