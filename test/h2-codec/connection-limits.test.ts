@@ -158,3 +158,52 @@ describe("WINDOW_UPDATE frames that do no work", () => {
     assert.equal(h.closed(), undefined, "no connection error");
   });
 });
+
+describe("the peer's SETTINGS_MAX_HEADER_LIST_SIZE", () => {
+  const limited = (react: Parameters<typeof harness>[1]) => {
+    const h = harness({}, react);
+    h.conn.receive(Buffer.concat([PREFACE, settings([[Setting.MAX_HEADER_LIST_SIZE, 200]])]));
+    h.frames();
+    return h;
+  };
+
+  test("a response head over it: RST_STREAM INTERNAL_ERROR, onReset, respond() false; one within it is sent", () => {
+    const results: boolean[] = [];
+    const h = limited((c, id, head) => {
+      const big = head.path === "/big" ? ["x-big", "v".repeat(150)] : ["x-small", "v".repeat(100)];
+      results.push(c.respond(id, 200, big, true));
+    });
+    h.conn.receive(request(1, { path: "/big" }));
+    assert.deepEqual(
+      h.frames().map((f) => [f.type, f.id, code(f)]),
+      [[FrameType.RST_STREAM, 1, H2Code.INTERNAL_ERROR]],
+    );
+    assert.deepEqual(h.events, ["request 1 GET /big end", `reset 1 ${H2Code.INTERNAL_ERROR}`]);
+    h.conn.receive(request(3, { path: "/small" })); // 42 + 7 + 100 + 32 = 181
+    assert.deepEqual(
+      h.frames().map((f) => f.type),
+      [FrameType.HEADERS],
+    );
+    assert.deepEqual(results, [false, true]);
+    assert.equal(h.closed(), undefined);
+  });
+
+  test("an informational response over it is left out; trailers over it reset the stream", () => {
+    const h = limited((c, id) => {
+      assert.equal(c.respond(id, 103, ["link", "x".repeat(300)]), true);
+      c.respond(id, 200, []);
+      c.sendData(id, new Uint8Array(5));
+      assert.equal(c.sendTrailers(id, ["x-t", "y".repeat(300)]), false);
+    });
+    h.conn.receive(request(1));
+    assert.deepEqual(
+      h.frames().map((f) => [f.type, f.id]),
+      [
+        [FrameType.HEADERS, 1],
+        [FrameType.DATA, 1],
+        [FrameType.RST_STREAM, 1],
+      ],
+    );
+    assert.equal(h.events.at(-1), `reset 1 ${H2Code.INTERNAL_ERROR}`);
+  });
+});

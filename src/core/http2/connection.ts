@@ -24,7 +24,7 @@
 
 import { FrameBudget, H2_PREFACE, ResetBudget } from "../h2.ts";
 import { connError, H2Code, H2Error, streamError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32 } from "./frames.ts";
+import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, fieldSectionSize, Flag, FrameType, MAX_WINDOW, type PeerSettings, readSettings, Setting, u32 } from "./frames.ts";
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { requestHead, trailersProblem } from "./request.ts";
 import { StreamIds } from "./ids.ts";
@@ -62,7 +62,7 @@ export class H2ServerConnection {
   readonly #resets: ResetBudget;
   readonly #streams = new Map<number, H2Stream>();
   readonly #ids: StreamIds;
-  readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
+  readonly #peer: PeerSettings = { headerTableSize: 4096, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE, maxHeaderListSize: Infinity };
 
   readonly #w: FrameWriter;
   readonly #send: H2Sender;
@@ -517,6 +517,13 @@ export class H2ServerConnection {
   respond(streamId: number, status: number, headers: readonly string[], endStream = false): boolean {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.send !== SEND_IDLE || this.#closed) return false;
+    if (this.#peer.maxHeaderListSize !== Infinity && fieldSectionSize(headers, true) > this.#peer.maxHeaderListSize) {
+      // An informational response is optional: left out. A final one the peer would refuse
+      // ends the stream with RST_STREAM INTERNAL_ERROR, as nghttp2 resets a response head it
+      // cannot send.
+      if (status < 200) return true;
+      return this.#tooLarge(s);
+    }
     if (status < 200) {
       this.#w.headers(streamId, status, headers, false);
     } else {
@@ -550,10 +557,24 @@ export class H2ServerConnection {
   sendTrailers(streamId: number, trailers: readonly string[]): boolean {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.send !== SEND_OPEN || this.#closed) return false;
+    if (this.#peer.maxHeaderListSize !== Infinity && fieldSectionSize(trailers, false) > this.#peer.maxHeaderListSize) return this.#tooLarge(s);
     s.trailers = trailers;
     this.#send.queue(s, null, true);
     this.#flushSoon();
     return true;
+  }
+
+  /**
+   * A response field section over the peer's SETTINGS_MAX_HEADER_LIST_SIZE: RST_STREAM
+   * INTERNAL_ERROR, `onReset(id, INTERNAL_ERROR)`, and false for the caller.
+   */
+  #tooLarge(s: H2Stream): false {
+    this.#w.rst(s.id, H2Code.INTERNAL_ERROR);
+    this.#ids.markReset(s.id);
+    this.#remove(s);
+    this.#flushSoon();
+    this.#h.onReset(s.id, H2Code.INTERNAL_ERROR);
+    return false;
   }
 
   /** Resets `streamId` with `code` (RST_STREAM); the stream is forgotten. */
