@@ -3,7 +3,7 @@
 // frames that do no work, and the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { data, encodeHeaders, Flag, frame, FrameType, headers, PREFACE, request, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
+import { data, encodeHeaders, Flag, frame, FrameType, headers, ping, PREFACE, request, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
 import { H2Code } from "../../src/core/http2/index.ts";
 import { dataBytes, harness, type OutFrame } from "./_harness.ts";
 
@@ -205,5 +205,42 @@ describe("the peer's SETTINGS_MAX_HEADER_LIST_SIZE", () => {
       ],
     );
     assert.equal(h.events.at(-1), `reset 1 ${H2Code.INTERNAL_ERROR}`);
+  });
+});
+
+describe("PINGs while the connection drains (after our GOAWAY)", () => {
+  test("answered while a stream is open, under the same budget: a PING flood still ends with ENHANCE_YOUR_CALM", () => {
+    const h = harness();
+    h.open();
+    h.conn.receive(request(1, { method: "POST", path: "/up", endStream: false }));
+    h.conn.goaway();
+    assert.deepEqual(
+      h.frames().map((f) => [f.type, code(f)]),
+      [[FrameType.GOAWAY, H2Code.NO_ERROR]],
+    );
+    h.conn.receive(ping(Buffer.from("stillup?")));
+    const ack = h.frames()[0];
+    assert.equal(ack?.type, FrameType.PING);
+    assert.equal(ack?.flags, Flag.ACK);
+    for (let i = 0; i < 2000 && h.closed() === undefined; i++) h.conn.receive(ping(Buffer.alloc(8)));
+    const goaways = ofType(h.frames(), FrameType.GOAWAY);
+    assert.equal(code(goaways[0]), H2Code.ENHANCE_YOUR_CALM);
+    assert.equal(h.closed()?.code, H2Code.ENHANCE_YOUR_CALM);
+  });
+
+  test("the last stream ends: the connection closes, and later PINGs get no answer; with no stream open it closes at once", () => {
+    const h = harness();
+    h.open();
+    h.conn.receive(request(1, { method: "POST", path: "/up", endStream: false }));
+    h.conn.goaway();
+    h.conn.respond(1, 200, [], true);
+    assert.equal(h.closed(), null);
+    h.frames();
+    h.conn.receive(ping(Buffer.alloc(8)));
+    assert.deepEqual(h.frames(), []);
+    const idle = harness();
+    idle.open();
+    idle.conn.goaway();
+    assert.equal(idle.closed(), null);
   });
 });
