@@ -3,7 +3,7 @@
 // frames that do no work, and the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { data, encodeHeaders, Flag, frame, FrameType, headers, ping, PREFACE, request, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
+import { data, encodeHeaders, Flag, frame, FrameType, headers, ping, PREFACE, request, rstStream, Setting, settings, windowUpdate } from "../_shared/h2-raw/index.ts";
 import { H2Code } from "../../src/core/http2/index.ts";
 import { dataBytes, harness, type OutFrame } from "./_harness.ts";
 
@@ -242,5 +242,30 @@ describe("PINGs while the connection drains (after our GOAWAY)", () => {
     idle.open();
     idle.conn.goaway();
     assert.equal(idle.closed(), null);
+  });
+});
+
+describe("streams the client reset", () => {
+  test("DATA or HEADERS after the client's own RST_STREAM: RST_STREAM STREAM_CLOSED (RFC 9113 §5.1), the connection lives", () => {
+    const h = harness();
+    h.open();
+    const upload = (id: number): Buffer => Buffer.concat([request(id, { method: "POST", path: "/up", endStream: false }), rstStream(id, H2Code.CANCEL)]);
+    h.conn.receive(Buffer.concat([upload(1), upload(3)]));
+    h.frames();
+    h.conn.receive(data(1, "late"));
+    h.conn.receive(headers(3, encodeHeaders([["x-trailer", "1"]]), { endStream: true }));
+    assert.deepEqual(
+      h.frames().map((f) => [f.type, f.id, code(f)]),
+      [
+        [FrameType.RST_STREAM, 1, H2Code.STREAM_CLOSED],
+        [FrameType.RST_STREAM, 3, H2Code.STREAM_CLOSED],
+      ],
+    );
+    // Our RST_STREAM is out: what the client still sends on the stream is ignored.
+    h.conn.receive(data(1, "later"));
+    assert.deepEqual(ofType(h.frames(), FrameType.RST_STREAM), []);
+    h.conn.receive(request(5));
+    assert.equal(h.events.at(-1), "request 5 GET / end");
+    assert.equal(h.closed(), undefined);
   });
 });

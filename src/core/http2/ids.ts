@@ -1,14 +1,15 @@
 /**
  * What a connection remembers of the client's stream ids once their streams are gone, in
  * bounded memory: the highest id opened, the ranges of ids the client skipped (closed without
- * ever opening, RFC 9113 §5.1.1), and which of the recent ids the server reset.
+ * ever opening, RFC 9113 §5.1.1), and which of the recent ids were reset, and by whom.
  *
- * Every odd id at or below the highest one that is not open is closed (RFC 9113 §5.1). The
- * server must ignore frames still in flight on a stream it reset (§5.1, "closed"), so it keeps
- * one bit per recent id: set when the server reset that stream. The bits cover the last
- * `slots` odd ids (a ring, cleared as new ids open); a closed id older than that is
- * {@link StreamIds.forgotten}: the connection no longer knows how it closed, and answers
- * frames on it as stream errors rather than connection errors.
+ * Every odd id at or below the highest one that is not open is closed (RFC 9113 §5.1), and how
+ * it closed decides what a frame on it means: in flight after the server's RST_STREAM (ignored),
+ * sent after the client's own RST_STREAM (a stream error STREAM_CLOSED), or after both sides
+ * ended (a connection error STREAM_CLOSED). So two bits per recent id: the server reset it, the
+ * client did. The bits cover the last `slots` odd ids (a ring, cleared as new ids open); a
+ * closed id older than that is {@link StreamIds.forgotten}: the connection no longer knows how
+ * it closed, and answers frames on it as stream errors rather than connection errors.
  */
 
 /** Skipped ranges kept (pairs of ids), the oldest dropped first. */
@@ -19,6 +20,8 @@ export class StreamIds {
   last = 0;
   /** One bit per odd id in the ring: the server reset that stream. */
   readonly #bits: Uint32Array;
+  /** One bit per odd id in the ring: the client reset that stream. */
+  readonly #peerBits: Uint32Array;
   /** Ring size in odd ids, a power of two. */
   readonly #slots: number;
   /** Ranges `[from, to]` of ids the peer skipped, the last {@link SKIPPED_MEMORY} / 2. */
@@ -34,6 +37,7 @@ export class StreamIds {
     while (slots < 4 * maxStreams && slots < 65_536) slots *= 2;
     this.#slots = slots;
     this.#bits = new Uint32Array(slots >>> 5);
+    this.#peerBits = new Uint32Array(slots >>> 5);
   }
 
   /** A stream id the peer never opened (RFC 9113 §5.1 "idle"). */
@@ -48,21 +52,41 @@ export class StreamIds {
       this.#skipped.push(from, id - 2);
       if (this.#skipped.length > SKIPPED_MEMORY) this.#skipped.splice(0, 2);
     }
-    if ((id - from) >>> 1 >= this.#slots) this.#bits.fill(0);
-    else for (let k = from; k <= id; k += 2) this.#set(k, false);
+    if ((id - from) >>> 1 >= this.#slots) {
+      this.#bits.fill(0);
+      this.#peerBits.fill(0);
+    } else {
+      for (let k = from; k <= id; k += 2) {
+        this.#set(this.#bits, k, false);
+        this.#set(this.#peerBits, k, false);
+      }
+    }
     this.last = id;
   }
 
   /** The server reset `id` (RST_STREAM): frames still in flight on it are to be ignored. */
   markReset(id: number): void {
-    if ((id & 1) === 1 && id <= this.last && !this.forgotten(id)) this.#set(id, true);
+    if (this.#known(id)) this.#set(this.#bits, id, true);
   }
 
   /** The server reset `id`, recently enough to remember it. */
   wasReset(id: number): boolean {
-    if ((id & 1) === 0 || id > this.last || this.forgotten(id)) return false;
-    const slot = (id >>> 1) & (this.#slots - 1);
-    return (this.#bits[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+    return this.#known(id) && this.#get(this.#bits, id);
+  }
+
+  /** The client reset `id` (RST_STREAM): more frames from it on that stream are a stream error. */
+  markPeerReset(id: number): void {
+    if (this.#known(id)) this.#set(this.#peerBits, id, true);
+  }
+
+  /** The client reset `id`, recently enough to remember it. */
+  wasPeerReset(id: number): boolean {
+    return this.#known(id) && this.#get(this.#peerBits, id);
+  }
+
+  /** `id` is a client id the ring covers. */
+  #known(id: number): boolean {
+    return (id & 1) === 1 && id <= this.last && !this.forgotten(id);
   }
 
   /** `id` is closed and older than the ring: whether the server reset it is not known any more. */
@@ -77,9 +101,14 @@ export class StreamIds {
     return false;
   }
 
-  #set(id: number, on: boolean): void {
+  #get(bits: Uint32Array, id: number): boolean {
     const slot = (id >>> 1) & (this.#slots - 1);
-    if (on) this.#bits[slot >>> 5]! |= 1 << (slot & 31);
-    else this.#bits[slot >>> 5]! &= ~(1 << (slot & 31));
+    return (bits[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+  }
+
+  #set(bits: Uint32Array, id: number, on: boolean): void {
+    const slot = (id >>> 1) & (this.#slots - 1);
+    if (on) bits[slot >>> 5]! |= 1 << (slot & 31);
+    else bits[slot >>> 5]! &= ~(1 << (slot & 31));
   }
 }

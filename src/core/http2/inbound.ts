@@ -103,9 +103,9 @@ export class H2Inbound extends ConnectionState {
       // DATA that carries octets, so only an empty one counts as a frame that does no work.
       if (ids.wasReset(id)) return length === 0 ? this.junkFrame() : undefined;
       if (ids.idle(id) || ids.wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "DATA on a stream never opened");
-      // Closed too long ago to know whether we reset it: a stream error (RST_STREAM, counted as
-      // a frame that does no work), as Go's and hyper's servers answer.
-      if (ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "DATA on a closed stream");
+      // Reset by the client (RFC 9113 §5.1), or closed too long ago to know whether we reset it
+      // (as Go's and hyper's servers answer): a stream error, counted as a frame that does no work.
+      if (ids.wasPeerReset(id) || ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "DATA on a closed stream");
       throw connError(H2Code.STREAM_CLOSED, "DATA on a closed stream");
     }
     if (length > s.recvWindow) {
@@ -204,7 +204,7 @@ export class H2Inbound extends ConnectionState {
     if (id <= ids.last) {
       if (ids.wasReset(id)) return; // trailers of a stream we reset: ignored
       if (ids.wasSkipped(id)) throw connError(H2Code.PROTOCOL_ERROR, "stream id lower than one already used");
-      if (ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "HEADERS on a closed stream");
+      if (ids.wasPeerReset(id) || ids.forgotten(id)) throw streamError(H2Code.STREAM_CLOSED, id, "HEADERS on a closed stream");
       throw connError(H2Code.STREAM_CLOSED, "HEADERS on a closed stream");
     }
     ids.open(id); // ids skipped are closed without ever opening (RFC 9113 §5.1.1)
@@ -251,6 +251,7 @@ export class H2Inbound extends ConnectionState {
     if (s === undefined) return this.junkFrame();
     const code = u32(b, start);
     this.remove(s);
+    this.ids.markPeerReset(id);
     if (s.delivered && s.send !== SEND_DONE) this.h.onReset(id, code);
     if (s.pendingAccept && this.resets.reset()) throw connError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset before their response");
   }
