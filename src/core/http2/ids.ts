@@ -30,7 +30,8 @@ export class StreamIds {
   /**
    * `maxStreams` is SETTINGS_MAX_CONCURRENT_STREAMS: a client has at most that many streams
    * open, so DATA it sent before it saw our RST_STREAM is on one of the last few multiples of it.
-   * The ring covers four times that, at least 1,024 ids (128 octets) and at most 65,536 (8 KiB).
+   * The ring covers four times that, at least 1,024 ids and at most 65,536 (two bits each: 256
+   * octets to 16 KiB).
    */
   constructor(maxStreams: number) {
     let slots = 1024;
