@@ -1,6 +1,6 @@
 // The test application (_routes.ts) on Bun.listen raw TCP sockets, as a Bun engine would host
 // the codec: 127.0.0.1, port 0, "READY <port>" on stdout. Codec options from H2_LIMITS (JSON).
-import { codecApp, limitsFromEnv, newState } from "./_routes.ts";
+import { codecApp, limitsFromEnv, newState, sweepEvery50ms } from "./_routes.ts";
 import type { H2ServerConnection } from "../../src/core/http2/index.ts";
 
 interface Conn {
@@ -95,4 +95,5 @@ const server = Bun.listen({
     error() {},
   },
 });
+sweepEvery50ms(state);
 console.log(`READY ${server.port}`);

@@ -151,6 +151,35 @@ export function clientsSuite(runtime: string, start: Start): void {
       }
     });
 
+    test("node:http2 with a 16 KiB stream window: 8 MiB down (about 1,000 WINDOW_UPDATE frames each way), twice at once, no GOAWAY", async () => {
+      const errors = (await facts()).errors;
+      const small = connect(`http://127.0.0.1:${s.port}`, { settings: { initialWindowSize: 16_384 } });
+      try {
+        const results = await Promise.all(
+          [0, 1].map(
+            () =>
+              new Promise<number>((resolve, reject) => {
+                const stream = small.request({ ":path": "/big8" });
+                let n = 0;
+                stream.on("data", (c: Buffer) => (n += c.length));
+                stream.once("end", () => resolve(n));
+                stream.once("error", reject);
+              }),
+          ),
+        );
+        assert.deepEqual(results, [8 * BIG.length, 8 * BIG.length]);
+      } finally {
+        small.destroy();
+      }
+      assert.equal((await facts()).errors, errors, "no connection error");
+    });
+
+    test("h2load with 16 KiB stream and 64 KiB connection windows: 4 downloads of 8 MiB, all 2xx", async () => {
+      const { stdout } = await run("h2load", ["-n", "4", "-c", "1", "-m", "2", "-w", "14", "-W", "16", `http://127.0.0.1:${s.port}/big8`], { maxBuffer: 1024 * 1024 });
+      assert.match(stdout, /status codes: 4 2xx/);
+      assert.match(stdout, /4 succeeded/);
+    });
+
     test("curl --http2-prior-knowledge: GET /, POST /echo, GET /big", async () => {
       const base = `http://127.0.0.1:${s.port}`;
       const get = await run("curl", ["-sS", "--http2-prior-knowledge", "-D", "-", `${base}/`]);

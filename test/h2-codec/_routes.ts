@@ -1,7 +1,7 @@
 // The test application of tako's HTTP/2 codec, independent of the socket: a host (node:net in
 // _server.ts, Bun.listen in _bun-main.ts) gives it a way to write and to close, and feeds it.
-// Routes: GET / (text), /users/{id}, POST /echo (the body streamed back), GET /big?tag= (1 MiB,
-// with backpressure), POST /unread?tag= (body never consumed), /slow (answered after 100 ms),
+// Routes: GET / (text), /users/{id}, POST /echo (the body streamed back), GET /big?tag= (1 MiB;
+// /big8 8 MiB; with backpressure), POST /unread?tag= (body never consumed), /slow (answered after 100 ms),
 // /headers, /trailers, /state?tag= (what the tagged streams did), /goaway-all (graceful GOAWAY
 // on every connection).
 import { H2Code, type H2ConnectionOptions, type H2Error, type H2RequestHead, H2ServerConnection } from "../../src/core/http2/index.ts";
@@ -44,6 +44,8 @@ interface StreamCtx {
   unconsumed: number;
   /** /big: next offset to send. */
   offset: number;
+  /** /big: octets to send (1 MiB; 8 MiB for /big8). */
+  size: number;
 }
 
 /** A codec connection answering the routes above over `io`. Call `start()` on it. */
@@ -58,7 +60,7 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
         const q = head.path.indexOf("?");
         const path = q < 0 ? head.path : head.path.slice(0, q);
         const tag = q < 0 ? "" : (new URLSearchParams(head.path.slice(q + 1)).get("tag") ?? "");
-        const ctx: StreamCtx = { head, path, tag, unconsumed: 0, offset: 0 };
+        const ctx: StreamCtx = { head, path, tag, unconsumed: 0, offset: 0, size: path === "/big8" ? 8 * BIG.length : BIG.length };
         streams.set(id, ctx);
         const text = (status: number, body: string): void => {
           conn.respond(id, status, TEXT);
@@ -70,8 +72,8 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
         } else if (path === "/echo") {
           conn.respond(id, 200, TEXT);
           if (endStream) conn.sendData(id, new Uint8Array(0), true);
-        } else if (path === "/big") {
-          conn.respond(id, 200, ["content-type", "application/octet-stream", "content-length", String(BIG.length)]);
+        } else if (path === "/big" || path === "/big8") {
+          conn.respond(id, 200, ["content-type", "application/octet-stream", "content-length", String(ctx.size)]);
           pumpBig(id, ctx);
         } else if (path === "/unread") {
           state.unread.set(tag, 0);
@@ -111,7 +113,7 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
       onDrain(id) {
         const ctx = streams.get(id);
         if (ctx === undefined) return;
-        if (ctx.path === "/big") pumpBig(id, ctx);
+        if (ctx.path === "/big" || ctx.path === "/big8") pumpBig(id, ctx);
         else if (ctx.unconsumed > 0) {
           conn.consume(id, ctx.unconsumed);
           ctx.unconsumed = 0;
@@ -126,9 +128,10 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
     options,
   );
   function pumpBig(id: number, ctx: StreamCtx): void {
-    while (ctx.offset < BIG.length) {
-      const end = Math.min(BIG.length, ctx.offset + 64 * 1024);
-      const more = conn.sendData(id, BIG.subarray(ctx.offset, end), end === BIG.length);
+    while (ctx.offset < ctx.size) {
+      const at = ctx.offset % BIG.length;
+      const end = ctx.offset + Math.min(64 * 1024, BIG.length - at);
+      const more = conn.sendData(id, BIG.subarray(at, at + end - ctx.offset), end === ctx.size);
       ctx.offset = end;
       state.bigQueued.set(ctx.tag, end);
       if (!more) return;
@@ -136,6 +139,15 @@ export function codecApp(io: HostIo, options: H2ConnectionOptions, state: AppSta
   }
   state.conns.add(conn);
   return conn;
+}
+
+/** Calls every connection's `sweep` (the codec's deadlines) every 50 ms, as an engine's sweep would; returns the stopper. */
+export function sweepEvery50ms(state: AppState): () => void {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const c of state.conns) c.sweep(now);
+  }, 50);
+  return () => clearInterval(timer);
 }
 
 /** Codec options from the H2_LIMITS environment variable (JSON), for fixtures. */

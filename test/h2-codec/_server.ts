@@ -2,7 +2,7 @@
 // in the test process. Harness only: src/core stays runtime-neutral.
 import { createServer, type Server, type Socket } from "node:net";
 import type { H2ConnectionOptions } from "../../src/core/http2/index.ts";
-import { type AppState, codecApp, newState } from "./_routes.ts";
+import { type AppState, codecApp, newState, sweepEvery50ms } from "./_routes.ts";
 
 export { BIG } from "./_routes.ts";
 
@@ -32,12 +32,14 @@ export async function startCodecServer(options: H2ConnectionOptions = {}): Promi
     conn.start();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const stopSweep = sweepEvery50ms(state);
   return {
     port: (server.address() as { port: number }).port,
     server,
     state,
     close: () =>
       new Promise<void>((resolve) => {
+        stopSweep();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

@@ -31,7 +31,7 @@ import {
 } from "../_shared/h2-raw/index.ts";
 import type { Start, Target } from "./_clients.ts";
 
-const LIMITS = { maxConcurrentStreams: 5, maxHeaderListSize: 4096, maxPendingAcceptResetStreams: 10 };
+const LIMITS = { maxConcurrentStreams: 5, maxHeaderListSize: 4096, maxPendingAcceptResetStreams: 10, settingsTimeout: 1000 };
 const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -334,6 +334,17 @@ export function violationsSuite(runtime: string, start: Start): void {
       session = await h2Session(s.port);
     });
 
+    test("settingsTimeout: a client that never acknowledges our SETTINGS gets GOAWAY SETTINGS_TIMEOUT from the owner's sweep", async () => {
+      const t0 = Date.now();
+      const conn = await H2RawConn.connect(s.port, { autoAckSettings: false });
+      conn.write(request(1));
+      assert.equal((await conn.response(1)).status, 200, "served meanwhile");
+      await conn.nextFrame(isGoaway, 5000);
+      assert.equal(errorName(conn.goaways[0]!.errorCode), "SETTINGS_TIMEOUT", conn.summary());
+      assert.ok(Date.now() - t0 >= 900, `after ${Date.now() - t0} ms`);
+      await conn.closed;
+    });
+
     test("a client GOAWAY: streams in flight finish, then the server closes", async () => {
       const conn = await settled(s.port);
       conn.write(Buffer.concat([request(1, { path: "/slow" }), goaway(1, ErrorCode.NO_ERROR)]));
@@ -401,6 +412,8 @@ export function violationsSuite(runtime: string, start: Start): void {
         /do no work/,
       ],
       ["unknown frame type flood (10,000)", many(10_000, () => frame(0xfa, 0, 0, Buffer.alloc(1))), null, /do no work/],
+      ["WINDOW_UPDATE flood on an open stream (10,000 of 1 octet)", many(10_000, () => windowUpdate(1, 1)), openUpload(1), /do no work/],
+      ["WINDOW_UPDATE flood on the connection (10,000, nothing sent)", many(10_000, () => windowUpdate(0, 2000)), null, /do no work/],
     ] as const) {
       test(name, async () => {
         await withHonestClient(async () => {

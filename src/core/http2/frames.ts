@@ -59,6 +59,18 @@ export interface PeerSettings {
   headerTableSize: number;
   initialWindowSize: number;
   maxFrameSize: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: the field sections the peer accepts (Infinity until it says). */
+  maxHeaderListSize: number;
+}
+
+/**
+ * The size RFC 9113 §6.5.2 gives a field section `[name, value, …]`: name and value octets plus
+ * 32 per field, with `:status` (three digits) when `status` is set.
+ */
+export function fieldSectionSize(fields: readonly string[], status: boolean): number {
+  let n = status ? 7 + 3 + 32 : 0;
+  for (let i = 0; i < fields.length; i++) n += fields[i]!.length;
+  return n + 16 * fields.length; // 32 per name-value pair
 }
 
 /**
@@ -85,6 +97,9 @@ export function readSettings(b: Uint8Array, start: number, end: number, into: Pe
       case Setting.MAX_FRAME_SIZE:
         if (value < DEFAULT_MAX_FRAME_SIZE || value > 0xffffff) throw connError(H2Code.PROTOCOL_ERROR, "MAX_FRAME_SIZE out of range");
         into.maxFrameSize = value;
+        break;
+      case Setting.MAX_HEADER_LIST_SIZE:
+        into.maxHeaderListSize = value;
         break;
       default:
         break;

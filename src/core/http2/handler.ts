@@ -23,7 +23,13 @@ export interface H2ConnectionOptions {
   connectionWindowSize?: number;
   /** Huffman-code response header literals where shorter. Default false. */
   huffman?: boolean;
-  /** Clock of the abuse budgets (ms). Default `Date.now`. */
+  /**
+   * How long (ms) the peer has to acknowledge our SETTINGS before {@link H2ServerConnection.sweep}
+   * ends the connection with GOAWAY SETTINGS_TIMEOUT (RFC 9113 §6.5.3). Default 10 s;
+   * `Infinity` turns it off.
+   */
+  settingsTimeout?: number;
+  /** Clock of the abuse budgets and the SETTINGS deadline (ms). Default `Date.now`. */
   now?: () => number;
 }
 

@@ -23,6 +23,9 @@ export interface SenderHost {
 export class H2Sender {
   /** The connection's send window (WINDOW_UPDATE on stream 0 adds to it). */
   window = DEFAULT_WINDOW;
+  /** Connection-window octets sent and not yet returned; a grant beyond them seen ({@link SendCredit}). */
+  unreturned = 0;
+  granted = false;
   /** The socket takes more; while false, DATA waits. */
   writable = true;
   /** Streams with DATA waiting for the connection window or the socket, in arrival order. */
@@ -45,7 +48,9 @@ export class H2Sender {
       if (n <= s.sendWindow && n <= this.window && n <= this.#peer.maxFrameSize && (n > 0 || end)) {
         this.#w.data(s.id, bytes, end);
         s.sendWindow -= n;
+        s.unreturned += n;
         this.window -= n;
+        this.unreturned += n;
         if (end) {
           s.send = SEND_DONE;
           this.#host.responseDone(s);
@@ -111,7 +116,9 @@ export class H2Sender {
       w.length = p;
       s.backlogBytes -= n;
       s.sendWindow -= n;
+      s.unreturned += n;
       this.window -= n;
+      this.unreturned += n;
       // A large window is not turned into one large write: past FLUSH_AT the socket gets what
       // there is, and says whether it takes more (setWritable) before the next frame.
       if (w.length >= FLUSH_AT) this.#host.flush();

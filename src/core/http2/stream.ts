@@ -1,5 +1,34 @@
 /** One HTTP/2 stream's state as {@link H2ServerConnection} keeps it. */
 
+/**
+ * What a send window has handed out and had back: `unreturned` DATA octets sent on it that no
+ * WINDOW_UPDATE has returned yet, and whether the peer already `granted` window beyond them.
+ */
+export interface SendCredit {
+  unreturned: number;
+  granted: boolean;
+}
+
+/** A WINDOW_UPDATE smaller than this does no work (honest peers return half a window at a time). */
+export const MIN_INCREMENT = 1024;
+
+/**
+ * A WINDOW_UPDATE of `increment` on window `w`: true when it does no work, that is when it
+ * returns fewer than {@link MIN_INCREMENT} octets, or returns none of the octets we sent and
+ * is not the window's first such grant. Peers return window as they consume what we sent, so
+ * honest updates return octets; a flood of them on a window we do not use, or of 1-octet
+ * increments, does not.
+ */
+export function idleWindowUpdate(w: SendCredit, increment: number): boolean {
+  const returned = Math.min(increment, w.unreturned);
+  w.unreturned -= returned;
+  if (returned === 0) {
+    if (w.granted) return true;
+    w.granted = true;
+  }
+  return increment < MIN_INCREMENT;
+}
+
 /** No response header block sent yet. */
 export const SEND_IDLE = 0;
 /** Response headers sent; DATA may follow. */
@@ -26,6 +55,10 @@ export class H2Stream {
   outstanding = 0;
   /** Flow-control window we may still send into. */
   sendWindow: number;
+  /** DATA octets sent on the stream and not yet returned by a WINDOW_UPDATE (see {@link SendCredit}). */
+  unreturned = 0;
+  /** The peer granted window beyond what we sent once already. */
+  granted = false;
   /** Declared content-length, or -1. */
   contentLength = -1;
   /** DATA octets received (padding excluded). */
