@@ -154,6 +154,19 @@ describe("h2c on Bun.listen (tako's HTTP/2 codec)", () => {
     });
   });
 
+  test("a client that never acknowledges the server's SETTINGS gets GOAWAY SETTINGS_TIMEOUT (10 s), though a stream is open", { timeout: 30_000 }, async () => {
+    await withFixture({}, {}, async (f) => {
+      const conn = await H2RawConn.connect(f.port, { autoAckSettings: false });
+      const t0 = Date.now();
+      conn.write(request(1, { path: "/hold/20000" }));
+      await conn.until(() => conn.goaways.length > 0, 15_000, "GOAWAY");
+      const after = Date.now() - t0;
+      assert.equal(conn.goaways[0]?.errorCode, ErrorCode.SETTINGS_TIMEOUT, conn.summary());
+      assert.ok(after >= 9_000, `GOAWAY after ${after} ms, before the 10 s timeout`);
+      await conn.closed;
+    });
+  });
+
   test("drain: GOAWAY NO_ERROR reaches a client that keeps writing PINGs (the close does not reset it), the stream in flight completes", opts, async () => {
     await withFixture({}, {}, async (f) => {
       const conn = await H2RawConn.connect(f.port);

@@ -283,6 +283,9 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   /** The deadlines, checked by the server's sweep at `now`. */
   sweep(now: number): void {
     if (this.codec.closed || this.#ended) return;
+    // The codec's own deadline: our SETTINGS acknowledged in time (else GOAWAY SETTINGS_TIMEOUT).
+    this.codec.sweep(now);
+    if (this.codec.closed) return;
     const server = this.#server;
     if (this.requests === 0 && now - this.#active >= server.h2FirstHead) {
       // No request in time (the preface, SETTINGS, the first HEADERS): closed, as Node's path does.

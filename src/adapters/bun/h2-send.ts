@@ -106,12 +106,19 @@ function writeReply(host: H2SendHost, req: BunH2Request, reply: Reply | Response
   req.headSent = true;
   if (req.method === "HEAD" || noBody(status)) {
     host.respond(req.streamId, status, fields, true);
-    if (body instanceof ReadableStream) body.cancel().catch(() => {});
-    else Promise.resolve(body[Symbol.asyncIterator]().return?.()).catch(() => {});
+    discard(body);
     return host.responseDone(req);
   }
-  if (!host.respond(req.streamId, status, fields, false)) return;
+  // Refused (the stream is gone, or the head is over the client's header-list limit and the
+  // stream was reset): the body will never be sent.
+  if (!host.respond(req.streamId, status, fields, false)) return discard(body);
   void pump(host, req, body);
+}
+
+/** A streamed body that will not be sent: its source is cancelled. */
+function discard(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>): void {
+  if (body instanceof ReadableStream) body.cancel().catch(() => {});
+  else Promise.resolve(body[Symbol.asyncIterator]().return?.()).catch(() => {});
 }
 
 /**
