@@ -281,10 +281,8 @@ export class Router<S = undefined> implements Dispatcher {
     }
     this.#shapes.set(key, def.pattern);
     const isStatic = segments.every((s) => s.kind === "static");
-    const node = this.#tree.insert(segments, isStatic ? def.pattern : null);
-    node.routes ??= new Map();
     const names = segments.flatMap((s) => (s.kind === "static" ? [] : [s.name]));
-    node.routes.set(def.method, new RouteEntry(def, names));
+    this.#tree.add(segments, isStatic ? def.pattern : null, def.method, new RouteEntry(def, names));
     this.#defs.push(def);
     this.#ready = false;
     return def;

@@ -1,5 +1,45 @@
 import { HttpError } from "../errors.ts";
+import { METHODS } from "../method.ts";
 import type { Segment } from "./pattern.ts";
+
+/**
+ * Method slots: one per known method, in {@link METHODS} order, then one for every other
+ * method name (only an `any` route answers those).
+ */
+const SLOTS = METHODS.length + 1;
+const OTHER = METHODS.length;
+const SLOT_OF = new Map<string, number>(METHODS.map((m, i) => [m, i]));
+/** A mask with every method's bit: what an `any` route sets, and what {@link RouteTree.findNode} looks for. */
+const ALL = (1 << SLOTS) - 1;
+
+/** The slot of `method`. GET first: one comparison of (usually interned) strings instead of a Map probe. */
+function slotOf(method: string): number {
+  return method === "GET" ? 0 : (SLOT_OF.get(method) ?? OTHER);
+}
+
+export class RouteNode<R> {
+  statics: Map<string, RouteNode<R>> | null = null;
+  /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
+  labels: string[] = [];
+  children: RouteNode<R>[] = [];
+  /**
+   * With many static children: their indexes in {@link labels} by the first character's code
+   * ({@link firstKey}), so a lookup is one array load and a `startsWith` or two, with no
+   * substring to allocate and hash.
+   */
+  byFirst: (number[] | undefined)[] | null = null;
+  param: RouteNode<R> | null = null;
+  catchAll: RouteNode<R> | null = null;
+  /** Routes ending at this node, by method; `"*"` holds an `any` route. */
+  routes: Map<string, R> | null = null;
+  /** The route answering each method slot here (its own, else the `any` route), from {@link routes}. */
+  slots: (R | undefined)[] | null = null;
+  /**
+   * One bit per method slot that has a route at this node or below: a lookup skips a subtree
+   * with nothing for its method (a `DELETE` miss does not walk the `GET` routes).
+   */
+  mask = 0;
+}
 
 /**
  * Segment radix tree. Hot path: `find` runs for every request. It walks the path in place
@@ -7,23 +47,6 @@ import type { Segment } from "./pattern.ts";
  * each level and backtracks, so priority never depends on registration order. Purely static
  * patterns also sit in a whole-path Map, answered with one lookup.
  */
-export class RouteNode<R> {
-  statics: Map<string, RouteNode<R>> | null = null;
-  /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
-  labels: string[] = [];
-  children: RouteNode<R>[] = [];
-  /**
-   * With many static children: their indexes in {@link labels} by {@link labelKey} (length and
-   * first character), so a lookup is one integer-keyed Map probe and a `startsWith` or two,
-   * with no substring to allocate and hash.
-   */
-  buckets: Map<number, number[]> | null = null;
-  param: RouteNode<R> | null = null;
-  catchAll: RouteNode<R> | null = null;
-  /** Routes ending at this node, by method; `"*"` holds an `any` route. */
-  routes: Map<string, R> | null = null;
-}
-
 export class RouteTree<R> {
   readonly root = new RouteNode<R>();
   readonly #staticPaths = new Map<string, RouteNode<R>>();
@@ -34,30 +57,24 @@ export class RouteTree<R> {
   readonly values: string[] = [];
   #count = 0;
 
-  /** Returns the node for `segments`, creating it; `path` is the literal path for static patterns. */
-  insert(segments: readonly Segment[], path: string | null): RouteNode<R> {
+  /**
+   * Stores `route` for `method` (`"*"`: any) at the node for `segments`, creating it; `path` is
+   * the literal path of a static pattern. Returns the node.
+   */
+  add(segments: readonly Segment[], path: string | null, method: string, route: R): RouteNode<R> {
+    const bit = method === "*" ? ALL : 1 << slotOf(method);
     let node = this.root;
+    node.mask |= bit;
     for (const seg of segments) {
-      if (seg.kind === "static") {
-        node.statics ??= new Map();
-        let next = node.statics.get(seg.value);
-        if (next === undefined) {
-          node.statics.set(seg.value, (next = new RouteNode()));
-          node.labels.push(seg.value);
-          node.children.push(next);
-          if (node.buckets !== null) addToBucket(node.buckets, node.labels.length - 1, seg.value);
-          else if (node.labels.length > SCAN_LIMIT) {
-            const buckets = (node.buckets = new Map());
-            for (let i = 0; i < node.labels.length; i++) addToBucket(buckets, i, node.labels[i]!);
-          }
-        }
-        node = next;
-      } else if (seg.kind === "param") {
-        node = node.param ??= new RouteNode();
-      } else {
-        node = node.catchAll ??= new RouteNode();
-      }
+      if (seg.kind === "static") node = staticChildFor(node, seg.value);
+      else if (seg.kind === "param") node = node.param ??= new RouteNode();
+      else node = node.catchAll ??= new RouteNode();
+      node.mask |= bit;
     }
+    const routes = (node.routes ??= new Map());
+    routes.set(method, route);
+    const slots: (R | undefined)[] = (node.slots = []);
+    for (let i = 0; i < SLOTS; i++) slots.push((i === OTHER ? undefined : routes.get(METHODS[i]!)) ?? routes.get("*"));
     if (path !== null) this.#staticPaths.set(path, node);
     return node;
   }
@@ -69,79 +86,67 @@ export class RouteTree<R> {
    */
   find(method: string, path: string): R | null {
     this.#count = 0;
+    const slot = slotOf(method);
     const hit = this.#staticPaths.get(path);
     if (hit !== undefined) {
-      const routes = hit.routes!;
-      const route = routes.get(method) ?? routes.get("*");
+      const route = hit.slots![slot];
       if (route !== undefined) return route;
     }
-    this.#method = method;
+    this.#slot = slot;
+    this.#bit = 1 << slot;
     return this.#search(path) === null ? null : this.#hit;
   }
 
   /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
   findNode(path: string): RouteNode<R> | null {
     this.#count = 0;
-    this.#method = null;
+    this.#slot = -1;
+    this.#bit = ALL;
     return this.#search(path);
   }
 
   // Search state, valid during one synchronous call: kept on the tree rather than passed down
-  // the recursion on every level.
-  #method: string | null = null;
+  // the recursion on every level. `#slot` -1: any route at all will do.
+  #slot = 0;
+  #bit = 0;
   #decode = false;
   #hit: R | null = null;
 
   #search(path: string): RouteNode<R> | null {
-    this.#decode = path.includes("%");
-    if (this.#decode) decodeSegment(path); // validates the whole path once: malformed → 400 even on a miss
+    const decode = (this.#decode = path.includes("%"));
     // "/" is the root itself; otherwise walk from the leading slash.
-    if (path.length <= 1) return this.#accepts(this.root) ? this.root : this.#rest(this.root, path, 0);
-    return this.#walk(this.root, path, 0);
+    const found = path.length <= 1 ? (this.#accepts(this.root) ? this.root : this.#rest(this.root, path, 0)) : this.#walk(this.root, path, 0);
+    // Malformed encoding is a 400 even on a miss. A hit has decoded every segment after the
+    // first character on its way (static, param and catch-all alike) and would have thrown, so
+    // only a miss, or a path not starting with "/", still needs the whole-path check.
+    if (decode && (found === null || path.charCodeAt(0) !== 47)) decodeSegment(path);
+    return found;
   }
 
   #walk(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
     if (start >= path.length) return this.#accepts(node) ? node : null;
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
-    const child = this.#staticChild(node, path, start, end);
-    if (child !== null) {
-      const found = this.#walk(child, path, end);
-      if (found !== null) return found;
+    const bit = this.#bit;
+    // The decoded segment, when the path has escapes: decoded once for the static lookup and the param.
+    let segment: string | null = null;
+    if (node.labels.length !== 0) {
+      let child: RouteNode<R> | null | undefined;
+      if (this.#decode) child = node.statics!.get((segment = decodeSegment(path.slice(start + 1, end))));
+      else child = staticChild(node, path, start, end);
+      if (child != null && (child.mask & bit) !== 0) {
+        const found = this.#walk(child, path, end);
+        if (found !== null) return found;
+      }
     }
     const param = node.param;
-    if (param !== null && end > start + 1) {
-      const raw = path.slice(start + 1, end);
-      this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
+    if (param !== null && end > start + 1 && (param.mask & bit) !== 0) {
+      this.values[this.#count++] = segment ?? (this.#decode ? decodeSegment(path.slice(start + 1, end)) : path.slice(start + 1, end));
       const found = this.#walk(param, path, end);
       if (found !== null) return found;
       this.#count--;
     }
     return this.#rest(node, path, start);
-  }
-
-  /** The static child for the segment `path[start+1..end)`, or `null`. */
-  #staticChild(node: RouteNode<R>, path: string, start: number, end: number): RouteNode<R> | null {
-    const labels = node.labels;
-    const count = labels.length;
-    if (count === 0) return null;
-    if (this.#decode) return node.statics!.get(decodeSegment(path.slice(start + 1, end))) ?? null;
-    const length = end - start - 1;
-    const buckets = node.buckets;
-    if (buckets !== null) {
-      const bucket = buckets.get(labelKey(length, length === 0 ? 0 : path.charCodeAt(start + 1)));
-      if (bucket === undefined) return null;
-      for (let j = 0; j < bucket.length; j++) {
-        const i = bucket[j]!;
-        if (path.startsWith(labels[i]!, start + 1)) return node.children[i]!;
-      }
-      return null;
-    }
-    for (let i = 0; i < count; i++) {
-      const label = labels[i]!;
-      if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
-    }
-    return null;
   }
 
   #rest(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
@@ -154,31 +159,68 @@ export class RouteTree<R> {
 
   /** True when `node` ends a route for the searched method; remembers that route. */
   #accepts(node: RouteNode<R>): boolean {
-    const routes = node.routes;
-    if (routes === null) return false;
-    const method = this.#method;
-    if (method === null) return true;
-    const route = routes.get(method) ?? routes.get("*");
+    const slots = node.slots;
+    if (slots === null) return false;
+    const slot = this.#slot;
+    if (slot === -1) return true;
+    const route = slots[slot];
     if (route === undefined) return false;
     this.#hit = route;
     return true;
   }
 }
 
-/** Static children scanned one by one up to this many; more are bucketed. */
+/** Static children scanned one by one up to this many; more are looked up by first character. */
 const SCAN_LIMIT = 8;
 
-/** A static child's bucket: its length and first UTF-16 unit (0 for an empty label: `"".charCodeAt(0)` is NaN). */
-function labelKey(length: number, first: number): number {
-  return length * 65536 + (first | 0);
+/** The {@link RouteNode.byFirst} index of a label starting with UTF-16 unit `code` (NaN for an empty label): ASCII, else one shared slot. */
+function firstKey(code: number): number {
+  return code < 128 ? code : code >= 128 ? 128 : 0;
 }
 
-/** Files the static child at index `i` (label `label`) under its bucket. */
-function addToBucket(buckets: Map<number, number[]>, i: number, label: string): void {
-  const key = labelKey(label.length, label.charCodeAt(0));
-  const bucket = buckets.get(key);
-  if (bucket === undefined) buckets.set(key, [i]);
-  else bucket.push(i);
+/** The static child of `node` labelled `label`, created when missing. */
+function staticChildFor<R>(node: RouteNode<R>, label: string): RouteNode<R> {
+  const statics = (node.statics ??= new Map());
+  let child = statics.get(label);
+  if (child !== undefined) return child;
+  statics.set(label, (child = new RouteNode()));
+  node.labels.push(label);
+  node.children.push(child);
+  if (node.byFirst !== null) addFirst(node.byFirst, node.labels.length - 1, label);
+  else if (node.labels.length > SCAN_LIMIT) {
+    const byFirst: (number[] | undefined)[] = (node.byFirst = new Array<number[] | undefined>(129).fill(undefined));
+    for (let i = 0; i < node.labels.length; i++) addFirst(byFirst, i, node.labels[i]!);
+  }
+  return child;
+}
+
+function addFirst(byFirst: (number[] | undefined)[], i: number, label: string): void {
+  const key = firstKey(label.charCodeAt(0));
+  const list = byFirst[key];
+  if (list === undefined) byFirst[key] = [i];
+  else list.push(i);
+}
+
+/** The static child of `node` for the segment `path[start+1..end)`, or `null`. */
+function staticChild<R>(node: RouteNode<R>, path: string, start: number, end: number): RouteNode<R> | null {
+  const labels = node.labels;
+  const length = end - start - 1;
+  const byFirst = node.byFirst;
+  if (byFirst !== null) {
+    const list = byFirst[firstKey(length === 0 ? Number.NaN : path.charCodeAt(start + 1))];
+    if (list === undefined) return null;
+    for (let j = 0; j < list.length; j++) {
+      const i = list[j]!;
+      const label = labels[i]!;
+      if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
+    }
+    return null;
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
+  }
+  return null;
 }
 
 /** Percent-decodes one path segment; malformed encoding is the client's fault: 400. */
