@@ -204,6 +204,31 @@ describe("lookup edge cases", () => {
     assert.equal(r.match("PROPFIND", "/y"), null);
   });
 
+  test("a method's own route wins over any() whichever is registered first, on static and param nodes", async () => {
+    for (const order of ["any first", "own first"]) {
+      const r = new Router();
+      const own = () => {
+        r.post("/s", () => "own");
+        r.post("/p/{id}", () => "own");
+      };
+      const any = () => {
+        r.any("/s", () => "any");
+        r.any("/p/{x}", () => "any");
+      };
+      if (order === "any first") {
+        any();
+        own();
+      } else {
+        own();
+        any();
+      }
+      assert.equal(await (await get(r, "/s", { method: "POST" })).text(), "own", order);
+      assert.equal(await (await get(r, "/s", { method: "PUT" })).text(), "any", order);
+      assert.deepEqual(r.match("POST", "/p/1"), { pattern: "/p/{id}", params: { id: "1" } }, order);
+      assert.deepEqual(r.match("PUT", "/p/1"), { pattern: "/p/{x}", params: { x: "1" } }, order);
+    }
+  });
+
   test("a miss sharing a prefix with routes is a miss", () => {
     const r = new Router();
     r.get("/api/v1/status", () => "s");

@@ -293,9 +293,9 @@ export class Router<S = undefined> implements Dispatcher {
   /** Composes every chain once; runs again only after the router changed. */
   #prepare(): void {
     const report = this.#onError as (error: unknown, req: AnyRequest) => HandlerResult | void;
-    const visit = (node: RouteNode<RouteEntry>): void => {
-      if (node.routes !== null) {
-        for (const entry of node.routes.values()) {
+    const visit = (node: RouteNode<Map<string, RouteEntry>>): void => {
+      if (node.value !== undefined) {
+        for (const entry of node.value.values()) {
           const layers = [this.#global, ...entry.def.layers, entry.def.own].flat();
           entry.run = compose(layers, entry.def.handler, report);
         }
@@ -397,7 +397,7 @@ export class Router<S = undefined> implements Dispatcher {
       if (this.#fallback !== null) return this.#fallback(req);
       throw new HttpError(404);
     }
-    const allow = allowOf(node.routes!);
+    const allow = allowOf(node.value!);
     if (method === "OPTIONS") return new Reply(null, 204, { allow });
     throw new HttpError(405, undefined, { allow });
   }

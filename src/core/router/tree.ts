@@ -6,116 +6,72 @@ import type { Segment } from "./pattern.ts";
  * Method slots: one per known method, in {@link METHODS} order, then one for every other
  * method name (only an `any` route answers those).
  */
-const SLOTS = METHODS.length + 1;
 const OTHER = METHODS.length;
 const SLOT_OF = new Map<string, number>(METHODS.map((m, i) => [m, i]));
-/** A mask with every method's bit: what an `any` route sets, and what {@link RouteTree.findNode} looks for. */
-const ALL = (1 << SLOTS) - 1;
 
 /** The slot of `method`. GET first: one comparison of (usually interned) strings instead of a Map probe. */
 function slotOf(method: string): number {
   return method === "GET" ? 0 : (SLOT_OF.get(method) ?? OTHER);
 }
 
-export class RouteNode<R> {
-  statics: Map<string, RouteNode<R>> | null = null;
+/** A node of a {@link PathTree}: the children by segment kind, and what a path ending here gets. */
+export class RouteNode<V> {
+  statics: Map<string, RouteNode<V>> | null = null;
   /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
   labels: string[] = [];
-  children: RouteNode<R>[] = [];
+  children: RouteNode<V>[] = [];
   /**
    * With many static children: their indexes in {@link labels} by the first character's code
    * ({@link firstKey}), so a lookup is one array load and a `startsWith` or two, with no
    * substring to allocate and hash.
    */
   byFirst: (number[] | undefined)[] | null = null;
-  param: RouteNode<R> | null = null;
-  catchAll: RouteNode<R> | null = null;
-  /** Routes ending at this node, by method; `"*"` holds an `any` route. */
-  routes: Map<string, R> | null = null;
-  /** The route answering each method slot here (its own, else the `any` route), from {@link routes}. */
-  slots: (R | undefined)[] | null = null;
-  /**
-   * One bit per method slot that has a route at this node or below: a lookup skips a subtree
-   * with nothing for its method (a `DELETE` miss does not walk the `GET` routes).
-   */
-  mask = 0;
+  param: RouteNode<V> | null = null;
+  catchAll: RouteNode<V> | null = null;
+  value: V | undefined = undefined;
 }
 
 /**
- * Segment radix tree. Hot path: `find` runs for every request. It walks the path in place
- * with `indexOf("/")` (no `split`, no array per request), tries static > param > catch-all at
- * each level and backtracks, so priority never depends on registration order. Purely static
- * patterns also sit in a whole-path Map, answered with one lookup.
+ * Segment radix tree. Hot path: `search` runs for every request that is not a static route.
+ * It walks the path in place with `indexOf("/")` (no `split`, no array per request), tries
+ * static > param > catch-all at each level and backtracks, so priority never depends on
+ * registration order.
  */
-export class RouteTree<R> {
-  readonly root = new RouteNode<R>();
-  readonly #staticPaths = new Map<string, RouteNode<R>>();
-  /**
-   * Parameter values of the last successful `find`, in pattern order (valid until the next
-   * call). A reused array with a count: truncating with `length = 0` is a slow builtin in V8.
-   */
-  readonly values: string[] = [];
+class PathTree<V> {
+  readonly root = new RouteNode<V>();
+  /** The values of purely static patterns by their literal path: answered with one lookup, before any walk. */
+  readonly statics = new Map<string, V>();
+  /** Parameter values of the last successful search, in pattern order; shared by the trees of one {@link RouteTree}. */
+  readonly #values: string[];
   #count = 0;
+  // Search state, valid during one synchronous call: kept on the tree rather than passed down
+  // the recursion on every level.
+  #decode = false;
 
-  /**
-   * Stores `route` for `method` (`"*"`: any) at the node for `segments`, creating it; `path` is
-   * the literal path of a static pattern. Returns the node.
-   */
-  add(segments: readonly Segment[], path: string | null, method: string, route: R): RouteNode<R> {
-    const bit = method === "*" ? ALL : 1 << slotOf(method);
+  constructor(values: string[]) {
+    this.#values = values;
+  }
+
+  /** The node for `segments`, created when missing. */
+  node(segments: readonly Segment[]): RouteNode<V> {
     let node = this.root;
-    node.mask |= bit;
     for (const seg of segments) {
       if (seg.kind === "static") node = staticChildFor(node, seg.value);
       else if (seg.kind === "param") node = node.param ??= new RouteNode();
       else node = node.catchAll ??= new RouteNode();
-      node.mask |= bit;
     }
-    const routes = (node.routes ??= new Map());
-    routes.set(method, route);
-    const slots: (R | undefined)[] = (node.slots = []);
-    for (let i = 0; i < SLOTS; i++) slots.push((i === OTHER ? undefined : routes.get(METHODS[i]!)) ?? routes.get("*"));
-    if (path !== null) this.#staticPaths.set(path, node);
     return node;
   }
 
   /**
-   * Finds the route for `method` at `path`, static > param > catch-all with backtracking; an
-   * `any` route (stored under `"*"`) answers when the method has none. Parameter values land in
-   * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
+   * The node with a value at `path`, static > param > catch-all with backtracking, or `null`.
+   * Throws `HttpError(400)` on malformed percent-encoding.
    */
-  find(method: string, path: string): R | null {
+  search(path: string): RouteNode<V> | null {
     this.#count = 0;
-    const slot = slotOf(method);
-    const hit = this.#staticPaths.get(path);
-    if (hit !== undefined) {
-      const route = hit.slots![slot];
-      if (route !== undefined) return route;
-    }
-    this.#slot = slot;
-    this.#bit = 1 << slot;
-    return this.#search(path) === null ? null : this.#hit;
-  }
-
-  /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
-  findNode(path: string): RouteNode<R> | null {
-    this.#count = 0;
-    this.#slot = -1;
-    this.#bit = ALL;
-    return this.#search(path);
-  }
-
-  // Search state, valid during one synchronous call: kept on the tree rather than passed down
-  // the recursion on every level. `#slot` -1: any route at all will do.
-  #slot = 0;
-  #bit = 0;
-  #decode = false;
-  #hit: R | null = null;
-
-  #search(path: string): RouteNode<R> | null {
     const decode = (this.#decode = path.includes("%"));
     // "/" is the root itself; otherwise walk from the leading slash.
-    const found = path.length <= 1 ? (this.#accepts(this.root) ? this.root : this.#rest(this.root, path, 0)) : this.#walk(this.root, path, 0);
+    const found = path.length <= 1 ? (this.root.value !== undefined ? this.root : this.#rest(this.root, path, 0)) : this.#walk(this.root, path, 0);
     // Malformed encoding is a 400 even on a miss. A hit has decoded every segment after the
     // first character on its way (static, param and catch-all alike) and would have thrown, so
     // only a miss, or a path not starting with "/", still needs the whole-path check.
@@ -123,25 +79,24 @@ export class RouteTree<R> {
     return found;
   }
 
-  #walk(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
-    if (start >= path.length) return this.#accepts(node) ? node : null;
+  #walk(node: RouteNode<V>, path: string, start: number): RouteNode<V> | null {
+    if (start >= path.length) return node.value !== undefined ? node : null;
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
-    const bit = this.#bit;
     // The decoded segment, when the path has escapes: decoded once for the static lookup and the param.
     let segment: string | null = null;
     if (node.labels.length !== 0) {
-      let child: RouteNode<R> | null | undefined;
+      let child: RouteNode<V> | null | undefined;
       if (this.#decode) child = node.statics!.get((segment = decodeSegment(path.slice(start + 1, end))));
       else child = staticChild(node, path, start, end);
-      if (child != null && (child.mask & bit) !== 0) {
+      if (child != null) {
         const found = this.#walk(child, path, end);
         if (found !== null) return found;
       }
     }
     const param = node.param;
-    if (param !== null && end > start + 1 && (param.mask & bit) !== 0) {
-      this.values[this.#count++] = segment ?? (this.#decode ? decodeSegment(path.slice(start + 1, end)) : path.slice(start + 1, end));
+    if (param !== null && end > start + 1) {
+      this.#values[this.#count++] = segment ?? (this.#decode ? decodeSegment(path.slice(start + 1, end)) : path.slice(start + 1, end));
       const found = this.#walk(param, path, end);
       if (found !== null) return found;
       this.#count--;
@@ -149,24 +104,67 @@ export class RouteTree<R> {
     return this.#rest(node, path, start);
   }
 
-  #rest(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
+  #rest(node: RouteNode<V>, path: string, start: number): RouteNode<V> | null {
     const tail = node.catchAll;
-    if (tail === null || !this.#accepts(tail)) return null;
+    if (tail === null || tail.value === undefined) return null;
     const raw = path.slice(start + 1);
-    this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
+    this.#values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
     return tail;
   }
+}
 
-  /** True when `node` ends a route for the searched method; remembers that route. */
-  #accepts(node: RouteNode<R>): boolean {
-    const slots = node.slots;
-    if (slots === null) return false;
-    const slot = this.#slot;
-    if (slot === -1) return true;
-    const route = slots[slot];
-    if (route === undefined) return false;
-    this.#hit = route;
-    return true;
+/**
+ * The routes of a router: one {@link PathTree} per method slot, holding that method's routes
+ * and the `any` ones (where the method has none), so a lookup walks only routes it can match (a
+ * `DELETE` miss does not walk the `GET` routes); and one tree of every route by method, for
+ * `Allow` and for visiting them all.
+ */
+export class RouteTree<R> {
+  /**
+   * Parameter values of the last successful `find`, in pattern order (valid until the next
+   * call). A reused array with a count: truncating with `length = 0` is a slow builtin in V8.
+   */
+  readonly values: string[] = [];
+  readonly #all = new PathTree<Map<string, R>>(this.values);
+  readonly #bySlot: PathTree<R>[] = Array.from({ length: OTHER + 1 }, () => new PathTree<R>(this.values));
+
+  /** The root of the tree of every route, by method (`"*"`: an `any` route). */
+  get root(): RouteNode<Map<string, R>> {
+    return this.#all.root;
+  }
+
+  /** Stores `route` for `method` (`"*"`: any) at `segments`; `path` is the literal path of a static pattern. */
+  add(segments: readonly Segment[], path: string | null, method: string, route: R): void {
+    const node = this.#all.node(segments);
+    (node.value ??= new Map()).set(method, route);
+    const any = method === "*";
+    for (let slot = 0; slot <= OTHER; slot++) {
+      if (!any && slot !== slotOf(method)) continue;
+      const tree = this.#bySlot[slot]!;
+      const own = tree.node(segments);
+      // A method's own route wins over an `any` route at the same node, whichever came first.
+      if (any && own.value !== undefined) continue;
+      own.value = route;
+      if (path !== null) tree.statics.set(path, route);
+    }
+  }
+
+  /**
+   * Finds the route for `method` at `path`, static > param > catch-all with backtracking; an
+   * `any` route answers when the method has none at that node. Parameter values land in
+   * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
+   */
+  find(method: string, path: string): R | null {
+    const tree = this.#bySlot[slotOf(method)]!;
+    const hit = tree.statics.get(path);
+    if (hit !== undefined) return hit;
+    const node = tree.search(path);
+    return node === null ? null : node.value!;
+  }
+
+  /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
+  findNode(path: string): RouteNode<Map<string, R>> | null {
+    return this.#all.search(path);
   }
 }
 
@@ -179,7 +177,7 @@ function firstKey(code: number): number {
 }
 
 /** The static child of `node` labelled `label`, created when missing. */
-function staticChildFor<R>(node: RouteNode<R>, label: string): RouteNode<R> {
+function staticChildFor<V>(node: RouteNode<V>, label: string): RouteNode<V> {
   const statics = (node.statics ??= new Map());
   let child = statics.get(label);
   if (child !== undefined) return child;
@@ -202,7 +200,7 @@ function addFirst(byFirst: (number[] | undefined)[], i: number, label: string): 
 }
 
 /** The static child of `node` for the segment `path[start+1..end)`, or `null`. */
-function staticChild<R>(node: RouteNode<R>, path: string, start: number, end: number): RouteNode<R> | null {
+function staticChild<V>(node: RouteNode<V>, path: string, start: number, end: number): RouteNode<V> | null {
   const labels = node.labels;
   const length = end - start - 1;
   const byFirst = node.byFirst;
