@@ -28,6 +28,8 @@ export class RouteNode<V> {
   byFirst: (number[] | undefined)[] | null = null;
   param: RouteNode<V> | null = null;
   catchAll: RouteNode<V> | null = null;
+  /** Has a static or param child: a walk through it needs the segment's end. */
+  branches = false;
   value: V | undefined = undefined;
 }
 
@@ -57,8 +59,10 @@ class PathTree<V> {
     let node = this.root;
     for (const seg of segments) {
       if (seg.kind === "static") node = staticChildFor(node, seg.value);
-      else if (seg.kind === "param") node = node.param ??= new RouteNode();
-      else node = node.catchAll ??= new RouteNode();
+      else if (seg.kind === "param") {
+        node.branches = true;
+        node = node.param ??= new RouteNode();
+      } else node = node.catchAll ??= new RouteNode();
     }
     return node;
   }
@@ -81,6 +85,8 @@ class PathTree<V> {
 
   #walk(node: RouteNode<V>, path: string, start: number): RouteNode<V> | null {
     if (start >= path.length) return node.value !== undefined ? node : null;
+    // A level with only a catch-all (`/static/{*rest}`) needs no segment end.
+    if (!node.branches) return this.#rest(node, path, start);
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
     // The decoded segment, when the path has escapes: decoded once for the static lookup and the param.
@@ -182,6 +188,7 @@ function staticChildFor<V>(node: RouteNode<V>, label: string): RouteNode<V> {
   let child = statics.get(label);
   if (child !== undefined) return child;
   statics.set(label, (child = new RouteNode()));
+  node.branches = true;
   node.labels.push(label);
   node.children.push(child);
   if (node.byFirst !== null) addFirst(node.byFirst, node.labels.length - 1, label);
