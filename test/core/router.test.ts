@@ -229,6 +229,17 @@ describe("lookup edge cases", () => {
     }
   });
 
+  test("a catch-all alone on its level takes the rest, empty included", () => {
+    const r = new Router();
+    r.get("/{*all}", () => "all");
+    r.get("/x/{*r}", () => "x");
+    assert.deepEqual(r.match("GET", "/"), { pattern: "/{*all}", params: { all: "" } });
+    assert.deepEqual(r.match("GET", "/a/b"), { pattern: "/{*all}", params: { all: "a/b" } });
+    assert.deepEqual(r.match("GET", "/x/"), { pattern: "/x/{*r}", params: { r: "" } });
+    assert.deepEqual(r.match("GET", "/x/%20/y"), { pattern: "/x/{*r}", params: { r: " /y" } });
+    assert.deepEqual(r.match("GET", "/x"), { pattern: "/{*all}", params: { all: "x" } });
+  });
+
   test("a miss sharing a prefix with routes is a miss", () => {
     const r = new Router();
     r.get("/api/v1/status", () => "s");
