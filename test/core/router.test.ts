@@ -240,6 +240,20 @@ describe("lookup edge cases", () => {
     assert.deepEqual(r.match("GET", "/x"), { pattern: "/{*all}", params: { all: "x" } });
   });
 
+  test("static paths alike in length and last character are told apart from each other and from params", () => {
+    const r = new Router();
+    const long = `/${"a".repeat(70)}`;
+    r.get("/ab", () => "ab");
+    r.get("/cb", () => "cb");
+    r.get(long, () => "long");
+    r.get("/{x}", () => "x");
+    assert.deepEqual(r.match("GET", "/ab"), { pattern: "/ab", params: {} });
+    assert.deepEqual(r.match("GET", "/cb"), { pattern: "/cb", params: {} });
+    assert.deepEqual(r.match("GET", "/db"), { pattern: "/{x}", params: { x: "db" } });
+    assert.deepEqual(r.match("GET", long), { pattern: long, params: {} });
+    assert.deepEqual(r.match("GET", "/aaaaaa"), { pattern: "/{x}", params: { x: "aaaaaa" } }, "lengths 71 and 7 share their low 6 bits");
+  });
+
   test("a miss sharing a prefix with routes is a miss", () => {
     const r = new Router();
     r.get("/api/v1/status", () => "s");
