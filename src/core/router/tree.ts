@@ -9,9 +9,11 @@ import type { Segment } from "./pattern.ts";
 const OTHER = METHODS.length;
 const SLOT_OF = new Map<string, number>(METHODS.map((m, i) => [m, i]));
 
+const GET = SLOT_OF.get("GET")!;
+
 /** The slot of `method`. GET first: one comparison of (usually interned) strings instead of a Map probe. */
 function slotOf(method: string): number {
-  return method === "GET" ? 0 : (SLOT_OF.get(method) ?? OTHER);
+  return method === "GET" ? GET : (SLOT_OF.get(method) ?? OTHER);
 }
 
 /** A node of a {@link PathTree}: the children by segment kind, and what a path ending here gets. */
