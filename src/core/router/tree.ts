@@ -44,12 +44,7 @@ export class RouteNode<V> {
 class PathTree<V> {
   readonly root = new RouteNode<V>();
   /** The values of purely static patterns by their literal path: answered with one lookup, before any walk. */
-  readonly #statics = new Map<string, V>();
-  /**
-   * Which {@link staticKey}s the static paths have: a path whose key is absent is not probed
-   * in {@link statics} (a probe hashes the whole path, a fresh string on every request).
-   */
-  readonly #staticKeys = new Uint8Array(STATIC_KEYS);
+  readonly statics = new Map<string, V>();
   /** Parameter values of the last successful search, in pattern order; shared by the trees of one {@link RouteTree}. */
   readonly #values: string[];
   #count = 0;
@@ -59,17 +54,6 @@ class PathTree<V> {
 
   constructor(values: string[]) {
     this.#values = values;
-  }
-
-  /** Files `value` under the literal path of a static pattern. */
-  setStatic(path: string, value: V): void {
-    this.#statics.set(path, value);
-    this.#staticKeys[staticKey(path)] = 1;
-  }
-
-  /** The value of the static pattern `path`, or `undefined`. */
-  getStatic(path: string): V | undefined {
-    return this.#staticKeys[staticKey(path)] === 0 ? undefined : this.#statics.get(path);
   }
 
   /** The node for `segments`, created when missing. */
@@ -169,7 +153,7 @@ export class RouteTree<R> {
       // A method's own route wins over an `any` route at the same node, whichever came first.
       if (any && own.value !== undefined) continue;
       own.value = route;
-      if (path !== null) tree.setStatic(path, route);
+      if (path !== null) tree.statics.set(path, route);
     }
   }
 
@@ -180,7 +164,7 @@ export class RouteTree<R> {
    */
   find(method: string, path: string): R | null {
     const tree = this.#bySlot[slotOf(method)]!;
-    const hit = tree.getStatic(path);
+    const hit = tree.statics.get(path);
     if (hit !== undefined) return hit;
     const node = tree.search(path);
     return node === null ? null : node.value!;
@@ -190,14 +174,6 @@ export class RouteTree<R> {
   findNode(path: string): RouteNode<Map<string, R>> | null {
     return this.#all.search(path);
   }
-}
-
-const STATIC_KEYS = 1 << 12;
-
-/** A cheap fingerprint of a path: its length and last character, 6 bits each. */
-function staticKey(path: string): number {
-  const length = path.length;
-  return ((length & 63) << 6) | (path.charCodeAt(length - 1) & 63);
 }
 
 /** Static children scanned one by one up to this many; more are looked up by first character. */
