@@ -4,7 +4,9 @@
  * generates per method tree, which is what Fastify calls) on the same ~50-route table and the
  * same lookups, hits and misses. Every lookup is first checked to give the same answer (route
  * and params) on every contender; only then is anything timed. Each contender builds its result
- * and params object eagerly, and every hit is kept (see `lastHit`).
+ * and params object eagerly, and every hit is kept (see `lastHit`). The same path strings are
+ * looked up again and again, so V8 has their hashes cached: that favours tako's whole-path Map for
+ * static routes, where a server hashes each request's fresh path once.
  *
  *   node --import tsx bench/router/router.bench.ts [--samples 15] [--sample-ms 60] [--json FILE]
  *
