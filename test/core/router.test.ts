@@ -112,7 +112,7 @@ describe("router contract", () => {
     assert.equal(await (await get(r, "/p/other/deeper")).text(), "catch-all");
   });
 
-  test("a level with many static children (bucketed by length and first character) finds each and nothing else", () => {
+  test("a level with many static children (indexed by first character) finds each and nothing else", () => {
     const r = new Router();
     const labels = ["alpha", "alps", "alto", "beta", "bets", "b", "c", "cc", "delta", "deltas", "echo", "é", "日本"];
     for (const label of labels) {
@@ -167,6 +167,124 @@ describe("router contract", () => {
     assert.deepEqual(router.match("GET", "/users/7/posts/8"), { pattern: "/users/{id}/posts/{postId}", params: { id: "7", postId: "8" } });
     assert.equal(router.match("GET", "/nothing"), null);
     assert.deepEqual(router.match("HEAD", "/users"), { pattern: "/users", params: {} });
+  });
+});
+
+describe("lookup edge cases", () => {
+  test("a static route shadows a param route only for the methods it has", () => {
+    const r = new Router();
+    r.get("/users/me", () => "me");
+    r.get("/users/{id}", () => "id");
+    r.delete("/users/{id}", () => "delete id");
+    assert.deepEqual(r.match("GET", "/users/me"), { pattern: "/users/me", params: {} });
+    assert.deepEqual(r.match("DELETE", "/users/me"), { pattern: "/users/{id}", params: { id: "me" } });
+    assert.deepEqual(r.match("HEAD", "/users/me"), { pattern: "/users/me", params: {} });
+    assert.equal(r.match("POST", "/users/me"), null);
+    assert.equal(r.match("POST", "/users/7"), null);
+  });
+
+  test("a method with routes only in another branch misses, and 405 still lists the path's methods", async () => {
+    const r = new Router();
+    r.get("/a/{x}", () => "a");
+    r.put("/b/{x}", () => "b");
+    assert.equal(r.match("PUT", "/a/1"), null);
+    assert.deepEqual(r.match("PUT", "/b/1"), { pattern: "/b/{x}", params: { x: "1" } });
+    const res = await get(r, "/a/1", { method: "PUT" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "GET, HEAD, OPTIONS");
+  });
+
+  test("an any() route answers every method, unknown names included, below method-specific ones", () => {
+    const r = new Router();
+    r.any("/x/{*rest}", () => "any");
+    r.get("/x/{id}", () => "get");
+    assert.deepEqual(r.match("GET", "/x/1"), { pattern: "/x/{id}", params: { id: "1" } });
+    assert.deepEqual(r.match("POST", "/x/1"), { pattern: "/x/{*rest}", params: { rest: "1" } });
+    assert.deepEqual(r.match("PROPFIND", "/x/1"), { pattern: "/x/{*rest}", params: { rest: "1" } });
+    assert.equal(r.match("PROPFIND", "/y"), null);
+  });
+
+  test("a method's own route wins over any() whichever is registered first, on static and param nodes", async () => {
+    for (const order of ["any first", "own first"]) {
+      const r = new Router();
+      const own = () => {
+        r.post("/s", () => "own");
+        r.post("/p/{id}", () => "own");
+      };
+      const any = () => {
+        r.any("/s", () => "any");
+        r.any("/p/{x}", () => "any");
+      };
+      if (order === "any first") {
+        any();
+        own();
+      } else {
+        own();
+        any();
+      }
+      assert.equal(await (await get(r, "/s", { method: "POST" })).text(), "own", order);
+      assert.equal(await (await get(r, "/s", { method: "PUT" })).text(), "any", order);
+      assert.deepEqual(r.match("POST", "/p/1"), { pattern: "/p/{id}", params: { id: "1" } }, order);
+      assert.deepEqual(r.match("PUT", "/p/1"), { pattern: "/p/{x}", params: { x: "1" } }, order);
+    }
+  });
+
+  test("a catch-all alone on its level takes the rest, empty included", () => {
+    const r = new Router();
+    r.get("/{*all}", () => "all");
+    r.get("/x/{*r}", () => "x");
+    assert.deepEqual(r.match("GET", "/"), { pattern: "/{*all}", params: { all: "" } });
+    assert.deepEqual(r.match("GET", "/a/b"), { pattern: "/{*all}", params: { all: "a/b" } });
+    assert.deepEqual(r.match("GET", "/x/"), { pattern: "/x/{*r}", params: { r: "" } });
+    assert.deepEqual(r.match("GET", "/x/%20/y"), { pattern: "/x/{*r}", params: { r: " /y" } });
+    assert.deepEqual(r.match("GET", "/x"), { pattern: "/{*all}", params: { all: "x" } });
+  });
+
+  test("static paths alike in length and last character are told apart from each other and from params", () => {
+    const r = new Router();
+    const long = `/${"a".repeat(70)}`;
+    r.get("/ab", () => "ab");
+    r.get("/cb", () => "cb");
+    r.get(long, () => "long");
+    r.get("/{x}", () => "x");
+    assert.deepEqual(r.match("GET", "/ab"), { pattern: "/ab", params: {} });
+    assert.deepEqual(r.match("GET", "/cb"), { pattern: "/cb", params: {} });
+    assert.deepEqual(r.match("GET", "/db"), { pattern: "/{x}", params: { x: "db" } });
+    assert.deepEqual(r.match("GET", long), { pattern: long, params: {} });
+    assert.deepEqual(r.match("GET", "/aaaaaa"), { pattern: "/{x}", params: { x: "aaaaaa" } }, "lengths 71 and 7 share their low 6 bits");
+  });
+
+  test("a miss sharing a prefix with routes is a miss", () => {
+    const r = new Router();
+    r.get("/api/v1/status", () => "s");
+    r.get("/users/{id}/posts", () => "p");
+    for (const path of ["/api", "/api/", "/api/v1", "/api/v1/", "/api/v1/statusx", "/api/v1/stat", "/api/v1/status/", "/users/1", "/users/1/postsx", "/users/1/posts/"]) {
+      assert.equal(r.match("GET", path), null, path);
+    }
+  });
+
+  test("percent-encoded segments are decoded once for static, param and catch-all matching", () => {
+    const r = new Router();
+    r.get("/users/me", () => "me");
+    r.get("/users/{id}", () => "id");
+    r.get("/files/{*rest}", () => "file");
+    assert.deepEqual(r.match("GET", "/users/%6De"), { pattern: "/users/me", params: {} });
+    assert.deepEqual(r.match("GET", "/%75sers/caf%C3%A9"), { pattern: "/users/{id}", params: { id: "café" } });
+    assert.deepEqual(r.match("GET", "/files/a%2Fb/%20c"), { pattern: "/files/{*rest}", params: { rest: "a/b/ c" } });
+  });
+
+  test("malformed percent-encoding is 400 on a hit, on a miss and on a static path", () => {
+    const r = new Router();
+    r.get("/users/{id}", () => "id");
+    r.get("/files/{*rest}", () => "file");
+    r.get("/s", () => "s");
+    for (const path of ["/users/%zz", "/users/%C3", "/files/ok/%E0%A4%A", "/nope/%zz", "/s/%zz", "/%zz/s", "%zz"]) {
+      assert.throws(
+        () => r.match("GET", path),
+        (e: unknown) => e instanceof HttpError && e.status === 400,
+        path,
+      );
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { isKnownMethod, Method, METHODS } from "../method.ts";
 import { errorReply, type HandlerResult } from "../responder.ts";
 import { Reply } from "../response.ts";
 import { compose, recoverError } from "./compose.ts";
+import { type ParamsBuilder, paramsBuilder } from "./params.ts";
 import { joinPrefix, parsePattern, patternShape, type Params } from "./pattern.ts";
 import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
@@ -57,14 +58,15 @@ class RouteDef {
   }
 }
 
-/** What the tree stores per method: the compiled chain and the names of its parameters. */
+/** What the tree stores per method: the compiled chain and the builder of its params. */
 class RouteEntry {
   readonly def: RouteDef;
-  readonly names: readonly string[];
+  /** Builds `req.params` from the tree's values; `null` for a route without parameters. */
+  readonly params: ParamsBuilder | null;
   run: Fn;
   constructor(def: RouteDef, names: readonly string[]) {
     this.def = def;
-    this.names = names;
+    this.params = names.length === 0 ? null : paramsBuilder(names);
     this.run = def.handler;
   }
 }
@@ -281,10 +283,8 @@ export class Router<S = undefined> implements Dispatcher {
     }
     this.#shapes.set(key, def.pattern);
     const isStatic = segments.every((s) => s.kind === "static");
-    const node = this.#tree.insert(segments, isStatic ? def.pattern : null);
-    node.routes ??= new Map();
     const names = segments.flatMap((s) => (s.kind === "static" ? [] : [s.name]));
-    node.routes.set(def.method, new RouteEntry(def, names));
+    this.#tree.add(segments, isStatic ? def.pattern : null, def.method, new RouteEntry(def, names));
     this.#defs.push(def);
     this.#ready = false;
     return def;
@@ -293,9 +293,9 @@ export class Router<S = undefined> implements Dispatcher {
   /** Composes every chain once; runs again only after the router changed. */
   #prepare(): void {
     const report = this.#onError as (error: unknown, req: AnyRequest) => HandlerResult | void;
-    const visit = (node: RouteNode<RouteEntry>): void => {
-      if (node.routes !== null) {
-        for (const entry of node.routes.values()) {
+    const visit = (node: RouteNode<Map<string, RouteEntry>>): void => {
+      if (node.value !== undefined) {
+        for (const entry of node.value.values()) {
           const layers = [this.#global, ...entry.def.layers, entry.def.own].flat();
           entry.run = compose(layers, entry.def.handler, report);
         }
@@ -353,13 +353,7 @@ export class Router<S = undefined> implements Dispatcher {
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);
     if (entry === null) return null;
-    const names = entry.names;
-    if (names.length !== 0) {
-      const values = tree.values;
-      const params: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) params[names[i]!] = values[i]!;
-      req.params = params;
-    }
+    if (entry.params !== null) req.params = entry.params(tree.values);
     return entry;
   }
 
@@ -390,10 +384,7 @@ export class Router<S = undefined> implements Dispatcher {
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);
     if (entry === null) return null;
-    const params: Record<string, string> = {};
-    const names = entry.names;
-    for (let i = 0; i < names.length; i++) params[names[i]!] = tree.values[i]!;
-    return { pattern: entry.def.pattern, params };
+    return { pattern: entry.def.pattern, params: entry.params === null ? {} : entry.params(tree.values) };
   }
 
   /** 404, 405 with `Allow`, 204 for OPTIONS, 501 for unknown methods: what a miss answers. */
@@ -406,7 +397,7 @@ export class Router<S = undefined> implements Dispatcher {
       if (this.#fallback !== null) return this.#fallback(req);
       throw new HttpError(404);
     }
-    const allow = allowOf(node.routes!);
+    const allow = allowOf(node.value!);
     if (method === "OPTIONS") return new Reply(null, 204, { allow });
     throw new HttpError(405, undefined, { allow });
   }

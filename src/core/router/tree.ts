@@ -1,118 +1,110 @@
 import { HttpError } from "../errors.ts";
+import { METHODS } from "../method.ts";
 import type { Segment } from "./pattern.ts";
 
 /**
- * Segment radix tree. Hot path: `find` runs for every request. It walks the path in place
- * with `indexOf("/")` (no `split`, no array per request), tries static > param > catch-all at
- * each level and backtracks, so priority never depends on registration order. Purely static
- * patterns also sit in a whole-path Map, answered with one lookup.
+ * Method slots: one per known method, in {@link METHODS} order, then one for every other
+ * method name (only an `any` route answers those).
  */
-export class RouteNode<R> {
-  statics: Map<string, RouteNode<R>> | null = null;
-  /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
-  labels: string[] = [];
-  children: RouteNode<R>[] = [];
-  /**
-   * With many static children: their indexes in {@link labels} by {@link labelKey} (length and
-   * first character), so a lookup is one integer-keyed Map probe and a `startsWith` or two,
-   * with no substring to allocate and hash.
-   */
-  buckets: Map<number, number[]> | null = null;
-  param: RouteNode<R> | null = null;
-  catchAll: RouteNode<R> | null = null;
-  /** Routes ending at this node, by method; `"*"` holds an `any` route. */
-  routes: Map<string, R> | null = null;
+const OTHER = METHODS.length;
+const SLOT_OF = new Map<string, number>(METHODS.map((m, i) => [m, i]));
+
+const GET = SLOT_OF.get("GET")!;
+
+/** The slot of `method`. GET first: one comparison of (usually interned) strings instead of a Map probe. */
+function slotOf(method: string): number {
+  return method === "GET" ? GET : (SLOT_OF.get(method) ?? OTHER);
 }
 
-export class RouteTree<R> {
-  readonly root = new RouteNode<R>();
-  readonly #staticPaths = new Map<string, RouteNode<R>>();
+/** A node of a {@link PathTree}: the children by segment kind, and what a path ending here gets. */
+export class RouteNode<V> {
+  statics: Map<string, RouteNode<V>> | null = null;
+  /** The static children again as parallel arrays, scanned in place with `startsWith` (no substring) while there are few. */
+  labels: string[] = [];
+  children: RouteNode<V>[] = [];
   /**
-   * Parameter values of the last successful `find`, in pattern order (valid until the next
-   * call). A reused array with a count: truncating with `length = 0` is a slow builtin in V8.
+   * With many static children: their indexes in {@link labels} by the first character's code
+   * ({@link firstKey}), so a lookup is one array load and a `startsWith` or two, with no
+   * substring to allocate and hash.
    */
-  readonly values: string[] = [];
-  #count = 0;
+  byFirst: (number[] | undefined)[] | null = null;
+  param: RouteNode<V> | null = null;
+  catchAll: RouteNode<V> | null = null;
+  /** Has a static or param child: a walk through it needs the segment's end. */
+  branches = false;
+  value: V | undefined = undefined;
+}
 
-  /** Returns the node for `segments`, creating it; `path` is the literal path for static patterns. */
-  insert(segments: readonly Segment[], path: string | null): RouteNode<R> {
+/**
+ * Segment radix tree. Hot path: `search` runs for every request that is not a static route.
+ * It walks the path in place with `indexOf("/")` (no `split`, no array per request), tries
+ * static > param > catch-all at each level and backtracks, so priority never depends on
+ * registration order.
+ */
+class PathTree<V> {
+  readonly root = new RouteNode<V>();
+  /** The values of purely static patterns by their literal path: answered with one lookup, before any walk. */
+  readonly statics = new Map<string, V>();
+  /** Parameter values of the last successful search, in pattern order; shared by the trees of one {@link RouteTree}. */
+  readonly #values: string[];
+  #count = 0;
+  // Search state, valid during one synchronous call: kept on the tree rather than passed down
+  // the recursion on every level.
+  #decode = false;
+
+  constructor(values: string[]) {
+    this.#values = values;
+  }
+
+  /** The node for `segments`, created when missing. */
+  node(segments: readonly Segment[]): RouteNode<V> {
     let node = this.root;
     for (const seg of segments) {
-      if (seg.kind === "static") {
-        node.statics ??= new Map();
-        let next = node.statics.get(seg.value);
-        if (next === undefined) {
-          node.statics.set(seg.value, (next = new RouteNode()));
-          node.labels.push(seg.value);
-          node.children.push(next);
-          if (node.buckets !== null) addToBucket(node.buckets, node.labels.length - 1, seg.value);
-          else if (node.labels.length > SCAN_LIMIT) {
-            const buckets = (node.buckets = new Map());
-            for (let i = 0; i < node.labels.length; i++) addToBucket(buckets, i, node.labels[i]!);
-          }
-        }
-        node = next;
-      } else if (seg.kind === "param") {
+      if (seg.kind === "static") node = staticChildFor(node, seg.value);
+      else if (seg.kind === "param") {
+        node.branches = true;
         node = node.param ??= new RouteNode();
-      } else {
-        node = node.catchAll ??= new RouteNode();
-      }
+      } else node = node.catchAll ??= new RouteNode();
     }
-    if (path !== null) this.#staticPaths.set(path, node);
     return node;
   }
 
   /**
-   * Finds the route for `method` at `path`, static > param > catch-all with backtracking; an
-   * `any` route (stored under `"*"`) answers when the method has none. Parameter values land in
-   * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
+   * The node with a value at `path`, static > param > catch-all with backtracking, or `null`.
+   * Throws `HttpError(400)` on malformed percent-encoding.
    */
-  find(method: string, path: string): R | null {
+  search(path: string): RouteNode<V> | null {
     this.#count = 0;
-    const hit = this.#staticPaths.get(path);
-    if (hit !== undefined) {
-      const routes = hit.routes!;
-      const route = routes.get(method) ?? routes.get("*");
-      if (route !== undefined) return route;
-    }
-    this.#method = method;
-    return this.#search(path) === null ? null : this.#hit;
-  }
-
-  /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
-  findNode(path: string): RouteNode<R> | null {
-    this.#count = 0;
-    this.#method = null;
-    return this.#search(path);
-  }
-
-  // Search state, valid during one synchronous call: kept on the tree rather than passed down
-  // the recursion on every level.
-  #method: string | null = null;
-  #decode = false;
-  #hit: R | null = null;
-
-  #search(path: string): RouteNode<R> | null {
-    this.#decode = path.includes("%");
-    if (this.#decode) decodeSegment(path); // validates the whole path once: malformed → 400 even on a miss
+    const decode = (this.#decode = path.includes("%"));
     // "/" is the root itself; otherwise walk from the leading slash.
-    if (path.length <= 1) return this.#accepts(this.root) ? this.root : this.#rest(this.root, path, 0);
-    return this.#walk(this.root, path, 0);
+    const found = path.length <= 1 ? (this.root.value !== undefined ? this.root : this.#rest(this.root, path, 0)) : this.#walk(this.root, path, 0);
+    // Malformed encoding is a 400 even on a miss. A hit has decoded every segment after the
+    // first character on its way (static, param and catch-all alike) and would have thrown, so
+    // only a miss, or a path not starting with "/", still needs the whole-path check.
+    if (decode && (found === null || path.charCodeAt(0) !== 47)) decodeSegment(path);
+    return found;
   }
 
-  #walk(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
-    if (start >= path.length) return this.#accepts(node) ? node : null;
+  #walk(node: RouteNode<V>, path: string, start: number): RouteNode<V> | null {
+    if (start >= path.length) return node.value !== undefined ? node : null;
+    // A level with only a catch-all (`/static/{*rest}`) needs no segment end.
+    if (!node.branches) return this.#rest(node, path, start);
     let end = path.indexOf("/", start + 1);
     if (end === -1) end = path.length;
-    const child = this.#staticChild(node, path, start, end);
-    if (child !== null) {
-      const found = this.#walk(child, path, end);
-      if (found !== null) return found;
+    // The decoded segment, when the path has escapes: decoded once for the static lookup and the param.
+    let segment: string | null = null;
+    if (node.labels.length !== 0) {
+      let child: RouteNode<V> | null | undefined;
+      if (this.#decode) child = node.statics!.get((segment = decodeSegment(path.slice(start + 1, end))));
+      else child = staticChild(node, path, start, end);
+      if (child != null) {
+        const found = this.#walk(child, path, end);
+        if (found !== null) return found;
+      }
     }
     const param = node.param;
     if (param !== null && end > start + 1) {
-      const raw = path.slice(start + 1, end);
-      this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
+      this.#values[this.#count++] = segment ?? (this.#decode ? decodeSegment(path.slice(start + 1, end)) : path.slice(start + 1, end));
       const found = this.#walk(param, path, end);
       if (found !== null) return found;
       this.#count--;
@@ -120,65 +112,122 @@ export class RouteTree<R> {
     return this.#rest(node, path, start);
   }
 
-  /** The static child for the segment `path[start+1..end)`, or `null`. */
-  #staticChild(node: RouteNode<R>, path: string, start: number, end: number): RouteNode<R> | null {
-    const labels = node.labels;
-    const count = labels.length;
-    if (count === 0) return null;
-    if (this.#decode) return node.statics!.get(decodeSegment(path.slice(start + 1, end))) ?? null;
-    const length = end - start - 1;
-    const buckets = node.buckets;
-    if (buckets !== null) {
-      const bucket = buckets.get(labelKey(length, length === 0 ? 0 : path.charCodeAt(start + 1)));
-      if (bucket === undefined) return null;
-      for (let j = 0; j < bucket.length; j++) {
-        const i = bucket[j]!;
-        if (path.startsWith(labels[i]!, start + 1)) return node.children[i]!;
-      }
-      return null;
+  #rest(node: RouteNode<V>, path: string, start: number): RouteNode<V> | null {
+    const tail = node.catchAll;
+    if (tail === null || tail.value === undefined) return null;
+    const raw = path.slice(start + 1);
+    this.#values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
+    return tail;
+  }
+}
+
+/**
+ * The routes of a router: one {@link PathTree} per method slot, holding that method's routes
+ * and the `any` ones (where the method has none), so a lookup walks only routes it can match (a
+ * `DELETE` miss does not walk the `GET` routes); and one tree of every route by method, for
+ * `Allow` and for visiting them all.
+ */
+export class RouteTree<R> {
+  /**
+   * Parameter values of the last successful `find`, in pattern order (valid until the next
+   * call). A reused array with a count: truncating with `length = 0` is a slow builtin in V8.
+   */
+  readonly values: string[] = [];
+  readonly #all = new PathTree<Map<string, R>>(this.values);
+  readonly #bySlot: PathTree<R>[] = Array.from({ length: OTHER + 1 }, () => new PathTree<R>(this.values));
+
+  /** The root of the tree of every route, by method (`"*"`: an `any` route). */
+  get root(): RouteNode<Map<string, R>> {
+    return this.#all.root;
+  }
+
+  /** Stores `route` for `method` (`"*"`: any) at `segments`; `path` is the literal path of a static pattern. */
+  add(segments: readonly Segment[], path: string | null, method: string, route: R): void {
+    const node = this.#all.node(segments);
+    (node.value ??= new Map()).set(method, route);
+    const any = method === "*";
+    for (let slot = 0; slot <= OTHER; slot++) {
+      if (!any && slot !== slotOf(method)) continue;
+      const tree = this.#bySlot[slot]!;
+      const own = tree.node(segments);
+      // A method's own route wins over an `any` route at the same node, whichever came first.
+      if (any && own.value !== undefined) continue;
+      own.value = route;
+      if (path !== null) tree.statics.set(path, route);
     }
-    for (let i = 0; i < count; i++) {
+  }
+
+  /**
+   * Finds the route for `method` at `path`, static > param > catch-all with backtracking; an
+   * `any` route answers when the method has none at that node. Parameter values land in
+   * {@link values}. Throws `HttpError(400)` on malformed percent-encoding.
+   */
+  find(method: string, path: string): R | null {
+    const tree = this.#bySlot[slotOf(method)]!;
+    const hit = tree.statics.get(path);
+    if (hit !== undefined) return hit;
+    const node = tree.search(path);
+    return node === null ? null : node.value!;
+  }
+
+  /** The node at `path` holding any route at all (to build `Allow` for 405), or `null`. */
+  findNode(path: string): RouteNode<Map<string, R>> | null {
+    return this.#all.search(path);
+  }
+}
+
+/** Static children scanned one by one up to this many; more are looked up by first character. */
+const SCAN_LIMIT = 8;
+
+/** The {@link RouteNode.byFirst} index of a label starting with UTF-16 unit `code` (NaN for an empty label): ASCII, else one shared slot. */
+function firstKey(code: number): number {
+  return code < 128 ? code : code >= 128 ? 128 : 0;
+}
+
+/** The static child of `node` labelled `label`, created when missing. */
+function staticChildFor<V>(node: RouteNode<V>, label: string): RouteNode<V> {
+  const statics = (node.statics ??= new Map());
+  let child = statics.get(label);
+  if (child !== undefined) return child;
+  statics.set(label, (child = new RouteNode()));
+  node.branches = true;
+  node.labels.push(label);
+  node.children.push(child);
+  if (node.byFirst !== null) addFirst(node.byFirst, node.labels.length - 1, label);
+  else if (node.labels.length > SCAN_LIMIT) {
+    const byFirst: (number[] | undefined)[] = (node.byFirst = new Array<number[] | undefined>(129).fill(undefined));
+    for (let i = 0; i < node.labels.length; i++) addFirst(byFirst, i, node.labels[i]!);
+  }
+  return child;
+}
+
+function addFirst(byFirst: (number[] | undefined)[], i: number, label: string): void {
+  const key = firstKey(label.charCodeAt(0));
+  const list = byFirst[key];
+  if (list === undefined) byFirst[key] = [i];
+  else list.push(i);
+}
+
+/** The static child of `node` for the segment `path[start+1..end)`, or `null`. */
+function staticChild<V>(node: RouteNode<V>, path: string, start: number, end: number): RouteNode<V> | null {
+  const labels = node.labels;
+  const length = end - start - 1;
+  const byFirst = node.byFirst;
+  if (byFirst !== null) {
+    const list = byFirst[firstKey(length === 0 ? Number.NaN : path.charCodeAt(start + 1))];
+    if (list === undefined) return null;
+    for (let j = 0; j < list.length; j++) {
+      const i = list[j]!;
       const label = labels[i]!;
       if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
     }
     return null;
   }
-
-  #rest(node: RouteNode<R>, path: string, start: number): RouteNode<R> | null {
-    const tail = node.catchAll;
-    if (tail === null || !this.#accepts(tail)) return null;
-    const raw = path.slice(start + 1);
-    this.values[this.#count++] = this.#decode ? decodeSegment(raw) : raw;
-    return tail;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label.length === length && path.startsWith(label, start + 1)) return node.children[i]!;
   }
-
-  /** True when `node` ends a route for the searched method; remembers that route. */
-  #accepts(node: RouteNode<R>): boolean {
-    const routes = node.routes;
-    if (routes === null) return false;
-    const method = this.#method;
-    if (method === null) return true;
-    const route = routes.get(method) ?? routes.get("*");
-    if (route === undefined) return false;
-    this.#hit = route;
-    return true;
-  }
-}
-
-/** Static children scanned one by one up to this many; more are bucketed. */
-const SCAN_LIMIT = 8;
-
-/** A static child's bucket: its length and first UTF-16 unit (0 for an empty label: `"".charCodeAt(0)` is NaN). */
-function labelKey(length: number, first: number): number {
-  return length * 65536 + (first | 0);
-}
-
-/** Files the static child at index `i` (label `label`) under its bucket. */
-function addToBucket(buckets: Map<number, number[]>, i: number, label: string): void {
-  const key = labelKey(label.length, label.charCodeAt(0));
-  const bucket = buckets.get(key);
-  if (bucket === undefined) buckets.set(key, [i]);
-  else bucket.push(i);
+  return null;
 }
 
 /** Percent-decodes one path segment; malformed encoding is the client's fault: 400. */
