@@ -6,7 +6,6 @@ import { isKnownMethod, Method, METHODS } from "../method.ts";
 import { errorReply, type HandlerResult } from "../responder.ts";
 import { Reply } from "../response.ts";
 import { compose, recoverError } from "./compose.ts";
-import { type ParamsBuilder, paramsBuilder } from "./params.ts";
 import { joinPrefix, parsePattern, patternShape, type Params } from "./pattern.ts";
 import { RouteTree, type RouteNode } from "./tree.ts";
 import { respondFetch } from "./fetch.ts";
@@ -58,15 +57,14 @@ class RouteDef {
   }
 }
 
-/** What the tree stores per method: the compiled chain and the builder of its params. */
+/** What the tree stores per method: the compiled chain and the names of its parameters. */
 class RouteEntry {
   readonly def: RouteDef;
-  /** Builds `req.params` from the tree's values; `null` for a route without parameters. */
-  readonly params: ParamsBuilder | null;
+  readonly names: readonly string[];
   run: Fn;
   constructor(def: RouteDef, names: readonly string[]) {
     this.def = def;
-    this.params = names.length === 0 ? null : paramsBuilder(names);
+    this.names = names;
     this.run = def.handler;
   }
 }
@@ -353,7 +351,13 @@ export class Router<S = undefined> implements Dispatcher {
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);
     if (entry === null) return null;
-    if (entry.params !== null) req.params = entry.params(tree.values);
+    const names = entry.names;
+    if (names.length !== 0) {
+      const values = tree.values;
+      const params: Record<string, string> = {};
+      for (let i = 0; i < names.length; i++) params[names[i]!] = values[i]!;
+      req.params = params;
+    }
     return entry;
   }
 
@@ -384,7 +388,10 @@ export class Router<S = undefined> implements Dispatcher {
     let entry = tree.find(method, path);
     if (entry === null && method === "HEAD") entry = tree.find("GET", path);
     if (entry === null) return null;
-    return { pattern: entry.def.pattern, params: entry.params === null ? {} : entry.params(tree.values) };
+    const params: Record<string, string> = {};
+    const names = entry.names;
+    for (let i = 0; i < names.length; i++) params[names[i]!] = tree.values[i]!;
+    return { pattern: entry.def.pattern, params };
   }
 
   /** 404, 405 with `Allow`, 204 for OPTIONS, 501 for unknown methods: what a miss answers. */
