@@ -112,12 +112,17 @@ interface Contender {
  * certificate; `raw` gives its column title and file) as the baseline, then tako's `spawnTls`
  * (one file for both benches: ALPN picks HTTP/1.1 or HTTP/2).
  */
-function tlsContenders(raw: Readonly<Record<Runtime, { label: string; file: string }>>, http1Only = false): Contender[] {
+function tlsContenders(
+  raw: Readonly<Record<Runtime, { label: string; file: string }>>,
+  peers: Readonly<Record<Runtime, readonly Omit<Contender, "runtime">[]>>,
+  http1Only = false,
+): Contender[] {
   return RUNTIMES.flatMap((runtime): Contender[] => [
     { id: "raw", ...raw[runtime], runtime, baseline: true },
     { id: "tako", label: "tako (serveTls)", runtime, file: "tako-tls.ts" },
     // HTTP/2 switched off (ALPN offers only http/1.1): on Bun, TLS on its Bun.listen path.
     ...(http1Only ? [{ id: "tako-h1", label: "tako (serveTls, http2 off)", runtime, file: "tako-tls-h1.ts" }] : []),
+    ...peers[runtime].map((peer) => ({ ...peer, runtime })),
   ]);
 }
 
@@ -128,14 +133,33 @@ const TLS_CONTENDERS: Readonly<Record<"h1s" | "h2s", readonly Contender[]>> = {
       bun: { label: "raw Bun.serve (tls)", file: "raw-bun-tls.ts" },
       deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
     },
+    // The peers on their runtime's server with the same certificate (Bun.serve's `tls`, Deno.serve's cert and key).
+    {
+      node: [],
+      bun: [
+        { id: "elysia", label: "elysia (tls)", file: "elysia-bun-tls.ts" },
+        { id: "hono", label: "hono (tls)", file: "hono-bun-tls.ts" },
+      ],
+      deno: [{ id: "hono", label: "hono (cert, key)", file: "hono-deno-tls.ts" }],
+    },
     true,
   ),
-  h2s: tlsContenders({
-    node: { label: "raw node:http2 secure (stream API)", file: "raw-node-h2s.mjs" },
-    bun: { label: "raw Bun.serve (tls, http2)", file: "raw-bun-h2s.ts" },
-    // Deno.serve with a certificate offers h2 by ALPN on its own: the HTTPS/1.1 baseline file.
-    deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
-  }),
+  h2s: tlsContenders(
+    {
+      node: { label: "raw node:http2 secure (stream API)", file: "raw-node-h2s.mjs" },
+      bun: { label: "raw Bun.serve (tls, http2)", file: "raw-bun-h2s.ts" },
+      // Deno.serve with a certificate offers h2 by ALPN on its own: the HTTPS/1.1 baseline file.
+      deno: { label: "raw Deno.serve (cert, key)", file: "raw-deno-tls.ts" },
+    },
+    {
+      node: [],
+      bun: [
+        { id: "elysia", label: "elysia (tls, http2)", file: "elysia-bun-h2s.ts" },
+        { id: "hono", label: "hono (tls, http2)", file: "hono-bun-h2s.ts" },
+      ],
+      deno: [{ id: "hono", label: "hono (cert, key)", file: "hono-deno-tls.ts" }],
+    },
+  ),
 };
 
 const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
@@ -170,9 +194,12 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     { id: "fastify", label: "fastify (http2)", runtime: "node", file: "fastify-node-h2.ts" },
     { id: "raw", label: "raw Bun.serve (http2)", runtime: "bun", file: "raw-bun-h2.ts", baseline: true },
     { id: "tako", label: "tako (serveH2c)", runtime: "bun", file: "tako-h2c.ts" },
+    { id: "elysia", label: "elysia (http2)", runtime: "bun", file: "elysia-bun-h2.ts" },
+    { id: "hono", label: "hono (http2)", runtime: "bun", file: "hono-bun-h2.ts" },
     // Deno.serve answers h2c prior knowledge on its own: the HTTP/1.1 baseline file, unchanged.
     { id: "raw", label: "raw Deno.serve", runtime: "deno", file: "raw-deno.ts", baseline: true },
     { id: "tako", label: "tako (serveH2c)", runtime: "deno", file: "tako-h2c.ts" },
+    { id: "hono", label: "hono", runtime: "deno", file: "hono-deno.ts" },
   ],
   h1s: TLS_CONTENDERS.h1s,
   h2s: TLS_CONTENDERS.h2s,

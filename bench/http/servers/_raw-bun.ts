@@ -10,11 +10,15 @@ interface ServeOptions {
   /** HTTP/3 over QUIC on the UDP port of the same number (needs `tls`; bench/h3). */
   http3?: boolean;
 }
-type Serve = (options: ServeOptions & { hostname: string; port: number; fetch: typeof rawFetch }) => { readonly port: number };
+type Fetch = (request: Request) => Response | Promise<Response>;
+type Serve = (options: ServeOptions & { hostname: string; port: number; fetch: Fetch }) => { readonly port: number };
 const Bun = (globalThis as unknown as { Bun: { serve: Serve; env: Record<string, string | undefined> } }).Bun;
 
-/** Serves the three routes with Bun.serve on 127.0.0.1:$PORT and prints "READY <port>". */
-export function serveRawBun(options: ServeOptions = {}): void {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: Number(Bun.env.PORT ?? "0"), fetch: rawFetch, ...options });
+/**
+ * Serves the three routes with Bun.serve on 127.0.0.1:$PORT and prints "READY <port>": the
+ * hand-written dispatch, or `fetch` (a framework's handler on the same Bun.serve options).
+ */
+export function serveRawBun(options: ServeOptions = {}, fetch: Fetch = rawFetch): void {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: Number(Bun.env.PORT ?? "0"), fetch, ...options });
   console.log(`READY ${server.port}`);
 }

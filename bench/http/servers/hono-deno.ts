@@ -1,10 +1,5 @@
-// Hono on Deno: Deno.serve(app.fetch).
-import { Hono } from "hono";
+// Hono on Deno: Deno.serve(app.fetch) (it also answers h2c prior knowledge on its own).
 import { serveDeno } from "./_deno.ts";
+import { honoApp } from "./_hono.ts";
 
-const app = new Hono();
-app.get("/", (c) => c.text("Hello, World!"));
-app.get("/users/:id", (c) => c.json({ id: c.req.param("id") }));
-app.post("/echo", async (c) => c.json(await c.req.json()));
-
-serveDeno(app.fetch);
+serveDeno(honoApp().fetch);
