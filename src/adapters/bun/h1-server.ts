@@ -7,6 +7,7 @@ import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { ProxyOptions, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { WsBridge } from "../node/ws.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
@@ -114,6 +115,7 @@ export class H1Server {
   h2FirstHead = Infinity;
   h2Idle = Infinity;
   h2Ping = Infinity;
+  #ws: WsBridge | null = null;
   readonly #conns = new Set<H1Conn>();
   /** Connections accepted before {@link serve}: their bytes wait in their parser's stash. */
   #waiting: Set<H1Conn> | null = new Set();
@@ -123,6 +125,11 @@ export class H1Server {
   #timer: ReturnType<typeof setInterval> | null = null;
   readonly #listener: BunTcpListener;
   #listening = true;
+
+  /** WebSocket upgrades (the `ws` package, fed by {@link H1Conn}): made at the first one. */
+  get ws(): WsBridge {
+    return (this.#ws ??= new WsBridge(this.router));
+  }
 
   /**
    * Binds now (synchronously: throws the runtime's error, `EADDRINUSE` …, when it cannot);
@@ -332,6 +339,8 @@ export class H1Server {
 
   #drain(): void {
     this.closing = true;
+    // Open WebSockets are sent 1001 ("going away"); each ends when its peer answers or at the deadline.
+    this.#ws?.hub.drain();
     for (const conn of this.#conns) conn.closeIdle();
   }
 
