@@ -347,6 +347,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   async #handOff(req: BunH1Request, accept: NonNullable<ReturnType<typeof upgradeOf>>): Promise<void> {
     if (this.#pendingBytes > 0) await this.writable();
     if (this.#state !== OPEN || this.current !== req || !this.parser.upgraded) return;
+    // The drain began while earlier responses were still going out.
+    if (this.server.closing) return send(this, req, errorReply(new HttpError(503, "server is shutting down")));
     this.#state = UPGRADED;
     this.current = null;
     req.status = 101;

@@ -73,7 +73,8 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
  *   the bytes trickle), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
  *   last response (else closed); lingering closes within their bound;
  * - the drain: stop listening, close idle connections at once, `Connection: close` on the
- *   responses in flight and a close after each; the drain deadline cuts the rest.
+ *   responses in flight and a close after each, a close 1001 to each open WebSocket (handed to
+ *   `ws` by {@link H1Conn}, counted against the cap until it closes); the drain deadline cuts the rest.
  *
  * One connection's protocol work is {@link H1Conn}'s.
  */
