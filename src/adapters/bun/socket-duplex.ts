@@ -3,13 +3,14 @@ import type { BunSocket } from "./bun-api.ts";
 
 /**
  * A `Bun.listen` socket (or the TLS socket over one) as a node:stream `Duplex`, for code that
- * takes a node socket (the `ws` package after an upgrade). The connection keeps the socket's
- * handlers and reports its events here: {@link received}, {@link drained}, {@link ended},
- * {@link gone}.
+ * takes a node socket (the `ws` package after an upgrade; on Bun `import "ws"` is Bun's built-in
+ * `ws`, which frames over such a stream when the request is not its node:http's). The
+ * connection keeps the socket's handlers and reports its events here: {@link received},
+ * {@link drained}, {@link ended}, {@link gone}.
  *
  * - Writes: what the kernel takes now is written; the rest waits for `drain` and the write's
- *   callback runs only then, so the stream's buffer (what `ws` reports as `bufferedAmount`)
- *   holds every byte not yet taken.
+ *   callback runs only then, so the stream's buffer holds every byte not yet taken (the npm
+ *   `ws` counts it in `bufferedAmount`).
  * - Reads: each chunk is copied (the runtime reuses its buffer) and pushed; when the stream's
  *   buffer is full the socket stops reading until the consumer asks for more.
  * - `end()` sends FIN once the writes are out; `destroy()` closes at once.
