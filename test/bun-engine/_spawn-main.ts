@@ -1,5 +1,6 @@
 // "No refused window" fixture: ROUNDS times, binds a listener, spawns a server on it (HTTP/1.1,
-// h2c, TLS, TLS with HTTP/2 off (tls-h1), or HTTP/1.1 behind a PROXY header, as TAKO_PROTO says), prints "SPAWNED <port>" at once, then blocks its event loop for
+// h2c, TLS, TLS with HTTP/2 off (tls-h1), HTTP/1.1 behind a PROXY header, or HTTP/1.1 with a router
+// that has a WebSocket route (ws), as TAKO_PROTO says), prints "SPAWNED <port>" at once, then blocks its event loop for
 // 100 ms: the client's connects arrive while the server cannot accept, so they must be queued by
 // a listening socket, never refused. It moves to the next round when the client writes a line on
 // stdin (its request was answered), after draining the server.
@@ -10,6 +11,7 @@ import { testCerts } from "../_shared/certs.ts";
 const router = new Router();
 router.get("/", () => "ok");
 const proto = process.env.TAKO_PROTO ?? "http1";
+if (proto === "ws") router.ws("/ws", { message: (ws, data) => void ws.send(data) });
 const rounds = Number(process.env.ROUNDS ?? "100");
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 

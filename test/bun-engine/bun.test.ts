@@ -3,7 +3,7 @@
 // timeout and with the 5 s default; a slowly dripped head (and a silent connection) closed with
 // 408 at a short headerReadTimeout, at the 30 s default and at an explicit 15 s; keep-alive POSTs
 // all answered; and no connect refused right after spawn* (HTTP/1.1, h2c, TLS, TLS with HTTP/2
-// off, PROXY), while the server's event loop is blocked.
+// off, PROXY, HTTP/1.1 with a router that has WebSocket routes), while the server's event loop is blocked.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { request as httpRequest, Agent } from "node:http";
@@ -254,7 +254,7 @@ function askOnce(proto: string, port: number, ca: string): Promise<string> {
 
 describe("no refused window on Bun: connects right after spawn*", () => {
   const ca = readFileSync(testCerts().ca.cert, "utf8");
-  for (const proto of ["http1", "h2c", "tls", "tls-h1", "proxy"]) {
+  for (const proto of ["http1", "h2c", "tls", "tls-h1", "proxy", "ws"]) {
     test(`${proto}: 100 spawns, a connect at once after each while the server's event loop is blocked: never refused, always answered`, { timeout: 180_000 }, async () => {
       const root = fileURLToPath(new URL("../../", import.meta.url));
       const [cmd, args] = commandFor("bun", fileURLToPath(new URL("_spawn-main.ts", import.meta.url)));

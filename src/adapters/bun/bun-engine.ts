@@ -5,32 +5,10 @@ import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
-import { bunHasReusePortListen, ListeningHttp1, serveNodeHttp } from "../node/listening-http1.ts";
+import { bunHasReusePortListen } from "../node/listening-http1.ts";
 import { type H1Opening, H1Server } from "./h1-server.ts";
 import { BunTls } from "./tls.ts";
 import { serveBunH3 } from "./h3.ts";
-
-/**
- * Bun's HTTP/1.1 parser closes, without a response, a connection whose request head is not
- * complete about 10 s after it opened, however the bytes trickle (measured 12.0 s for a silent
- * connection and for heads dripped every 200 ms or 2 s, Bun 1.4.5; uWebSockets' 10 s idle check,
- * run every few seconds). So on Bun's node:http a `headerReadTimeout` up to this is kept exactly
- * (408 and close), and a longer one would be cut short.
- */
-export const BUN_HEAD_CUT_MS = 10_000;
-
-/**
- * Whether Bun's node:http can honour every field the user set; if not, the spec is served on
- * the node:net path, which honours them all. Bun's native listener accepts on its own and reports
- * no accept error, so a set `acceptBackoff` could pace nothing there; a set `headerReadTimeout`
- * longer than {@link BUN_HEAD_CUT_MS} (or `null`) would be cut short by Bun's parser.
- */
-function nodeHttpHonours(spec: ServeSpec): boolean {
-  if (spec.explicit.has("acceptBackoff")) return false;
-  if (!spec.explicit.has("headerReadTimeout")) return true;
-  const head = spec.config.headerReadTimeout;
-  return head !== null && head <= BUN_HEAD_CUT_MS;
-}
 
 /**
  * What a connection opens with when `spec` is served on the `Bun.listen` path, or `null` when it
@@ -38,13 +16,13 @@ function nodeHttpHonours(spec: ServeSpec): boolean {
  * HTTP/1.1 shares the port), each with or without a PROXY header first; TLS, with or without
  * a PROXY header first (a static certificate or a resolver with an answer for clients without
  * SNI, {@link BunTls.create}), where ALPN hands `h2` to tako's HTTP/2 codec and `http/1.1` to
- * its HTTP/1.1 codec. A router with WebSocket routes is not served here (those stay on Bun's
- * node:http, which feeds `ws`), nor an explicit `acceptBackoff` (Bun accepts natively and
- * reports no accept error, so a backoff could pace nothing: the node:net path honours it).
+ * its HTTP/1.1 codec (WebSocket upgrades included: the socket goes to `ws`). An explicit
+ * `acceptBackoff` is not served here (Bun accepts natively and reports no accept error, so a
+ * backoff could pace nothing: the node:net path honours it).
  * Every deadline is tako's own there, so any `headerReadTimeout` is kept exactly.
  */
 function listenPathOpening(spec: ServeSpec): H1Opening | null {
-  if (spec.explicit.has("acceptBackoff") || spec.router.hasUpgrades?.() === true) return null;
+  if (spec.explicit.has("acceptBackoff")) return null;
   if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const tls = BunTls.create(spec.tls);
@@ -59,6 +37,7 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  *   (`core/http1/`) and tako's HTTP/2 codec (`core/http2/`, `H2Conn`: h2c from the first
  *   byte, or chosen by the client preface when HTTP/1.1 shares the port; over TLS chosen by
  *   ALPN, `h2` offered first unless HTTP/2 is off) with every policy of the lifecycle kernel;
+ *   a WebSocket upgrade on HTTP/1.1 hands the socket to the `ws` package (`H1Conn`, `WsBridge`);
  *   with `proxyProtocol` the PROXY header is read first (`core/proxy-protocol/`'s reader,
  *   `proxyReadTimeout`); over TLS each socket is upgraded in place (`upgradeTLS`,
  *   {@link BunTls}: SNI resolvers and reloads included; after a PROXY header with the bytes that
@@ -66,8 +45,6 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  *   so no connect is ever refused between bind and the drain. Measured (bench/http, GET /,
  *   2026-11-30): h2c 1.47× and h2 over TLS 1.26× raw `Bun.serve`, where Bun's node:http2 on the
  *   node:net path served h2c at 0.24× (docs/benchmarks.md).
- * - HTTP/1.1 with WebSocket routes: the port moves to Bun's node:http ({@link ListeningHttp1}, which
- *   feeds `ws`) in the same turn of the event loop: the `ws` package needs a node:http server.
  * - TLS with a resolver that has no synchronous answer for clients without SNI (`upgradeTLS`
  *   needs a certificate up front), and an explicit `acceptBackoff` (`Bun.listen` reports no
  *   accept error to pace): the port moves to a node:net listener (Bun's) in the same turn,
@@ -85,7 +62,6 @@ class BunListener implements EngineListener {
   readonly #h1: H1Server;
   readonly #local: SocketAddr;
   readonly #target: BindTarget;
-  #serving: Lifecycle<unknown> | null = null;
   #net: NodeListener | null = null;
   #listen: H1Server | null = null;
 
@@ -105,27 +81,7 @@ class BunListener implements EngineListener {
       this.#listen = this.#h1;
       return this.#h1.serve(spec.router, spec.config, opening);
     }
-    if (spec.protocol !== "http1" || spec.proxy.mode !== "off" || !nodeHttpHonours(spec)) return this.#toNetPath(spec);
-    return this.#toNodeHttp(spec);
-  }
-
-  /**
-   * Hands the port to Bun's node:http in this turn (its `listen` binds synchronously, measured)
-   * and serves HTTP/1.1 there: a router with WebSocket routes (Bun's node:http feeds `ws`).
-   */
-  #toNodeHttp(spec: ServeSpec): Serving {
-    this.#h1.abandon();
-    const target = this.#target;
-    const h1 = new ListeningHttp1();
-    if (target.kind === "unix") removeSocketFile(target.path);
-    const bound =
-      target.kind === "unix"
-        ? { path: target.path, mode: target.mode }
-        : { host: this.#local.address, port: this.#local.port, reusePort: target.kind === "tcp" && target.reusePort };
-    const lifecycle = new Lifecycle<unknown>();
-    h1.listen(bound).catch((error: unknown) => lifecycle.fail(error));
-    this.#serving = serveNodeHttp(h1, spec, lifecycle);
-    return this.#serving;
+    return this.#toNetPath(spec);
   }
 
   /**
@@ -166,11 +122,6 @@ class BunListener implements EngineListener {
       this.#listen.lifecycle.forceClose();
       return this.#listen.lifecycle.closed;
     }
-    const serving = this.#serving;
-    if (serving !== null) {
-      serving.forceClose();
-      return serving.closed;
-    }
     this.#h1.abandon();
     return Promise.resolve();
   }
@@ -189,7 +140,7 @@ function removeSocketFile(path: string): void {
 export const bunEngine: Engine = {
   runtime: "bun",
   /**
-   * TCP and Unix paths: Bun's node:http listening itself (a path too). A descriptor: Bun's
+   * TCP and Unix paths: `Bun.listen` ({@link H1Server}), bound now. A descriptor: Bun's
    * node:http ignores `listen({ fd })` (it binds a fresh port instead; measured, Bun 1.4.5),
    * so an inherited socket is served on the node:net path. `reusePort` without node:http's
    * internal listen: the node:net path too.

@@ -7,7 +7,9 @@ import { headProblem } from "../../core/http1/head-rules.ts";
 import { Http1Parser, type Http1RequestHead, type Http1Sink } from "../../core/http1/parser.ts";
 import { serializeResponseHead } from "../../core/http1/response.ts";
 import { prefaceMatch } from "../../core/h2.ts";
-import { errorReply } from "../../core/responder.ts";
+import { errorReply, type HandlerResult } from "../../core/responder.ts";
+import { HttpError } from "../../core/errors.ts";
+import { upgradeOf } from "../../core/websocket/index.ts";
 import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { connectionRefused, type Peer, publishConnection, requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import { proxiedClient } from "../shared/proxied-headers.ts";
@@ -20,6 +22,8 @@ import { H2Conn, type H2Socket } from "./h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
 import { BunTls } from "./tls.ts";
+import { BunSocketDuplex } from "./socket-duplex.ts";
+import { handshakeHead } from "./h1-upgrade.ts";
 
 const OPEN = 0;
 /** The last response is out; the rest of an unread request body is read and dropped (bounded). */
@@ -27,6 +31,8 @@ const LINGER = 1;
 /** Closing: the last bytes are flushed, then FIN. */
 const ENDING = 2;
 const CLOSED = 3;
+/** Upgraded to WebSocket: the socket is `ws`'s (through {@link BunSocketDuplex}), no HTTP any more. */
+const UPGRADED = 4;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -116,6 +122,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #sniffing = false;
   /** Refused at the cap on a port serving both: the refusal waits for the first bytes to pick its protocol. */
   #refusal: { readonly h1: Uint8Array; readonly h2: Uint8Array } | null = null;
+  /** After a WebSocket upgrade: the stream `ws` reads and writes the socket through. */
+  #tunnel: BunSocketDuplex | null = null;
 
   constructor(socket: BunSocket<H1Conn>, server: H1Server, now: number) {
     this.raw = socket;
@@ -174,6 +182,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     }
     if (this.#state === LINGER) return this.#linger(chunk);
     if (this.#state === ENDING) return;
+    if (this.#state === UPGRADED) return this.#tunnel!.received(chunk);
     if (this.#stash !== null || this.#held) {
       // Paused, or not served yet: kept for later.
       this.#stash = this.#stash === null ? chunk.slice() : joinBytes([this.#stash, chunk]);
@@ -227,6 +236,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
 
   /** The kernel takes writes again. */
   drain(): void {
+    if (this.#tunnel !== null) return this.#tunnel.drained();
     const pending = this.#pending;
     while (pending.length > 0) {
       const bytes = pending[0]!;
@@ -259,6 +269,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
       return this.#flushed();
     }
     if (this.#state === LINGER) return this.#close();
+    if (this.#state === UPGRADED) return this.#tunnel!.ended();
     if (this.#state !== OPEN) return;
     const req = this.current;
     if (req !== null) {
@@ -280,6 +291,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.current = null;
     req?.gone();
     this.h2?.closed();
+    this.#tunnel?.gone();
     this.#wake();
     this.server.release(this);
   }
@@ -301,12 +313,58 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     }
     const router = this.server.router;
     const result = requestStart.hasSubscribers ? traceDispatch(router, req) : router.dispatch(req);
-    if (result instanceof Promise) {
+    if (head.upgrade) {
+      if (result instanceof Promise) {
+        result.then(
+          (value) => this.#answerUpgrade(req, value),
+          (error: unknown) => send(this, req, router.recover(error, req)),
+        );
+      } else this.#answerUpgrade(req, result);
+    } else if (result instanceof Promise) {
       result.then(
         (value) => send(this, req, value),
         (error: unknown) => send(this, req, router.recover(error, req)),
       );
     } else send(this, req, result);
+  }
+
+  /**
+   * The answer to a request that asked to upgrade: a WebSocket route's acceptance hands the
+   * connection to `ws` (once the parser has stopped after the head and what was written before
+   * is out); anything else is an ordinary response, after which the connection closes. During
+   * the drain an acceptance is answered 503; a handshake with a body is refused (400).
+   */
+  #answerUpgrade(req: BunH1Request, value: HandlerResult): void {
+    const accept = upgradeOf(value);
+    if (accept === null || req.finished || this.current !== req) return send(this, req, value);
+    const server = this.server;
+    if (server.closing || server.ws.hub.draining) return send(this, req, errorReply(new HttpError(503, "server is shutting down")));
+    if (req.pipe !== null) return send(this, req, errorReply(new HttpError(400, "a WebSocket handshake has no body")));
+    // Within the head's callback the parser has not stopped yet: the hand-off follows it.
+    queueMicrotask(() => void this.#handOff(req, accept));
+  }
+
+  async #handOff(req: BunH1Request, accept: NonNullable<ReturnType<typeof upgradeOf>>): Promise<void> {
+    if (this.#pendingBytes > 0) await this.writable();
+    if (this.#state !== OPEN || this.current !== req || !this.parser.upgraded) return;
+    // The drain began while earlier responses were still going out.
+    if (this.server.closing) return send(this, req, errorReply(new HttpError(503, "server is shutting down")));
+    this.#state = UPGRADED;
+    this.current = null;
+    req.status = 101;
+    req.headSent = true;
+    req.completed();
+    // What came after the head is the first frames; from now on the socket's bytes are ws's.
+    const head = this.#stash ?? new Uint8Array(0);
+    this.#stash = null;
+    this.#pausedStash = this.#pausedBody = false;
+    const tunnel = new BunSocketDuplex(this.socket);
+    this.#tunnel = tunnel;
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.socket.resume();
+    }
+    this.server.ws.upgrade(accept, handshakeHead(req), tunnel, Buffer.from(head));
   }
 
   onBody(bytes: Uint8Array): void {
@@ -773,7 +831,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** Nothing in flight and no body being read: may be shed at the cap. */
   get idle(): boolean {
     if (this.h2 !== null) return this.h2.idle;
-    return this.current === null;
+    // An open WebSocket is a live session whatever its traffic (its own check is idleTimeout's ping).
+    return this.current === null && this.#state !== UPGRADED;
   }
 
   /** Lingering: past its time bound. */

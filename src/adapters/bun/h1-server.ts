@@ -7,6 +7,7 @@ import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { ProxyOptions, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
+import { WsBridge } from "../node/ws.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
@@ -72,7 +73,8 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
  *   the bytes trickle), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
  *   last response (else closed); lingering closes within their bound;
  * - the drain: stop listening, close idle connections at once, `Connection: close` on the
- *   responses in flight and a close after each; the drain deadline cuts the rest.
+ *   responses in flight and a close after each, a close 1001 to each open WebSocket (handed to
+ *   `ws` by {@link H1Conn}, counted against the cap until it closes); the drain deadline cuts the rest.
  *
  * One connection's protocol work is {@link H1Conn}'s.
  */
@@ -114,6 +116,7 @@ export class H1Server {
   h2FirstHead = Infinity;
   h2Idle = Infinity;
   h2Ping = Infinity;
+  #ws: WsBridge | null = null;
   readonly #conns = new Set<H1Conn>();
   /** Connections accepted before {@link serve}: their bytes wait in their parser's stash. */
   #waiting: Set<H1Conn> | null = new Set();
@@ -123,6 +126,11 @@ export class H1Server {
   #timer: ReturnType<typeof setInterval> | null = null;
   readonly #listener: BunTcpListener;
   #listening = true;
+
+  /** WebSocket upgrades (the `ws` package, fed by {@link H1Conn}): made at the first one. */
+  get ws(): WsBridge {
+    return (this.#ws ??= new WsBridge(this.router));
+  }
 
   /**
    * Binds now (synchronously: throws the runtime's error, `EADDRINUSE` …, when it cannot);
@@ -332,6 +340,8 @@ export class H1Server {
 
   #drain(): void {
     this.closing = true;
+    // Open WebSockets are sent 1001 ("going away"); each ends when its peer answers or at the deadline.
+    this.#ws?.hub.drain();
     for (const conn of this.#conns) conn.closeIdle();
   }
 

@@ -141,8 +141,8 @@ function bunReusePortListen(http: HttpServer, host: string, port: number): void 
 
 /**
  * HTTP/1.1 on the runtime's node:http listening on the port itself (`createServer().listen()`):
- * Bun's default HTTP/1.1 path, and Deno's for a router with WebSocket routes (written for Bun,
- * where it was measured; on Deno the same calls hold, tested by the same suites). On Bun, Bun's
+ * Deno's path for a router with WebSocket routes (written for Bun, where it was measured and
+ * once served; on Deno the same calls hold, tested by the same suites). On Bun, Bun's
  * own HTTP parser (the one `Bun.serve` uses) feeds node:http's request/response objects, with no
  * node:net hand-off. Bun's node:http ignores node's `headersTimeout`/`keepAliveTimeout` and sets
  * no idle timeout, but it reports every connection through `'connection'` (at the first bytes,
@@ -153,8 +153,8 @@ function bunReusePortListen(http: HttpServer, host: string, port: number): void 
  *   connection is shed, else the new one gets 503 and is closed;
  * - the deadlines ({@link http1Deadlines}), checked by one sweep (see {@link sweepInterval}):
  *   the first head within `headerReadTimeout` (else 408 and close; a slow drip does not extend
- *   it; Bun's parser itself closes a head still incomplete about 10 s after connect, see
- *   `BUN_HEAD_CUT_MS`), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
+ *   it; Bun's parser itself closes a head still incomplete about 10 s after connect, measured
+ *   Bun 1.4.5), the next one within `min(keepAliveTimeout, headerReadTimeout)` after the
  *   last response (else closed), whether the handler was sync or async;
  * - the drain: stop listening, close idle connections (swept until the last is gone), responses
  *   carry `Connection: close`, and Bun closes a connection after such a response.

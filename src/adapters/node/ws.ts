@@ -1,5 +1,6 @@
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from "ws";
 import { errorReply } from "../../core/responder.ts";
 import type { HandlerResult } from "../../core/responder.ts";
@@ -24,66 +25,30 @@ export function isUpgraded(socket: Socket): boolean {
 }
 
 /**
- * WebSocket upgrades on node:http (Node, and Bun's and Deno's node:http), through the `ws`
- * package in `noServer` mode: node:http's `'upgrade'` event gives the request and the raw
- * socket; the router runs the request (middleware included) as any other; an accepted upgrade
- * goes to `ws`'s `handleUpgrade` (the 101, frames, closing handshake, protocol errors), any other
- * answer is written on the socket with node:http's own response writer and the connection ends.
+ * The `ws` package's side of an accepted upgrade, for any engine that has the request head and a
+ * node-style stream of the connection (node:http's `'upgrade'` socket, or Bun's raw socket
+ * through `bun/socket-duplex.ts`): one `ws` server in `noServer` mode per distinct route options
+ * (its options are per server) does the 101, the frames, the closing handshake and the protocol
+ * errors; the socket it makes is bound to the core's {@link WsHub} (the drain's 1001), idle
+ * ping/pong and backpressure through a {@link WsLink}.
  */
-export class NodeWsUpgrades {
+export class WsBridge {
   /** The open WebSocket connections of this transport: the drain closes them with 1001. */
   readonly hub = new WsHub();
-  readonly #router: Dispatcher;
-  readonly #Request: new (
-    req: IncomingMessage,
-  ) => NodeRequest;
-  /** One `ws` server per distinct route options (its options are per server). */
+  readonly router: Dispatcher;
   readonly #servers = new WeakMap<ResolvedWsOptions, WebSocketServer>();
   /** The subprotocol the route selected, for `ws`'s `handleProtocols`. */
   readonly #protocols = new WeakMap<IncomingMessage, string>();
 
-  constructor(router: Dispatcher, Request: new (req: IncomingMessage) => NodeRequest) {
-    this.#router = router;
-    this.#Request = Request;
+  constructor(router: Dispatcher) {
+    this.router = router;
   }
 
-  /** node:http's `'upgrade'` listener. */
-  readonly handle = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    (socket as Marked)[kUpgraded] = true;
-    const router = this.#router;
-    const request = new this.#Request(req);
-    let result: HandlerResult | Promise<HandlerResult>;
-    try {
-      result = refusedHead(req) ?? router.dispatch(request);
-    } catch (error) {
-      result = router.recover(error, request);
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => this.#finish(req, socket, head, request, value),
-        (error: unknown) => this.#finish(req, socket, head, request, router.recover(error, request)),
-      );
-    } else this.#finish(req, socket, head, request, result);
-  };
-
-  #finish(req: IncomingMessage, socket: Socket, head: Buffer, request: NodeRequest, value: HandlerResult): void {
-    if (socket.destroyed) return;
-    const accept = upgradeOf(value);
-    if (accept !== null) {
-      if (!this.hub.draining) return this.#upgrade(accept, req, socket, head);
-      value = errorReply(new HttpError(503, "server is shutting down"));
-    }
-    // node:http let the connection go at 'upgrade': answer with its response writer, then end it.
-    const res = new ServerResponse(req);
-    res.assignSocket(socket);
-    res.once("finish", () => {
-      res.detachSocket(socket);
-      socket.destroySoon();
-    });
-    send(res, value, request, { router: this.#router, closeAfterResponse: true });
-  }
-
-  #upgrade(accept: WsAccept, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  /**
+   * Hands the connection to `ws`: `req` is read for the handshake headers (`method`, `headers`),
+   * `head` is what was read past the request head (the first frames).
+   */
+  upgrade(accept: WsAccept, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (accept.protocol !== "") this.#protocols.set(req, accept.protocol);
     this.#serverFor(accept.options).handleUpgrade(req, socket, head, (ws) => this.#bind(accept, ws));
   }
@@ -119,7 +84,7 @@ export class NodeWsUpgrades {
       protocol: ws.protocol,
       extensions: ws.extensions,
     };
-    const router = this.#router;
+    const router = this.router;
     const p = accept.open(link, this.hub, (error) => router.recover(error, accept.req as AnyRequest));
     ws.on("message", (data: Buffer, isBinary: boolean) => p.message(isBinary ? data : data.toString("utf8")));
     ws.on("pong", () => p.pong());
@@ -127,6 +92,60 @@ export class NodeWsUpgrades {
     // A protocol violation (unmasked frame, bad opcode or UTF-8, oversized message or control
     // frame): `ws` has already sent the close code (1002/1007/1009) and closes; nothing to throw.
     ws.on("error", () => {});
+  }
+}
+
+/**
+ * WebSocket upgrades on node:http (Node, and Bun's and Deno's node:http), through the `ws`
+ * package in `noServer` mode: node:http's `'upgrade'` event gives the request and the raw
+ * socket; the router runs the request (middleware included) as any other; an accepted upgrade
+ * goes to `ws`'s `handleUpgrade` (the 101, frames, closing handshake, protocol errors), any other
+ * answer is written on the socket with node:http's own response writer and the connection ends.
+ */
+export class NodeWsUpgrades extends WsBridge {
+  readonly #Request: new (
+    req: IncomingMessage,
+  ) => NodeRequest;
+
+  constructor(router: Dispatcher, Request: new (req: IncomingMessage) => NodeRequest) {
+    super(router);
+    this.#Request = Request;
+  }
+
+  /** node:http's `'upgrade'` listener. */
+  readonly handle = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    (socket as Marked)[kUpgraded] = true;
+    const router = this.router;
+    const request = new this.#Request(req);
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = refusedHead(req) ?? router.dispatch(request);
+    } catch (error) {
+      result = router.recover(error, request);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.#finish(req, socket, head, request, value),
+        (error: unknown) => this.#finish(req, socket, head, request, router.recover(error, request)),
+      );
+    } else this.#finish(req, socket, head, request, result);
+  };
+
+  #finish(req: IncomingMessage, socket: Socket, head: Buffer, request: NodeRequest, value: HandlerResult): void {
+    if (socket.destroyed) return;
+    const accept = upgradeOf(value);
+    if (accept !== null) {
+      if (!this.hub.draining) return this.upgrade(accept, req, socket, head);
+      value = errorReply(new HttpError(503, "server is shutting down"));
+    }
+    // node:http let the connection go at 'upgrade': answer with its response writer, then end it.
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    res.once("finish", () => {
+      res.detachSocket(socket);
+      socket.destroySoon();
+    });
+    send(res, value, request, { router: this.router, closeAfterResponse: true });
   }
 }
 
