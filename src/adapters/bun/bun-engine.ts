@@ -5,7 +5,6 @@ import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
-import { bunHasReusePortListen } from "../node/listening-http1.ts";
 import { type H1Opening, H1Server } from "./h1-server.ts";
 import { BunTls } from "./tls.ts";
 import { serveBunH3 } from "./h3.ts";
@@ -140,13 +139,12 @@ function removeSocketFile(path: string): void {
 export const bunEngine: Engine = {
   runtime: "bun",
   /**
-   * TCP and Unix paths: `Bun.listen` ({@link H1Server}), bound now. A descriptor: Bun's
-   * node:http ignores `listen({ fd })` (it binds a fresh port instead; measured, Bun 1.4.5),
-   * so an inherited socket is served on the node:net path. `reusePort` without node:http's
-   * internal listen: the node:net path too.
+   * TCP and Unix paths: `Bun.listen` ({@link H1Server}), bound now, `reusePort` included
+   * (`SO_REUSEPORT`). An inherited descriptor: the node:net path ({@link H1Server} binds
+   * addresses and paths only).
    */
   async bind(target) {
-    if (target.kind === "fd" || (target.kind === "tcp" && target.reusePort && !bunHasReusePortListen())) return bindNodeListener(target, { emulated: true });
+    if (target.kind === "fd") return bindNodeListener(target, { emulated: true });
     const h1 = new H1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
     if (target.kind === "unix") {
       try {

@@ -804,7 +804,7 @@ class DenoListener implements EngineListener {
       }
     }
     const h1 = new ListeningHttp1();
-    h1.listen(target.kind === "unix" ? target : { host: this.#local.address, port: this.#local.port, reusePort: false }).then(
+    h1.listen(target.kind === "unix" ? target : { host: this.#local.address, port: this.#local.port }).then(
       () => serveNodeHttp(h1, spec, moved),
       (error: unknown) => {
         h1.abandon();

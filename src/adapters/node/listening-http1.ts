@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, Server as HttpServerClass, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
@@ -120,26 +120,6 @@ function sweepInterval(deadlines: readonly (number | null)[]): number | null {
 }
 
 /**
- * Bun's node:http `listen()` ignores `reusePort` (it passes `reusePort: true` to its native
- * server only inside a node:cluster worker; measured: a second process fails with EADDRINUSE,
- * Bun 1.4.5), but its internal `kRealListen(tls, port, host, path, reusePort)` takes it. Found
- * by its symbol's description; whether it is there is {@link bunHasReusePortListen}.
- */
-function realListen(): symbol | undefined {
-  return Object.getOwnPropertySymbols(HttpServerClass.prototype).find((s) => s.description === "kRealListen");
-}
-
-/** Whether this Bun's node:http can listen with `SO_REUSEPORT` (else the node:net path does). */
-export function bunHasReusePortListen(): boolean {
-  return realListen() !== undefined;
-}
-
-function bunReusePortListen(http: HttpServer, host: string, port: number): void {
-  const key = realListen()!;
-  (http as unknown as Record<symbol, (tls: undefined, port: number, host: string, path: undefined, reusePort: boolean) => void>)[key]!(undefined, port, host, undefined, true);
-}
-
-/**
  * HTTP/1.1 on the runtime's node:http listening on the port itself (`createServer().listen()`):
  * Deno's path for a router with WebSocket routes (written for Bun, where it was measured and
  * once served; on Deno the same calls hold, tested by the same suites). On Bun, Bun's
@@ -213,11 +193,11 @@ export class ListeningHttp1 {
   }
 
   /**
-   * Binds and listens (Bun's node:http starts its native server here) on a TCP address or a
-   * Unix socket path; resolves once listening. `reusePort` goes through node:http's internal
-   * `kRealListen` (see {@link bunReusePortListen}).
+   * Binds and listens on a TCP address or a Unix socket path; resolves once listening. No
+   * `reusePort`: node:http's `listen()` does not pass it on (Bun's passes it only inside a
+   * node:cluster worker; measured, Bun 1.4.5), so a shared port never comes here.
    */
-  listen(target: { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string; readonly mode: number | null }): Promise<SocketAddr> {
+  listen(target: { readonly host: string; readonly port: number } | { readonly path: string; readonly mode: number | null }): Promise<SocketAddr> {
     return new Promise((resolve, reject) => {
       const http = this.#http;
       http.once("error", reject);
@@ -239,16 +219,7 @@ export class ListeningHttp1 {
         resolve({ address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" });
       };
       if ("path" in target) http.listen({ path: target.path }, listening);
-      else if (target.reusePort) {
-        http.once("listening", listening);
-        try {
-          bunReusePortListen(http, target.host, target.port);
-        } catch (error) {
-          http.off("listening", listening);
-          http.off("error", reject);
-          reject(error);
-        }
-      } else http.listen({ host: target.host, port: target.port }, listening);
+      else http.listen({ host: target.host, port: target.port }, listening);
     });
   }
 
