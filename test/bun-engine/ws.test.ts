@@ -55,4 +55,41 @@ describe("WebSocket routes on Bun.listen (no move to node:http)", () => {
   test("spawnH2c with HTTP/1.1: the same on the HTTP/1.1 side", opts, async () => {
     await withFixture({ TAKO_SPAWN_AFTER: "500", TAKO_H2C_HTTP1: "1" }, earlyConnections);
   });
+
+  test("an upgrade pipelined behind a request waits for that response: the answer, then 101, then frames", opts, async () => {
+    await withFixture({}, async (f) => {
+      const conn = await RawConn.open(f.port);
+      try {
+        conn.socket.write(Buffer.concat([Buffer.from("GET /plain HTTP/1.1\r\nHost: t\r\n\r\n" + UPGRADE, "latin1"), frame(1, Buffer.from("after"))]));
+        assert.ok(await conn.waitFor(/after$/, 10_000), `got ${JSON.stringify(conn.text.slice(0, 400))}`);
+        const plainAt = conn.text.indexOf("\r\n\r\nplain");
+        const switchAt = conn.text.indexOf("HTTP/1.1 101 ");
+        assert.ok(plainAt > 0 && switchAt > plainAt, `order: ${JSON.stringify(conn.text.slice(0, 400))}`);
+        assert.equal(conn.text.slice(-7), "\x81\x05after");
+      } finally {
+        conn.destroy();
+      }
+    });
+  });
+
+  test("a handshake that carries a body is answered 400 and the connection closes; the server keeps serving", opts, async () => {
+    await withFixture({}, async (f) => {
+      const conn = await RawConn.open(f.port);
+      try {
+        conn.socket.write(UPGRADE.replace("\r\n\r\n", "\r\nContent-Length: 5\r\n\r\nhello"));
+        await conn.closed;
+        assert.match(conn.text, /^HTTP\/1\.1 400 /, conn.text.slice(0, 200));
+        assert.doesNotMatch(conn.text, / 101 /);
+      } finally {
+        conn.destroy();
+      }
+      const next = await RawConn.open(f.port);
+      try {
+        next.get("/plain");
+        assert.ok(await next.waitFor(/\r\n\r\nplain$/, 5000), next.text);
+      } finally {
+        next.destroy();
+      }
+    });
+  });
 });
