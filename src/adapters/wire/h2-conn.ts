@@ -300,7 +300,9 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
       return this.#socket.destroy();
     }
     if (this.codec.streamCount === 0 && now - this.#active >= server.h2Idle) return this.goaway("idle");
-    if (now - this.#lastPing >= server.h2Ping) {
+    // Before the first request the first-head deadline covers the peer (a PING then would reach a
+    // client that has not sent its preface yet, whose ACK could not be one).
+    if (this.requests > 0 && now - this.#lastPing >= server.h2Ping) {
       // No answer to the previous PING within an interval: the peer is gone.
       if (this.#awaitingPing) {
         this.#ended = true;
