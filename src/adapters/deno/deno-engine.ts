@@ -41,8 +41,9 @@ import {
 } from "./deno-api.ts";
 
 /**
- * One accepted connection and its policy state. Deno's HTTP server (`serveHttpOnConnection`)
- * parses and answers; tako counts the requests in flight (handler called → response handed
+ * One accepted connection and its policy state: the lifecycle kernel's tracked connection. On
+ * tako's HTTP/2 codec ({@link wire}) the codec's connection keeps its own deadlines. Otherwise
+ * Deno's HTTP server (`serveHttpOnConnection`) parses and answers; tako counts the requests in flight (handler called → response handed
  * over) and keeps one deadline per phase (PROXY header, first head, idle between requests),
  * checked by the listener's sweep: arming a timer per request cost a third of the throughput
  * (measured: Deno's setTimeout is Node's compat timer).
@@ -426,9 +427,12 @@ interface Plan {
 
 /**
  * Deno engine: a plain `Deno.listen` at bind time; `serve` starts accepting on it (connections
- * made meanwhile wait in the backlog) and hands each accepted connection to Deno's own HTTP
- * server for one connection (`serveHttpOnConnection`: hyper, HTTP/1.1 and HTTP/2), under tako's
- * connection cap, deadlines and drain. TLS swaps the plain listener for a `Deno.listenTls` on the
+ * made meanwhile wait in the backlog) and serves each accepted connection under tako's
+ * connection cap, deadlines and drain: HTTP/2 (an h2c-only port, or ALPN `h2` over TLS) on
+ * tako's codec (`H2Conn` from `adapters/wire/` on a {@link DenoH2Socket}, every `h2*` field
+ * honoured), anything else on Deno's own HTTP server for that one connection
+ * (`serveHttpOnConnection`: hyper; HTTP/1.1, and h2c too on a port that also speaks HTTP/1.1,
+ * which only Deno's server can tell apart without reading bytes it could not be given back). TLS swaps the plain listener for a `Deno.listenTls` on the
  * same port in one synchronous step. What that path cannot do (client certificates, SNI
  * resolvers, the PROXY protocol) moves the listener to Deno's node:net, the Node engine's transports.
  */
@@ -474,10 +478,10 @@ class DenoListener implements EngineListener {
   }
 
   /**
-   * Decides the path for the whole spec. HTTP/2 is always Deno's (hyper, fixed settings), so
-   * the fields only tako's own HTTP/2 transport honours are refused. Deno's node:http2 could
-   * take tako's HTTP/2 transport, but it aborted the process under ordinary load (an nghttp2
-   * assertion, `free(): invalid pointer`; measured).
+   * Decides the path for the whole spec. HTTP/2 runs on tako's codec, except on an h2c port that
+   * also speaks HTTP/1.1 (`{ http1: true }`): that stays on Deno's own server (hyper, fixed
+   * settings), where the `h2*` fields are refused. (Deno's node:http2 aborted the process under
+   * ordinary load when measured: an nghttp2 assertion, `free(): invalid pointer`.)
    */
   serve(spec: ServeSpec): Serving {
     const { explicit, proxy } = spec;
@@ -714,8 +718,9 @@ class DenoListener implements EngineListener {
   /**
    * The drain, per connection: one with a request in flight closes after its last response
    * (HTTP/1.1 with `Connection: close` on it; still cancellable until then, for the drain
-   * deadline); idle ones shut down gracefully now (HTTP/2 with GOAWAY). An HTTP/2 connection
-   * with streams in flight is not shut down yet: Deno's graceful shutdown resets them
+   * deadline); idle ones shut down gracefully now (HTTP/2 with GOAWAY). On tako's codec the
+   * GOAWAY goes at once and the connection closes after its last stream. On Deno's server an
+   * HTTP/2 connection with streams in flight is not shut down yet: Deno's graceful shutdown resets them
    * (RST_STREAM CANCEL within milliseconds, measured, Deno 2.9.6), so it waits for its last
    * response, then sends GOAWAY.
    */
