@@ -497,7 +497,7 @@ class DenoListener implements EngineListener {
     if (spec.protocol === "h2c" && proxy.mode === "optional") {
       throw new TakoError(
         "TAKO_ERR_UNSUPPORTED",
-        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: telling a header from HTTP/2 means reading bytes that Deno\'s own HTTP/2 then needs, and Deno cannot put them back (and its node:http2 is not stable enough to replace it); use "required" mode, or spawnHttp behind the proxy',
+        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: the header is read there without reading one byte past it (the bytes after it must reach the HTTP server untouched), which only "required" mode allows; use "required" mode, or spawnHttp behind the proxy',
       );
     }
     const serveOn = this.#serveOn;
