@@ -28,7 +28,7 @@ import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { H2Conn } from "../wire/h2-conn.ts";
 import { H2Policy } from "./h2-policy.ts";
 import { DenoH2Socket } from "./h2-socket.ts";
-import { readProxyHeader } from "./proxy-read.ts";
+import { readProxyHeader, readProxyOpening } from "./proxy-read.ts";
 import {
   type DenoConn,
   type DenoNetAddr,
@@ -421,7 +421,7 @@ interface Plan {
   readonly backoffInitial: number;
   readonly bodyDeadline: BodyDeadline | null;
   /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
-  readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
+  readonly proxy: { readonly mode: "required" | "optional"; readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
   readonly served: WatchedRequests;
 }
 
@@ -494,10 +494,10 @@ class DenoListener implements EngineListener {
         );
       }
     }
-    if (spec.protocol === "h2c" && proxy.mode === "optional") {
+    if (spec.protocol === "h2c" && spec.http1 && proxy.mode === "optional") {
       throw new TakoError(
         "TAKO_ERR_UNSUPPORTED",
-        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: the header is read there without reading one byte past it (the bytes after it must reach the HTTP server untouched), which only "required" mode allows; use "required" mode, or spawnHttp behind the proxy',
+        'spawnH2c(…, { http1: true }) on Deno cannot read the PROXY protocol in "optional" mode: that port is Deno\'s own server, to which the header is read without reading one byte past it (Deno cannot be given bytes back), which only "required" mode allows; use "required" mode, spawnH2c without http1 (tako\'s HTTP/2, both modes), or spawnHttp behind the proxy',
       );
     }
     const serveOn = this.#serveOn;
@@ -524,7 +524,7 @@ class DenoListener implements EngineListener {
     // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
     // (optional) and read the header before the ClientHello (Deno.listenTls starts the
     // handshake itself). "required" on cleartext: read here, without reading past the header.
-    if (proxy.mode === "optional" || (proxy.mode === "required" && spec.protocol === "tls"))
+    if ((proxy.mode === "optional" && spec.protocol !== "h2c") || (proxy.mode === "required" && spec.protocol === "tls"))
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     // Deno.listenTls binds TCP only: TLS on a Unix socket is node:tls on Deno's node:net.
     if (spec.protocol === "tls" && this.#target.kind === "unix") return this.#moveToNetPath({ ...spec, tls: { ...spec.tls, http2: false } });
@@ -558,7 +558,7 @@ class DenoListener implements EngineListener {
       tls: spec.protocol === "tls",
       backoffInitial: config.acceptBackoff.initial,
       bodyDeadline: bodyDeadline(config),
-      proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
+      proxy: proxy.mode === "off" ? null : { mode: proxy.mode, timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc },
       served: new WatchedRequests(config.handlerTimeout),
     };
     this.#backoff = new Backoff(config.acceptBackoff);
@@ -633,11 +633,14 @@ class DenoListener implements EngineListener {
     if (plan.proxy !== null) {
       c.since = Date.now();
       c.limit = plan.proxy.timeout;
-      readProxyHeader(conn, plan.proxy.onBadCrc).then(
-        (header) => {
+      // Optional mode is served only on tako's codec (an h2c-only port), which takes the bytes read past the header.
+      const opening =
+        plan.proxy.mode === "optional" ? readProxyOpening(conn, plan.proxy.onBadCrc) : readProxyHeader(conn, plan.proxy.onBadCrc).then((header) => ({ header, rest: EMPTY }));
+      opening.then(
+        ({ header, rest }) => {
           if (c.gone) return;
           c.proxy = header;
-          this.#start(c, serveOn, plan);
+          this.#start(c, serveOn, plan, rest);
         },
         (error: unknown) => {
           if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, c, peerOf(conn), "proxy", error);
@@ -686,9 +689,10 @@ class DenoListener implements EngineListener {
       .then(end, end);
   }
 
-  #start(c: Connection, serveOn: ServeOnConnection, plan: Plan): void {
+  /** `first`: bytes read past a PROXY header (optional mode, tako's codec only). */
+  #start(c: Connection, serveOn: ServeOnConnection, plan: Plan, first: Uint8Array = EMPTY): void {
     if (this.#lifecycle.draining) return this.#drop(c);
-    if (plan.h2 !== null && (plan.h2cOnly || c.alpn === "h2")) return this.#startH2(c, plan.h2);
+    if (plan.h2 !== null && (plan.h2cOnly || c.alpn === "h2")) return this.#startH2(c, plan.h2, first);
     c.since = Date.now();
     c.limit = plan.deadlines.firstHead;
     const server = serveOn(c.conn, c.abort.signal, (request, info) => this.#request(c, plan, request, info), SERVER_ERROR, ignore);
@@ -704,7 +708,7 @@ class DenoListener implements EngineListener {
    * HTTP/2 on tako's codec: the connection's socket ({@link DenoH2Socket}) reads into the codec
    * and writes its output; the deadlines are the connection's (`H2Conn.sweep`, from the sweep).
    */
-  #startH2(c: Connection, policy: H2Policy): void {
+  #startH2(c: Connection, policy: H2Policy, first: Uint8Array): void {
     c.limit = null;
     const conn = c.conn;
     const socket = new DenoH2Socket(conn, connInfoOf(c, this.#local, "2.0"), peerOf(conn), () => this.#drop(c));
@@ -712,6 +716,7 @@ class DenoListener implements EngineListener {
     socket.h2 = h2;
     c.wire = socket;
     h2.start();
+    if (first.length > 0) h2.data(first);
     void socket.run();
   }
 
@@ -867,6 +872,8 @@ async function readToEnd(conn: DenoConn): Promise<void> {
   const sink = new Uint8Array(16 * 1024);
   while ((await conn.read(sink)) !== null);
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** A response that never comes (the connection is being cancelled). */
 const NEVER: Promise<Response> = new Promise(() => {});
