@@ -60,7 +60,7 @@ describe("WebSocket routes on Bun.listen (no move to node:http)", () => {
     await withFixture({}, async (f) => {
       const conn = await RawConn.open(f.port);
       try {
-        conn.socket.write(Buffer.concat([Buffer.from("GET /plain HTTP/1.1\r\nHost: t\r\n\r\n" + UPGRADE, "latin1"), frame(1, Buffer.from("after"))]));
+        conn.socket.write(Buffer.concat([Buffer.from(`GET /plain HTTP/1.1\r\nHost: t\r\n\r\n${UPGRADE}`, "latin1"), frame(1, Buffer.from("after"))]));
         assert.ok(await conn.waitFor(/after$/, 10_000), `got ${JSON.stringify(conn.text.slice(0, 400))}`);
         const plainAt = conn.text.indexOf("\r\n\r\nplain");
         const switchAt = conn.text.indexOf("HTTP/1.1 101 ");

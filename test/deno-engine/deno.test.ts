@@ -1,11 +1,13 @@
 // The Deno engine on the wire: Deno's own HTTP server on each accepted connection
-// (serveHttpOnConnection) under tako's deadlines, connection cap and drain. Fixtures run under
-// Deno; clients are raw node:net sockets and node:http.
+// (serveHttpOnConnection) under tako's deadlines, connection cap and drain, and HTTP/2 on tako's
+// codec (h2c-only ports). Fixtures run under Deno; clients are raw node:net sockets, node:http
+// and the raw HTTP/2 frame client.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { Agent, request } from "node:http";
 import { describe, test } from "node:test";
 import { RawConn } from "../_shared/conn.ts";
+import { ErrorCode, errorName, FrameType, H2RawConn, ping, request as h2Request, settings, Setting } from "../_shared/h2-raw/index.ts";
 import { startFixture, type Fixture } from "../_shared/spawn.ts";
 
 const FIXTURE = "test/deno-engine/_main.ts";
@@ -180,7 +182,7 @@ describe("Deno engine: keep-alive clients", () => {
 });
 
 describe("Deno engine: connecting right after spawn is never refused", () => {
-  for (const proto of ["http1", "h2c", "tls"]) {
+  for (const proto of ["http1", "h2c", "h2c-h1", "tls"]) {
     test(`${proto}: 100 connections opened in the process right after spawn are all served; 100 more from outside after READY`, { timeout: 60_000 }, async () => {
       const f = await start({ proto, self: 100 });
       try {
@@ -241,6 +243,46 @@ describe("Deno engine: connection cap", () => {
       assert.equal(bytes[9 + 3], 7, "then GOAWAY");
       assert.equal(bytes.readUInt32BE(9 + 9 + 4), 0, "NO_ERROR");
       assert.equal(busy.isClosed, false);
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
+describe("Deno engine: h2c on tako's HTTP/2 codec (defaults)", () => {
+  for (const [name, frame] of [
+    ["PING", () => ping(Buffer.from("floodme!"))],
+    ["SETTINGS", () => settings([[Setting.ENABLE_PUSH, 0]])],
+  ] as const) {
+    test(`a ${name} flood gets GOAWAY ENHANCE_YOUR_CALM and a closed connection; another client is served`, { timeout: 30_000 }, async () => {
+      const f = await start({ proto: "h2c" });
+      try {
+        const conn = await H2RawConn.connect(f.port, { keepFrames: false });
+        const batch = Buffer.concat(Array.from({ length: 500 }, frame));
+        for (let i = 0; i < 40 && !conn.isClosed; i++) await conn.writeAll([batch]);
+        await conn.until(() => conn.goaways.length > 0 || conn.isClosed, 5000, "GOAWAY after the flood");
+        await within(conn.closed, 5000, "the flooding connection closed");
+        assert.equal(conn.goaways[0]?.errorCode, ErrorCode.ENHANCE_YOUR_CALM, `${errorName(conn.goaways[0]?.errorCode ?? -1)}: ${conn.summary()}`);
+        const honest = await H2RawConn.connect(f.port);
+        honest.write(h2Request(1, { path: "/" }));
+        const res = await honest.response(1, 5000);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.toString(), "ok");
+        honest.close();
+      } finally {
+        await f.stop();
+      }
+    });
+  }
+
+  test("SETTINGS are tako's defaults: 100 streams, 16 KiB header list", async () => {
+    const f = await start({ proto: "h2c" });
+    try {
+      const conn = await H2RawConn.connect(f.port);
+      await conn.nextFrame((fr) => fr.type === FrameType.SETTINGS, 5000);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_CONCURRENT_STREAMS), 100);
+      assert.equal(conn.serverSettings?.get(Setting.MAX_HEADER_LIST_SIZE), 16 * 1024);
+      conn.close();
     } finally {
       await f.stop();
     }

@@ -14,7 +14,7 @@ import { ErrorCode, errorName, Flag, FrameType, frameTypeName, H2RawConn, reques
 import { http } from "../_shared/http-client.ts";
 import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 import { h2tls } from "../_shared/tls-client.ts";
-import { DENO_FIXED, limitsSuite, LIMITS_CONFIG } from "./_limits.ts";
+import { limitsSuite, LIMITS_CONFIG } from "./_limits.ts";
 
 export function h2cSuite(runtime: Runtime): void {
   let f: Fixture;
@@ -32,35 +32,32 @@ export function h2cSuite(runtime: Runtime): void {
   });
 
   describe(`h2c with the default config (${runtime})`, () => {
-    test("default SETTINGS: 100 streams, 16 KiB header list (Deno.serve: its fixed 200 streams)", async () => {
+    test("default SETTINGS: 100 streams, 16 KiB header list", async () => {
       const s = await remoteSettings(session);
-      assert.equal(s.maxConcurrentStreams, runtime === "deno" ? DENO_FIXED.maxConcurrentStreams : 100);
-      assert.equal(s.maxHeaderListSize, runtime === "deno" ? DENO_FIXED.maxHeaderListSize : 16 * 1024);
+      assert.equal(s.maxConcurrentStreams, 100);
+      assert.equal(s.maxHeaderListSize, 16 * 1024);
     });
 
     test("an h2c-only port does not answer HTTP/1.1 as if it were HTTP/2", async () => {
       const res = await http(port, "/").catch((e: Error) => e);
-      if (runtime === "deno") {
-        // Deno.serve answers an HTTP/1.1 request on an h2c-only port with 505.
-        assert.ok(!(res instanceof Error), `Deno.serve answers: ${res instanceof Error ? res.message : ""}`);
-        assert.equal(res.status, 505);
-      } else {
-        // Node and Bun answer in HTTP/2 (SETTINGS, GOAWAY): not a response an HTTP/1.1 client can parse.
-        assert.ok(res instanceof Error, `HTTP/1.1 on an h2c-only port must fail; got ${res instanceof Error ? "" : res.status}`);
-        assert.equal((res as NodeJS.ErrnoException).code, "HPE_INVALID_CONSTANT", res.message);
-      }
+      // The server answers in HTTP/2 (SETTINGS, GOAWAY): not a response an HTTP/1.1 client can parse.
+      assert.ok(res instanceof Error, `HTTP/1.1 on an h2c-only port must fail; got ${res instanceof Error ? "" : res.status}`);
+      assert.equal((res as NodeJS.ErrnoException).code, "HPE_INVALID_CONSTANT", res.message);
       assert.equal((await h2(port, "/")).status, 200, "the server keeps serving h2c");
     });
   });
 
   if (runtime === "deno") {
-    describe("spawnH2c on Deno refuses the HTTP/2 fields its own HTTP/2 cannot honour", () => {
+    describe("spawnH2c(…, { http1: true }) on Deno (Deno's own server) refuses the HTTP/2 fields it cannot honour", () => {
       for (const field of ["h2MaxConcurrentStreams", "h2KeepAliveInterval"] as const) {
-        test(`${field} set → a clear error at spawn, naming the field`, async () => {
-          const started = await startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify({ [field]: LIMITS_CONFIG[field] }) }).catch((e: Error) => e);
+        test(`${field} set → a clear error at spawn, naming the field and the alternative`, async () => {
+          const started = await startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify({ [field]: LIMITS_CONFIG[field] }), TAKO_H2C_HTTP1: "1" }).catch(
+            (e: Error) => e,
+          );
           assert.ok(started instanceof Error, "the fixture must not start");
-          assert.match(started.message, new RegExp(`TAKO_ERR_UNSUPPORTED|cannot honour "${field}"`));
+          assert.match(started.message, /TAKO_ERR_UNSUPPORTED|cannot honour/);
           assert.match(started.message, new RegExp(`"${field}"`));
+          assert.match(started.message, /spawnH2c without http1/);
         });
       }
     });
@@ -72,9 +69,9 @@ export function h2cSuite(runtime: Runtime): void {
     async (path, opts) => h2(session, path, opts),
   );
 
-  // Deno: the defaults (spawnH2c refuses the limits there); the limit tests it cannot pass are not registered.
-  const config = runtime === "deno" ? { drainTimeout: 5000 } : LIMITS_CONFIG;
-  limitsSuite(runtime, () => startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify(config), TAKO_H2C_HTTP1: "1" }));
+  // Deno: on an h2c-only port (tako's codec); with HTTP/1.1 on the port Deno's own server serves both.
+  const http1 = runtime !== "deno";
+  limitsSuite(runtime, http1, () => startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify(LIMITS_CONFIG), TAKO_H2C_HTTP1: http1 ? "1" : "0" }));
 
   describe(`h2 over TLS (${runtime})`, () => {
     const certs = testCerts();
@@ -153,9 +150,8 @@ function frameWord(type: number, flags: number, payload: Buffer): string {
 /**
  * A handler's streamed body that fails after its first chunk went out must not look complete:
  * the client sees the stream reset (RST_STREAM, an error code) and never END_STREAM on it; the
- * connection and its next streams keep working; router.onError sees the error once. Node and Bun
- * serve HTTP/2 with tako's node:http2 transport (which resets with INTERNAL_ERROR); Deno with
- * Deno.serve, whose reset is INTERNAL_ERROR too (tako's Fetch path reports the failure to the hook).
+ * connection and its next streams keep working; router.onError sees the error once. Node serves
+ * HTTP/2 with tako's node:http2 transport, Bun and Deno with tako's codec (both reset with INTERNAL_ERROR).
  */
 function failedBodySuite(
   runtime: Runtime,
@@ -206,9 +202,7 @@ function failedBodySuite(
           conn.write(request(5, { path: "/users/after", scheme }));
           assert.equal((await conn.response(5, 10_000)).body.toString(), '{"id":"after"}');
           assert.equal(conn.goaways.length, 0, conn.summary());
-          // The hook saw the error once. Deno.serve reads the body stream itself and resets the
-          // stream (hyper: INTERNAL_ERROR), but tako's Fetch path does not report a body that
-          // fails after the Response was handed over: the hook never sees it there (a gap).
+          // The hook saw the error once.
           assert.deepEqual(JSON.parse((await client(`/h2/failures/${id}`)).text), { count: 1 });
         } finally {
           conn.close();

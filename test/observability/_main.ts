@@ -1,7 +1,7 @@
 // Observability fixture: subscribes to every tako diagnostics channel and prints each event as
 // "EV <json>", installs accessLog() ("ACCESS <json>"), the requestId() middleware, and
 // tako/otel's instrument() with the SDK's in-memory span exporter and a pull metric reader
-// (served on /_spans and /_metrics). TAKO_MODE: "h1" (spawnHttp), "h2c" (spawnH2c with HTTP/1.1),
+// (served on /_spans and /_metrics). TAKO_MODE: "h1" (spawnHttp), "h2c" (spawnH2c with HTTP/1.1), "h2c-only" (spawnH2c),
 // "tls" (spawnTls, h2 + http/1.1), "tls-h1" (spawnTls, HTTP/2 off), "proxy" / "proxy-optional" (spawnHttp, PROXY header required / optional). Config in
 // TAKO_CONFIG (JSON); TAKO_NO_MIDDLEWARE=1 leaves out requestId(). Prints "READY <port>"; SIGTERM drains it.
 import dc from "node:diagnostics_channel";
@@ -146,5 +146,5 @@ if (mode === "tls" || mode === "tls-h1") {
   );
 } else {
   const server = builder.build();
-  await runFixture(mode === "h2c" ? server.spawnH2c(listener, router, { http1: true }) : server.spawnHttp(listener, router));
+  await runFixture(mode === "h2c" || mode === "h2c-only" ? server.spawnH2c(listener, router, { http1: mode === "h2c" }) : server.spawnHttp(listener, router));
 }

@@ -238,12 +238,31 @@ export function proxySuite(runtime: Runtime): void {
   });
 
   if (runtime === "deno") {
-    test('Deno: spawnH2c with the PROXY protocol in "optional" mode is refused at spawn', async () => {
-      const started = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "h2c", TAKO_PROXY: "optional" }).catch((e: Error) => e);
+    test('Deno: spawnH2c(…, { http1: true }) with the PROXY protocol in "optional" mode is refused at spawn, naming the alternative', async () => {
+      const started = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "h2c", TAKO_H2C_HTTP1: "1", TAKO_PROXY: "optional" }).catch((e: Error) => e);
       assert.ok(started instanceof Error);
-      assert.match(started.message, /spawnH2c on Deno cannot read the PROXY protocol in "optional" mode/);
+      assert.match(started.message, /cannot read the PROXY protocol in "optional" mode/);
+      assert.match(started.message, /spawnH2c without http1/);
     });
   }
+  describe(`PROXY protocol, optional mode, over h2c (${runtime})`, () => {
+    const fx = fixture({ TAKO_TRANSPORT: "h2c", TAKO_PROXY: "optional" });
+    test("with a v1 header the handler sees the proxied client; without one, the peer", async () => {
+      const proxied = await H2RawConn.connect(fx.port, { sendPreface: false });
+      proxied.write(Buffer.concat([v1("198.51.100.8", "192.0.2.1", 4321, 80), PREFACE, settings(), request(1, { path: "/proxy/seen" })]));
+      const a = JSON.parse((await proxied.response(1)).body.toString());
+      assert.equal(a.httpVersion, "2.0");
+      assert.equal(a.remoteAddress, "198.51.100.8");
+      assert.equal(a.remotePort, 4321);
+      proxied.close();
+      const direct = await H2RawConn.connect(fx.port);
+      direct.write(request(1, { path: "/proxy/seen" }));
+      const b = JSON.parse((await direct.response(1)).body.toString());
+      assert.equal(b.remoteAddress, "127.0.0.1");
+      assert.equal(b.proxy, null);
+      direct.close();
+    });
+  });
   describe(`PROXY protocol over h2c (${runtime})`, () => {
     const fx = fixture({ TAKO_TRANSPORT: "h2c" });
     test("v2 header, preface and request in one packet", async () => {

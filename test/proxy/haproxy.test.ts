@@ -81,9 +81,7 @@ for (const runtime of RUNTIMES) {
 
     before(async () => {
       http = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "http" });
-      // Deno: HAProxy's h2 requests carry a Host header, and Deno's server does not say which
-      // protocol a request came over: tako takes them for HTTP/1.1, which an h2c-only port refuses (505).
-      if (runtime !== "deno") h2c = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "h2c" });
+      h2c = await startFixture(runtime, "test/proxy/_main.ts", { TAKO_TRANSPORT: "h2c" });
       const [v1, v2, ssl, h2] = (await freePorts(4)) as [number, number, number, number];
       ports = { v1, v2, ssl, h2 };
       const pem = `${certs.dir}haproxy-localhost.pem`;
@@ -211,14 +209,12 @@ backend h2
       assert.equal(checks.command, "LOCAL");
     });
 
-    if (runtime !== "deno") {
-      test("HAProxy speaking h2c to tako (proto h2) with send-proxy-v2", async () => {
-        const r = await get(ports.h2, "/proxy/seen");
-        const seen = JSON.parse(r.body);
-        assert.equal(seen.httpVersion, "2.0");
-        assert.equal(seen.remotePort, r.localPort);
-        assert.equal(seen.proxy.version, 2);
-      });
-    }
+    test("HAProxy speaking h2c to tako (proto h2) with send-proxy-v2", async () => {
+      const r = await get(ports.h2, "/proxy/seen");
+      const seen = JSON.parse(r.body);
+      assert.equal(seen.httpVersion, "2.0");
+      assert.equal(seen.remotePort, r.localPort);
+      assert.equal(seen.proxy.version, 2);
+    });
   });
 }

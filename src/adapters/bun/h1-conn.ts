@@ -15,10 +15,10 @@ import { connectionRefused, type Peer, publishConnection, requestStart, traceDis
 import { proxiedClient } from "../shared/proxied-headers.ts";
 import type { RateSample } from "../shared/rate.ts";
 import type { BunSocket, BunTlsHandlers, BunTlsSocket } from "./bun-api.ts";
-import { type BodyOwner, BodyPipe } from "./h1-body.ts";
+import { type BodyOwner, BodyPipe } from "../wire/body-pipe.ts";
 import { BunH1Request } from "./h1-request.ts";
-import type { RequestHost } from "./request.ts";
-import { H2Conn, type H2Socket } from "./h2-conn.ts";
+import type { RequestHost } from "../wire/request.ts";
+import { H2Conn, type H2Socket } from "../wire/h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
 import { BunTls } from "./tls.ts";

@@ -1,7 +1,7 @@
 import type { Http1RequestHead } from "../../core/http1/parser.ts";
 import { absoluteAuthority, originForm } from "../../core/request-rules.ts";
-import type { BodyPipe } from "./h1-body.ts";
-import { BunRequest, type RequestHost } from "./request.ts";
+import type { BodyPipe } from "../wire/body-pipe.ts";
+import { WireRequest, type RequestHost } from "../wire/request.ts";
 
 /**
  * A request read by tako's HTTP/1.1 codec on `Bun.listen`: method, target and headers straight
@@ -9,7 +9,7 @@ import { BunRequest, type RequestHost } from "./request.ts";
  * {@link BodyPipe}. The connection marks the response's progress on it (`headSent`,
  * `finished`) and calls {@link gone} when it closes first.
  */
-export class BunH1Request extends BunRequest {
+export class BunH1Request extends WireRequest {
   readonly head: Http1RequestHead;
   #headers: Headers | null = null;
 

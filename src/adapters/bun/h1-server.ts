@@ -2,7 +2,6 @@ import { type BodyDeadline, bodyDeadline } from "../../core/body.ts";
 import type { ServerConfig } from "../../core/config.ts";
 import { h2Refusal, H2_NO_ERROR } from "../../core/h2.ts";
 import type { H2ConnectionOptions } from "../../core/http2/index.ts";
-import { JSON_TYPE, TEXT_TYPE } from "../../core/responder.ts";
 import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { ProxyOptions, SocketAddr } from "../engine.ts";
@@ -14,6 +13,7 @@ import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
 import { displayPath } from "../shared/socket-file.ts";
 import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, type BunTlsHandlers, bunListen } from "./bun-api.ts";
+import { dateFields, h2Limits } from "../wire/h2-facts.ts";
 import { H1Conn } from "./h1-conn.ts";
 import type { BunTls } from "./tls.ts";
 
@@ -104,10 +104,10 @@ export class H1Server {
   #tlsHandlers: BunTlsHandlers<H1Conn> = TLS_HANDLERS;
   /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
-  /** `["date", <IMF-fixdate>]`, refreshed by the sweep. */
-  dateHeader: readonly string[] = ["date", new Date(this.now).toUTCString()];
-  textHeaders: readonly string[] = ["content-type", TEXT_TYPE, ...this.dateHeader];
-  jsonHeaders: readonly string[] = ["content-type", JSON_TYPE, ...this.dateHeader];
+  /** `["date", <IMF-fixdate>]`, and the fields of a text and a JSON response with it: refreshed by the sweep. */
+  dateHeader: readonly string[];
+  textHeaders: readonly string[];
+  jsonHeaders: readonly string[];
   /** Which connections are HTTP/2 (tako's codec, {@link H2Conn}). */
   http2: H2Mode = "off";
   /** The codec's limits, from the `h2*` config fields. */
@@ -137,6 +137,7 @@ export class H1Server {
    * connections accepted before {@link serve} wait for it, their bytes kept unread.
    */
   constructor(bind: H1Bind) {
+    ({ dateHeader: this.dateHeader, textHeaders: this.textHeaders, jsonHeaders: this.jsonHeaders } = dateFields(this.now));
     const handlers: BunSocketHandlers<H1Conn> = {
       open: (socket) => this.#open(socket),
       // After a TLS upgrade the raw socket still reports the ciphertext: the TLS socket's handlers serve.
@@ -182,15 +183,7 @@ export class H1Server {
     this.proxyReadTimeout = config.proxyReadTimeout;
     this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
     this.http2 = opening.http2 ?? "off";
-    this.h2Options = {
-      maxConcurrentStreams: config.h2MaxConcurrentStreams,
-      maxHeaderListSize: config.h2MaxHeaderListSize,
-      maxSendBufSize: config.h2MaxSendBufSize,
-      maxPendingAcceptResetStreams: config.h2MaxPendingAcceptResetStreams,
-    };
-    this.h2FirstHead = config.headerReadTimeout ?? Infinity;
-    this.h2Idle = config.keepAliveTimeout ?? Infinity;
-    this.h2Ping = config.h2KeepAliveInterval ?? Infinity;
+    ({ h2Options: this.h2Options, h2FirstHead: this.h2FirstHead, h2Idle: this.h2Idle, h2Ping: this.h2Ping } = h2Limits(config));
     this.keepAlive = config.keepAlive;
     this.bodyDeadline = bodyDeadline(config);
     this.handlerTimeout = config.handlerTimeout;
@@ -306,9 +299,7 @@ export class H1Server {
   #sweep(): void {
     const now = Date.now();
     if (Math.floor(now / 1000) !== Math.floor(this.now / 1000)) {
-      this.dateHeader = ["date", new Date(now).toUTCString()];
-      this.textHeaders = ["content-type", TEXT_TYPE, ...this.dateHeader];
-      this.jsonHeaders = ["content-type", JSON_TYPE, ...this.dateHeader];
+      ({ dateHeader: this.dateHeader, textHeaders: this.textHeaders, jsonHeaders: this.jsonHeaders } = dateFields(now));
     }
     this.now = now;
     for (const conn of this.#conns) {

@@ -25,7 +25,10 @@ import { connectionRefused, h2Goaway, type Peer, publishConnection, publishGoawa
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { loadCert } from "../shared/tls-material.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
-import { readProxyHeader } from "./proxy-read.ts";
+import { H2Conn } from "../wire/h2-conn.ts";
+import { H2Policy } from "./h2-policy.ts";
+import { DenoH2Socket } from "./h2-socket.ts";
+import { readProxyHeader, readProxyOpening } from "./proxy-read.ts";
 import {
   type DenoConn,
   type DenoNetAddr,
@@ -38,8 +41,9 @@ import {
 } from "./deno-api.ts";
 
 /**
- * One accepted connection and its policy state. Deno's HTTP server (`serveHttpOnConnection`)
- * parses and answers; tako counts the requests in flight (handler called → response handed
+ * One accepted connection and its policy state: the lifecycle kernel's tracked connection. On
+ * tako's HTTP/2 codec ({@link wire}) the codec's connection keeps its own deadlines. Otherwise
+ * Deno's HTTP server (`serveHttpOnConnection`) parses and answers; tako counts the requests in flight (handler called → response handed
  * over) and keeps one deadline per phase (PROXY header, first head, idle between requests),
  * checked by the listener's sweep: arming a timer per request cost a third of the throughput
  * (measured: Deno's setTimeout is Node's compat timer).
@@ -91,6 +95,8 @@ class Connection {
   rate: RateSample | null = null;
   /** The last request (its head decides how a closing connection ends). */
   last: Request | null = null;
+  /** HTTP/2 on tako's codec (h2c-only ports, ALPN `h2`): its socket; `null` on Deno's server. */
+  wire: DenoH2Socket | null = null;
 
   /**
    * Closes now (a deadline with no request in flight, shedding, the drain deadline). A
@@ -99,7 +105,8 @@ class Connection {
    */
   kill(): void {
     this.limit = null;
-    if (this.server === null) {
+    if (this.wire !== null) this.wire.destroy();
+    else if (this.server === null) {
       if (!this.gone) closeConn(this.conn);
     } else if (!this.shut && !this.ended && !this.abort.signal.aborted) {
       this.abort.abort();
@@ -110,6 +117,7 @@ class Connection {
   /** Graceful: HTTP/1.1 closes after the response in flight (at once when idle); HTTP/2 sends GOAWAY and waits for its streams. */
   close(): void {
     this.limit = null;
+    if (this.wire !== null) return this.wire.h2!.goaway("drain");
     if (this.server === null) return this.kill();
     if (this.shut || this.ended || this.abort.signal.aborted) return;
     this.shut = true;
@@ -242,24 +250,20 @@ class DenoRequest extends NativeSignalRequest {
   }
 
   protected override makeConn(): ConnInfo {
-    const c = this.connection;
-    const peer = c.conn.remoteAddr;
-    const tls: TlsInfo | null = c.alpn === undefined ? null : Object.freeze({ alpnProtocol: c.alpn, serverName: null, protocol: null, cipher: null, peerCertificate: null });
-    const proxy = c.proxy;
-    const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
-    if (peer.transport === "unix") {
-      return new SocketConnInfo(client ? proxy.sourceAddress! : "", client ? (proxy.sourcePort ?? 0) : 0, this.#local.address, 0, this.#http1 ? "1.1" : "2.0", tls, proxy, "unix");
-    }
-    return new SocketConnInfo(
-      client ? proxy.sourceAddress! : peer.hostname,
-      client ? (proxy.sourcePort ?? 0) : peer.port,
-      this.#local.address,
-      this.#local.port,
-      this.#http1 ? "1.1" : "2.0",
-      tls,
-      proxy,
-    );
+    return connInfoOf(this.connection, this.#local, this.#http1 ? "1.1" : "2.0");
   }
+}
+
+/** `req.conn` on `c`: the peer (the PROXY header's client when there is one), the local address, ALPN over TLS. */
+function connInfoOf(c: Connection, local: SocketAddr, version: "1.1" | "2.0"): ConnInfo {
+  const peer = c.conn.remoteAddr;
+  const tls: TlsInfo | null = c.alpn === undefined ? null : Object.freeze({ alpnProtocol: c.alpn, serverName: null, protocol: null, cipher: null, peerCertificate: null });
+  const proxy = c.proxy;
+  const client = proxy !== null && proxy.command === "PROXY" && proxy.sourceAddress !== null && proxy.family !== "UNIX";
+  if (peer.transport === "unix") {
+    return new SocketConnInfo(client ? proxy.sourceAddress! : "", client ? (proxy.sourcePort ?? 0) : 0, local.address, 0, version, tls, proxy, "unix");
+  }
+  return new SocketConnInfo(client ? proxy.sourceAddress! : peer.hostname, client ? (proxy.sourcePort ?? 0) : peer.port, local.address, local.port, version, tls, proxy);
 }
 
 /** `source`, noting on `c` while it waits for a chunk and how many bytes came. */
@@ -304,14 +308,8 @@ function isHttp1(request: Request, c: Connection): boolean {
 const decoder = new TextDecoder();
 const utf8 = (bytes: Uint8Array): string => decoder.decode(bytes);
 
-/** HTTP/2 fields Deno's HTTP/2 (hyper, fixed settings) cannot honour. */
+/** HTTP/2 fields Deno's own HTTP/2 (hyper, fixed settings; `spawnH2c(…, { http1: true })`) cannot honour. */
 const H2_FIELDS: readonly (keyof ServerConfig)[] = ["h2MaxConcurrentStreams", "h2MaxHeaderListSize", "h2MaxSendBufSize", "h2MaxPendingAcceptResetStreams", "h2KeepAliveInterval"];
-
-const HTTP1_REFUSED = (): Response =>
-  new Response("HTTP Version Not Supported: this port speaks HTTP/2 with prior knowledge (h2c)", {
-    status: 505,
-    headers: { "content-type": "text/plain; charset=utf-8", connection: "close" },
-  });
 
 /**
  * What Deno.serve lets through and HTTP/1.1 forbids (measured, Deno 2.9.6): a Host that is not
@@ -414,22 +412,27 @@ function withClose(response: Response): Response {
 interface Plan {
   readonly router: Dispatcher;
   readonly deadlines: Http1Deadlines;
-  /** spawnH2c without `http1`: HTTP/1.1 requests get 505 (Deno's server answers both). */
+  /** spawnH2c without `http1`: every connection is HTTP/2 on tako's codec. */
   readonly h2cOnly: boolean;
+  /** HTTP/2 on tako's codec (h2c-only, or TLS with HTTP/2 on: ALPN `h2`): its policy; `null`: none. */
+  readonly h2: H2Policy | null;
   readonly tls: boolean;
   /** Only the first accept error of a streak is logged. */
   readonly backoffInitial: number;
   readonly bodyDeadline: BodyDeadline | null;
   /** PROXY protocol, required mode: read before the connection goes to Deno's server. */
-  readonly proxy: { readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
+  readonly proxy: { readonly mode: "required" | "optional"; readonly timeout: number; readonly onBadCrc: "reject" | "flag" } | null;
   readonly served: WatchedRequests;
 }
 
 /**
  * Deno engine: a plain `Deno.listen` at bind time; `serve` starts accepting on it (connections
- * made meanwhile wait in the backlog) and hands each accepted connection to Deno's own HTTP
- * server for one connection (`serveHttpOnConnection`: hyper, HTTP/1.1 and HTTP/2), under tako's
- * connection cap, deadlines and drain. TLS swaps the plain listener for a `Deno.listenTls` on the
+ * made meanwhile wait in the backlog) and serves each accepted connection under tako's
+ * connection cap, deadlines and drain: HTTP/2 (an h2c-only port, or ALPN `h2` over TLS) on
+ * tako's codec (`H2Conn` from `adapters/wire/` on a {@link DenoH2Socket}, every `h2*` field
+ * honoured), anything else on Deno's own HTTP server for that one connection
+ * (`serveHttpOnConnection`: hyper; HTTP/1.1, and h2c too on a port that also speaks HTTP/1.1,
+ * which only Deno's server can tell apart without reading bytes it could not be given back). TLS swaps the plain listener for a `Deno.listenTls` on the
  * same port in one synchronous step. What that path cannot do (client certificates, SNI
  * resolvers, the PROXY protocol) moves the listener to Deno's node:net, the Node engine's transports.
  */
@@ -475,26 +478,26 @@ class DenoListener implements EngineListener {
   }
 
   /**
-   * Decides the path for the whole spec. HTTP/2 is always Deno's (hyper, fixed settings), so
-   * the fields only tako's own HTTP/2 transport honours are refused. Deno's node:http2 could
-   * take tako's HTTP/2 transport, but it aborted the process under ordinary load (an nghttp2
-   * assertion, `free(): invalid pointer`; measured).
+   * Decides the path for the whole spec. HTTP/2 runs on tako's codec, except on an h2c port that
+   * also speaks HTTP/1.1 (`{ http1: true }`): that stays on Deno's own server (hyper, fixed
+   * settings), where the `h2*` fields are refused. (Deno's node:http2 aborted the process under
+   * ordinary load when measured: an nghttp2 assertion, `free(): invalid pointer`.)
    */
   serve(spec: ServeSpec): Serving {
     const { explicit, proxy } = spec;
-    if (spec.protocol !== "http1") {
+    if (spec.protocol === "h2c" && spec.http1) {
       const field = H2_FIELDS.find((f) => explicit.has(f));
       if (field !== undefined) {
         throw new TakoError(
           "TAKO_ERR_UNSUPPORTED",
-          `${spec.protocol === "tls" ? "spawnTls" : "spawnH2c"} on Deno cannot honour "${field}": HTTP/2 there is Deno's own (hyper), whose limits are fixed (200 streams, 16 KiB header list, no keep-alive PING); leave "${field}" unset on Deno (see the README coverage table)`,
+          `spawnH2c(…, { http1: true }) on Deno cannot honour "${field}": telling HTTP/2 from HTTP/1.1 on one port means reading bytes that only Deno's own server can then be given (it cannot take them back), and its HTTP/2 (hyper) has fixed limits (200 streams, 16 KiB header list, no keep-alive PING). Serve h2c alone (spawnH2c without http1: tako's HTTP/2, every h2 field honoured) and HTTP/1.1 on another port, or leave "${field}" unset`,
         );
       }
     }
-    if (spec.protocol === "h2c" && proxy.mode === "optional") {
+    if (spec.protocol === "h2c" && spec.http1 && proxy.mode === "optional") {
       throw new TakoError(
         "TAKO_ERR_UNSUPPORTED",
-        'spawnH2c on Deno cannot read the PROXY protocol in "optional" mode: telling a header from HTTP/2 means reading bytes that Deno\'s own HTTP/2 then needs, and Deno cannot put them back (and its node:http2 is not stable enough to replace it); use "required" mode, or spawnHttp behind the proxy',
+        'spawnH2c(…, { http1: true }) on Deno cannot read the PROXY protocol in "optional" mode: that port is Deno\'s own server, to which the header is read without reading one byte past it (Deno cannot be given bytes back), which only "required" mode allows; use "required" mode, spawnH2c without http1 (tako\'s HTTP/2, both modes), or spawnHttp behind the proxy',
       );
     }
     const serveOn = this.#serveOn;
@@ -521,7 +524,7 @@ class DenoListener implements EngineListener {
     // PROXY in "optional" mode, or before TLS: node:net, which can put back the bytes it read
     // (optional) and read the header before the ClientHello (Deno.listenTls starts the
     // handshake itself). "required" on cleartext: read here, without reading past the header.
-    if (proxy.mode === "optional" || (proxy.mode === "required" && spec.protocol === "tls"))
+    if ((proxy.mode === "optional" && spec.protocol !== "h2c") || (proxy.mode === "required" && spec.protocol === "tls"))
       return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
     // Deno.listenTls binds TCP only: TLS on a Unix socket is node:tls on Deno's node:net.
     if (spec.protocol === "tls" && this.#target.kind === "unix") return this.#moveToNetPath({ ...spec, tls: { ...spec.tls, http2: false } });
@@ -551,10 +554,11 @@ class DenoListener implements EngineListener {
       router: spec.router,
       deadlines: http1Deadlines(config),
       h2cOnly: spec.protocol === "h2c" && !spec.http1,
+      h2: (spec.protocol === "h2c" && !spec.http1) || (spec.protocol === "tls" && spec.tls.http2) ? new H2Policy(spec.router, config, bodyDeadline(config)) : null,
       tls: spec.protocol === "tls",
       backoffInitial: config.acceptBackoff.initial,
       bodyDeadline: bodyDeadline(config),
-      proxy: proxy.mode === "required" ? { timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc } : null,
+      proxy: proxy.mode === "off" ? null : { mode: proxy.mode, timeout: config.proxyReadTimeout, onBadCrc: proxy.onBadCrc },
       served: new WatchedRequests(config.handlerTimeout),
     };
     this.#backoff = new Backoff(config.acceptBackoff);
@@ -564,11 +568,13 @@ class DenoListener implements EngineListener {
         stopAccepting: () => this.#stopAccepting(),
         drainConnections: () => {
           this.#observer.closing = true;
+          if (this.#plan!.h2 !== null) this.#plan!.h2.closing = true;
           this.#lifecycle.forEach((c) => {
             this.#drainOne(c);
           });
         },
         destroyConnections: () => {
+          if (this.#plan!.h2 !== null) this.#plan!.h2.forced = true;
           this.#plan!.served.force();
           this.#observer.force();
           this.#lifecycle.forEach((c) => {
@@ -583,6 +589,7 @@ class DenoListener implements EngineListener {
         // A stalled upload (below bodyMinRate) counts as idle too.
         idle: (conn) => {
           const c = conn as Connection;
+          if (c.wire !== null) return c.wire.h2!.idle;
           if (c.inflight === 0) return c.server !== null || !this.#plan!.tls;
           return config.bodyMinRate !== null && stalledUpload(c, config.bodyMinRate);
         },
@@ -626,11 +633,14 @@ class DenoListener implements EngineListener {
     if (plan.proxy !== null) {
       c.since = Date.now();
       c.limit = plan.proxy.timeout;
-      readProxyHeader(conn, plan.proxy.onBadCrc).then(
-        (header) => {
+      // Optional mode is served only on tako's codec (an h2c-only port), which takes the bytes read past the header.
+      const opening =
+        plan.proxy.mode === "optional" ? readProxyOpening(conn, plan.proxy.onBadCrc) : readProxyHeader(conn, plan.proxy.onBadCrc).then((header) => ({ header, rest: EMPTY }));
+      opening.then(
+        ({ header, rest }) => {
           if (c.gone) return;
           c.proxy = header;
-          this.#start(c, serveOn, plan);
+          this.#start(c, serveOn, plan, rest);
         },
         (error: unknown) => {
           if (connectionRefused.hasSubscribers) publishConnection(connectionRefused, c, peerOf(conn), "proxy", error);
@@ -664,21 +674,25 @@ class DenoListener implements EngineListener {
       return;
     }
     const bytes = plan.h2cOnly ? BUSY_H2_BYTES : BUSY_H1_BYTES;
-    const timer = setTimeout(() => closeConn(conn), 1000); // a peer that never reads
-    conn.write(bytes).then(
-      () => {
-        clearTimeout(timer);
-        closeConn(conn);
-      },
-      () => {
-        clearTimeout(timer);
-        closeConn(conn);
-      },
-    );
+    // FIN after the refusal, then what the peer sent is read and dropped until it closes: a
+    // close with unread input resets the connection, and the peer would lose the refusal.
+    // Bounded: a peer that never reads or never closes is cut after a second.
+    const timer = setTimeout(() => closeConn(conn), 1000);
+    const end = (): void => {
+      clearTimeout(timer);
+      closeConn(conn);
+    };
+    conn
+      .write(bytes)
+      .then(() => conn.closeWrite())
+      .then(() => readToEnd(conn))
+      .then(end, end);
   }
 
-  #start(c: Connection, serveOn: ServeOnConnection, plan: Plan): void {
+  /** `first`: bytes read past a PROXY header (optional mode, tako's codec only). */
+  #start(c: Connection, serveOn: ServeOnConnection, plan: Plan, first: Uint8Array = EMPTY): void {
     if (this.#lifecycle.draining) return this.#drop(c);
+    if (plan.h2 !== null && (plan.h2cOnly || c.alpn === "h2")) return this.#startH2(c, plan.h2, first);
     c.since = Date.now();
     c.limit = plan.deadlines.firstHead;
     const server = serveOn(c.conn, c.abort.signal, (request, info) => this.#request(c, plan, request, info), SERVER_ERROR, ignore);
@@ -691,15 +705,33 @@ class DenoListener implements EngineListener {
   }
 
   /**
+   * HTTP/2 on tako's codec: the connection's socket ({@link DenoH2Socket}) reads into the codec
+   * and writes its output; the deadlines are the connection's (`H2Conn.sweep`, from the sweep).
+   */
+  #startH2(c: Connection, policy: H2Policy, first: Uint8Array): void {
+    c.limit = null;
+    const conn = c.conn;
+    const socket = new DenoH2Socket(conn, connInfoOf(c, this.#local, "2.0"), peerOf(conn), () => this.#drop(c));
+    const h2 = new H2Conn(socket, policy, Date.now());
+    socket.h2 = h2;
+    c.wire = socket;
+    h2.start();
+    if (first.length > 0) h2.data(first);
+    void socket.run();
+  }
+
+  /**
    * The drain, per connection: one with a request in flight closes after its last response
    * (HTTP/1.1 with `Connection: close` on it; still cancellable until then, for the drain
-   * deadline); idle ones shut down gracefully now (HTTP/2 with GOAWAY). An HTTP/2 connection
-   * with streams in flight is not shut down yet: Deno's graceful shutdown resets them
+   * deadline); idle ones shut down gracefully now (HTTP/2 with GOAWAY). On tako's codec the
+   * GOAWAY goes at once and the connection closes after its last stream. On Deno's server an
+   * HTTP/2 connection with streams in flight is not shut down yet: Deno's graceful shutdown resets them
    * (RST_STREAM CANCEL within milliseconds, measured, Deno 2.9.6), so it waits for its last
    * response, then sends GOAWAY.
    */
   #drainOne(c: Connection): void {
-    if (c.inflight > 0) c.closeAfter = true;
+    if (c.wire !== null) c.close();
+    else if (c.inflight > 0) c.closeAfter = true;
     else this.#close(c);
   }
 
@@ -722,8 +754,10 @@ class DenoListener implements EngineListener {
    */
   #sweep(): void {
     const now = Date.now();
+    this.#plan!.h2?.tick(now);
     this.#lifecycle.forEach((c) => {
-      if (c.limit !== null && c.inflight === 0 && now - c.since >= c.limit) c.kill();
+      if (c.wire !== null) c.wire.h2!.sweep(now);
+      else if (c.limit !== null && c.inflight === 0 && now - c.since >= c.limit) c.kill();
     });
   }
 
@@ -756,7 +790,7 @@ class DenoListener implements EngineListener {
     const http1 = isHttp1(request, c);
     if (!http1) c.h2 = true;
     else {
-      const refused = plan.h2cOnly ? HTTP1_REFUSED() : refusedHead(request);
+      const refused = refusedHead(request);
       if (refused !== null) {
         c.closeAfter = true;
         info.completed.then(c.done, c.done);
@@ -833,6 +867,14 @@ class DenoListener implements EngineListener {
   }
 }
 
+/** Reads and drops what `conn` still sends until the peer closes it. */
+async function readToEnd(conn: DenoConn): Promise<void> {
+  const sink = new Uint8Array(16 * 1024);
+  while ((await conn.read(sink)) !== null);
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** A response that never comes (the connection is being cancelled). */
 const NEVER: Promise<Response> = new Promise(() => {});
 
@@ -841,7 +883,7 @@ const NEVER: Promise<Response> = new Promise(() => {});
  * between 25 ms and 1 s (a deadline is enforced within that much of its value).
  */
 function sweepInterval(plan: Plan): number {
-  const limits = [plan.deadlines.firstHead, plan.deadlines.nextHead, plan.proxy?.timeout ?? null].filter((l): l is number => l !== null);
+  const limits = [plan.deadlines.firstHead, plan.deadlines.nextHead, plan.proxy?.timeout ?? null, ...(plan.h2?.deadlines ?? [])].filter((l): l is number => l !== null);
   return limits.length === 0 ? 1000 : Math.min(1000, Math.max(25, Math.floor(Math.min(...limits) / 8)));
 }
 

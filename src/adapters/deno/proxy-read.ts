@@ -1,4 +1,4 @@
-import { parseProxyHeader, type ProxyHeader } from "../../core/proxy-protocol/index.ts";
+import { parseProxyHeader, type ProxyHeader, ProxyHeaderReader, type ProxyRead } from "../../core/proxy-protocol/index.ts";
 import type { DenoConn } from "./deno-api.ts";
 
 /**
@@ -23,5 +23,22 @@ export async function readProxyHeader(conn: DenoConn, onBadCrc: "reject" | "flag
       at += n;
     }
     seen = more;
+  }
+}
+
+/**
+ * Optional mode, for a connection whose bytes all go to tako's own codec (an h2c-only port): the
+ * PROXY header if the connection opens with one (`null` when its first bytes cannot start one),
+ * and the bytes read past it, which the caller feeds to the codec first. Rejects as
+ * {@link readProxyHeader} does.
+ */
+export async function readProxyOpening(conn: DenoConn, onBadCrc: "reject" | "flag"): Promise<ProxyRead> {
+  const reader = new ProxyHeaderReader("optional", onBadCrc);
+  for (;;) {
+    const buf = new Uint8Array(4096); // a fresh one per read: the result may be a view of it
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("connection closed before a complete PROXY header");
+    const read = reader.push(buf.subarray(0, n));
+    if (read !== null) return read;
   }
 }

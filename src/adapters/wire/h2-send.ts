@@ -5,12 +5,12 @@ import type { Reply } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { replyHeaders } from "../node/h2-send.ts";
 import { Source } from "../node/send.ts";
-import type { BunH2Request } from "./h2-request.ts";
+import type { WireH2Request } from "./h2-request.ts";
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
-/** What the send path needs of an HTTP/2 connection on `Bun.listen`. */
+/** What the send path needs of an HTTP/2 connection on tako's codec. */
 export interface H2SendHost {
   readonly router: Dispatcher;
   /** `["date", <IMF-fixdate>]`, and the fields of a text and a JSON response with it. */
@@ -22,7 +22,7 @@ export interface H2SendHost {
   sendData(streamId: number, bytes: Uint8Array, end: boolean): boolean;
   reset(streamId: number, code: number): void;
   /** The response to `req` was handed over whole. */
-  responseDone(req: BunH2Request): void;
+  responseDone(req: WireH2Request): void;
 }
 
 /** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
@@ -36,7 +36,7 @@ const noBody = (status: number): boolean => status === 204 || status === 304;
  * stream's send buffer (`h2MaxSendBufSize`) and flow-control windows. A stream already gone
  * is left alone.
  */
-export function sendH2(host: H2SendHost, req: BunH2Request, value: HandlerResult): void {
+export function sendH2(host: H2SendHost, req: WireH2Request, value: HandlerResult): void {
   if (req.finished) return;
   const router = host.router;
   try {
@@ -65,7 +65,7 @@ export function sendH2(host: H2SendHost, req: BunH2Request, value: HandlerResult
 }
 
 /** A whole body: HEADERS with its length, then one DATA with END_STREAM (HEADERS alone for HEAD, 204, 304, an empty body). */
-function whole(host: H2SendHost, req: BunH2Request, status: number, headers: readonly string[], body: Uint8Array): void {
+function whole(host: H2SendHost, req: WireH2Request, status: number, headers: readonly string[], body: Uint8Array): void {
   const bodyless = noBody(status);
   const fields = bodyless ? headers : [...headers, "content-length", String(body.length)];
   req.status = status;
@@ -90,7 +90,7 @@ function flatten(headers: OutgoingHttpHeaders, date: readonly string[]): string[
   return list;
 }
 
-function writeReply(host: H2SendHost, req: BunH2Request, reply: Reply | Response): void {
+function writeReply(host: H2SendHost, req: WireH2Request, reply: Reply | Response): void {
   const map: OutgoingHttpHeaders = {};
   const body = replyHeaders(reply, map);
   // A whole body's own length wins; a streamed one keeps the length its handler declared.
@@ -126,7 +126,7 @@ function discard(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | s
  * does not read keeps the server's memory flat); the source is cancelled at once when the
  * stream ends first (reset, connection gone).
  */
-async function pump(host: H2SendHost, req: BunH2Request, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>): Promise<void> {
+async function pump(host: H2SendHost, req: WireH2Request, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>): Promise<void> {
   const source = new Source(body);
   req.cancelSource = () => source.cancel();
   try {
@@ -150,7 +150,7 @@ async function pump(host: H2SendHost, req: BunH2Request, body: ReadableStream<Ui
 }
 
 /** RST_STREAM INTERNAL_ERROR: the response cannot be completed, and never looks complete. */
-function abort(host: H2SendHost, req: BunH2Request): void {
+function abort(host: H2SendHost, req: WireH2Request): void {
   host.reset(req.streamId, H2Code.INTERNAL_ERROR);
   req.gone();
 }

@@ -1,10 +1,17 @@
+/**
+ * `adapters/wire/`: the runtime-neutral half of tako's raw-socket servers, shared by the Bun
+ * engine (`Bun.listen`) and the Deno engine (`Deno.listen`, `Deno.listenTls`): the request base
+ * and its body pipe, and HTTP/2 on tako's codec (connection, request, send path), written
+ * against a small socket interface (`H2Socket`) each runtime implements.
+ */
+
 import type { BodyDeadline } from "../../core/body.ts";
 import type { ConnInfo } from "../../core/conn-info.ts";
 import type { TakoError } from "../../core/errors.ts";
 import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import { TakoRequest } from "../../core/request.ts";
 import { proxiedHeader, proxiedHeaders } from "../shared/proxied-headers.ts";
-import type { BodyPipe } from "./h1-body.ts";
+import type { BodyPipe } from "./body-pipe.ts";
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -21,11 +28,11 @@ export interface RequestHost {
 }
 
 /**
- * What a request read by one of tako's codecs on `Bun.listen` (HTTP/1.1 or HTTP/2) shares: the
+ * What a request read by one of tako's codecs on a raw socket (HTTP/1.1 or HTTP/2) shares: the
  * body from its {@link BodyPipe}, the deadlines of its host, and the response's progress, which
  * the connection marks (`headSent`, `finished`) and ends with {@link completed} or {@link gone}.
  */
-export abstract class BunRequest extends TakoRequest {
+export abstract class WireRequest extends TakoRequest {
   readonly host: RequestHost;
   /** The body, `null` when there is none (set once, while the request is made). */
   pipe: BodyPipe | null;

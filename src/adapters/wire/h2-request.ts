@@ -1,6 +1,6 @@
 import type { H2RequestHead } from "../../core/http2/index.ts";
-import { type BodyOwner, BodyPipe } from "./h1-body.ts";
-import { BunRequest, type RequestHost } from "./request.ts";
+import { type BodyOwner, BodyPipe } from "./body-pipe.ts";
+import { WireRequest, type RequestHost } from "./request.ts";
 
 /** What a stream's request asks of its HTTP/2 connection beyond {@link RequestHost}. */
 export interface H2StreamHost extends RequestHost {
@@ -9,14 +9,14 @@ export interface H2StreamHost extends RequestHost {
 }
 
 /**
- * A request read by tako's HTTP/2 codec (`core/http2/`) on `Bun.listen`: method and target from
+ * A request read by tako's HTTP/2 codec (`core/http2/`) on a raw socket: method and target from
  * the pseudo-headers, `Host` from `:authority` when the client sent none, cookie crumbs joined
  * with `"; "` (RFC 9113 §8.2.3), the Fetch `Headers` built only when a handler asks. The body
  * streams through a {@link BodyPipe} whose reads return flow-control window to the peer, so an
  * upload nobody reads holds the client back. The connection marks the response's progress
  * (`headSent`, `finished`) and calls {@link gone} when the stream ends first.
  */
-export class BunH2Request extends BunRequest implements BodyOwner {
+export class WireH2Request extends WireRequest implements BodyOwner {
   /** The HTTP/2 stream id. */
   readonly streamId: number;
   readonly head: H2RequestHead;

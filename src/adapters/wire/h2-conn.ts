@@ -1,3 +1,10 @@
+/**
+ * `adapters/wire/`: the runtime-neutral half of tako's raw-socket servers, shared by the Bun
+ * engine (`Bun.listen`) and the Deno engine (`Deno.listen`, `Deno.listenTls`): the request base
+ * and its body pipe, and HTTP/2 on tako's codec (connection, request, send path), written
+ * against a small socket interface ({@link H2Socket}) each runtime implements.
+ */
+
 import { type BodyDeadline, joinBytes } from "../../core/body.ts";
 import { type ConnInfo, SocketConnInfo } from "../../core/conn-info.ts";
 import { clientGone, drainDeadline, type TakoError } from "../../core/errors.ts";
@@ -6,10 +13,10 @@ import type { ProxyHeader } from "../../core/proxy-protocol/index.ts";
 import type { HandlerResult } from "../../core/responder.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { h2Goaway, type Peer, publishGoaway, requestStart, traceDispatch } from "../shared/diagnostics.ts";
-import { BunH2Request, type H2StreamHost } from "./h2-request.ts";
+import { WireH2Request, type H2StreamHost } from "./h2-request.ts";
 import { type H2SendHost, sendH2 } from "./h2-send.ts";
 
-/** What an HTTP/2 connection reads of its server (the `Bun.listen` listener and its policy). */
+/** What an HTTP/2 connection reads of its server (the listener and its policy). */
 export interface H2ServerFacts {
   readonly router: Dispatcher;
   readonly dateHeader: readonly string[];
@@ -31,7 +38,10 @@ export interface H2ServerFacts {
   readonly h2Ping: number;
 }
 
-/** What an HTTP/2 connection needs of the socket it runs on (the Bun engine's {@link H1Conn} shell). */
+/**
+ * What an HTTP/2 connection needs of the socket it runs on: the Bun engine's `H1Conn` over a
+ * `Bun.listen` socket, the Deno engine's `DenoH2Socket` over a `Deno.Conn` or `Deno.TlsConn`.
+ */
 export interface H2Socket {
   /** Writes in order (queued while the kernel is full). */
   write(bytes: Uint8Array): void;
@@ -48,8 +58,8 @@ export interface H2Socket {
 }
 
 /**
- * One HTTP/2 connection on `Bun.listen`: a socket's bytes through tako's codec
- * ({@link H2ServerConnection}), each stream a {@link BunH2Request} dispatched to the router
+ * One HTTP/2 connection on a raw socket ({@link H2Socket}): its bytes through tako's codec
+ * ({@link H2ServerConnection}), each stream a {@link WireH2Request} dispatched to the router
  * when its head is complete, its response written by {@link sendH2}. The codec enforces the
  * protocol and the `h2*` limits (streams, header list, send buffer, rapid resets, control-frame
  * and no-work floods); this class adds the deadlines, checked by the server's sweep
@@ -61,7 +71,7 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   readonly codec: H2ServerConnection;
   readonly #socket: H2Socket;
   readonly #server: H2ServerFacts;
-  readonly #streams = new Map<number, BunH2Request>();
+  readonly #streams = new Map<number, WireH2Request>();
   #info: ConnInfo | null = null;
   /** Requests started on this connection. */
   requests = 0;
@@ -150,7 +160,7 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
   onRequest(streamId: number, head: H2RequestHead, endStream: boolean): void {
     this.requests++;
     this.#active = Date.now();
-    const req = new BunH2Request(streamId, head, this, !endStream);
+    const req = new WireH2Request(streamId, head, this, !endStream);
     this.#streams.set(streamId, req);
     const router = this.#server.router;
     const result = requestStart.hasSubscribers ? traceDispatch(router, req) : router.dispatch(req);
@@ -255,13 +265,13 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
     this.codec.reset(streamId, code);
   }
 
-  responseDone(req: BunH2Request): void {
+  responseDone(req: WireH2Request): void {
     req.completed();
     this.#active = Date.now();
     if (req.pipe === null || req.pipe.done) this.#forget(req);
   }
 
-  #forget(req: BunH2Request): void {
+  #forget(req: WireH2Request): void {
     if (this.#streams.get(req.streamId) === req) this.#streams.delete(req.streamId);
     this.#active = Date.now();
   }
@@ -293,7 +303,9 @@ export class H2Conn implements H2Handler, H2StreamHost, H2SendHost {
       return this.#socket.destroy();
     }
     if (this.codec.streamCount === 0 && now - this.#active >= server.h2Idle) return this.goaway("idle");
-    if (now - this.#lastPing >= server.h2Ping) {
+    // Before the first request the first-head deadline covers the peer (a PING then would reach a
+    // client that has not sent its preface yet, whose ACK could not be one).
+    if (this.requests > 0 && now - this.#lastPing >= server.h2Ping) {
       // No answer to the previous PING within an interval: the peer is gone.
       if (this.#awaitingPing) {
         this.#ended = true;
