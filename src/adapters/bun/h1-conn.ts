@@ -22,6 +22,7 @@ import { H2Conn, type H2Socket } from "../wire/h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
 import { BunTls } from "./tls.ts";
+import { Outbox } from "./outbox.ts";
 import { BunSocketDuplex } from "./socket-duplex.ts";
 import { handshakeHead } from "./h1-upgrade.ts";
 
@@ -97,12 +98,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #stash: Uint8Array | null = null;
   #inExecute = false;
   #held = false;
-  /** Responses written during one read, sent together at its end. */
-  #cork: Uint8Array[] | null = null;
-  /** Bytes the kernel did not take yet. */
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #waiters: (() => void)[] = [];
+  /** What is written: responses of one read together, queued while the kernel is full. */
+  readonly #out: Outbox;
   /** After the last flush: FIN (`"end"`), or FIN with the read side open (`"linger"`). */
   #afterFlush: "end" | "linger" | null = null;
   #pausedBody = false;
@@ -131,6 +128,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.server = server;
     this.since = now;
     this.parser = new Http1Parser(this);
+    this.#out = new Outbox(this);
   }
 
   // ---- RequestHost
@@ -193,7 +191,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
       return;
     }
     if (this.#sniffing || this.#refusal !== null) return this.#sniffBytes(chunk);
-    this.#cork = [];
+    this.#out.cork();
     this.#feed(chunk);
     this.#uncork();
   }
@@ -220,7 +218,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     } else if (match < seen.length) {
       this.#sniffing = false;
       this.#sniff = null;
-      this.#cork = [];
+      this.#out.cork();
       this.#feed(seen);
       this.#uncork();
     } else this.#sniff = seen.slice();
@@ -237,19 +235,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** The kernel takes writes again. */
   drain(): void {
     if (this.#tunnel !== null) return this.#tunnel.drained();
-    const pending = this.#pending;
-    while (pending.length > 0) {
-      const bytes = pending[0]!;
-      const n = this.socket.write(bytes);
-      if (n < 0) return;
-      this.#pendingBytes -= Math.min(n, bytes.length);
-      if (n < bytes.length) {
-        pending[0] = bytes.subarray(n);
-        return;
-      }
-      pending.shift();
-    }
-    this.#flushed();
+    if (this.#out.drain()) this.#flushed();
   }
 
   /**
@@ -285,14 +271,12 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#stash = null;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#out.clear();
     const req = this.current;
     this.current = null;
     req?.gone();
     this.h2?.closed();
     this.#tunnel?.gone();
-    this.#wake();
     this.server.release(this);
   }
 
@@ -345,7 +329,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   }
 
   async #handOff(req: BunH1Request, accept: NonNullable<ReturnType<typeof upgradeOf>>): Promise<void> {
-    if (this.#pendingBytes > 0) await this.writable();
+    if (this.#out.buffered > 0) await this.writable();
     if (this.#state !== OPEN || this.current !== req || !this.parser.upgraded) return;
     // The drain began while earlier responses were still going out.
     if (this.server.closing) return send(this, req, errorReply(new HttpError(503, "server is shutting down")));
@@ -442,7 +426,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.#stash = null;
     this.#pausedStash = false;
     this.#syncReading();
-    this.#cork = [];
+    this.#out.cork();
     this.#feed(stash);
     this.#uncork();
     if (this.#peerEnded && this.current === null && this.#stash === null && this.#state === OPEN) this.#close();
@@ -621,47 +605,27 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
 
   /** Writes `bytes` (or queues them while the kernel is full, or during a read). */
   write(bytes: Uint8Array): void {
-    if (this.#state === CLOSED) return;
-    const cork = this.#cork;
-    if (cork !== null) {
-      cork.push(bytes);
-      return;
-    }
-    if (this.#pendingBytes > 0) {
-      this.#pending.push(bytes);
-      this.#pendingBytes += bytes.length;
-      return;
-    }
-    const n = this.socket.write(bytes);
-    if (n < bytes.length && n >= 0) {
-      this.#pending.push(n === 0 ? bytes : bytes.subarray(n));
-      this.#pendingBytes += bytes.length - n;
-    }
+    if (this.#state !== CLOSED) this.#out.write(bytes);
   }
 
   /** Bytes written but not taken by the kernel yet. */
   get buffered(): number {
-    return this.#pendingBytes;
+    return this.#out.buffered;
   }
 
   /** Resolves when every byte written so far is taken by the kernel, or the connection is gone. */
   writable(): Promise<void> {
-    if (this.#pendingBytes === 0 || this.#state === CLOSED) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#state === CLOSED ? Promise.resolve() : this.#out.writable();
   }
 
   #uncork(): void {
-    const parts = this.#cork;
-    this.#cork = null;
-    if (parts === null) return;
-    if (parts.length === 1) this.write(parts[0]!);
-    else if (parts.length > 1) this.write(joinBytes(parts));
-    if (this.#pendingBytes === 0) this.#flushed();
+    if (this.#out.uncork()) this.#flushed();
   }
 
+  /** Everything written is out: waiters go on, then FIN (or the lingering half-close) if one was asked for. */
   #flushed(): void {
-    if (this.#pendingBytes > 0 || this.#cork !== null) return;
-    this.#wake();
+    if (!this.#out.empty) return;
+    this.#out.wake();
     this.h2?.flushed();
     const after = this.#afterFlush;
     if (after === null || this.#state === CLOSED) return;
@@ -672,13 +636,6 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
       if (this.endBy === 0) this.endBy = Date.now() + LINGER_MAX_MS;
       this.socket.end();
     } else this.socket.shutdown();
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
-    for (const w of waiters) w();
   }
 
   /** `Expect: 100-continue` is answered when a handler starts reading the body, before its response. */
