@@ -97,13 +97,14 @@ export function applyMode(target: { readonly path: string; readonly mode: number
 /**
  * The socket file a Unix listener created, removed at shutdown unless another server has taken
  * the path since (a rolling restart binds the path as soon as this server stops accepting,
- * before its drain ends): the file this listener bound (same device and inode) is removed; a
- * different socket only when nobody accepts on it (on Bun and Deno the engine may have bound
- * the path again when it moved to its node:net path, so the inode alone cannot tell).
+ * before its drain ends). Removal runs after this listener has closed, so the file is removed
+ * only when nobody accepts on it: the device and inode cannot tell ours from a successor's (the
+ * successor removes our stale file before binding, and the file system may give its new file
+ * the freed inode number; on Bun and Deno the engine may also have bound the path again when it
+ * moved to another path).
  */
 export class SocketFile {
   readonly path: string;
-  #identity: { dev: number; ino: number } | null = null;
   #removed = false;
 
   private constructor(path: string) {
@@ -112,21 +113,16 @@ export class SocketFile {
 
   /** Records the socket just bound at `path`. */
   static async created(path: string): Promise<SocketFile> {
-    const file = new SocketFile(path);
-    const stat = await lstat(path);
-    file.#identity = { dev: stat.dev, ino: stat.ino };
-    return file;
+    if (!(await lstat(path)).isSocket()) throw new Error("no socket file at the path after the bind");
+    return new SocketFile(path);
   }
 
   /** Unlinks the socket file if it is still ours. Idempotent; never throws. */
   async remove(): Promise<void> {
-    if (this.#removed || this.#identity === null) return;
+    if (this.#removed) return;
     this.#removed = true;
     try {
-      const stat = await lstat(this.path);
-      if (!stat.isSocket()) return;
-      const same = stat.dev === this.#identity.dev && stat.ino === this.#identity.ino;
-      if (same || !(await listening(this.path))) await unlink(this.path);
+      if ((await lstat(this.path)).isSocket() && !(await listening(this.path))) await unlink(this.path);
     } catch {
       // gone already, or not ours to remove
     }
