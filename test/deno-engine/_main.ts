@@ -8,7 +8,7 @@ import { Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 import { testCerts } from "../_shared/certs.ts";
 
-const router = new Router();
+const router = new Router({ bodyLimit: 32 * 1024 * 1024 });
 router.onError(() => {});
 router.get("/", () => "ok");
 router.get("/async", async () => {
