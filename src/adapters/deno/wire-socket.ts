@@ -13,12 +13,13 @@ const QUEUE_MAX = 64 * 1024;
 const FIN_WAIT_MS = 2000;
 
 const ignore = (): void => {};
+const EMPTY = new Uint8Array(0);
 
 /**
  * A `Deno.Conn` (or a `Deno.TlsConn`) as the {@link WireSocket} an {@link H1Conn} runs on, with
  * Bun's socket's semantics, so the connection's code is the same on both runtimes:
  *
- * - Reads: one loop at a time (`conn.read` into a buffer reused for the next read: the
+ * - Reads: one `conn.read` at a time (into a buffer reused for the next read: the
  *   connection copies whatever it keeps past `data()`, as on Bun, whose buffer is reused too);
  *   {@link pause} stops it after the read under way, {@link resume} starts it again.
  * - Writes: one `conn.write` at a time, which may take part of its bytes (the rest is written
@@ -43,6 +44,8 @@ export class DenoWireSocket implements WireSocket {
   #ready: boolean;
   #started = false;
   #writing = false;
+  /** The bytes of the write in progress. */
+  #out: Uint8Array = EMPTY;
   #queue: Uint8Array[] = [];
   #queued = 0;
   /** `write` returned short: `drain` is owed once the queue is out. */
@@ -76,31 +79,33 @@ export class DenoWireSocket implements WireSocket {
   }
 
   #kick(): void {
-    if (!this.#reading && !this.#paused && this.#ready && this.#started && !this.#closed && !this.#peerEnded) void this.#read();
+    if (!this.#reading && !this.#paused && this.#ready && this.#started && !this.#closed && !this.#peerEnded) this.#readNext();
   }
 
-  /** Hot path: reads while not paused; each chunk goes to the connection before the next read. */
-  async #read(): Promise<void> {
+  /**
+   * Hot path: one read at a time, its result handled by callbacks bound once (no async function
+   * and no extra promise per read); the next read starts after the chunk went to the connection.
+   */
+  #readNext(): void {
     this.#reading = true;
-    const conn = this.conn;
-    let buf = (this.#buf ??= new Uint8Array(READ_SMALL));
-    try {
-      while (!this.#paused && !this.#closed) {
-        const n = await conn.read(buf);
-        if (this.#closed) break;
-        if (n === null) {
-          this.#reading = false;
-          return this.#eof();
-        }
-        this.data.data(n === buf.length ? buf : buf.subarray(0, n));
-        if (n === buf.length && buf.length < READ_LARGE) buf = this.#buf = new Uint8Array(READ_LARGE);
-      }
-    } catch {
-      this.#reading = false;
-      return this.#lost(); // reset, or closed under the read
-    }
-    this.#reading = false;
+    this.conn.read((this.#buf ??= new Uint8Array(READ_SMALL))).then(this.#onRead, this.#onReadError);
   }
+
+  readonly #onRead = (n: number | null): void => {
+    this.#reading = false;
+    if (this.#closed) return;
+    if (n === null) return this.#eof();
+    const buf = this.#buf!;
+    this.data.data(n === buf.length ? buf : buf.subarray(0, n));
+    // A read that filled the buffer: a body or a busy HTTP/2 connection streams in.
+    if (n === buf.length && buf.length < READ_LARGE) this.#buf = new Uint8Array(READ_LARGE);
+    this.#kick();
+  };
+
+  readonly #onReadError = (): void => {
+    this.#reading = false;
+    this.#lost(); // reset, or closed under the read
+  };
 
   #eof(): void {
     if (this.#closed) return;
@@ -112,7 +117,7 @@ export class DenoWireSocket implements WireSocket {
   write(bytes: Uint8Array): number {
     if (this.#closed || this.#fin !== 0) return -1;
     if (!this.#writing) {
-      void this.#send(bytes);
+      this.#send(bytes);
       return bytes.length;
     }
     if (this.#queued >= QUEUE_MAX) {
@@ -124,34 +129,36 @@ export class DenoWireSocket implements WireSocket {
     return bytes.length;
   }
 
-  /** Writes `bytes`, then what was queued meanwhile (as one write), until nothing is left. */
-  async #send(bytes: Uint8Array): Promise<void> {
+  /** Hot path: writes `bytes` (then what was queued meanwhile, as one write) through callbacks bound once. */
+  #send(bytes: Uint8Array): void {
     this.#writing = true;
-    const conn = this.conn;
-    try {
-      for (;;) {
-        while (bytes.length > 0) {
-          const n = await conn.write(bytes);
-          if (this.#closed) return;
-          bytes = n === bytes.length ? EMPTY : bytes.subarray(n);
-        }
-        const queue = this.#queue;
-        if (queue.length === 0) break;
-        this.#queue = [];
-        this.#queued = 0;
-        bytes = queue.length === 1 ? queue[0]! : joinBytes(queue);
-      }
-    } catch {
-      this.#writing = false;
-      return this.#lost();
+    this.#out = bytes;
+    this.conn.write(bytes).then(this.#onWritten, this.#onWriteError);
+  }
+
+  readonly #onWritten = (n: number): void => {
+    if (this.#closed) return;
+    const rest = this.#out;
+    if (n < rest.length) return this.#send(rest.subarray(n));
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      this.#queue = [];
+      this.#queued = 0;
+      return this.#send(queue.length === 1 ? queue[0]! : joinBytes(queue));
     }
     this.#writing = false;
+    this.#out = EMPTY;
     if (this.#fin === 1) return this.#sendFin();
     if (this.#owed) {
       this.#owed = false;
       this.data.drain();
     }
-  }
+  };
+
+  readonly #onWriteError = (): void => {
+    this.#writing = false;
+    this.#lost();
+  };
 
   end(): void {
     this.shutdown();
@@ -241,5 +248,3 @@ export class DenoWireSocket implements WireSocket {
     return a.transport === "tcp" ? a.port : undefined;
   }
 }
-
-const EMPTY = new Uint8Array(0);
