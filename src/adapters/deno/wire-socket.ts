@@ -183,10 +183,6 @@ export class DenoWireSocket implements WireSocket {
   }
 
   terminate(): void {
-    if (this.#closed) return;
-    // A TLS connection whose handshake has not ended keeps its socket open after `close()` alone
-    // (measured, Deno 2.9.6: no FIN within 5 s); `closeWrite()` first ends it.
-    if (!this.#ready) this.conn.closeWrite().catch(ignore);
     this.#close();
   }
 
@@ -200,6 +196,9 @@ export class DenoWireSocket implements WireSocket {
     if (this.#finTimer !== null) clearTimeout(this.#finTimer);
     this.#queue = [];
     this.#queued = 0;
+    // A TLS connection whose handshake has not ended keeps its socket open after `close()` alone
+    // (measured, Deno 2.9.6: no FIN within 5 s); `closeWrite()` first ends it.
+    if (!this.#ready) this.conn.closeWrite().catch(ignore);
     try {
       this.conn.close();
     } catch {
