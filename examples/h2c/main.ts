@@ -5,7 +5,6 @@
 //   curl --http2-prior-knowledge http://127.0.0.1:8081/users/7
 //
 // Expose h2c only to a proxy you control (Envoy, nginx, HAProxy, a service mesh): it has no TLS.
-// On Deno, spawnH2c refuses the h2* limits (Deno.serve's are fixed): run it there without them.
 import { Router, Server, shutdownOnSignals, TcpListener } from "../../src/index.ts";
 
 const router = new Router();
@@ -13,18 +12,13 @@ router.get("/", () => "Hello over HTTP/2!");
 router.get("/users/{id}", (req) => ({ id: req.params.id, httpVersion: req.conn.httpVersion }));
 router.post("/echo", async (req) => await req.json());
 
-const onDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
 const server = Server.builder()
-  .config(
-    onDeno
-      ? { drainTimeout: 10_000 }
-      : {
-          drainTimeout: 10_000,
-          h2MaxConcurrentStreams: 250, // what the proxy may multiplex on one connection
-          h2MaxHeaderListSize: 32 * 1024,
-          h2KeepAliveInterval: 30_000, // PING idle proxy connections; close a dead peer
-        },
-  )
+  .config({
+    drainTimeout: 10_000,
+    h2MaxConcurrentStreams: 250, // what the proxy may multiplex on one connection
+    h2MaxHeaderListSize: 32 * 1024,
+    h2KeepAliveInterval: 30_000, // PING idle proxy connections; close a dead peer
+  })
   .build();
 
 const listener = await TcpListener.bind(process.env.ADDR ?? "127.0.0.1:8081");

@@ -8,7 +8,7 @@ import { Router, Server, TcpListener, TlsCert } from "../../src/index.ts";
 import { runFixture } from "../_shared/fixture-main.ts";
 import { testCerts } from "../_shared/certs.ts";
 
-const router = new Router();
+const router = new Router({ bodyLimit: 32 * 1024 * 1024 });
 router.onError(() => {});
 router.get("/", () => "ok");
 router.get("/async", async () => {
@@ -18,6 +18,19 @@ router.get("/async", async () => {
 router.post("/post", async (req) => `got ${(await req.text()).length}`);
 router.get("/close", () => new Response("bye", { headers: { connection: "close" } }));
 router.get("/hang", () => new Promise<string>(() => {}));
+/** 8 MiB, each byte its offset mod 251: a client that reads slowly sees every byte, in order. */
+const BIG = Uint8Array.from({ length: 8 * 1024 * 1024 }, (_, i) => i % 251);
+router.get("/big", () => BIG);
+router.post("/sum", async (req) => {
+  let sum = 0;
+  let n = 0;
+  for await (const chunk of req.body!) {
+    for (const b of chunk) sum = (sum + b) % 1_000_003;
+    n += chunk.length;
+  }
+  return `${n} ${sum}`;
+});
+router.get("/n/{i}", (req) => req.params.i);
 
 const env = process.env;
 const proto = env.TAKO_PROTO ?? "http1";

@@ -1,10 +1,10 @@
-// The Deno engine on the wire: Deno's own HTTP server on each accepted connection
-// (serveHttpOnConnection) under tako's deadlines, connection cap and drain, and HTTP/2 on tako's
-// codec (h2c-only ports). Fixtures run under Deno; clients are raw node:net sockets, node:http
+// The Deno engine on the wire: tako's raw-socket server (wire/H1Server, H1Conn over a
+// DenoWireSocket) on Deno.listen: HTTP/1.1 and HTTP/2 on tako's codecs under its deadlines,
+// connection cap and drain. Fixtures run under Deno; clients are raw node:net sockets, node:http
 // and the raw HTTP/2 frame client.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { RawConn } from "../_shared/conn.ts";
 import { ErrorCode, errorName, FrameType, H2RawConn, ping, request as h2Request, settings, Setting } from "../_shared/h2-raw/index.ts";
@@ -24,14 +24,6 @@ function start(env: { config?: Record<string, unknown>; proto?: string; self?: n
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 }
-
-describe("Deno engine: the internal API it is built on", () => {
-  // Fails when a Deno upgrade removes it: the engine would fall back to the node:net path.
-  test("the pinned Deno has Deno[Deno.internal].serveHttpOnConnection", () => {
-    const out = execFileSync("node_modules/.bin/deno", ["eval", "console.log(typeof Deno[Deno.internal]?.serveHttpOnConnection)"], { encoding: "utf8" });
-    assert.equal(out.trim(), "function");
-  });
-});
 
 describe("Deno engine: idle keep-alive connections", () => {
   test("1,000 keep-alive connections, idle after sync and async handlers, are closed at keepAliveTimeout", { timeout: 60_000 }, async () => {
@@ -88,7 +80,7 @@ describe("Deno engine: slowloris", () => {
         other.get("/");
         assert.ok(await other.waitFor(/ok$/), "another client is served");
         await within(slow.closed, 10_000, "slowloris cut");
-        assert.equal(slow.text, "", "closed without a response (Deno's server owns the socket: no 408)");
+        assert.deepEqual(slow.statuses, [408], "408, then the close");
         assert.ok(i < head.length, "cut before the head was complete");
       } finally {
         clearInterval(trickle);
@@ -174,7 +166,7 @@ describe("Deno engine: keep-alive clients", () => {
       c.get("/close");
       await within(c.closed, 10_000, "close after Connection: close");
       assert.deepEqual(c.statuses, [200]);
-      assert.match(c.text, /bye$/);
+      assert.match(c.text, /\r\n\r\n(bye|3\r\nbye\r\n0\r\n\r\n)$/, "the whole body (chunked: its last chunk), then the close");
     } finally {
       await f.stop();
     }
@@ -196,6 +188,110 @@ describe("Deno engine: connecting right after spawn is never refused", () => {
       }
     });
   }
+});
+
+describe("Deno engine: the socket under load (DenoWireSocket: partial writes, the write queue, reads paused by the body)", () => {
+  test("an 8 MiB response to a client that reads slowly arrives whole and in order; the connection serves on", { timeout: 60_000 }, async () => {
+    const f = await start();
+    try {
+      const socket = connect({ host: "127.0.0.1", port: f.port });
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.pause();
+      socket.write("GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      // Not read for a while: the kernel buffers fill and the server's writes come back short.
+      await new Promise((r) => setTimeout(r, 500));
+      const chunks: Buffer[] = [];
+      socket.on("data", (d: Buffer) => chunks.push(d));
+      socket.resume();
+      const BIG = 8 * 1024 * 1024;
+      await within(
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            const all = Buffer.concat(chunks).toString("latin1");
+            if (all.endsWith("\r\n\r\nok")) resolve();
+          };
+          socket.on("data", check);
+        }),
+        30_000,
+        "both responses",
+      );
+      const all = Buffer.concat(chunks);
+      const headEnd = all.indexOf("\r\n\r\n");
+      assert.match(all.subarray(0, headEnd).toString("latin1"), new RegExp(`^HTTP/1\\.1 200 [\\s\\S]*content-length: ${BIG}`, "i"));
+      const body = all.subarray(headEnd + 4, headEnd + 4 + BIG);
+      assert.equal(body.length, BIG);
+      for (let i = 0; i < BIG; i += 4093) assert.equal(body[i], i % 251, `byte ${i}`);
+      assert.match(all.subarray(headEnd + 4 + BIG).toString("latin1"), /^HTTP\/1\.1 200 [\s\S]*\r\n\r\nok$/);
+      socket.destroy();
+    } finally {
+      await f.stop();
+    }
+  });
+
+  test("a 16 MiB upload in 64 KiB writes reaches the handler whole; 200 pipelined GETs in one write are answered in order", { timeout: 60_000 }, async () => {
+    const f = await start();
+    try {
+      const size = 16 * 1024 * 1024;
+      const body = Buffer.alloc(size, 0);
+      for (let i = 0; i < size; i++) body[i] = (i * 7) % 256;
+      let sum = 0;
+      for (const b of body) sum = (sum + b) % 1_000_003;
+      const res = await new Promise<string>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port: f.port, path: "/sum", method: "POST", headers: { "content-length": size } }, (r) => {
+          let t = "";
+          r.setEncoding("utf8");
+          r.on("data", (d: string) => (t += d));
+          r.on("end", () => resolve(`${r.statusCode} ${t}`));
+        });
+        req.on("error", reject);
+        for (let at = 0; at < size; at += 65_536) req.write(body.subarray(at, at + 65_536));
+        req.end();
+      });
+      assert.equal(res, `200 ${size} ${sum}`);
+      const c = await RawConn.open(f.port);
+      c.send(Array.from({ length: 200 }, (_, i) => `GET /n/${i} HTTP/1.1\r\nHost: t\r\n\r\n`).join(""));
+      const answers = await c.responses(200, 20_000);
+      assert.deepEqual(
+        answers.map((a) => a.body),
+        Array.from({ length: 200 }, (_, i) => String(i)),
+      );
+      c.destroy();
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
+describe("Deno engine: HTTP/1.1 heads Deno.serve used to accept", () => {
+  for (const [name, bytes] of [
+    ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n"],
+    ["bare LF line endings", "GET / HTTP/1.1\nHost: t\n\n"],
+    ["bare LF after the request line only", "GET / HTTP/1.1\nHost: t\r\n\r\n"],
+  ] as const) {
+    test(`${name} → 400, then closed`, async () => {
+      const f = await start();
+      try {
+        const c = await RawConn.open(f.port);
+        c.send(bytes);
+        await within(c.closed, 10_000, "close after 400");
+        assert.deepEqual(c.statuses, [400], c.text);
+      } finally {
+        await f.stop();
+      }
+    });
+  }
+
+  test("an h2c preface on a spawnHttp port gets an HTTP/1.1 refusal, not HTTP/2", async () => {
+    const f = await start();
+    try {
+      const c = await RawConn.open(f.port);
+      c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+      await within(c.closed, 10_000, "close after the refusal");
+      assert.match(c.text, /^HTTP\/1\.1 (400|505) /, JSON.stringify(c.text.slice(0, 100)));
+    } finally {
+      await f.stop();
+    }
+  });
 });
 
 describe("Deno engine: connection cap", () => {

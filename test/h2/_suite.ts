@@ -47,21 +47,6 @@ export function h2cSuite(runtime: Runtime): void {
     });
   });
 
-  if (runtime === "deno") {
-    describe("spawnH2c(…, { http1: true }) on Deno (Deno's own server) refuses the HTTP/2 fields it cannot honour", () => {
-      for (const field of ["h2MaxConcurrentStreams", "h2KeepAliveInterval"] as const) {
-        test(`${field} set → a clear error at spawn, naming the field and the alternative`, async () => {
-          const started = await startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify({ [field]: LIMITS_CONFIG[field] }), TAKO_H2C_HTTP1: "1" }).catch(
-            (e: Error) => e,
-          );
-          assert.ok(started instanceof Error, "the fixture must not start");
-          assert.match(started.message, /TAKO_ERR_UNSUPPORTED|cannot honour/);
-          assert.match(started.message, new RegExp(`"${field}"`));
-          assert.match(started.message, /spawnH2c without http1/);
-        });
-      }
-    });
-  }
   failedBodySuite(
     runtime,
     "h2c",
@@ -69,9 +54,7 @@ export function h2cSuite(runtime: Runtime): void {
     async (path, opts) => h2(session, path, opts),
   );
 
-  // Deno: on an h2c-only port (tako's codec); with HTTP/1.1 on the port Deno's own server serves both.
-  const http1 = runtime !== "deno";
-  limitsSuite(runtime, http1, () => startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify(LIMITS_CONFIG), TAKO_H2C_HTTP1: http1 ? "1" : "0" }));
+  limitsSuite(runtime, true, () => startFixture(runtime, "test/h2/_main.ts", { TAKO_CONFIG: JSON.stringify(LIMITS_CONFIG), TAKO_H2C_HTTP1: "1" }));
 
   describe(`h2 over TLS (${runtime})`, () => {
     const certs = testCerts();

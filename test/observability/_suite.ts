@@ -229,14 +229,6 @@ export function observabilitySuite(runtime: Runtime): void {
       c.send("GET /stream-fail HTTP/1.1\r\nHost: x\r\n\r\n");
       await c.closed;
       const r = await w.request("/stream-fail");
-      if (runtime === "deno") {
-        // Known gap: the fixture's global middleware (requestId) turns the stream into a Fetch
-        // Response, whose body Deno's server reads itself: its failure reaches neither the error
-        // hook nor the channel, and Deno reports the response as sent (docs/observability.md).
-        assert.deepEqual(r.errors, []);
-        assert.equal(r.asyncEnd.clientLeft, false);
-        return;
-      }
       assert.deepEqual(
         r.errors.map((e) => e.error),
         ["stream broke"],
@@ -298,9 +290,9 @@ export function observabilitySuite(runtime: Runtime): void {
           ["stream broke"],
         );
         assert.equal(r.asyncEnd.clientLeft, true, "not complete: the server cut the response");
-        // Deno reports 0 for a response it did not send whole; elsewhere the status the client got.
+        // The status the client got.
         const got = /^HTTP\/1\.1 (\d{3}) /.exec(c.text)?.[1];
-        assert.equal(r.asyncEnd.status, runtime === "deno" || got === undefined ? 0 : Number(got));
+        assert.equal(r.asyncEnd.status, got === undefined ? 0 : Number(got));
       } finally {
         await w.stop();
       }
@@ -369,8 +361,7 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   });
 
-  // On Deno an h2c-only port: tako's codec (with HTTP/1.1 on the port, Deno's own server, which refuses the h2 fields).
-  const h2cMode = runtime === "deno" ? "h2c-only" : "h2c";
+  const h2cMode = "h2c";
   describe(`observability: h2 GOAWAY on abuse (${runtime})`, () => {
     test("a PING flood past the control-frame budget: GOAWAY ENHANCE_YOUR_CALM, reason abuse", { timeout: 15_000 }, async () => {
       const w = await Watched.start(runtime, h2cMode);

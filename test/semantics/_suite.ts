@@ -53,8 +53,7 @@ async function ask(port: number, bytes: string): Promise<{ conn: RawConn; res: R
 
 export function semanticsSuite(runtime: Runtime, path: Path): void {
   const native = runtime !== "node" && path === "native";
-  const denoNative = native && runtime === "deno";
-  const label = runtime === "node" ? "node" : `${runtime}, ${native ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
+  const label = runtime === "node" ? "node" : `${runtime}, ${native ? `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec` : "node:net path"}`;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
 
   describe(`request head: authority, Host, framing, version (${label})`, () => {
@@ -99,8 +98,7 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
     test("two Host lines → 400", opts, async () => {
       const { conn, res } = await ask(fx.port, "GET /authority HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
       assert.equal(res?.status, 400, conn.text);
-      // Deno.serve's parser refuses it itself.
-      await closedAfterRefusal(conn, !denoNative);
+      await closedAfterRefusal(conn, true);
     });
 
     const badHosts = ["a b", "a/admin", "a@b", "a:x", "a:80:80", "[::1", "::1", ":80", "a%zz", "[fe80::1%25eth0]", "b\u00fccher.example"];
@@ -123,17 +121,10 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
       }
     });
 
-    test("an HTTP/1.1 request without Host → 400 (Deno.serve: served); HTTP/1.0 without Host is served", opts, async () => {
+    test("an HTTP/1.1 request without Host → 400; HTTP/1.0 without Host is served", opts, async () => {
       const { conn, res } = await ask(fx.port, "GET /authority HTTP/1.1\r\n\r\n");
-      if (denoNative) {
-        // Deno.serve accepts it, and tako cannot refuse it there: a request without Host is how
-        // Deno.serve's HTTP/2 requests look too (known gap in the coverage table).
-        assert.equal(res?.status, 200, conn.text);
-        conn.destroy();
-      } else {
-        assert.equal(res?.status, 400, conn.text);
-        await conn.closed;
-      }
+      assert.equal(res?.status, 400, conn.text);
+      await conn.closed;
       const old = await ask(fx.port, "GET /authority HTTP/1.0\r\n\r\n");
       assert.equal(old.res?.status, 200, old.conn.text);
       old.conn.destroy();
@@ -168,10 +159,9 @@ export function semanticsSuite(runtime: Runtime, path: Path): void {
       await closedAfterRefusal(conn, false);
     });
 
-    test("HTTP/2.0 in an HTTP/1.1 request line → 505 (Deno.serve: 400 from its parser)", opts, async () => {
+    test("HTTP/2.0 in an HTTP/1.1 request line → 505", opts, async () => {
       const { conn, res } = await ask(fx.port, "GET /authority HTTP/2.0\r\nHost: t\r\n\r\n");
-      // Deno.serve's parser answers 400 before any JavaScript runs: tako never sees the request.
-      assert.equal(res?.status, denoNative ? 400 : 505, conn.text);
+      assert.equal(res?.status, 505, conn.text);
       await conn.closed;
     });
 

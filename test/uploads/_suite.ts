@@ -233,14 +233,11 @@ async function uploads(t: TestContext, lingers: boolean, port: number, route: st
 }
 
 export function uploadsSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
-  /** Where tako's HTTP/1.1 transport serves, and so closes lingering: everywhere but Deno.serve (Bun serves HTTP/1.1 with tako's codec on Bun.listen). */
-  const lingers = runtime !== "deno" || path === "socket";
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec` : "node:net path"}`;
+  /** tako's HTTP/1.1 transports all close lingering (Bun and Deno serve HTTP/1.1 with tako's codec on their raw sockets). */
+  const lingers = true;
   const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
-  // TLS: Bun always terminates it with its node:tls on tako's transport; Deno with Deno.serve for
-  // a plain certificate and the defaults, else on the node:net path.
-  const tlsLingers = lingers;
-  const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : tlsLingers ? "node:tls on the node:net path" : "Deno.serve"}`;
+  const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : path === "native" ? `${runtime === "bun" ? "Bun.listen" : "Deno.listenTls"} + codec` : "node:tls on the node:net path"}`;
 
   describe(`uploads answered before they were read (${label})`, () => {
     const fx = useFixture(runtime, "test/uploads/_main.ts", env);
@@ -258,8 +255,6 @@ export function uploadsSuite(runtime: Runtime, path: Path): void {
     test("a handler that answers without reading and ends the connection: 5 uploads each with fetch, node:http and a raw socket", { timeout: 120_000 }, async (t) => {
       await uploads(t, lingers, fx.port, "/early", 403, 5);
     });
-
-    if (!lingers) return;
 
     test("every connection of those uploads is released: the server's descriptors go back down", { timeout: 30_000 }, async () => {
       // One connection of its own while it asks: the floor is what a lone request costs.
@@ -344,11 +339,9 @@ export function uploadsSuite(runtime: Runtime, path: Path): void {
       const certs = testCerts();
       const fx = useFixture(runtime, "test/uploads/_main.ts", { ...env, TAKO_UPLOADS_TLS: "1" });
       test("413 from the buffering reader: 20 uploads each with node:https and a raw TLS socket (Content-Length and chunked)", { timeout: 240_000 }, async (t) => {
-        await uploads(t, tlsLingers, fx.port, "/bytes", 413, 20, certs.read(certs.ca.cert));
+        await uploads(t, lingers, fx.port, "/bytes", 413, 20, certs.read(certs.ca.cert));
       });
     });
-
-  if (!lingers) return;
 
   describe(`a lingering connection and the drain (${label})`, () => {
     test("the drain deadline cuts a lingering connection; the server exits", { timeout: 30_000 }, async (t) => {

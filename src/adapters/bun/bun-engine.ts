@@ -6,7 +6,8 @@ import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.
 import { TakoError } from "../../core/errors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
-import { type H1Opening, H1Server } from "./h1-server.ts";
+import type { H1Opening, H1Server } from "../wire/h1-server.ts";
+import { BunWireTls, bunH1Server } from "./h1-listen.ts";
 import { BunTls } from "./tls.ts";
 import { serveBunH3 } from "./h3.ts";
 
@@ -23,7 +24,7 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
   if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const tls = BunTls.create(spec.tls);
-  return tls === null ? null : { proxy: spec.proxy, tls, http2: spec.tls.http2 ? "alpn" : "off" };
+  return tls === null ? null : { proxy: spec.proxy, tls: new BunWireTls(tls), http2: spec.tls.http2 ? "alpn" : "off" };
 }
 
 /**
@@ -152,7 +153,7 @@ export const bunEngine: Engine = {
    */
   async bind(target) {
     if (target.kind === "fd") return bindNodeListener(target, { emulated: true });
-    const h1 = new H1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
+    const h1 = bunH1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
     if (target.kind === "unix") {
       try {
         applyMode(target);

@@ -4,13 +4,11 @@ import { type CertResolver, TlsCert } from "../../core/tls.ts";
 import type { TlsOptions } from "../engine.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import { tlsInfoFrom } from "../shared/tls-info.ts";
+import type { AlpnProtocol } from "../wire/socket.ts";
 import type { BunSniHandle, BunTlsConfig, BunTlsSocket } from "./bun-api.ts";
 
 /** OpenSSL's number for TLS 1.2, the lowest version tako's policy allows (`TLS_POLICY.minVersion`). */
 const TLS1_2_VERSION = 0x0303;
-
-/** The application protocols a connection may speak after its handshake, as ALPN names them. */
-export type AlpnProtocol = "http/1.1" | "h2";
 
 /** ALPN's wire form: each name preceded by its length. */
 function alpnWire(names: readonly string[]): Uint8Array {

@@ -24,6 +24,8 @@ export interface DenoConn {
   write(bytes: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
+  /** TCP only: `TCP_NODELAY`. */
+  setNoDelay?(noDelay: boolean): void;
   /** TLS only: completes the handshake; `alpnProtocol` is what ALPN chose (`null`: none). */
   handshake?(): Promise<{ alpnProtocol: string | null }>;
 }
@@ -34,36 +36,6 @@ export interface DenoListener {
   close(): void;
 }
 
-/** What `Deno.serve`'s handler gets besides the request. */
-export interface DenoServeInfo {
-  readonly remoteAddr: DenoNetAddr;
-  /** Settles once the response has been handed to the connection (rejects when it was not sent). */
-  readonly completed: Promise<void>;
-}
-
-/** What `serveHttpOnConnection` returns: Deno's HTTP server on one connection. */
-export interface DenoConnServer {
-  /** Settles when the connection is closed. Rejects (Deno.errors.Http) on a protocol or TLS error. */
-  readonly finished: Promise<void>;
-  /** Graceful: HTTP/1.1 closes after the response in flight (at once when idle); HTTP/2 sends GOAWAY and waits for open streams. */
-  shutdown(): Promise<void>;
-}
-
-export type DenoHandler = (request: Request, info: DenoServeInfo) => Response | Promise<Response>;
-
-/**
- * `Deno[Deno.internal].serveHttpOnConnection(conn, signal, handler, onError, onListen)`:
- * Deno.serve's native HTTP/1.1 and HTTP/2 (hyper) on one accepted connection; aborting
- * `signal` closes the connection at once. Internal to Deno (present in 2.9.6; a test pins it).
- */
-export type ServeOnConnection = (
-  conn: DenoConn,
-  signal: AbortSignal,
-  handler: DenoHandler,
-  onError: (error: unknown) => Response,
-  onListen: (scheme: string) => void,
-) => DenoConnServer;
-
 export interface DenoApi {
   listen(options: { hostname: string; port: number; reusePort?: boolean } | { transport: "unix"; path: string }): DenoListener;
   listenTls(options: { hostname: string; port: number; reusePort?: boolean; cert: string; key: string; alpnProtocols: string[] }): DenoListener;
@@ -71,16 +43,7 @@ export interface DenoApi {
   readonly listenDatagram?: unknown;
   addSignalListener(signal: string, handler: () => void): void;
   removeSignalListener(signal: string, handler: () => void): void;
-  readonly internal?: symbol;
   readonly errors: { readonly BadResource: new (...args: never[]) => Error; readonly Interrupted: new (...args: never[]) => Error };
 }
 
 export const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
-
-/** Deno's `serveHttpOnConnection`, or `null` when this Deno has none. */
-export function serveOnConnection(): ServeOnConnection | null {
-  const api = deno() as DenoApi & Record<symbol, Record<string, unknown> | undefined>;
-  const key = api.internal;
-  const fn = key === undefined ? undefined : api[key]?.serveHttpOnConnection;
-  return typeof fn === "function" ? (fn as ServeOnConnection) : null;
-}

@@ -27,7 +27,7 @@ export function isUpgraded(socket: Socket): boolean {
 /**
  * The `ws` package's side of an accepted upgrade, for any engine that has the request head and a
  * node-style stream of the connection (node:http's `'upgrade'` socket, or Bun's raw socket
- * through `bun/socket-duplex.ts`): one `ws` server in `noServer` mode per distinct route options
+ * through `wire/socket-duplex.ts`): one `ws` server in `noServer` mode per distinct route options
  * (its options are per server) does the 101, the frames, the closing handshake and the protocol
  * errors; the socket it makes is bound to the core's {@link WsHub} (the drain's 1001), idle
  * ping/pong and backpressure through a {@link WsLink}.

@@ -40,7 +40,7 @@ export interface H2ServerFacts {
 
 /**
  * What an HTTP/2 connection needs of the socket it runs on: the Bun engine's `H1Conn` over a
- * `Bun.listen` socket, the Deno engine's `DenoH2Socket` over a `Deno.Conn` or `Deno.TlsConn`.
+ * `Bun.listen` socket, the Deno engine's `H1Conn` over a `DenoWireSocket` (a `Deno.Conn` or `Deno.TlsConn`).
  */
 export interface H2Socket {
   /** Writes in order (queued while the kernel is full). */

@@ -11,11 +11,9 @@ import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { RateSample } from "../shared/rate.ts";
-import { displayPath } from "../shared/socket-file.ts";
-import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTcpListener, type BunTlsHandlers, bunListen } from "./bun-api.ts";
-import { dateFields, h2Limits } from "../wire/h2-facts.ts";
-import { H1Conn } from "./h1-conn.ts";
-import type { BunTls } from "./tls.ts";
+import { dateFields, h2Limits } from "./h2-facts.ts";
+import type { H1Conn } from "./h1-conn.ts";
+import type { WireTls } from "./socket.ts";
 
 const BUSY = new TextEncoder().encode(BUSY_HTTP1);
 /** Sent to an HTTP/2 connection over `maxConnections`: SETTINGS, then GOAWAY(0, NO_ERROR) with the reason (as Node's path). */
@@ -30,26 +28,23 @@ export type H2Mode = "off" | "only" | "sniff" | "alpn";
 /** What a connection opens with before HTTP/1.1: a PROXY header, then TLS (either, both or neither). */
 export interface H1Opening {
   readonly proxy: ProxyOptions;
-  /** TLS settings; `null`: cleartext. */
-  readonly tls: BunTls | null;
+  /** TLS (the runtime's part: Bun's in-place upgrade, Deno's handshake); `null`: cleartext. */
+  readonly tls: WireTls | null;
   /** Which connections are HTTP/2 after the opening; default `"off"`. */
   readonly http2?: H2Mode;
 }
 
 const CLEARTEXT: H1Opening = { proxy: { mode: "off", onBadCrc: "reject" }, tls: null };
 
-/** The handlers of the TLS sockets made over accepted ones: the connection's, as on the raw socket. */
-const TLS_HANDLERS: BunTlsHandlers<H1Conn> = {
-  handshake: (socket, ok, error) => socket.data.handshake(ok, error),
-  data: (socket, chunk) => socket.data.data(chunk),
-  drain: (socket) => socket.data.drain(),
-  end: (socket) => socket.data.ended(),
-  close: (socket) => socket.data.closed(),
-  error: () => {},
-};
-
-/** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
-export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
+/** What an {@link H1Server} is told of the listener that feeds it (`Bun.listen`, or a Deno accept loop). */
+export interface H1Binding {
+  /** The address bound (a Unix path as `displayPath` shows it). */
+  readonly local: SocketAddr;
+  /** A Unix listener's path as tako shows it; `null` on TCP. */
+  readonly unixPath: string | null;
+  /** Stops accepting; settles once the listener is closed (no connect reaches it any more). */
+  stop(): void | Promise<void>;
+}
 
 /**
  * How often the sweep runs: a quarter of the shortest deadline, between 10 ms and 1 s (as
@@ -63,7 +58,7 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
 }
 
 /**
- * HTTP/1.1 served from raw TCP (`Bun.listen`) with tako's codec (`core/http1/`): no runtime HTTP
+ * HTTP/1.1 served from raw TCP or Unix sockets (`Bun.listen`; `Deno.listen`, `Deno.listenTls`) with tako's codec (`core/http1/`): no runtime HTTP
  * server in between, so every policy is tako's own and measured from the first byte:
  *
  * - the connection cap in the {@link Lifecycle} kernel (the oldest idle connection, or a stalled
@@ -76,7 +71,8 @@ function sweepInterval(deadlines: readonly (number | null)[]): number {
  *   responses in flight and a close after each, a close 1001 to each open WebSocket (handed to
  *   `ws` by {@link H1Conn}, counted against the cap until it closes); the drain deadline cuts the rest.
  *
- * One connection's protocol work is {@link H1Conn}'s.
+ * One connection's protocol work is {@link H1Conn}'s. The listener is the runtime's
+ * ({@link H1Binding}): it makes an `H1Conn` for each accepted socket and hands it to {@link accept}.
  */
 export class H1Server {
   /** What requests are dispatched to; set by {@link serve}. */
@@ -101,7 +97,6 @@ export class H1Server {
   /** `ServerConfig.tlsHandshakeTimeout`. */
   tlsHandshakeTimeout: number | null = null;
   #opening: H1Opening = CLEARTEXT;
-  #tlsHandlers: BunTlsHandlers<H1Conn> = TLS_HANDLERS;
   /** The clock of the last sweep (ms since epoch). */
   now = Date.now();
   /** `["date", <IMF-fixdate>]`, and the fields of a text and a JSON response with it: refreshed by the sweep. */
@@ -124,7 +119,7 @@ export class H1Server {
   #nextHead = Infinity;
   #minRate: number | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
-  readonly #listener: BunTcpListener;
+  readonly #binding: H1Binding;
   #listening = true;
 
   /** WebSocket upgrades (the `ws` package, fed by {@link H1Conn}): made at the first one. */
@@ -133,43 +128,14 @@ export class H1Server {
   }
 
   /**
-   * Binds now (synchronously: throws the runtime's error, `EADDRINUSE` …, when it cannot);
-   * connections accepted before {@link serve} wait for it, their bytes kept unread.
+   * `bind` binds now (throwing the runtime's error, `EADDRINUSE` …, when it cannot) and feeds
+   * this server; connections accepted before {@link serve} wait for it, their bytes kept unread.
    */
-  constructor(bind: H1Bind) {
+  constructor(bind: (server: H1Server) => H1Binding) {
     ({ dateHeader: this.dateHeader, textHeaders: this.textHeaders, jsonHeaders: this.jsonHeaders } = dateFields(this.now));
-    const handlers: BunSocketHandlers<H1Conn> = {
-      open: (socket) => this.#open(socket),
-      // After a TLS upgrade the raw socket still reports the ciphertext: the TLS socket's handlers serve.
-      data: (socket, chunk) => {
-        const conn = socket.data;
-        if (conn.socket === socket) conn.data(chunk);
-      },
-      drain: (socket) => {
-        const conn = socket.data;
-        if (conn.socket === socket) conn.drain();
-      },
-      end: (socket) => {
-        const conn = socket.data;
-        if (conn.socket === socket) conn.ended();
-      },
-      close: (socket) => socket.data?.closed(),
-      error: () => {},
-    };
-    const options: BunListenOptions<H1Conn> =
-      "path" in bind ? { unix: bind.path, socket: handlers } : { hostname: bind.host, port: bind.port, reusePort: bind.reusePort, exclusive: !bind.reusePort, socket: handlers };
-    const listener = bunListen(options);
-    this.#listener = listener;
-    if ("path" in bind) {
-      this.unixPath = displayPath(bind.path);
-      this.local = { address: this.unixPath, port: 0, family: "unix" };
-    } else {
-      this.unixPath = null;
-      const a: { family?: string; address?: string; port?: number } = {};
-      listener.getsockname(a);
-      const address = a.address ?? bind.host;
-      this.local = { address, port: a.port ?? listener.port, family: a.family === "IPv6" || (a.family === undefined && address.includes(":")) ? "IPv6" : "IPv4" };
-    }
+    this.#binding = bind(this);
+    this.local = this.#binding.local;
+    this.unixPath = this.#binding.unixPath;
   }
 
   /**
@@ -179,7 +145,6 @@ export class H1Server {
   serve(router: Dispatcher, config: ServerConfig, opening: H1Opening = CLEARTEXT): Lifecycle<H1Conn> {
     this.router = router;
     this.#opening = opening;
-    if (opening.tls !== null) this.#tlsHandlers = { ...TLS_HANDLERS, serverName: opening.tls.serverName };
     this.proxyReadTimeout = config.proxyReadTimeout;
     this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
     this.http2 = opening.http2 ?? "off";
@@ -195,8 +160,9 @@ export class H1Server {
     lifecycle.start(
       {
         stopAccepting: () => {
-          this.#stopListening();
-          lifecycle.listenerClosed();
+          const stopped = this.#stopListening();
+          if (stopped === undefined) lifecycle.listenerClosed();
+          else stopped.then(() => lifecycle.listenerClosed());
         },
         drainConnections: () => this.#drain(),
         destroyConnections: () => this.#destroyAll(),
@@ -210,8 +176,7 @@ export class H1Server {
           (conn as H1Conn).destroy();
         },
         peer: (conn) => {
-          const s = (conn as H1Conn).raw;
-          return { remoteAddress: s.remoteAddress ?? "", remotePort: s.remotePort ?? 0 };
+          return (conn as H1Conn).peer();
         },
       },
       connectionCap(config),
@@ -233,10 +198,9 @@ export class H1Server {
     for (const conn of waiting) conn.destroy();
   }
 
-  #open(socket: BunSocket<H1Conn>): void {
-    const conn = new H1Conn(socket, this, Date.now());
-    socket.data = conn;
-    socket.setNoDelay(true);
+  /** A connection the listener accepted (its socket's events already go to it). */
+  accept(conn: H1Conn): void {
+    conn.raw.setNoDelay(true);
     const waiting = this.#waiting;
     if (waiting !== null) {
       waiting.add(conn);
@@ -262,12 +226,12 @@ export class H1Server {
     this.#conns.add(conn);
     const proxy = opening.proxy;
     if (proxy.mode !== "off") {
-      const tls = opening.tls === null ? null : { tls: opening.tls, handlers: this.#tlsHandlers, timeout: this.tlsHandshakeTimeout };
+      const tls = opening.tls === null ? null : { tls: opening.tls, timeout: this.tlsHandshakeTimeout };
       conn.expectProxy(new ProxyHeaderReader(proxy.mode, proxy.onBadCrc), Date.now() + this.proxyReadTimeout, tls);
     } else if (opening.tls !== null) {
       const handshake = this.tlsHandshakeTimeout;
       try {
-        conn.upgrade(opening.tls, this.#tlsHandlers, handshake === null ? Infinity : Date.now() + handshake);
+        conn.upgrade(opening.tls, handshake === null ? Infinity : Date.now() + handshake);
       } catch {
         return conn.destroy();
       }
@@ -323,10 +287,10 @@ export class H1Server {
     }
   }
 
-  #stopListening(): void {
+  #stopListening(): void | Promise<void> {
     if (!this.#listening) return;
     this.#listening = false;
-    this.#listener.stop(false);
+    return this.#binding.stop();
   }
 
   #drain(): void {

@@ -14,16 +14,15 @@ import { LINGER_MAX_BYTES, LINGER_MAX_MS } from "../node/http1.ts";
 import { connectionRefused, type Peer, publishConnection, requestStart, traceDispatch } from "../shared/diagnostics.ts";
 import { proxiedClient } from "../shared/proxied-headers.ts";
 import type { RateSample } from "../shared/rate.ts";
-import type { BunSocket, BunTlsHandlers, BunTlsSocket } from "./bun-api.ts";
-import { type BodyOwner, BodyPipe } from "../wire/body-pipe.ts";
-import { BunH1Request } from "./h1-request.ts";
-import type { RequestHost } from "../wire/request.ts";
-import { H2Conn, type H2Socket } from "../wire/h2-conn.ts";
+import { type BodyOwner, BodyPipe } from "./body-pipe.ts";
+import { H1Request } from "./h1-request.ts";
+import type { RequestHost } from "./request.ts";
+import { H2Conn, type H2Socket } from "./h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
-import { BunTls } from "./tls.ts";
 import { Outbox } from "./outbox.ts";
-import { BunSocketDuplex } from "./socket-duplex.ts";
+import type { WireSocket, WireTls } from "./socket.ts";
+import { WireSocketDuplex } from "./socket-duplex.ts";
 import { handshakeHead } from "./h1-upgrade.ts";
 
 const OPEN = 0;
@@ -32,7 +31,7 @@ const LINGER = 1;
 /** Closing: the last bytes are flushed, then FIN. */
 const ENDING = 2;
 const CLOSED = 3;
-/** Upgraded to WebSocket: the socket is `ws`'s (through {@link BunSocketDuplex}), no HTTP any more. */
+/** Upgraded to WebSocket: the socket is `ws`'s (through {@link WireSocketDuplex}), no HTTP any more. */
 const UPGRADED = 4;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -50,7 +49,7 @@ function expectsContinue(head: Http1RequestHead): boolean {
 }
 
 /**
- * One HTTP/1.1 connection on `Bun.listen`: bytes in through tako's codec, one request in flight
+ * One HTTP/1.1 connection on a raw socket ({@link WireSocket}: `Bun.listen`'s, or a `Deno.Conn`'s): bytes in through tako's codec, one request in flight
  * at a time. Each request is dispatched when its head is complete (its body streams in while the
  * handler runs); once its body is complete the parser pauses until the response is out, so
  * pipelined requests are answered in order and bytes past the one in flight wait in a buffer
@@ -62,10 +61,10 @@ function expectsContinue(head: Http1RequestHead): boolean {
  * reads the status rather than a reset (lingering close, as nginx and node/http1.ts).
  */
 export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
-  /** The accepted TCP (or Unix) socket (after a TLS upgrade, the handle `upgradeTLS` returned for it: the first one is dead then). */
-  raw: BunSocket<H1Conn>;
-  /** The socket HTTP is read from and written to: {@link raw}, or the TLS socket over it. */
-  socket: BunSocket<H1Conn>;
+  /** The accepted TCP (or Unix) socket (on Bun after a TLS upgrade, the handle `upgradeTLS` returned for it: the first one is dead then). */
+  raw: WireSocket;
+  /** The socket HTTP is read from and written to: {@link raw}, or (Bun) the TLS socket over it. */
+  socket: WireSocket;
   /**
    * Until when the connection's opening (its PROXY header, its TLS handshake) may take, checked
    * by the server's sweep; 0 once it is done (or without one).
@@ -75,10 +74,10 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   proxyHeader: ProxyHeader | null = null;
   /** Reading the PROXY header: bytes go here before the codec. */
   #proxy: ProxyHeaderReader | null = null;
-  /** TLS: the server's settings (from the upgrade on). */
-  #tls: BunTls | null = null;
+  /** TLS: the runtime's part of it (from the upgrade on). */
+  #tls: WireTls | null = null;
   /** TLS after the PROXY header: the upgrade waits for the header's end. */
-  #tlsNext: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null;
+  #tlsNext: { readonly tls: WireTls; readonly timeout: number | null } | null = null;
   readonly server: H1Server;
   readonly parser: Http1Parser;
   /** When the current wait began (accept, or the end of the last response); -1 while a request is in flight. */
@@ -86,7 +85,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** Requests started on this connection. */
   requests = 0;
   /** The request in flight: head parsed, response not complete. */
-  current: BunH1Request | null = null;
+  current: H1Request | null = null;
   #state = OPEN;
   /** Close after the response in flight. */
   closeAfter = false;
@@ -120,9 +119,9 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** Refused at the cap on a port serving both: the refusal waits for the first bytes to pick its protocol. */
   #refusal: { readonly h1: Uint8Array; readonly h2: Uint8Array } | null = null;
   /** After a WebSocket upgrade: the stream `ws` reads and writes the socket through. */
-  #tunnel: BunSocketDuplex | null = null;
+  #tunnel: WireSocketDuplex | null = null;
 
-  constructor(socket: BunSocket<H1Conn>, server: H1Server, now: number) {
+  constructor(socket: WireSocket, server: H1Server, now: number) {
     this.raw = socket;
     this.socket = socket;
     this.server = server;
@@ -139,7 +138,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
       const unix = this.server.unixPath;
       const proxy = this.proxyHeader;
       const client = proxiedClient(proxy);
-      const tls = this.#tls === null ? null : BunTls.infoOf(this.socket as BunTlsSocket<H1Conn>);
+      const tls = this.#tls === null ? null : this.#tls.info(this.socket);
       this.#info =
         unix !== null
           ? new SocketConnInfo(client?.address ?? "", client?.port ?? 0, unix, 0, "1.1", tls, proxy, "unix")
@@ -287,7 +286,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.since = -1;
     this.#complete = false;
     const pipe = head.framing === "none" ? null : new BodyPipe(this);
-    const req = new BunH1Request(head, this, pipe);
+    const req = new H1Request(head, this, pipe);
     this.current = req;
     if (head.upgrade) this.closeAfter = true; // what follows is not HTTP/1.1: nothing is served after it
     const problem = headProblem(head);
@@ -318,7 +317,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
    * is out); anything else is an ordinary response, after which the connection closes. During
    * the drain an acceptance is answered 503; a handshake with a body is refused (400).
    */
-  #answerUpgrade(req: BunH1Request, value: HandlerResult): void {
+  #answerUpgrade(req: H1Request, value: HandlerResult): void {
     const accept = upgradeOf(value);
     if (accept === null || req.finished || this.current !== req) return send(this, req, value);
     const server = this.server;
@@ -328,7 +327,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     queueMicrotask(() => void this.#handOff(req, accept));
   }
 
-  async #handOff(req: BunH1Request, accept: NonNullable<ReturnType<typeof upgradeOf>>): Promise<void> {
+  async #handOff(req: H1Request, accept: NonNullable<ReturnType<typeof upgradeOf>>): Promise<void> {
     if (this.#out.buffered > 0) await this.writable();
     if (this.#state !== OPEN || this.current !== req || !this.parser.upgraded) return;
     // The drain began while earlier responses were still going out.
@@ -342,7 +341,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     const head = this.#stash ?? new Uint8Array(0);
     this.#stash = null;
     this.#pausedStash = this.#pausedBody = false;
-    const tunnel = new BunSocketDuplex(this.socket);
+    const tunnel = new WireSocketDuplex(this.socket);
     this.#tunnel = tunnel;
     if (this.#readPaused) {
       this.#readPaused = false;
@@ -382,14 +381,14 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
    * a drain, a request that asked for it, or a request body still arriving when the response
    * starts (it is not waited for: a client trickling it would hold the connection).
    */
-  closesWith(req: BunH1Request, asked: boolean): boolean {
+  closesWith(req: H1Request, asked: boolean): boolean {
     const close = asked || this.closeAfter || this.server.closing || !this.server.keepAlive || !req.head.keepAlive || (req.pipe !== null && !req.pipe.done);
     if (close) this.closeAfter = true;
     return close;
   }
 
   /** `req`'s response is complete (its last byte handed to the socket). */
-  responseDone(req: BunH1Request): void {
+  responseDone(req: H1Request): void {
     req.completed();
     if (this.current !== req || this.#state !== OPEN) return;
     if (req.pipe !== null && !req.pipe.done) {
@@ -462,11 +461,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
    * The connection opens with a PROXY header (read before any HTTP or TLS byte), due by `by`;
    * with `tls`, TLS follows it (its handshake due `tls.timeout` ms after the header).
    */
-  expectProxy(
-    reader: ProxyHeaderReader,
-    by: number,
-    tls: { readonly tls: BunTls; readonly handlers: BunTlsHandlers<H1Conn>; readonly timeout: number | null } | null = null,
-  ): void {
+  expectProxy(reader: ProxyHeaderReader, by: number, tls: { readonly tls: WireTls; readonly timeout: number | null } | null = null): void {
     this.#proxy = reader;
     this.gateBy = by;
     this.#tlsNext = tls;
@@ -491,7 +486,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     // TLS from the byte after the header; what came with it is the ClientHello's start.
     this.#tlsNext = null;
     try {
-      this.upgrade(next.tls, next.handlers, next.timeout === null ? Infinity : this.since + next.timeout, read.rest.length > 0 ? read.rest.slice() : undefined);
+      this.upgrade(next.tls, next.timeout === null ? Infinity : this.since + next.timeout, read.rest.length > 0 ? read.rest.slice() : undefined);
     } catch (error) {
       this.#gateFailed("tls", error instanceof Error ? error : new Error(String(error)));
     }
@@ -499,27 +494,21 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   }
 
   /**
-   * TLS over the raw socket with `tls`'s settings, `initial` (bytes already read) first; the
-   * handshake is due by `by`. Throws what `upgradeTLS` throws.
+   * TLS over the raw socket (`tls`: the runtime's part), `initial` (bytes already read) first;
+   * the handshake is due by `by`. Throws what the runtime throws for a bad setting.
    */
-  upgrade(tls: BunTls, handlers: BunTlsHandlers<H1Conn>, by: number, initial?: Uint8Array): void {
+  upgrade(tls: WireTls, by: number, initial?: Uint8Array): void {
     this.#tls = tls;
     this.gateBy = by;
-    const options = { data: this, tls: tls.config(), socket: handlers };
-    const [raw, secure] = this.raw.upgradeTLS<H1Conn>(initial === undefined ? options : { ...options, initialData: initial });
-    this.raw = raw;
-    this.socket = secure;
+    tls.upgrade(this, initial);
   }
 
   /** The TLS handshake ended: HTTP/1.1 from now on, or the connection is refused. */
   handshake(ok: boolean, error: Error | null): void {
     if (this.#state !== OPEN || this.#tls === null || this.gateBy === 0) return;
-    const secure = this.socket as BunTlsSocket<H1Conn>;
     if (!ok) return this.#gateFailed("tls", error ?? new Error("TLS handshake failed"));
-    const refusal = this.#tls.refusal(secure);
-    if (refusal !== null) return this.#gateFailed("tls", refusal);
-    const protocol = this.#tls.protocolFor(secure.alpnProtocol);
-    if (protocol === null) return this.#gateFailed("tls", new Error(`no handler for ALPN protocol ${String(secure.alpnProtocol)}`));
+    const protocol = this.#tls.settle(this.socket);
+    if (protocol instanceof Error) return this.#gateFailed("tls", protocol);
     this.gateBy = 0;
     this.since = Date.now();
     if (protocol === "h2") this.#toH2(null);
@@ -725,7 +714,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
    * and the connection ends after the bytes already written, so the client sees a truncated
    * body (no last chunk, or fewer bytes than the Content-Length), never a complete-looking one.
    */
-  cut(req: BunH1Request): void {
+  cut(req: H1Request): void {
     if (this.current === req) {
       this.current = null;
       req.gone();

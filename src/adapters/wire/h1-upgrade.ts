@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { BunH1Request } from "./h1-request.ts";
+import type { H1Request } from "./h1-request.ts";
 
 /** The request headers `ws`'s `handleUpgrade` reads (RFC 6455 §4.2.1; the origin only with `verifyClient`, not used). */
 const HANDSHAKE_HEADERS = ["upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol", "sec-websocket-extensions"] as const;
@@ -10,7 +10,7 @@ const HANDSHAKE_HEADERS = ["upgrade", "connection", "sec-websocket-key", "sec-we
  * `noServer` mode without `verifyClient` (ws 8: `handleUpgrade`, `completeUpgrade`), and hands
  * it back to `handleProtocols`, where it is the key of the route's selected subprotocol.
  */
-export function handshakeHead(req: BunH1Request): IncomingMessage {
+export function handshakeHead(req: H1Request): IncomingMessage {
   const headers: Record<string, string> = {};
   for (const name of HANDSHAKE_HEADERS) {
     const value = req.header(name);

@@ -1,15 +1,15 @@
 import type { Http1RequestHead } from "../../core/http1/parser.ts";
 import { absoluteAuthority, originForm } from "../../core/request-rules.ts";
-import type { BodyPipe } from "../wire/body-pipe.ts";
-import { WireRequest, type RequestHost } from "../wire/request.ts";
+import type { BodyPipe } from "./body-pipe.ts";
+import { WireRequest, type RequestHost } from "./request.ts";
 
 /**
- * A request read by tako's HTTP/1.1 codec on `Bun.listen`: method, target and headers straight
+ * A request read by tako's HTTP/1.1 codec on a raw socket (`Bun.listen`, `Deno.listen`): method, target and headers straight
  * from the parsed head (the Fetch `Headers` built only when a handler asks), the body from its
  * {@link BodyPipe}. The connection marks the response's progress on it (`headSent`,
  * `finished`) and calls {@link gone} when it closes first.
  */
-export class BunH1Request extends WireRequest {
+export class H1Request extends WireRequest {
   readonly head: Http1RequestHead;
   #headers: Headers | null = null;
 

@@ -4,7 +4,7 @@ import type { HeaderMap, Reply, ReplyBody } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import { Source } from "../node/send.ts";
 import type { H1Conn } from "./h1-conn.ts";
-import type { BunH1Request } from "./h1-request.ts";
+import type { H1Request } from "./h1-request.ts";
 
 const encoder = new TextEncoder();
 
@@ -21,7 +21,7 @@ const noBody = (status: number): boolean => status === 204 || status === 304 || 
  * handler set) with socket backpressure. A result for a request already given up (the client
  * left, a refusal was sent instead) is dropped.
  */
-export function send(conn: H1Conn, req: BunH1Request, value: HandlerResult): void {
+export function send(conn: H1Conn, req: H1Request, value: HandlerResult): void {
   if (req.finished || conn.current !== req) return;
   const router = conn.server.router;
   try {
@@ -42,7 +42,7 @@ export function send(conn: H1Conn, req: BunH1Request, value: HandlerResult): voi
 }
 
 /** A reply decided before dispatch (a refused head). */
-export function sendReply(conn: H1Conn, req: BunH1Request, reply: Reply): void {
+export function sendReply(conn: H1Conn, req: H1Request, reply: Reply): void {
   try {
     writeReply(conn, req, reply);
   } catch (error) {
@@ -54,7 +54,7 @@ export function sendReply(conn: H1Conn, req: BunH1Request, reply: Reply): void {
  * The head could not be written (a header value with CR/LF, an invalid name or status): reported
  * (the hook's answer could fail the same way, so it is not used), then 500 if nothing went out.
  */
-function failed(conn: H1Conn, req: BunH1Request, router: Dispatcher, error: unknown): void {
+function failed(conn: H1Conn, req: H1Request, router: Dispatcher, error: unknown): void {
   router.recover(error, req);
   if (req.headSent) return conn.cut(req);
   try {
@@ -99,7 +99,7 @@ class Head {
   }
 }
 
-function writeReply(conn: H1Conn, req: BunH1Request, reply: Reply | Response): void {
+function writeReply(conn: H1Conn, req: H1Request, reply: Reply | Response): void {
   const head = new Head();
   let status: number;
   let reason: string | undefined;
@@ -130,7 +130,7 @@ function writeReply(conn: H1Conn, req: BunH1Request, reply: Reply | Response): v
 const EMPTY = new Uint8Array(0);
 
 /** A response whose body is known: one buffer, one write (the head alone for HEAD, 204, 304). */
-function whole(conn: H1Conn, req: BunH1Request, status: number, headers: readonly string[], body: Uint8Array, asked: boolean, reason?: string): void {
+function whole(conn: H1Conn, req: H1Request, status: number, headers: readonly string[], body: Uint8Array, asked: boolean, reason?: string): void {
   const close = conn.closesWith(req, asked);
   const omit = req.head.method === "HEAD";
   let bytes: Uint8Array;
@@ -156,7 +156,7 @@ function whole(conn: H1Conn, req: BunH1Request, status: number, headers: readonl
  */
 function stream(
   conn: H1Conn,
-  req: BunH1Request,
+  req: H1Request,
   status: number,
   headers: readonly string[],
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>,
@@ -186,7 +186,7 @@ function cancel(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | st
   }
 }
 
-async function pump(conn: H1Conn, req: BunH1Request, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>, framing: Http1BodyFraming): Promise<void> {
+async function pump(conn: H1Conn, req: H1Request, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>, framing: Http1BodyFraming): Promise<void> {
   const source = new Source(body);
   req.cancelSource = () => source.cancel();
   const chunked = framing === "chunked";

@@ -1,13 +1,13 @@
 import { joinBytes } from "../../core/body.ts";
 
-/** The part of a Bun socket an {@link Outbox} writes to: bytes taken by the kernel, or -1 when closed. */
+/** The part of a `WireSocket` an {@link Outbox} writes to: bytes taken by the kernel, or -1 when closed. */
 export interface Writer {
   write(bytes: Uint8Array): number;
 }
 
 /**
- * What a connection on `Bun.listen` writes, in order: straight to the socket while the kernel
- * takes it, queued while it is full (Bun writes partially and reports `drain` later), and
+ * What a raw-socket connection writes, in order: straight to the socket while the kernel
+ * takes it, queued while it is full (the socket takes part and reports `drain` later), and
  * gathered into one write while {@link cork}ed (every response of one read goes out together).
  * The connection owns what happens once everything is out (`drain` and `uncork` say so).
  */

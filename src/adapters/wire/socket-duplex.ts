@@ -1,8 +1,8 @@
 import { Duplex } from "node:stream";
-import type { BunSocket } from "./bun-api.ts";
+import type { WireSocket } from "./socket.ts";
 
 /**
- * A `Bun.listen` socket (or the TLS socket over one) as a node:stream `Duplex`, for code that
+ * A raw socket ({@link WireSocket}: `Bun.listen`'s, the TLS socket over one, or a `Deno.Conn`'s) as a node:stream `Duplex`, for code that
  * takes a node socket (the `ws` package after an upgrade; on Bun `import "ws"` is Bun's built-in
  * `ws`, which frames over such a stream when the request is not its node:http's). The
  * connection keeps the socket's handlers and reports its events here: {@link received},
@@ -15,15 +15,15 @@ import type { BunSocket } from "./bun-api.ts";
  *   buffer is full the socket stops reading until the consumer asks for more.
  * - `end()` sends FIN once the writes are out; `destroy()` closes at once.
  */
-export class BunSocketDuplex extends Duplex {
-  readonly #socket: BunSocket<unknown>;
+export class WireSocketDuplex extends Duplex {
+  readonly #socket: WireSocket;
   /** The part of a write the kernel has not taken, and the write's callback. */
   #rest: Uint8Array | null = null;
   #restDone: ((error?: Error | null) => void) | null = null;
   #readPaused = false;
   #closed = false;
 
-  constructor(socket: BunSocket<unknown>) {
+  constructor(socket: WireSocket) {
     // As a server-side net.Socket: the peer's FIN ends the writable side too.
     super({ allowHalfOpen: false });
     this.#socket = socket;

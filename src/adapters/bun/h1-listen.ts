@@ -1,0 +1,97 @@
+import type { TlsInfo } from "../../core/conn-info.ts";
+import { displayPath } from "../shared/socket-file.ts";
+import { H1Conn } from "../wire/h1-conn.ts";
+import { type H1Binding, H1Server } from "../wire/h1-server.ts";
+import type { AlpnProtocol, WireSocket, WireTls } from "../wire/socket.ts";
+import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTlsHandlers, type BunTlsSocket, bunListen } from "./bun-api.ts";
+import { BunTls } from "./tls.ts";
+
+/** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
+export type H1Bind = { readonly host: string; readonly port: number; readonly reusePort: boolean } | { readonly path: string };
+
+/** The handlers of the TLS sockets made over accepted ones: the connection's, as on the raw socket. */
+const TLS_HANDLERS: BunTlsHandlers<H1Conn> = {
+  handshake: (socket, ok, error) => socket.data.handshake(ok, error),
+  data: (socket, chunk) => socket.data.data(chunk),
+  drain: (socket) => socket.data.drain(),
+  end: (socket) => socket.data.ended(),
+  close: (socket) => socket.data.closed(),
+  error: () => {},
+};
+
+/**
+ * An {@link H1Server} on `Bun.listen`, bound now (synchronously: throws the runtime's error,
+ * `EADDRINUSE` …, when it cannot). A `Bun.listen` socket is the connection's `WireSocket` as it
+ * is (no wrapper); its events go to the connection through `socket.data`.
+ */
+export function bunH1Server(bind: H1Bind): H1Server {
+  return new H1Server((server): H1Binding => {
+    const handlers: BunSocketHandlers<H1Conn> = {
+      open: (socket) => {
+        const conn = new H1Conn(socket, server, Date.now());
+        socket.data = conn;
+        server.accept(conn);
+      },
+      // After a TLS upgrade the raw socket still reports the ciphertext: the TLS socket's handlers serve.
+      data: (socket, chunk) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.data(chunk);
+      },
+      drain: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.drain();
+      },
+      end: (socket) => {
+        const conn = socket.data;
+        if (conn.socket === socket) conn.ended();
+      },
+      close: (socket) => socket.data?.closed(),
+      error: () => {},
+    };
+    const options: BunListenOptions<H1Conn> =
+      "path" in bind ? { unix: bind.path, socket: handlers } : { hostname: bind.host, port: bind.port, reusePort: bind.reusePort, exclusive: !bind.reusePort, socket: handlers };
+    const listener = bunListen(options);
+    const stop = (): void => listener.stop(false);
+    if ("path" in bind) {
+      const unixPath = displayPath(bind.path);
+      return { local: { address: unixPath, port: 0, family: "unix" }, unixPath, stop };
+    }
+    const a: { family?: string; address?: string; port?: number } = {};
+    listener.getsockname(a);
+    const address = a.address ?? bind.host;
+    const family = a.family === "IPv6" || (a.family === undefined && address.includes(":")) ? "IPv6" : "IPv4";
+    return { local: { address, port: a.port ?? listener.port, family }, unixPath: null, stop };
+  });
+}
+
+/**
+ * TLS on a `Bun.listen` socket: upgraded in place (`upgradeTLS`) with {@link BunTls}'s settings;
+ * the TLS socket's handlers report the handshake and then carry HTTP.
+ */
+export class BunWireTls implements WireTls {
+  readonly #tls: BunTls;
+  readonly #handlers: BunTlsHandlers<H1Conn>;
+
+  constructor(tls: BunTls) {
+    this.#tls = tls;
+    this.#handlers = { ...TLS_HANDLERS, serverName: tls.serverName };
+  }
+
+  upgrade(conn: H1Conn, initial?: Uint8Array): void {
+    const options = { data: conn, tls: this.#tls.config(), socket: this.#handlers };
+    const [raw, secure] = (conn.raw as BunSocket<H1Conn>).upgradeTLS<H1Conn>(initial === undefined ? options : { ...options, initialData: initial });
+    conn.raw = raw;
+    conn.socket = secure;
+  }
+
+  settle(socket: WireSocket): Error | AlpnProtocol {
+    const secure = socket as BunTlsSocket<H1Conn>;
+    const refusal = this.#tls.refusal(secure);
+    if (refusal !== null) return refusal;
+    return this.#tls.protocolFor(secure.alpnProtocol) ?? new Error(`no handler for ALPN protocol ${String(secure.alpnProtocol)}`);
+  }
+
+  info(socket: WireSocket): TlsInfo {
+    return BunTls.infoOf(socket as BunTlsSocket<H1Conn>);
+  }
+}

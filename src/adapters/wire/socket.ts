@@ -1,0 +1,46 @@
+import type { TlsInfo } from "../../core/conn-info.ts";
+import type { H1Conn } from "./h1-conn.ts";
+
+/**
+ * The socket a raw-socket connection ({@link H1Conn}, its `Outbox`, its WebSocket tunnel) runs
+ * on: what a `Bun.listen` socket offers, which satisfies it as it is (no wrapper on Bun's hot
+ * path), and what the Deno engine's `DenoWireSocket` gives a `Deno.Conn`. Events come back as
+ * calls on the connection: `data`, `drain` (after a short {@link write}), `ended` (the peer's
+ * FIN), `closed`.
+ */
+export interface WireSocket {
+  /** Writes what the socket takes now: the bytes taken (`-1` when closed); the rest is the caller's to write again on `drain`. */
+  write(data: Uint8Array): number;
+  /** Flushes, then FIN; the socket closes once the peer has ended too (or is cut by the caller). */
+  end(): void;
+  /** Sends FIN once what was written is out; the read side stays open. */
+  shutdown(): void;
+  /** Closes at once (unsent bytes are dropped). */
+  terminate(): void;
+  /** Stops reading (no more `data` until `resume`; a read under way may still deliver). */
+  pause(): void;
+  resume(): void;
+  setNoDelay(noDelay: boolean): boolean;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly remoteFamily: string | undefined;
+}
+
+/** The application protocols a connection may speak after a TLS handshake, as ALPN names them. */
+export type AlpnProtocol = "http/1.1" | "h2";
+
+/**
+ * TLS on a connection's raw socket, the runtime's part: Bun upgrades the socket in place
+ * (`upgradeTLS`); a `Deno.listenTls` connection runs its handshake. Either way the outcome
+ * reaches the connection as `handshake(ok, error)`.
+ */
+export interface WireTls {
+  /** Starts the handshake on `conn`'s socket, `initial` (bytes read already) first; throws when it cannot start. */
+  upgrade(conn: H1Conn, initial?: Uint8Array): void;
+  /** After a handshake that succeeded: why the connection is refused, or the protocol it speaks. */
+  settle(socket: WireSocket): Error | AlpnProtocol;
+  /** `req.conn.tls` once the handshake is done. */
+  info(socket: WireSocket): TlsInfo;
+}
