@@ -169,6 +169,7 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     // Observability (docs/observability.md): a raw channel subscriber; tako/otel with the SDK.
     { id: "tako-dc", label: "tako + channel subscriber", runtime: "node", file: "tako-dc.ts" },
     { id: "tako-otel", label: "tako + tako/otel (SDK)", runtime: "node", file: "tako-otel.ts" },
+    { id: "tako-fields", label: "tako (every connection field set)", runtime: "node", file: "tako-fields.ts" },
     { id: "fastify", label: "fastify", runtime: "node", file: "fastify-node.ts" },
     { id: "hono", label: "hono (@hono/node-server)", runtime: "node", file: "hono-node.ts" },
     { id: "raw", label: "raw Bun.serve", runtime: "bun", file: "raw-bun.ts", baseline: true },
@@ -176,7 +177,8 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
     // Observability (docs/observability.md): a raw channel subscriber; tako/otel with the SDK.
     { id: "tako-dc", label: "tako + channel subscriber", runtime: "bun", file: "tako-dc.ts" },
     { id: "tako-otel", label: "tako + tako/otel (SDK)", runtime: "bun", file: "tako-otel.ts" },
-    // The ceiling of tako's HTTP/1.1 path on Bun: Bun's node:http listening itself, no framework.
+    { id: "tako-fields", label: "tako (every connection field set but acceptBackoff)", runtime: "bun", file: "tako-fields.ts" },
+    // Bun's node:http listening itself, no framework (for reference: tako on Bun is on Bun.listen).
     { id: "node-http", label: "raw node:http (Bun's)", runtime: "bun", file: "raw-node.mjs" },
     { id: "elysia", label: "elysia", runtime: "bun", file: "elysia-bun.ts" },
     { id: "hono", label: "hono", runtime: "bun", file: "hono-bun.ts" },

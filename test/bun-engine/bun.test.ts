@@ -252,6 +252,18 @@ function askOnce(proto: string, port: number, ca: string): Promise<string> {
   });
 }
 
+describe("acceptBackoff on Bun", () => {
+  test("set explicitly, spawnHttp throws TAKO_ERR_UNSUPPORTED naming the field (Bun retries a failing accept itself and reports nothing to pace)", {
+    timeout: 30_000,
+  }, async () => {
+    await assert.rejects(start({ acceptBackoff: { initial: 5, max: 1_000 } }), (error: Error) => {
+      assert.match(error.message, /TAKO_ERR_UNSUPPORTED/);
+      assert.match(error.message, /"acceptBackoff" is not supported on Bun/);
+      return true;
+    });
+  });
+});
+
 describe("no refused window on Bun: connects right after spawn*", () => {
   const ca = readFileSync(testCerts().ca.cert, "utf8");
   for (const proto of ["http1", "h2c", "tls", "tls-h1", "proxy", "ws"]) {

@@ -1,6 +1,5 @@
-// Lifecycle on Bun: HTTP/1.1 on Bun's node:http with the defaults, and the node:net path that
-// an explicitly set acceptBackoff selects.
+// Lifecycle on Bun: HTTP/1.1 on Bun.listen with tako's codec (Bun's one HTTP/1.1 path), with the
+// defaults.
 import { lifecycleSuite } from "./_suite.ts";
 
 lifecycleSuite("bun", "native");
-lifecycleSuite("bun", "socket");

@@ -1,6 +1,5 @@
-// Pipelining after a malformed request, on Bun: HTTP/1.1 on Bun's node:http with the defaults,
-// and the node:net path that an explicit acceptBackoff selects.
+// Pipelining after a malformed request, on Bun: HTTP/1.1 on Bun.listen with tako's codec (Bun's
+// one HTTP/1.1 path).
 import { pipeliningSuite } from "./_suite.ts";
 
 pipeliningSuite("bun", "native");
-pipeliningSuite("bun", "socket");

@@ -3,6 +3,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { NodeAcceptor } from "../node/acceptor.ts";
 import { bindNodeListener, NodeListener, nodeEngine } from "../node/node-engine.ts";
+import { TakoError } from "../../core/errors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import type { H1Opening, H1Server } from "../wire/h1-server.ts";
@@ -16,18 +17,24 @@ import { serveBunH3 } from "./h3.ts";
  * HTTP/1.1 shares the port), each with or without a PROXY header first; TLS, with or without
  * a PROXY header first (a static certificate or a resolver with an answer for clients without
  * SNI, {@link BunTls.create}), where ALPN hands `h2` to tako's HTTP/2 codec and `http/1.1` to
- * its HTTP/1.1 codec (WebSocket upgrades included: the socket goes to `ws`). An explicit
- * `acceptBackoff` is not served here (Bun accepts natively and reports no accept error, so a
- * backoff could pace nothing: the node:net path honours it).
+ * its HTTP/1.1 codec (WebSocket upgrades included: the socket goes to `ws`).
  * Every deadline is tako's own there, so any `headerReadTimeout` is kept exactly.
  */
 function listenPathOpening(spec: ServeSpec): H1Opening | null {
-  if (spec.explicit.has("acceptBackoff")) return null;
   if (spec.protocol === "http1") return { proxy: spec.proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy: spec.proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const tls = BunTls.create(spec.tls);
   return tls === null ? null : { proxy: spec.proxy, tls: new BunWireTls(tls), http2: spec.tls.http2 ? "alpn" : "off" };
 }
+
+/**
+ * Why `acceptBackoff` cannot be honoured on Bun. Measured (Bun 1.4.5, descriptor limit 64, 120
+ * connects): `Bun.listen` and Bun's node:net both retry a failing accept on their own, at 100%
+ * CPU until a descriptor is free, and neither reports the error to JavaScript, so there is no
+ * accept to pace.
+ */
+const ACCEPT_BACKOFF =
+  '"acceptBackoff" is not supported on Bun: Bun accepts connections natively and retries a failing accept (EMFILE) on its own without reporting it, so there is nothing to pace. The connection cap (maxConnections, by default the descriptor limit less a reserve of 64 to 1,024) keeps the server\'s own connections from exhausting descriptors; leave "acceptBackoff" unset';
 
 /**
  * Bun engine. `bind` binds raw TCP (or a Unix socket) with `Bun.listen` ({@link H1Server});
@@ -46,8 +53,7 @@ function listenPathOpening(spec: ServeSpec): H1Opening | null {
  *   2026-11-30): h2c 1.47× and h2 over TLS 1.26× raw `Bun.serve`, where Bun's node:http2 on the
  *   node:net path served h2c at 0.24× (docs/benchmarks.md).
  * - TLS with a resolver that has no synchronous answer for clients without SNI (`upgradeTLS`
- *   needs a certificate up front), and an explicit `acceptBackoff` (`Bun.listen` reports no
- *   accept error to pace): the port moves to a node:net listener (Bun's) in the same turn,
+ *   needs a certificate up front): the port moves to a node:net listener (Bun's) in the same turn,
  *   served by the Node engine's transports (the node:net path).
  *
  * When the port moves, the connections `Bun.listen` had taken before are closed; from the moment
@@ -76,6 +82,7 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
+    if (spec.explicit.has("acceptBackoff")) throw new TakoError("TAKO_ERR_UNSUPPORTED", ACCEPT_BACKOFF);
     const opening = listenPathOpening(spec);
     if (opening !== null) {
       this.#listen = this.#h1;
