@@ -2,8 +2,8 @@ import type { TlsInfo } from "../../core/conn-info.ts";
 import { displayPath } from "../shared/socket-file.ts";
 import { H1Conn } from "../wire/h1-conn.ts";
 import { type H1Binding, H1Server } from "../wire/h1-server.ts";
-import type { AlpnProtocol, WireSocket, WireTls } from "../wire/socket.ts";
-import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTlsHandlers, type BunTlsSocket, bunListen } from "./bun-api.ts";
+import type { AlpnProtocol, TlsChoice, WireSocket, WireTls } from "../wire/socket.ts";
+import { type BunListenOptions, type BunSocket, type BunSocketHandlers, type BunTlsConfig, type BunTlsHandlers, type BunTlsSocket, bunListen } from "./bun-api.ts";
 import { BunTls } from "./tls.ts";
 
 /** Where the HTTP/1.1 path listens: a TCP address, or a Unix socket path (`"\0name"`: abstract). */
@@ -65,20 +65,23 @@ export function bunH1Server(bind: H1Bind): H1Server {
 }
 
 /**
- * TLS on a `Bun.listen` socket: upgraded in place (`upgradeTLS`) with {@link BunTls}'s settings;
- * the TLS socket's handlers report the handshake and then carry HTTP.
+ * TLS on a `Bun.listen` socket: upgraded in place (`upgradeTLS`) with {@link BunTls}'s settings
+ * (with a resolver, those it chose by the ClientHello's server name: {@link choose}); the TLS
+ * socket's handlers report the handshake and then carry HTTP.
  */
 export class BunWireTls implements WireTls {
   readonly #tls: BunTls;
-  readonly #handlers: BunTlsHandlers<H1Conn>;
+  readonly choose: ((serverName: string | null) => BunTlsConfig | Promise<BunTlsConfig>) | undefined;
 
   constructor(tls: BunTls) {
     this.#tls = tls;
-    this.#handlers = { ...TLS_HANDLERS, serverName: tls.serverName };
+    this.choose = tls.choose ?? undefined;
   }
 
-  upgrade(conn: H1Conn, initial?: Uint8Array): void {
-    const options = { data: conn, tls: this.#tls.config(), socket: this.#handlers };
+  upgrade(conn: H1Conn, initial?: Uint8Array, choice?: TlsChoice): void {
+    const config = (choice as BunTlsConfig | undefined) ?? this.#tls.staticConfig;
+    if (config === null) throw new Error("no certificate chosen for the handshake");
+    const options = { data: conn, tls: config, socket: TLS_HANDLERS };
     const [raw, secure] = (conn.raw as BunSocket<H1Conn>).upgradeTLS<H1Conn>(initial === undefined ? options : { ...options, initialData: initial });
     conn.raw = raw;
     conn.socket = secure;
