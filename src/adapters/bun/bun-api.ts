@@ -130,6 +130,8 @@ export interface BunSocketHandlers<D> {
 export type BunListenOptions<D> = { readonly socket: BunSocketHandlers<D> } & (
   | { readonly hostname: string; readonly port: number; readonly reusePort?: boolean; readonly exclusive?: boolean }
   | { readonly unix: string }
+  /** A listening socket this process inherited (undocumented, measured on Bun 1.4.5: TCP and Unix; anything else throws). */
+  | { readonly fd: number }
 );
 
 /** What `Bun.listen` returns. */

@@ -1,5 +1,5 @@
 import type { Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
-import { bindNodeListener, nodeEngine } from "../node/node-engine.ts";
+import { nodeEngine } from "../node/node-engine.ts";
 import { TakoError } from "../../core/errors.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import type { H1Opening, H1Server } from "../wire/h1-server.ts";
@@ -66,7 +66,7 @@ class BunListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    refuseBackoff(spec);
+    if (spec.explicit.has("acceptBackoff")) throw new TakoError("TAKO_ERR_UNSUPPORTED", ACCEPT_BACKOFF);
     const serving = this.#h1.serve(spec.router, spec.config, openingOf(spec));
     this.#serving = true;
     return serving;
@@ -82,28 +82,16 @@ class BunListener implements EngineListener {
   }
 }
 
-/** `acceptBackoff` set explicitly is refused (see {@link ACCEPT_BACKOFF}). */
-function refuseBackoff(spec: ServeSpec): void {
-  if (spec.explicit.has("acceptBackoff")) throw new TakoError("TAKO_ERR_UNSUPPORTED", ACCEPT_BACKOFF);
-}
-
 export const bunEngine: Engine = {
   runtime: "bun",
   /**
-   * TCP and Unix paths: `Bun.listen` ({@link H1Server}), bound now, `reusePort` included
-   * (`SO_REUSEPORT`). An inherited descriptor: the node:net path (`Bun.listen({ fd })` serves
-   * one, but reports no address for a Unix socket).
+   * TCP and Unix paths, and inherited listening descriptors: `Bun.listen` ({@link H1Server}),
+   * bound now, `reusePort` included (`SO_REUSEPORT`).
    */
   async bind(target) {
-    if (target.kind === "fd") {
-      const inherited = await bindNodeListener(target, { emulated: true });
-      return {
-        localAddr: () => inherited.localAddr(),
-        serve: (spec) => (refuseBackoff(spec), inherited.serve(spec)),
-        close: () => inherited.close(),
-      };
-    }
-    const h1 = bunH1Server(target.kind === "unix" ? { path: target.path } : { host: target.host, port: target.port, reusePort: target.reusePort });
+    const h1 = bunH1Server(
+      target.kind === "unix" ? { path: target.path } : target.kind === "fd" ? { fd: target.fd } : { host: target.host, port: target.port, reusePort: target.reusePort },
+    );
     if (target.kind === "unix") {
       try {
         applyMode(target);
