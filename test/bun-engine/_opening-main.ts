@@ -1,7 +1,8 @@
 // Fixture of test/bun-engine/opening.test.ts: what a connection opens with on Bun's Bun.listen
 // path. TAKO_OPENING: "tls" (spawnTls, HTTP/2 off, the localhost certificate), "tls-sni" (a.test
-// by SNI, else a reloadable localhost certificate: POST /reload swaps in localhost2), "proxy-tls"
-// and "proxy-tls-optional" (PROXY required / optional, then "tls"), "proxy"
+// by SNI, else a reloadable localhost certificate: POST /reload swaps in localhost2), "tls-async"
+// (a resolver answering after 20 ms: a.test, none.test refused, else localhost), "proxy-tls",
+// "proxy-tls-async" and "proxy-tls-optional" (PROXY required / optional, then "tls"), "proxy"
 // (spawnHttp, PROXY header required) or "proxy-optional". TAKO_CLIENT_AUTH: "" | optional |
 // required. TAKO_CONFIG: JSON config. TAKO_EARLY=1: binds, prints "BOUND <port>", and spawns only
 // 500 ms later (connections made meanwhile must wait and be served). Routes: /conn (req.conn as
@@ -54,7 +55,8 @@ const builder = Server.builder().config(JSON.parse(env.TAKO_CONFIG ?? "{}"));
 if (opening.startsWith("tls") || opening.startsWith("proxy-tls")) {
   const certs = testCerts();
   const pem = (f: { cert: string; key: string }): TlsCert => TlsCert.pemPaths(f.cert, f.key);
-  let cert = pem(certs.localhost);
+  const cert0 = pem(certs.localhost);
+  let cert = cert0;
   if (opening === "tls-sni") {
     // A.test by SNI; a reloadable default (POST /reload swaps it for localhost2).
     const fallback = new ReloadableResolver(pem(certs.localhost));
@@ -65,9 +67,21 @@ if (opening.startsWith("tls") || opening.startsWith("proxy-tls")) {
       return "reloaded";
     });
   }
+  if (opening.endsWith("tls-async")) {
+    // A resolver that answers later: a.test by SNI, none.test refused, anything else (no SNI
+    // included) localhost.
+    const a = pem(certs.a);
+    const later = <T>(value: () => T): Promise<T> => new Promise<void>((r) => setTimeout(r, 20)).then(value);
+    cert = TlsCert.resolver((name) =>
+      later(() => {
+        if (name === "none.test") throw new Error("no certificate for none.test");
+        return name === "a.test" ? a : cert0;
+      }),
+    );
+  }
   if (env.TAKO_CLIENT_AUTH === "optional") cert = cert.withClientAuth(ClientAuth.optional(certs.read(certs.ca.cert)));
   if (env.TAKO_CLIENT_AUTH === "required") cert = cert.withClientAuth(ClientAuth.required(certs.read(certs.ca.cert)));
-  if (opening.startsWith("proxy-tls")) builder.proxyProtocol(opening === "proxy-tls" ? "required" : "optional");
+  if (opening.startsWith("proxy-tls")) builder.proxyProtocol(opening === "proxy-tls-optional" ? "optional" : "required");
   await runFixture(builder.tls(cert).http2(false).build().spawnTls(listener, router));
 } else {
   await runFixture(

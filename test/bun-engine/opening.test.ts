@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { connect as netConnect, Socket } from "node:net";
+import { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -236,6 +237,113 @@ describe("SNI resolver and reload on Bun.listen (HTTP/2 off)", () => {
       old.write("GET /conn HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     });
     assert.match(answer, /^HTTP\/1\.1 200 /);
+  });
+});
+
+/**
+ * A duplex over a TCP connection to `port` that sends the first write (the ClientHello) in small
+ * pieces a millisecond apart (one byte at a time for its first 64 bytes, record headers included,
+ * then 40 at a time), and everything after it as it comes.
+ */
+function drippingSocket(port: number): Duplex {
+  const raw = netConnect(port, "127.0.0.1");
+  raw.setNoDelay(true);
+  let first = true;
+  const duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, done) {
+      if (!first) return raw.write(chunk, () => done());
+      first = false;
+      let i = 0;
+      const next = (): void => {
+        if (i === chunk.length) return done();
+        const end = Math.min(chunk.length, i < 64 ? i + 1 : i + 40);
+        raw.write(chunk.subarray(i, end));
+        i = end;
+        setTimeout(next, 1);
+      };
+      next();
+    },
+    final(done) {
+      raw.end(done);
+    },
+    destroy(error, done) {
+      raw.destroy();
+      done(error);
+    },
+  });
+  raw.on("data", (d: Buffer) => duplex.push(d));
+  raw.on("end", () => duplex.push(null));
+  raw.on("error", (e) => duplex.destroy(e));
+  raw.on("close", () => duplex.destroy());
+  return duplex;
+}
+
+describe("an asynchronous SNI resolver on Bun.listen: the certificate chosen from the ClientHello before the handshake (HTTP/2 off)", () => {
+  const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "tls-async", TAKO_CONFIG: JSON.stringify({ tlsHandshakeTimeout: 1500 }) });
+
+  test("by SNI name (a.test, localhost) and for a client without SNI, answered 20 ms later; req.conn.tls has the name", async () => {
+    assert.equal((await certOf(fx.port, "a.test")).cn, "a.test");
+    assert.equal((await certOf(fx.port, "localhost")).cn, "localhost");
+    const noSni = await new Promise<string>((resolve, reject) => {
+      // An IP address as the host: Node sends no SNI.
+      const s = tlsConnect({ host: "127.0.0.1", port: fx.port, ca: CA, checkServerIdentity: () => undefined, ALPNProtocols: ["http/1.1"] });
+      s.once("secureConnect", () => (resolve(String(s.getPeerCertificate().subject.CN)), s.destroy()));
+      s.once("error", reject);
+    });
+    assert.equal(noSni, "localhost");
+    const conn = bodyOf(await tlsAsk(fx.port, "/conn", { servername: "a.test" })) as { tls: { serverName: string; alpnProtocol: string } };
+    assert.deepEqual([conn.tls.serverName, conn.tls.alpnProtocol], ["a.test", "http/1.1"]);
+  });
+
+  test("no certificate for the name: the client reads a fatal unrecognized_name alert, refused (tls); others are served on", async () => {
+    const error = await certOf(fx.port, "none.test").then(
+      () => null,
+      (e: Error) => e,
+    );
+    assert.ok(error !== null, "the handshake must fail");
+    assert.match(error.message, /unrecognized name/i);
+    await fx.f.waitForLine(/^REFUSED tls no certificate for server name "none\.test": no certificate for none\.test$/);
+    assert.equal((await certOf(fx.port, "a.test")).cn, "a.test");
+  });
+
+  test("a ClientHello dripped in pieces a millisecond apart is read whole, then the handshake and the request are served", { timeout: 20_000 }, async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ socket: drippingSocket(fx.port), servername: "a.test", ca: CA, checkServerIdentity: () => undefined, ALPNProtocols: ["http/1.1"] });
+      let text = "";
+      s.setEncoding("utf8");
+      s.on("data", (c: string) => (text += c));
+      s.once("secureConnect", () => s.write("GET /conn HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"));
+      s.once("error", reject);
+      s.once("close", () => resolve(text));
+    });
+    assert.equal((bodyOf(answer) as { tls: { serverName: string } }).tls.serverName, "a.test");
+  });
+
+  test("a partial ClientHello is closed at tlsHandshakeTimeout (FIN, refused tls); HTTP in clear is refused at once", { timeout: 20_000 }, async () => {
+    const partial = await rawExchange(fx.port, [Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])]);
+    const ms = partial.closedAt - partial.openedAt;
+    assert.ok(ms >= 1200 && ms < 6000, `closed after ${ms} ms (tlsHandshakeTimeout 1500 ms)`);
+    assert.deepEqual([partial.reset, partial.text], [false, ""]);
+    await fx.f.waitForLine(/^REFUSED tls no TLS handshake within 1500 ms$/);
+    const clear = await rawExchange(fx.port, [Buffer.from("GET / HTTP/1.1\r\nHost: t\r\n\r\n")]);
+    assert.ok(clear.closedAt - clear.openedAt < 1000, "refused at once, not at the deadline");
+    assert.equal(clear.text, "");
+    await fx.f.waitForLine(/^REFUSED tls not a TLS ClientHello: not a TLS handshake record$/);
+  });
+});
+
+describe("PROXY before TLS with an asynchronous SNI resolver on Bun.listen (HTTP/2 off)", () => {
+  const fx = useFixture("bun", FIXTURE, { TAKO_OPENING: "proxy-tls-async" });
+
+  test("the header, then the ClientHello read for its name: the client's address and the TLS facts", async () => {
+    for (const corked of [true, false]) {
+      const conn = bodyOf(await tlsAfterHeader(fx.port, v1("198.51.100.40", "192.0.2.1", 4040, 443), "/conn", corked)) as {
+        remoteAddress: string;
+        tls: { serverName: string };
+      };
+      assert.deepEqual([conn.remoteAddress, conn.tls.serverName], ["198.51.100.40", "localhost"], `corked: ${corked}`);
+    }
   });
 });
 

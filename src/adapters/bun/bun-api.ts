@@ -108,23 +108,10 @@ export interface BunTlsSocket<D> extends BunSocket<D> {
   getPeerCertificate(detailed: true): { readonly raw?: Uint8Array } | null | undefined;
 }
 
-/** The handle a TLS socket's `serverName` handler gets: the handshake waits until `resumeSNI`. */
-export interface BunSniHandle {
-  /** Goes on with `context` (a native secure context), or fails the handshake (`failed`). */
-  resumeSNI(context: unknown, failed: boolean): void;
-}
-
 /** The handlers of a TLS socket: the socket's, and the handshake's outcome. */
 export interface BunTlsHandlers<D> extends BunSocketHandlers<D> {
   /** The handshake ended: `success` false when it failed (an alert was sent, or the peer left). */
   handshake(socket: BunTlsSocket<D>, success: boolean, error: Error | null): void;
-  /**
-   * The client named `servername` (SNI; not called without one). Returns a native secure context
-   * (`node:tls` `createSecureContext(...).context`) to serve that name with, `undefined` to keep
-   * the socket's own, an `Error` to fail the handshake, or `true` to answer later through
-   * `handle.resumeSNI` (measured on `upgradeTLS` sockets, Bun 1.4.5).
-   */
-  serverName?(listener: unknown, servername: string, handle: BunSniHandle): unknown;
 }
 
 /** The socket handlers `Bun.listen` calls. */
@@ -143,6 +130,8 @@ export interface BunSocketHandlers<D> {
 export type BunListenOptions<D> = { readonly socket: BunSocketHandlers<D> } & (
   | { readonly hostname: string; readonly port: number; readonly reusePort?: boolean; readonly exclusive?: boolean }
   | { readonly unix: string }
+  /** A listening socket this process inherited (undocumented, measured on Bun 1.4.5: TCP and Unix; anything else throws). */
+  | { readonly fd: number }
 );
 
 /** What `Bun.listen` returns. */

@@ -1,11 +1,10 @@
-import { createSecureContext } from "node:tls";
 import type { TlsInfo } from "../../core/conn-info.ts";
 import { type CertResolver, TlsCert } from "../../core/tls.ts";
 import type { TlsOptions } from "../engine.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import { tlsInfoFrom } from "../shared/tls-info.ts";
 import type { AlpnProtocol } from "../wire/socket.ts";
-import type { BunSniHandle, BunTlsConfig, BunTlsSocket } from "./bun-api.ts";
+import type { BunTlsConfig, BunTlsSocket } from "./bun-api.ts";
 
 /** OpenSSL's number for TLS 1.2, the lowest version tako's policy allows (`TLS_POLICY.minVersion`). */
 const TLS1_2_VERSION = 0x0303;
@@ -23,26 +22,14 @@ function alpnWire(names: readonly string[]): Uint8Array {
   return out;
 }
 
-/** The resolver's answer for clients without SNI, when it gives one at once; `null` otherwise. */
-function defaultOf(resolver: CertResolver): TlsCert | null {
-  try {
-    const cert = resolver.resolve(null);
-    if (cert instanceof TlsCert) return cert;
-    Promise.resolve(cert).catch(() => {});
-  } catch {
-    // no default
-  }
-  return null;
-}
-
 /**
  * TLS on `Bun.listen` sockets (`socket.upgradeTLS`, server side) with tako's policy: TLS 1.2+,
  * forward-secret AEAD suites only ({@link TLS_POLICY}), optional or required client certificates
- * against the configured CA. The certificate is static, or chosen per handshake by a resolver:
- * the client's SNI name goes to the resolver through the socket's `serverName` handler (its
- * answer, at once or later, as a native secure context made once per `TlsCert`); a client
- * without SNI gets the resolver's answer for `null`, asked again for each connection (so a reload
- * is seen by the next handshake, never by an established one).
+ * against the configured CA. The certificate is static, or chosen per connection by a resolver
+ * before the handshake starts ({@link choose}, `WireTls.choose`): the connection reads the
+ * ClientHello, the resolver gets its SNI name (`null` without one) and answers at once or later,
+ * and the handshake starts with that certificate (so a reload is seen by the next handshake,
+ * never by an established one, and a resolver with no answer for clients without SNI is fine).
  *
  * After the handshake {@link protocolFor} names the protocol the connection goes to by ALPN:
  * `h2` (offered first when HTTP/2 is on) to tako's HTTP/2 codec, `http/1.1` (or no ALPN) to its
@@ -55,31 +42,20 @@ export class BunTls {
   /** `h2` is offered. */
   readonly #h2: boolean;
   readonly #resolver: CertResolver | null;
-  /** The certificate served without SNI, and what `upgradeTLS` is given for it. */
-  #default: TlsCert;
-  #config: BunTlsConfig;
-  readonly #contexts = new WeakMap<TlsCert, unknown>();
+  /** What `upgradeTLS` is given for a static certificate. */
+  readonly #static: BunTlsConfig | null;
+  /** What `upgradeTLS` is given for each certificate a resolver chose, made once per `TlsCert`. */
+  readonly #configs = new WeakMap<TlsCert, BunTlsConfig>();
 
-  private constructor(tls: TlsOptions, first: TlsCert, resolver: CertResolver | null) {
+  constructor(tls: TlsOptions) {
     const auth = tls.cert.clientAuth;
     this.#auth = auth?.mode ?? null;
     this.#caPem = auth?.caPem;
     this.#alpn = alpnWire(BunTls.offered(tls));
     this.#h2 = tls.http2;
-    this.#resolver = resolver;
-    this.#default = first;
-    this.#config = this.#configOf(first);
-  }
-
-  /**
-   * TLS for `tls` on this path, or `null` when it is not served here: a resolver without an
-   * immediate answer for clients without SNI (`upgradeTLS` needs a certificate up front).
-   */
-  static create(tls: TlsOptions): BunTls | null {
     const source = tls.cert.source;
-    if (source.kind !== "resolver") return new BunTls(tls, tls.cert, null);
-    const first = defaultOf(source.resolver);
-    return first === null ? null : new BunTls(tls, first, source.resolver);
+    this.#resolver = source.kind === "resolver" ? source.resolver : null;
+    this.#static = this.#resolver === null ? this.#configOf(tls.cert) : null;
   }
 
   /** The ALPN names offered, in preference order. */
@@ -102,51 +78,28 @@ export class BunTls {
     };
   }
 
-  /** What `upgradeTLS` is given for the next connection (with a resolver: its current answer for no SNI). */
-  config(): BunTlsConfig {
-    const resolver = this.#resolver;
-    if (resolver !== null) {
-      const cert = defaultOf(resolver);
-      if (cert !== null && cert !== this.#default) {
-        this.#default = cert;
-        this.#config = this.#configOf(cert);
-      }
-    }
-    return this.#config;
+  /** What `upgradeTLS` is given for a static certificate; `null` with a resolver (see {@link choose}). */
+  get staticConfig(): BunTlsConfig | null {
+    return this.#static;
   }
 
-  /** The native secure context for `cert` (tako's policy, the client CA), made once. */
-  #contextFor(cert: TlsCert): unknown {
-    let context = this.#contexts.get(cert);
-    if (context === undefined) {
-      const material = loadCert(cert);
-      const options = { ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: this.#caPem };
-      context = (createSecureContext(options) as unknown as { context: unknown }).context;
-      this.#contexts.set(cert, context);
-    }
-    return context;
+  /** The resolver chooses the certificate by the ClientHello's server name (`null`: no SNI); `null` for a static certificate. */
+  get choose(): ((serverName: string | null) => BunTlsConfig | Promise<BunTlsConfig>) | null {
+    return this.#resolver === null ? null : this.#choose;
   }
 
-  /**
-   * The `serverName` handler of the TLS sockets (`null` for a static certificate): the resolver
-   * chooses by the SNI name, at once or later; an error (thrown or rejected) fails the handshake.
-   */
-  readonly serverName = (_listener: unknown, servername: string, handle: BunSniHandle): unknown => {
-    const resolver = this.#resolver;
-    if (resolver === null) return undefined;
-    let answer: TlsCert | Promise<TlsCert>;
-    try {
-      answer = resolver.resolve(servername);
-      if (answer instanceof TlsCert) return this.#contextFor(answer);
-    } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
-    }
-    Promise.resolve(answer).then(
-      (cert) => resume(handle, () => this.#contextFor(cert)),
-      () => resume(handle, null),
-    );
-    return true;
+  readonly #choose = (serverName: string | null): BunTlsConfig | Promise<BunTlsConfig> => {
+    const answer = this.#resolver!.resolve(serverName);
+    if (answer instanceof TlsCert) return this.#configFor(answer);
+    return Promise.resolve(answer).then((cert) => this.#configFor(cert));
   };
+
+  #configFor(cert: unknown): BunTlsConfig {
+    if (!(cert instanceof TlsCert) || cert.source.kind === "resolver") throw new TypeError("the certificate resolver answered something other than a static TlsCert");
+    let config = this.#configs.get(cert);
+    if (config === undefined) this.#configs.set(cert, (config = this.#configOf(cert)));
+    return config;
+  }
 
   /** The protocol a connection speaks after its handshake: no ALPN is HTTP/1.1; `h2` only when offered. */
   protocolFor(alpn: string | false | null): AlpnProtocol | null {
@@ -179,20 +132,5 @@ export class BunTls {
       cipher: socket.getCipher(),
       verifiedPeer: peer?.raw ?? null,
     });
-  }
-}
-
-/** Goes on with the handshake a resolver answered late (`null`: fail it); the connection may be gone by then. */
-function resume(handle: BunSniHandle, context: (() => unknown) | null): void {
-  try {
-    if (context === null) handle.resumeSNI(undefined, true);
-    else handle.resumeSNI(context(), false);
-  } catch {
-    // the connection closed while the resolver ran, or the certificate it chose is unusable
-    try {
-      handle.resumeSNI(undefined, true);
-    } catch {
-      // closed
-    }
   }
 }

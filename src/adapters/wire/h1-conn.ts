@@ -7,6 +7,7 @@ import { headProblem } from "../../core/http1/head-rules.ts";
 import { Http1Parser, type Http1RequestHead, type Http1Sink } from "../../core/http1/parser.ts";
 import { serializeResponseHead } from "../../core/http1/response.ts";
 import { prefaceMatch } from "../../core/h2.ts";
+import { readClientHello } from "../../core/client-hello.ts";
 import { errorReply, type HandlerResult } from "../../core/responder.ts";
 import { HttpError } from "../../core/errors.ts";
 import { upgradeOf } from "../../core/websocket/index.ts";
@@ -21,7 +22,7 @@ import { H2Conn, type H2Socket } from "./h2-conn.ts";
 import { send, sendReply } from "./h1-send.ts";
 import type { H1Server } from "./h1-server.ts";
 import { Outbox } from "./outbox.ts";
-import type { WireSocket, WireTls } from "./socket.ts";
+import type { TlsChoice, WireSocket, WireTls } from "./socket.ts";
 import { WireSocketDuplex } from "./socket-duplex.ts";
 import { handshakeHead } from "./h1-upgrade.ts";
 
@@ -35,6 +36,13 @@ const CLOSED = 3;
 const UPGRADED = 4;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const EMPTY = new Uint8Array(0);
+
+/** Bytes kept before a handshake whose certificate is being chosen (the hello, bounded by `readClientHello`, and what follows it meanwhile). */
+const HELLO_BYTES_MAX = 128 * 1024;
+/** Fatal TLS alerts (a TLS 1.2 record, which every client version reads): unrecognized_name (112), handshake_failure (40). */
+const ALERT_UNRECOGNIZED_NAME = Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 112);
+const ALERT_HANDSHAKE_FAILURE = Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40);
 
 /** How long a connection whose HTTP/2 codec is done keeps reading (and dropping) what the peer still sends. */
 const H2_LINGER_MS = 2000;
@@ -78,6 +86,10 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #tls: WireTls | null = null;
   /** TLS after the PROXY header: the upgrade waits for the header's end. */
   #tlsNext: { readonly tls: WireTls; readonly timeout: number | null } | null = null;
+  /** TLS whose certificate is chosen by the ClientHello's server name ({@link WireTls.choose}): the bytes read until the handshake starts. */
+  #hello: Uint8Array | null = null;
+  /** The hello is read and `choose` is running. */
+  #choosing = false;
   readonly server: H1Server;
   readonly parser: Http1Parser;
   /** When the current wait began (accept, or the end of the last response); -1 while a request is in flight. */
@@ -172,6 +184,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** Bytes from the socket. */
   data(chunk: Uint8Array): void {
     if (this.#state === CLOSED) return;
+    if (this.#hello !== null) return this.#helloBytes(chunk);
     const h2 = this.h2;
     if (h2 !== null) {
       if (this.#state === OPEN) h2.data(chunk);
@@ -246,6 +259,10 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.#peerEnded = true;
     if (this.#held) return;
     if (this.#proxy !== null) return this.#gateFailed("proxy", new Error("connection closed before a complete PROXY header"));
+    if (this.#hello !== null) {
+      this.#hello = null;
+      return this.#gateFailed("tls", new Error("connection closed before the TLS handshake"));
+    }
     if (this.h2 !== null) {
       // HTTP/2: the peer is gone; what was written goes out, then the close (streams at work are given up then).
       if (this.#state === CLOSED) return;
@@ -500,7 +517,69 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   upgrade(tls: WireTls, by: number, initial?: Uint8Array): void {
     this.#tls = tls;
     this.gateBy = by;
-    tls.upgrade(this, initial);
+    if (tls.choose === undefined) return tls.upgrade(this, initial);
+    this.#hello = EMPTY;
+    if (initial !== undefined) this.#helloBytes(initial);
+  }
+
+  /**
+   * Bytes before a handshake whose certificate the ClientHello's server name chooses: kept until
+   * the hello is complete (within the handshake deadline); then `choose` runs (bytes that come
+   * meanwhile are kept too) and the handshake starts with all of them. Not a hello: closed.
+   */
+  #helloBytes(chunk: Uint8Array): void {
+    const hello = (this.#hello = this.#hello!.length === 0 ? chunk.slice() : joinBytes([this.#hello!, chunk]));
+    if (hello.length > HELLO_BYTES_MAX) {
+      this.#hello = null;
+      return this.#gateFailed("tls", new Error(`more than ${HELLO_BYTES_MAX} bytes before the TLS handshake`));
+    }
+    if (this.#choosing) return;
+    const read = readClientHello(hello);
+    if (read.kind === "more") return;
+    if (read.kind === "bad") {
+      this.#hello = null;
+      return this.#gateFailed("tls", new Error(`not a TLS ClientHello: ${read.reason}`));
+    }
+    this.#choosing = true;
+    const tls = this.#tls!;
+    const name = read.serverName;
+    let choice: ReturnType<NonNullable<WireTls["choose"]>>;
+    try {
+      choice = tls.choose!(name);
+    } catch (error) {
+      return this.#noCertificate(name, error);
+    }
+    if (choice instanceof Promise) {
+      this.#syncReading();
+      choice.then(
+        (settings) => this.#startHandshake(settings),
+        (error: unknown) => this.#noCertificate(name, error),
+      );
+    } else this.#startHandshake(choice);
+  }
+
+  /** The certificate is chosen: the handshake starts with every byte read so far. */
+  #startHandshake(choice: TlsChoice): void {
+    const bytes = this.#hello;
+    this.#hello = null;
+    this.#choosing = false;
+    if (this.#state !== OPEN || bytes === null || this.gateBy === 0) return;
+    this.#syncReading();
+    try {
+      this.#tls!.upgrade(this, bytes, choice);
+    } catch (error) {
+      this.#gateFailed("tls", error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** No certificate for the server name: a fatal TLS alert (RFC 8446 §6.2), then closed. */
+  #noCertificate(name: string | null, error: unknown): void {
+    this.#hello = null;
+    this.#choosing = false;
+    if (this.#state !== OPEN) return;
+    this.socket.write(name === null ? ALERT_HANDSHAKE_FAILURE : ALERT_UNRECOGNIZED_NAME);
+    const why = error instanceof Error ? error.message : String(error);
+    this.#gateFailed("tls", new Error(`no certificate for ${name === null ? "a client without SNI" : `server name ${JSON.stringify(name)}`}: ${why}`, { cause: error }));
   }
 
   /** The TLS handshake ended: HTTP/1.1 from now on, or the connection is refused. */
@@ -647,7 +726,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #readPaused = false;
 
   #syncReading(): void {
-    const pause = this.#state === OPEN && (this.#pausedBody || this.#pausedStash);
+    const pause = this.#state === OPEN && (this.#pausedBody || this.#pausedStash || this.#choosing);
     if (pause === this.#readPaused || this.#state === CLOSED) return;
     this.#readPaused = pause;
     if (pause) this.socket.pause();

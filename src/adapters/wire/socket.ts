@@ -28,6 +28,9 @@ export interface WireSocket {
   readonly remoteFamily: string | undefined;
 }
 
+/** The settings a {@link WireTls} chose for one handshake (the runtime's own form). */
+export type TlsChoice = object;
+
 /** The application protocols a connection may speak after a TLS handshake, as ALPN names them. */
 export type AlpnProtocol = "http/1.1" | "h2";
 
@@ -37,8 +40,19 @@ export type AlpnProtocol = "http/1.1" | "h2";
  * reaches the connection as `handshake(ok, error)`.
  */
 export interface WireTls {
-  /** Starts the handshake on `conn`'s socket, `initial` (bytes read already) first; throws when it cannot start. */
-  upgrade(conn: H1Conn, initial?: Uint8Array): void;
+  /**
+   * Set when the certificate is chosen by the server name of the client's ClientHello before the
+   * handshake starts (a resolver): the connection reads the hello first (`readClientHello`), asks
+   * `choose(name)` (`null`: no SNI) for the settings, which may take time (a resolver's promise),
+   * and then calls {@link upgrade} with them and every byte read. Throws or rejects when there is
+   * no certificate for the name. Absent: the handshake starts at once.
+   */
+  readonly choose?: (serverName: string | null) => TlsChoice | Promise<TlsChoice>;
+  /**
+   * Starts the handshake on `conn`'s socket, `initial` (bytes read already) first, with `choice`
+   * ({@link choose}'s answer) when there is one; throws when it cannot start.
+   */
+  upgrade(conn: H1Conn, initial?: Uint8Array, choice?: TlsChoice): void;
   /** After a handshake that succeeded: why the connection is refused, or the protocol it speaks. */
   settle(socket: WireSocket): Error | AlpnProtocol;
   /** `req.conn.tls` once the handshake is done. */
