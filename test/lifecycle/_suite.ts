@@ -7,18 +7,8 @@ import { describe, test } from "node:test";
 import { RawConn, tryConnect } from "../_shared/conn.ts";
 import { startFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 
-/**
- * `native`: the runtime's own server with the defaults. `socket`: Bun's and Deno's node:net
- * path, chosen because a field it needs is set explicitly (here `acceptBackoff`, at its
- * default value). Node has one path.
- */
-export type Path = "native" | "socket";
-
-const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
-
-function start(runtime: Runtime, path: Path, config: Record<string, unknown> = {}, fdLimit?: number): Promise<Fixture> {
-  const full = path === "socket" ? { ...SOCKET_PATH, ...config } : config;
-  return startFixture(runtime, "test/lifecycle/_main.ts", { TAKO_CONFIG: JSON.stringify(full) }, fdLimit === undefined ? {} : { fdLimit });
+function start(runtime: Runtime, config: Record<string, unknown> = {}, fdLimit?: number): Promise<Fixture> {
+  return startFixture(runtime, "test/lifecycle/_main.ts", { TAKO_CONFIG: JSON.stringify(config) }, fdLimit === undefined ? {} : { fdLimit });
 }
 
 /** `promise`, or a failure naming `what` after `ms`: a lifecycle bug must fail, not hang. Not a timing assertion: `ms` is generous. */
@@ -32,14 +22,14 @@ async function stopped(f: Fixture): Promise<number> {
   return Number(m[1]);
 }
 
-export function lifecycleSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${path === "native" ? (runtime === "bun" ? "Bun.listen + codec" : "native server") : "node:net path"}`;
+export function lifecycleSuite(runtime: Runtime): void {
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec`}`;
 
   describe(`graceful drain (${label})`, () => {
     // The test's timeout is below the 30 s drainTimeout: join() must end when the in-flight
     // requests are done, not at the deadline.
     test("in-flight requests finish with Connection: close, idle connections close at once, new connects are refused", { timeout: 25_000 }, async () => {
-      const f = await start(runtime, path);
+      const f = await start(runtime);
       try {
         const idle = await RawConn.open(f.port);
         idle.get("/");
@@ -76,7 +66,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     test("a handler that never finishes is cut at drainTimeout", { timeout: 30_000 }, async () => {
-      const f = await start(runtime, path, { drainTimeout: 600 });
+      const f = await start(runtime, { drainTimeout: 600 });
       try {
         const hung = await RawConn.open(f.port);
         hung.get("/hang?tag=hung");
@@ -96,12 +86,12 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
   });
 
-  if (runtime === "bun" && path === "native") {
+  if (runtime === "bun") {
     // Bun.serve's own idle timeout (10 s) cut a request whose handler took longer, with no
     // response at all (measured); tako lifts it while a handler works. 15 s because Bun checks
     // its timeouts in ticks of a few seconds (a cut came 10–14 s in when measured).
     test("a handler working, or a stream pausing, longer than Bun's 10 s idle timeout is not cut", async () => {
-      const f = await start(runtime, path);
+      const f = await start(runtime);
       try {
         const slow = await RawConn.open(f.port);
         const gap = await RawConn.open(f.port);
@@ -118,14 +108,10 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
   }
 
   describe(`accept errors (${label})`, () => {
-    // Deno's node:net listener stops accepting for good after EMFILE and reports nothing that
-    // tako could act on (measured); the README coverage table lists this gap.
-    const denoSocket = runtime === "deno" && path === "socket";
     test("EMFILE with the cap lifted (maxConnections above the limit): flooded past its descriptor limit, the server survives and serves once they close", {
-      skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
       timeout: 30_000,
     }, async () => {
-      const f = await start(runtime, path, { maxConnections: 100_000 }, 128);
+      const f = await start(runtime, { maxConnections: 100_000 }, 128);
       try {
         const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
         // Wait until the server holds its whole descriptor allowance: it has run into EMFILE.
@@ -157,12 +143,11 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     test("descriptor exhaustion: flooded with idle connections past its descriptor limit, the server keeps serving", {
-      skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
       timeout: 60_000,
     }, async () => {
       // 128 descriptors: the default cap (maxConnections null) is 128 less 64 kept for the rest
       // of the process. 250 idle connections (the attack) stay open while honest clients come.
-      const f = await start(runtime, path, {}, 128);
+      const f = await start(runtime, {}, 128);
       try {
         const fds = (): number => readdirSync(`/proc/${f.child.pid}/fd`).length;
         const flood = await Promise.all(Array.from({ length: 250 }, () => RawConn.open(f.port).catch(() => null)));
@@ -198,10 +183,9 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     test("descriptor exhaustion by slow uploads: stalled bodies are shed, honest clients are served during the attack", {
-      skip: denoSocket ? "Deno's node:net never recovers from EMFILE (known gap)" : false,
       timeout: 60_000,
     }, async () => {
-      const f = await start(runtime, path, {}, 128);
+      const f = await start(runtime, {}, 128);
       const flood: RawConn[] = [];
       const drip = setInterval(() => {
         for (const c of flood) if (!c.isClosed) c.send("1\r\nx\r\n");
@@ -237,7 +221,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
 
   describe(`keep-alive settings (${label})`, () => {
     test("keepAlive: false closes after each response", async () => {
-      const f = await start(runtime, path, { keepAlive: false });
+      const f = await start(runtime, { keepAlive: false });
       try {
         const c = await RawConn.open(f.port);
         c.get("/");
@@ -249,9 +233,9 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
       }
     });
 
-    // Every path keeps these (on Bun's node:http: tako's deadline sweep and cap).
+    // Every runtime keeps these (on Bun and Deno: tako's deadline sweep and cap on the raw sockets).
     test("keepAliveTimeout closes idle connections on time", { timeout: 30_000 }, async () => {
-      const f = await start(runtime, path, { keepAliveTimeout: 400 });
+      const f = await start(runtime, { keepAliveTimeout: 400 });
       try {
         const c = await RawConn.open(f.port);
         c.get("/");
@@ -266,7 +250,7 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     test("headerReadTimeout: a slowloris client is cut, others are served meanwhile", { timeout: 30_000 }, async () => {
-      const f = await start(runtime, path, { headerReadTimeout: 500 });
+      const f = await start(runtime, { headerReadTimeout: 500 });
       try {
         const slow = await RawConn.open(f.port);
         const head = `GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ${"a".repeat(100)}`;
@@ -288,16 +272,13 @@ export function lifecycleSuite(runtime: Runtime, path: Path): void {
     });
 
     test("maxConnections: beyond the cap a connection gets 503 and is closed; a reset frees its slot", { timeout: 30_000 }, async () => {
-      const f = await start(runtime, path, { maxConnections: 2 });
+      const f = await start(runtime, { maxConnections: 2 });
       try {
         // Two connections hold the slots (counted from accept, before any request); the
-        // server accepts in connect order, so the third is the one over the cap. Bun's
-        // node:http reports a connection that has sent nothing within about a second, not in
-        // connect order: there the one over the cap is whichever it reported third.
+        // server accepts in connect order, so the third is the one over the cap.
         const conns = [await RawConn.open(f.port), await RawConn.open(f.port), await RawConn.open(f.port)];
-        const anyOrder = runtime === "bun" && path === "native";
-        const over = anyOrder ? await within(Promise.race(conns.map((x) => x.closed.then(() => x))), 10_000, "close of the connection over the cap") : conns[2]!;
-        if (!anyOrder) await within(over.closed, 10_000, "close of the connection over the cap");
+        const over = conns[2]!;
+        await within(over.closed, 10_000, "close of the connection over the cap");
         assert.match(over.text, /^HTTP\/1\.1 503 /);
         const [a, b] = conns.filter((x) => x !== over) as [RawConn, RawConn];
         a.reset();

@@ -2,4 +2,4 @@
 // defaults.
 import { lifecycleSuite } from "./_suite.ts";
 
-lifecycleSuite("bun", "native");
+lifecycleSuite("bun");

@@ -2,4 +2,4 @@
 // deadlines, cap and drain) whatever fields are set; the fields' own tests run here too.
 import { lifecycleSuite } from "./_suite.ts";
 
-lifecycleSuite("deno", "native");
+lifecycleSuite("deno");

@@ -1,4 +1,4 @@
 // Lifecycle on Node.js.
 import { lifecycleSuite } from "./_suite.ts";
 
-lifecycleSuite("node", "native");
+lifecycleSuite("node");

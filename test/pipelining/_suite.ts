@@ -7,18 +7,9 @@ import { describe, test } from "node:test";
 import { RawConn } from "../_shared/conn.ts";
 import { startFixture, useFixture, type Runtime } from "../_shared/spawn.ts";
 
-/**
- * `native`: the runtime's own path with the defaults (Bun.listen or Deno.listen with tako's
- * codec). `socket`: Bun's node:net path, chosen because `acceptBackoff` is set explicitly (at its
- * default value); Deno serves cleartext HTTP/1.1 on its native path whatever is set. Node has one path.
- */
-export type Path = "native" | "socket";
-
-const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
-
-/** The fixture's environment for `path` with `config`. */
-function fixtureEnv(path: Path, config: object): Record<string, string> {
-  return { TAKO_CONFIG: JSON.stringify(path === "native" ? config : { ...SOCKET_PATH, ...config }) };
+/** The fixture's environment with `config`. */
+function fixtureEnv(config: object): Record<string, string> {
+  return { TAKO_CONFIG: JSON.stringify(config) };
 }
 const host = "Host: t\r\n";
 /** In flight for 50 ms on purpose: the malformed request after it is parsed meanwhile. */
@@ -34,29 +25,27 @@ async function exchange(port: number, bytes: string): Promise<{ statuses: number
   return { statuses: conn.statuses, bodies: answers.map((a) => a.body), text: conn.text };
 }
 
-export function pipeliningSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec` : "node:net path"}`;
-  const env = fixtureEnv(path, {});
+export function pipeliningSuite(runtime: Runtime): void {
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec`}`;
+  const env = fixtureEnv({});
 
   describe(`a malformed request pipelined after valid ones (${label})`, () => {
     const fx = useFixture(runtime, "test/pipelining/_main.ts", env);
     const opts = { timeout: 20_000 };
 
     /**
-     * What each path answers, in order, for [valid requests…, malformed one]. `required`: tako's
-     * transport, where every valid request is answered, then the error status: Node's node:http,
-     * tako's codec on Bun.listen and Deno.listen, and Bun's node:http on its node:net path.
+     * What is answered, in order, for [valid requests…, malformed one]: every valid request, then
+     * the error status (Node's node:http, tako's codec on Bun.listen and Deno.listen).
      */
-    const cases: [name: string, bytes: string, valid: string[], required: number[], others: Partial<Record<`${Runtime}-${Path}`, number[]>>][] = [
-      ["an async GET, then garbage", `${ASYNC}${GARBAGE}`, ["async 50"], [200, 400], {}],
-      ["a sync GET, then garbage", `GET /sync HTTP/1.1\r\n${host}\r\n${GARBAGE}`, ["sync"], [200, 400], {}],
-      ["two async GETs, then garbage", `${ASYNC}GET /async/10 HTTP/1.1\r\n${host}\r\n${GARBAGE}`, ["async 50", "async 10"], [200, 200, 400], {}],
-      ["an async GET, then an invalid Content-Length", `${ASYNC}POST /x HTTP/1.1\r\n${host}Content-Length: abc\r\n\r\n`, ["async 50"], [200, 400], {}],
-      ["an async GET, then an oversized head (70 KB)", `${ASYNC}GET /sync HTTP/1.1\r\n${host}X-Big: ${"a".repeat(70_000)}\r\n\r\n`, ["async 50"], [200, 431], {}],
-      ["garbage alone", GARBAGE, [], [400], {}],
+    const cases: [name: string, bytes: string, valid: string[], expected: number[]][] = [
+      ["an async GET, then garbage", `${ASYNC}${GARBAGE}`, ["async 50"], [200, 400]],
+      ["a sync GET, then garbage", `GET /sync HTTP/1.1\r\n${host}\r\n${GARBAGE}`, ["sync"], [200, 400]],
+      ["two async GETs, then garbage", `${ASYNC}GET /async/10 HTTP/1.1\r\n${host}\r\n${GARBAGE}`, ["async 50", "async 10"], [200, 200, 400]],
+      ["an async GET, then an invalid Content-Length", `${ASYNC}POST /x HTTP/1.1\r\n${host}Content-Length: abc\r\n\r\n`, ["async 50"], [200, 400]],
+      ["an async GET, then an oversized head (70 KB)", `${ASYNC}GET /sync HTTP/1.1\r\n${host}X-Big: ${"a".repeat(70_000)}\r\n\r\n`, ["async 50"], [200, 431]],
+      ["garbage alone", GARBAGE, [], [400]],
     ];
-    for (const [name, bytes, valid, required, others] of cases) {
-      const expected = others[`${runtime}-${path}`] ?? required;
+    for (const [name, bytes, valid, expected] of cases) {
       test(`${name} → ${expected.join(", ") || "nothing"}, then closed`, opts, async () => {
         const { statuses, bodies, text } = await exchange(fx.port, bytes);
         assert.deepEqual(statuses, expected, `answered: ${JSON.stringify(text.slice(0, 400))}`);
@@ -68,24 +57,21 @@ export function pipeliningSuite(runtime: Runtime, path: Path): void {
       });
     }
 
-    if (runtime === "node" || path === "socket") {
-      test("the wait for an in-flight answer is bounded by headerReadTimeout: past it, the connection is closed", opts, async () => {
-        // headerReadTimeout set: Bun and Deno serve on their node:net path whatever `path` says.
-        const f = await startFixture(runtime, "test/pipelining/_main.ts", fixtureEnv("socket", { headerReadTimeout: 500 }));
-        try {
-          const conn = await RawConn.open(f.port);
-          const sentAt = Date.now();
-          // A handler in flight for 10 s, then garbage: the answer would come long after the bound.
-          conn.send(`GET /async/10000 HTTP/1.1\r\n${host}\r\n${GARBAGE}`);
-          const closedAt = await conn.closed;
-          assert.deepEqual(conn.statuses, []);
-          // Not before the bound (less timer slack).
-          assert.ok(closedAt - sentAt >= 400, `closed ${closedAt - sentAt} ms after the request`);
-        } finally {
-          await f.stop();
-        }
-      });
-    }
+    test("the wait for an in-flight answer is bounded by headerReadTimeout: past it, the connection is closed", opts, async () => {
+      const f = await startFixture(runtime, "test/pipelining/_main.ts", fixtureEnv({ headerReadTimeout: 500 }));
+      try {
+        const conn = await RawConn.open(f.port);
+        const sentAt = Date.now();
+        // A handler in flight for 10 s, then garbage: the answer would come long after the bound.
+        conn.send(`GET /async/10000 HTTP/1.1\r\n${host}\r\n${GARBAGE}`);
+        const closedAt = await conn.closed;
+        assert.deepEqual(conn.statuses, []);
+        // Not before the bound (less timer slack).
+        assert.ok(closedAt - sentAt >= 400, `closed ${closedAt - sentAt} ms after the request`);
+      } finally {
+        await f.stop();
+      }
+    });
 
     test("the server still answers", opts, async () => {
       const { statuses } = await exchange(fx.port, `GET /sync HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);

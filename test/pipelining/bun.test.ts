@@ -2,4 +2,4 @@
 // one HTTP/1.1 path).
 import { pipeliningSuite } from "./_suite.ts";
 
-pipeliningSuite("bun", "native");
+pipeliningSuite("bun");

@@ -2,4 +2,4 @@
 // has no node:net path on Deno any more: every field is honoured there).
 import { pipeliningSuite } from "./_suite.ts";
 
-pipeliningSuite("deno", "native");
+pipeliningSuite("deno");

@@ -1,4 +1,4 @@
 // Pipelining after a malformed request, on Node.js.
 import { pipeliningSuite } from "./_suite.ts";
 
-pipeliningSuite("node", "native");
+pipeliningSuite("node");

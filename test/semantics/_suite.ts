@@ -13,12 +13,6 @@ import { h2, h2Session } from "../_shared/h2-client.ts";
 import { http } from "../_shared/http-client.ts";
 import { type Fixture, type Runtime, useFixture } from "../_shared/spawn.ts";
 
-/**
- * `native`: Bun.serve / Deno.serve (the defaults). `socket`: their node:net path, chosen by an
- * explicitly set connection field (`acceptBackoff`, at its default value). Node has one path.
- */
-export type Path = "native" | "socket";
-const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
 const FIXTURE = "test/semantics/_main.ts";
 const opts = { timeout: 30_000 };
 
@@ -51,10 +45,9 @@ async function ask(port: number, bytes: string): Promise<{ conn: RawConn; res: R
   return { conn, res };
 }
 
-export function semanticsSuite(runtime: Runtime, path: Path): void {
-  const native = runtime !== "node" && path === "native";
-  const label = runtime === "node" ? "node" : `${runtime}, ${native ? `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec` : "node:net path"}`;
-  const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
+export function semanticsSuite(runtime: Runtime): void {
+  const label = runtime === "node" ? "node" : `${runtime}, ${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec`;
+  const env = { TAKO_CONFIG: "{}" };
 
   describe(`request head: authority, Host, framing, version (${label})`, () => {
     const fx = useFixture(runtime, FIXTURE, env);
@@ -288,7 +281,7 @@ export function semanticsTlsSuite(runtime: Runtime): void {
   });
 }
 
-/** Client errors and stream errors over h2c (Node: node:http2; Bun: its node:http2 on the node:net path; Deno: Deno.serve). */
+/** Client errors and stream errors over h2c (Node: node:http2; Bun and Deno: tako's HTTP/2 codec). */
 export function semanticsH2cSuite(runtime: Runtime): void {
   describe(`client errors are not server errors; stream errors reach onError (${runtime}, h2c)`, () => {
     const fx = useFixture(runtime, FIXTURE, { TAKO_PROTO: "h2c" });

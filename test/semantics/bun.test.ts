@@ -2,6 +2,6 @@
 // codecs.
 import { semanticsH2cSuite, semanticsSuite, semanticsTlsSuite } from "./_suite.ts";
 
-semanticsSuite("bun", "native");
+semanticsSuite("bun");
 semanticsTlsSuite("bun");
 semanticsH2cSuite("bun");

@@ -2,6 +2,6 @@
 // accepted connection, whatever fields are set): HTTP/1.1, TLS and h2c.
 import { semanticsH2cSuite, semanticsSuite, semanticsTlsSuite } from "./_suite.ts";
 
-semanticsSuite("deno", "native");
+semanticsSuite("deno");
 semanticsTlsSuite("deno");
 semanticsH2cSuite("deno");

@@ -1,10 +1,9 @@
 // Uploads answered before they were read, on the wire: a 413 from each body reader, and a handler
 // that answers (and ends the connection) without reading. The client is still sending when the
 // answer comes; closing with its bytes unread makes the kernel reset the connection, and the
-// client loses the answer. tako's HTTP/1.1 transport (Node, and the node:net path of Bun and Deno)
-// closes such a connection lingering: it sends the response and a FIN, reads and discards the
-// rest of the body (at most 8 MiB, for at most 2 s), then closes. Bun.serve and Deno.serve (the
-// native paths) are served by the runtimes: their outcome is recorded, not required.
+// client loses the answer. tako's HTTP/1.1 transports (node:http on Node, its own codec on Bun and
+// Deno) close such a connection lingering: they send the response and a FIN, read and discard the
+// rest of the body (at most 8 MiB, for at most 2 s), then close.
 import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -15,13 +14,6 @@ import { testCerts } from "../_shared/certs.ts";
 import { parseResponses } from "../_shared/conn.ts";
 import { startFixture, useFixture, type Fixture, type Runtime } from "../_shared/spawn.ts";
 
-/**
- * `native`: the runtime's own server with the defaults. `socket`: Bun's and Deno's node:net path,
- * chosen because `acceptBackoff` is set explicitly (at its default value). Node has one path.
- */
-export type Path = "native" | "socket";
-
-const SOCKET_PATH = { acceptBackoff: { initial: 5, max: 1000 } };
 /** The Router's default body limit. */
 const LIMIT = 1024 * 1024;
 /** Uploads are 3 MiB over the limit (within the 8 MiB tako reads past an early response). */
@@ -232,12 +224,12 @@ async function uploads(t: TestContext, lingers: boolean, port: number, route: st
   assert.equal(JSON.parse(await get(port, "/fds", ca)).fds > 0, true, "the server still answers");
 }
 
-export function uploadsSuite(runtime: Runtime, path: Path): void {
-  const label = `${runtime}, ${runtime === "node" ? "node:http" : path === "native" ? `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec` : "node:net path"}`;
+export function uploadsSuite(runtime: Runtime): void {
+  const label = `${runtime}, ${runtime === "node" ? "node:http" : `${runtime === "bun" ? "Bun.listen" : "Deno.listen"} + codec`}`;
   /** tako's HTTP/1.1 transports all close lingering (Bun and Deno serve HTTP/1.1 with tako's codec on their raw sockets). */
   const lingers = true;
-  const env = { TAKO_CONFIG: JSON.stringify(path === "socket" ? SOCKET_PATH : {}) };
-  const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : path === "native" ? `${runtime === "bun" ? "Bun.listen" : "Deno.listenTls"} + codec` : "node:tls on the node:net path"}`;
+  const env = { TAKO_CONFIG: "{}" };
+  const tlsLabel = `${runtime}, ${runtime === "node" ? "node:tls" : `${runtime === "bun" ? "Bun.listen" : "Deno.listenTls"} + codec`}`;
 
   describe(`uploads answered before they were read (${label})`, () => {
     const fx = useFixture(runtime, "test/uploads/_main.ts", env);
@@ -333,19 +325,17 @@ export function uploadsSuite(runtime: Runtime, path: Path): void {
     });
   });
 
-  // Bun serves TLS on the node:net path whatever the config: once, with the socket path.
-  if (!(runtime === "bun" && path === "native"))
-    describe(`uploads answered before they were read, over TLS (${tlsLabel})`, () => {
-      const certs = testCerts();
-      const fx = useFixture(runtime, "test/uploads/_main.ts", { ...env, TAKO_UPLOADS_TLS: "1" });
-      test("413 from the buffering reader: 20 uploads each with node:https and a raw TLS socket (Content-Length and chunked)", { timeout: 240_000 }, async (t) => {
-        await uploads(t, lingers, fx.port, "/bytes", 413, 20, certs.read(certs.ca.cert));
-      });
+  describe(`uploads answered before they were read, over TLS (${tlsLabel})`, () => {
+    const certs = testCerts();
+    const fx = useFixture(runtime, "test/uploads/_main.ts", { ...env, TAKO_UPLOADS_TLS: "1" });
+    test("413 from the buffering reader: 20 uploads each with node:https and a raw TLS socket (Content-Length and chunked)", { timeout: 240_000 }, async (t) => {
+      await uploads(t, lingers, fx.port, "/bytes", 413, 20, certs.read(certs.ca.cert));
     });
+  });
 
   describe(`a lingering connection and the drain (${label})`, () => {
     test("the drain deadline cuts a lingering connection; the server exits", { timeout: 30_000 }, async (t) => {
-      const f: Fixture = await startFixture(runtime, "test/uploads/_main.ts", { TAKO_CONFIG: JSON.stringify({ ...(path === "socket" ? SOCKET_PATH : {}), drainTimeout: 300 }) });
+      const f: Fixture = await startFixture(runtime, "test/uploads/_main.ts", { TAKO_CONFIG: JSON.stringify({ drainTimeout: 300 }) });
       try {
         const up = await answeredUpload(f.port, 256 * 1024);
         f.child.kill("SIGTERM");

@@ -2,4 +2,4 @@
 // one HTTP/1.1 path); it closes lingering.
 import { uploadsSuite } from "./_suite.ts";
 
-uploadsSuite("bun", "native");
+uploadsSuite("bun");

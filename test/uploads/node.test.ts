@@ -1,4 +1,4 @@
 // Uploads answered before they were read, on Node.js.
 import { uploadsSuite } from "./_suite.ts";
 
-uploadsSuite("node", "native");
+uploadsSuite("node");
