@@ -1,4 +1,4 @@
-// The body deadline on the wire, on Bun: HTTP/1.1 on its node:http, h2c on the node:net path.
+// The body deadline on the wire, on Bun: HTTP/1.1 and h2c on Bun.listen with tako's codecs.
 import { bodyDeadlineSuite } from "./_suite.ts";
 
 bodyDeadlineSuite("bun");

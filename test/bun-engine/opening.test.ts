@@ -2,9 +2,9 @@
 // (upgradeTLS, HTTP/2 off) and the PROXY header. req.conn's TLS facts (ALPN, SNI name, version,
 // cipher, a verified client certificate); a silent connection closed at tlsHandshakeTimeout with
 // a FIN, its descriptor freed and a refusal (tls) reported; a PROXY header late, bad, or carrying
-// v2 TLVs; and connections made between bind and spawn* served on the same socket (the node:net
-// path would close them: this is what proves the path). Real sockets on 127.0.0.1, Node's
-// tls/net clients, bounded waits.
+// v2 TLVs; a certificate resolver answering later, asked with the SNI name read from the
+// ClientHello; and connections made between bind and spawn* served on the same socket. Real
+// sockets on 127.0.0.1, Node's tls/net clients, bounded waits.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";

@@ -114,8 +114,7 @@ export function listenersSuite(runtime: Runtime): void {
       assert.deepEqual(JSON.parse(r.out), { remoteAddress: "", remotePort: 0, localAddress: path, localPort: 0, family: "unix", httpVersion: "1.1", tls: null, proxy: null });
       const n = await getOverPath(path, "/");
       assert.deepEqual([n.status, n.body], [200, "ok"]);
-      // Keep-alive: a second request on the same connection (on Deno, Deno.listen with Deno's own
-      // server; its node:net path would close after the first response).
+      // Keep-alive: a second request on the same connection.
       const twice = await new Promise<string>((resolve) => {
         const s = connect(path);
         let text = "";
@@ -154,7 +153,6 @@ export function listenersSuite(runtime: Runtime): void {
     test("h2c on a Unix socket: curl --http2-prior-knowledge and node:http2", async () => {
       const path = join(dir, "h2c.sock");
       const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}:640`, TAKO_TRANSPORT: "h2c" } });
-      // Bun serves h2c on its node:net path, which binds the path again: the mode holds there too.
       assert.equal(lstatSync(path).mode & 0o777, 0o640);
       const r = await curl(["--http2-prior-knowledge", "--unix-socket", path, "http://localhost/conn"]);
       assert.equal(r.code, 0, r.out);
@@ -170,7 +168,7 @@ export function listenersSuite(runtime: Runtime): void {
       const certs = testCerts();
       const path = join(dir, "tls.sock");
       const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}:600`, TAKO_TRANSPORT: "tls" } });
-      // Bun and Deno serve TLS here on their node:net path, which binds the path again.
+      // Deno serves TLS here on its node:net path, which binds the path again: the mode holds there too.
       assert.equal(lstatSync(path).mode & 0o777, 0o600);
       const h1 = await curl(["--http1.1", "--cacert", certs.ca.cert, "--unix-socket", path, "https://localhost/conn"]);
       assert.equal(h1.code, 0, h1.out);
