@@ -2,7 +2,7 @@
 // keep an injected line off the wire, and chunked bodies that the parser reads back.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeChunk, Http1ResponseError, LAST_CHUNK, serializeResponse, serializeResponseHead } from "../../src/core/http1/response.ts";
+import { encodeChunk, Http1ResponseError, LAST_CHUNK, serializeResponse, serializeResponseHead, serializeTextResponse } from "../../src/core/http1/response.ts";
 import { collect } from "./_collect.ts";
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
@@ -50,5 +50,21 @@ describe("whole response", () => {
     assert.equal(text(serializeResponse(200, ["x", "\xe9"], body)), "HTTP/1.1 200 OK\r\nx: \xe9\r\ncontent-length: 13\r\n\r\nHello, World!");
     assert.equal(text(serializeResponseHead(299, [], "none", false, "\xe9t\xe9")), "HTTP/1.1 299 \xe9t\xe9\r\n\r\n");
     assert.equal(text(serializeResponseHead(299, [], "none")), "HTTP/1.1 299 \r\n\r\n");
+  });
+
+  test("a text body is the same bytes as its UTF-8 encoding: short ASCII copied, non-ASCII and long text encoded; HEAD keeps the byte length", () => {
+    const long = "x".repeat(5000);
+    for (const body of ["", "Hello, World!", '{"id":"42"}', "caf\u00e9 \u{1f600}", "\u00ff", long, `${long}\u00e9`]) {
+      const bytes = Buffer.from(body, "utf8");
+      for (const [close, omit] of [
+        [false, false],
+        [true, false],
+        [false, true],
+      ] as const) {
+        const got = serializeTextResponse(200, ["content-type", "text/plain; charset=utf-8", "x", "\xe9"], body, close, omit);
+        const want = serializeResponse(200, ["content-type", "text/plain; charset=utf-8", "x", "\xe9"], bytes, close, omit);
+        assert.deepEqual(Buffer.from(got), Buffer.from(want), `${JSON.stringify(body.slice(0, 20))} close=${close} omit=${omit}`);
+      }
+    }
   });
 });

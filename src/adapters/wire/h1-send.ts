@@ -1,4 +1,4 @@
-import { encodeChunk, type Http1BodyFraming, LAST_CHUNK, serializeResponse, serializeResponseHead } from "../../core/http1/response.ts";
+import { encodeChunk, type Http1BodyFraming, LAST_CHUNK, serializeResponse, serializeResponseHead, serializeTextResponse } from "../../core/http1/response.ts";
 import { errorReply, type HandlerResult, isPlainJson, settle, settleError, toReply } from "../../core/responder.ts";
 import type { HeaderMap, Reply, ReplyBody } from "../../core/response.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
@@ -25,7 +25,7 @@ export function send(conn: H1Conn, req: H1Request, value: HandlerResult): void {
   if (req.finished || conn.current !== req) return;
   const router = conn.server.router;
   try {
-    if (typeof value === "string") return whole(conn, req, 200, conn.server.textHeaders, encoder.encode(value), false);
+    if (typeof value === "string") return whole(conn, req, 200, conn.server.textHeaders, value, false);
     if (typeof value === "object" && value !== null && isPlainJson(value)) {
       let body: string;
       try {
@@ -33,7 +33,7 @@ export function send(conn: H1Conn, req: H1Request, value: HandlerResult): void {
       } catch (error) {
         return writeReply(conn, req, settleError(router, error, req, toReply, undefined));
       }
-      return whole(conn, req, 200, conn.server.jsonHeaders, encoder.encode(body), false);
+      return whole(conn, req, 200, conn.server.jsonHeaders, body, false);
     }
     writeReply(conn, req, settle(router, value, req, toReply, undefined));
   } catch (error) {
@@ -121,23 +121,24 @@ function writeReply(conn: H1Conn, req: H1Request, reply: Reply | Response): void
   }
   const headers = head.done(conn.server.dateHeader);
   if (body === null || typeof body === "string" || body instanceof Uint8Array) {
-    const bytes = body === null ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
-    return whole(conn, req, status, headers, bytes, head.close, reason);
+    return whole(conn, req, status, headers, body ?? EMPTY, head.close, reason);
   }
   stream(conn, req, status, headers, body, head, reason);
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** A response whose body is known: one buffer, one write (the head alone for HEAD, 204, 304). */
-function whole(conn: H1Conn, req: H1Request, status: number, headers: readonly string[], body: Uint8Array, asked: boolean, reason?: string): void {
+/** A response whose body is known (text goes out as UTF-8): one buffer, one write (the head alone for HEAD, 204, 304). */
+function whole(conn: H1Conn, req: H1Request, status: number, headers: readonly string[], text: Uint8Array | string, asked: boolean, reason?: string): void {
   const close = conn.closesWith(req, asked);
   const omit = req.head.method === "HEAD";
   let bytes: Uint8Array;
   let rest: Uint8Array | null = null;
   if (noBody(status)) bytes = serializeResponseHead(status, headers, "none", close, reason);
-  else if (reason === undefined) bytes = serializeResponse(status, headers, body, close, omit);
+  else if (reason === undefined)
+    bytes = typeof text === "string" ? serializeTextResponse(status, headers, text, close, omit) : serializeResponse(status, headers, text, close, omit);
   else {
+    const body = typeof text === "string" ? encoder.encode(text) : text;
     // A reason phrase of the handler's (a Fetch Response's statusText): head, then body.
     bytes = serializeResponseHead(status, headers, { length: body.length }, close, reason);
     if (!omit && body.length > 0) rest = body;

