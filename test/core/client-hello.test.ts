@@ -8,6 +8,7 @@ import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { CLIENT_HELLO_MAX, type ClientHelloRead, readClientHello } from "../../src/core/client-hello.ts";
+import { concat } from "./proxy-protocol/_helpers.ts";
 
 /** Listens on 127.0.0.1; `capture(open)` runs a client via `open(port)` and resolves to the first bytes it sent (read for 300 ms). */
 async function capturer(): Promise<{ capture(open: (port: number) => () => void): Promise<Uint8Array>; close(): Promise<void> }> {
@@ -65,7 +66,7 @@ function handshakeOf(flight: Uint8Array): Uint8Array {
     if (need === -1) need = 4 + ((part[1]! << 16) | (part[2]! << 8) | part[3]!);
     at += 5 + length;
   }
-  return concat(parts).subarray(0, need);
+  return concat(...parts).subarray(0, need);
 }
 
 /** `handshake` as handshake records of at most `size` bytes of fragment each. */
@@ -75,17 +76,7 @@ function records(handshake: Uint8Array, size: number): Uint8Array {
     const part = handshake.subarray(at, Math.min(handshake.length, at + size));
     out.push(Uint8Array.of(0x16, 0x03, 0x01, part.length >> 8, part.length & 0xff), part);
   }
-  return concat(out);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...out);
 }
 
 const u16 = (n: number): number[] => [n >> 8, n & 0xff];
@@ -158,7 +149,7 @@ describe("readClientHello on real clients' first flights", () => {
   test("bytes after the first flight (the client's next record) do not change the answer", () => {
     const flight = flights.get("node:tls with servername and ALPN");
     assert.ok(flight !== undefined, "the capture above ran");
-    assert.deepEqual(read(concat([flight, Uint8Array.of(0x14, 0x03, 0x03, 0, 1, 1)])), { kind: "hello", serverName: "api.example.com" });
+    assert.deepEqual(read(concat(flight, Uint8Array.of(0x14, 0x03, 0x03, 0, 1, 1))), { kind: "hello", serverName: "api.example.com" });
   });
 });
 
@@ -215,7 +206,7 @@ describe("readClientHello edge cases", () => {
     const serverHello = Uint8Array.from(h, (b, i) => (i === 0 ? 0x02 : b));
     assert.equal(read(records(serverHello, 16384)).kind, "bad");
     const split = records(h, 10);
-    const interleaved = concat([split.subarray(0, 15), Uint8Array.of(0x17, 0x03, 0x03, 0, 1, 0), split.subarray(15)]);
+    const interleaved = concat(split.subarray(0, 15), Uint8Array.of(0x17, 0x03, 0x03, 0, 1, 0), split.subarray(15));
     assert.equal(read(interleaved).kind, "bad");
     assert.equal(read(Uint8Array.of(0x16, 0x03, 0x01, 0, 0)).kind, "bad");
     assert.equal(read(Uint8Array.of(0x16, 0x03, 0x01, 0x40, 0x01)).kind, "bad");
@@ -232,7 +223,7 @@ describe("readClientHello edge cases", () => {
 
   test("handshake bytes after the hello in its own record are refused", () => {
     const h = hello([[0, sni("a.test")]]);
-    assert.equal(read(records(concat([h, Uint8Array.of(0x0b, 0, 0, 0)]), 16384)).kind, "bad");
+    assert.equal(read(records(concat(h, Uint8Array.of(0x0b, 0, 0, 0)), 16384)).kind, "bad");
   });
 });
 
@@ -254,7 +245,7 @@ describe("readClientHello properties", () => {
   test("any bytes after a handshake record header: an answer, never a throw", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
-        read(concat([Uint8Array.of(0x16, 0x03, 0x01, bytes.length >> 8, bytes.length & 0xff, 0x01, ...u24(Math.max(0, bytes.length - 4))), bytes.subarray(4)]));
+        read(concat(Uint8Array.of(0x16, 0x03, 0x01, bytes.length >> 8, bytes.length & 0xff, 0x01, ...u24(Math.max(0, bytes.length - 4))), bytes.subarray(4)));
       }),
       { numRuns: 3000 },
     );
