@@ -259,10 +259,7 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     this.#peerEnded = true;
     if (this.#held) return;
     if (this.#proxy !== null) return this.#gateFailed("proxy", new Error("connection closed before a complete PROXY header"));
-    if (this.#hello !== null) {
-      this.#hello = null;
-      return this.#gateFailed("tls", new Error("connection closed before the TLS handshake"));
-    }
+    if (this.#hello !== null) return this.#gateFailed("tls", new Error("connection closed before the TLS handshake"));
     if (this.h2 !== null) {
       // HTTP/2: the peer is gone; what was written goes out, then the close (streams at work are given up then).
       if (this.#state === CLOSED) return;
@@ -530,16 +527,12 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   #helloBytes(chunk: Uint8Array): void {
     const hello = (this.#hello = this.#hello!.length === 0 ? chunk.slice() : joinBytes([this.#hello!, chunk]));
     if (hello.length > HELLO_BYTES_MAX) {
-      this.#hello = null;
       return this.#gateFailed("tls", new Error(`more than ${HELLO_BYTES_MAX} bytes before the TLS handshake`));
     }
     if (this.#choosing) return;
     const read = readClientHello(hello);
     if (read.kind === "more") return;
-    if (read.kind === "bad") {
-      this.#hello = null;
-      return this.#gateFailed("tls", new Error(`not a TLS ClientHello: ${read.reason}`));
-    }
+    if (read.kind === "bad") return this.#gateFailed("tls", new Error(`not a TLS ClientHello: ${read.reason}`));
     this.#choosing = true;
     const tls = this.#tls!;
     const name = read.serverName;
@@ -602,6 +595,8 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
   /** The opening failed: reported on `tako:connection:refused` with `reason`, and the connection closed at once. */
   #gateFailed(reason: "proxy" | "tls", error: Error): void {
     this.#proxy = null;
+    this.#hello = null;
+    this.#choosing = false;
     this.gateBy = 0;
     if (connectionRefused.hasSubscribers) {
       const raw = this.raw;
