@@ -1,3 +1,4 @@
+import type { WireSocket } from "../wire/socket.ts";
 /**
  * The part of Bun's API the Bun engine's HTTP/3 path uses, declared here so no Bun types leak
  * elsewhere (the package is type-checked without `bun-types`).
@@ -42,27 +43,13 @@ export interface BunApi {
 
 export const bun = (): BunApi => (globalThis as unknown as { Bun: BunApi }).Bun;
 
-/** A TCP or Unix socket of `Bun.listen` (the members the HTTP/1.1 path uses). */
-export interface BunSocket<D> {
+/**
+ * A TCP or Unix socket of `Bun.listen` (the members the HTTP/1.1 path uses): a {@link WireSocket}
+ * as it is (`write` returns the bytes the kernel took; the rest waits for `drain`), plus Bun's own.
+ */
+export interface BunSocket<D> extends WireSocket {
   /** The per-connection value the handlers see; set in `open`. */
   data: D;
-  /** Writes what the kernel takes now: returns the bytes written (`-1` when closed); the rest is the caller's to write on `drain`. */
-  write(data: Uint8Array): number;
-  /** Flushes, then closes gracefully (FIN). */
-  end(): void;
-  /** Sends FIN; the read side stays open (`shutdown(true)` would shut the read side instead). */
-  shutdown(): void;
-  /** Closes at once (unsent bytes are dropped). */
-  terminate(): void;
-  /** Stops reading (no more `data` until `resume`). */
-  pause(): void;
-  resume(): void;
-  setNoDelay(noDelay: boolean): boolean;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly localAddress: string | undefined;
-  readonly localPort: number | undefined;
-  readonly remoteFamily: string | undefined;
   /**
    * Starts TLS on this socket, server side when `tls` has a certificate and key (measured on a
    * `Bun.listen` socket, Bun 1.4.5). The bytes read from then on go to the TLS socket (this
