@@ -218,7 +218,7 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
       const limit = this.bodyLimit;
       checkDeclaredLength(this.header("content-length"), limit);
       const deadline = this.bodyDeadline();
-      const whole = this.readWhole(limit, deadline, finish);
+      const whole = this.readWhole(limit, deadline, finish, finish === (asBytes as unknown));
       if (whole !== null) return whole;
       if (deadline === null) return read();
       const b = this.#body!;
@@ -246,12 +246,15 @@ export abstract class TakoRequest<P = Readonly<Record<string, string>>, S = unkn
    * `HttpError` past `limit` and with the 408 once `deadline` passes (`null`: none; the reader
    * keeps its own {@link BodyClock}). One promise from the last byte to the handler, instead of
    * one per step. `null`, the default: the engine has no such reader, and {@link readBody},
-   * {@link readText} or {@link readJson} is used under a clock.
+   * {@link readText} or {@link readJson} is used under a clock. `keeps`: `finish` hands the bytes
+   * to the handler (`bytes()`), so they must be an array of their own; otherwise they are
+   * dropped once `finish` returns, and may be a view of a shared buffer.
    */
-  protected readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> | null {
+  protected readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T, keeps: boolean): Promise<T> | null {
     void limit;
     void deadline;
     void finish;
+    void keeps;
     return null;
   }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { encodeChunk, Http1ResponseError, LAST_CHUNK, serializeResponse, serializeResponseHead, serializeTextResponse } from "../../src/core/http1/response.ts";
+import { useByteSlabs } from "../../src/core/bytes.ts";
 import { collect } from "./_collect.ts";
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
@@ -65,6 +66,47 @@ describe("whole response", () => {
         const want = serializeResponse(200, ["content-type", "text/plain; charset=utf-8", "x", "\xe9"], bytes, close, omit);
         assert.deepEqual(Buffer.from(got), Buffer.from(want), `${JSON.stringify(body.slice(0, 20))} close=${close} omit=${omit}`);
       }
+    }
+  });
+
+  test("a frozen field list's bytes are kept by identity: every status, length and close gets the same bytes as an unfrozen copy", () => {
+    const lists = [Object.freeze(["content-type", "text/plain", "date", "Mon, 30 Nov 2026 15:00:00 GMT"]), Object.freeze(["content-type", "application/json", "date", "Mon, 30 Nov 2026 15:00:01 GMT"]), Object.freeze([] as string[])];
+    // More lists and statuses than the cache holds, in turns, so entries are replaced and found again.
+    for (let round = 0; round < 3; round++) {
+      for (const list of lists) {
+        for (const status of [200, 201, 404, 500]) {
+          for (const length of [0, 1, 9, 10, 99, 100, 12345, 9007199254740991]) {
+            for (const close of [false, true]) {
+              const want = text(serializeResponseHead(status, [...list], { length }, close));
+              assert.equal(text(serializeResponseHead(status, list, { length }, close)), want);
+              assert.ok(want.includes(`\r\ncontent-length: ${length}\r\n`), want);
+            }
+          }
+          assert.equal(text(serializeResponseHead(status, list, "chunked")), text(serializeResponseHead(status, [...list], "chunked")));
+          assert.equal(text(serializeTextResponse(status, list, "hi")), text(serializeTextResponse(status, [...list], "hi")));
+        }
+      }
+    }
+    // A frozen list with a bad field is refused every time, not only the first.
+    const bad = Object.freeze(["x-a", "a\r\nb"]);
+    for (let i = 0; i < 3; i++) assert.throws(() => serializeResponseHead(200, bad, "none"), Http1ResponseError);
+  });
+
+  test("with slabs on, responses are cut from shared buffers: every one kept still holds its own bytes", () => {
+    useByteSlabs(true);
+    try {
+      const kept: [Uint8Array, string][] = [];
+      // Enough to fill several slabs, with sizes around the largest piece cut from one.
+      for (let i = 0; i < 3000; i++) {
+        const body = "x".repeat(i % 1200);
+        const want = `HTTP/1.1 200 OK\r\nx-n: ${i}\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+        const got = i % 2 === 0 ? serializeTextResponse(200, ["x-n", String(i)], body) : serializeResponse(200, ["x-n", String(i)], Buffer.from(body));
+        kept.push([got, want]);
+      }
+      for (const [got, want] of kept) assert.equal(text(got), want);
+      assert.ok(kept.some(([got]) => got.buffer.byteLength > got.length), "some responses are views of a larger buffer");
+    } finally {
+      useByteSlabs(false);
     }
   });
 });

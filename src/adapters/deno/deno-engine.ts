@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { TakoError } from "../../core/errors.ts";
+import { useByteSlabs } from "../../core/bytes.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
 import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
@@ -12,6 +13,9 @@ import { type H1Opening, H1Server } from "../wire/h1-server.ts";
 import { type DenoConn, type DenoListener as NativeListener, type DenoNetAddr, deno } from "./deno-api.ts";
 import { DenoWireTls } from "./wire-tls.ts";
 import { DenoWireSocket } from "./wire-socket.ts";
+
+// Deno allocates a typed array's own buffer slowly: short-lived bytes are cut from slabs (core/bytes.ts).
+useByteSlabs(true);
 
 /**
  * Where `spec` is served: on tako's codecs over the native listener (an {@link H1Opening}), or

@@ -1,4 +1,5 @@
 import { BodyClock, type BodyDeadline, bodyAborted, joinBytes, settledWith, tooLarge } from "../../core/body.ts";
+import { slabCopy } from "../../core/bytes.ts";
 
 /** Buffered body bytes past which a connection stops reading until the handler takes some. */
 export const BODY_HIGH_WATER = 64 * 1024;
@@ -26,6 +27,8 @@ interface Collector {
   /** The body deadline's clock (`null`: none), waiting from the read's start to its end. */
   clock: BodyClock | null;
   readonly finish: (bytes: Uint8Array) => unknown;
+  /** `finish` keeps the bytes (the handler gets them): parts are arrays of their own, not slab pieces. */
+  readonly keeps: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly parts: Uint8Array[];
@@ -84,7 +87,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
         this.#settle(c, tooLarge(c.limit));
         return;
       }
-      c.parts.push(bytes.slice());
+      c.parts.push(c.keeps ? bytes.slice() : slabCopy(bytes));
       return;
     }
     const waiter = this.#waiter;
@@ -137,9 +140,10 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
   /**
    * The whole body as `finish` makes it, rejecting with 413 past `limit` (the rest is then
    * discarded) and with the 408 once `deadline` passes while the body is still coming (the read
-   * is then given up; the connection closes after the 408).
+   * is then given up; the connection closes after the 408). Unless `finish` `keeps` the bytes,
+   * they are copied into slab pieces (`core/bytes.ts`), dropped once it returns.
    */
-  collect<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
+  collect<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T, keeps = true): Promise<T> {
     this.#start();
     const parts = this.#queue;
     const size = this.#buffered;
@@ -154,7 +158,7 @@ export class BodyPipe implements AsyncIterable<Uint8Array> {
     if (this.#error !== null) return Promise.reject(this.#error);
     if (this.#ended) return settledWith(finish, joinBytes(parts, size));
     return new Promise((resolve, reject) => {
-      const c: Collector = { limit, clock: null, finish, resolve: resolve as (value: unknown) => void, reject, parts, size };
+      const c: Collector = { limit, clock: null, finish, keeps, resolve: resolve as (value: unknown) => void, reject, parts, size };
       this.#collector = c;
       if (deadline === null) return;
       c.clock = new BodyClock(deadline, (error) => {

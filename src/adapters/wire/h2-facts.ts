@@ -17,8 +17,15 @@ export function h2Limits(config: ServerConfig): Pick<H2ServerFacts, "h2Options" 
   };
 }
 
-/** The `date` field at `now` (ms since epoch), and the fields of a text and a JSON response with it. */
+/**
+ * The `date` field at `now` (ms since epoch), and the fields of a text and a JSON response with
+ * it: frozen, so the HTTP/1.1 serializer may keep their bytes (`core/http1/response.ts`).
+ */
 export function dateFields(now: number): Pick<H2ServerFacts, "dateHeader" | "textHeaders" | "jsonHeaders"> {
-  const dateHeader = ["date", new Date(now).toUTCString()];
-  return { dateHeader, textHeaders: ["content-type", TEXT_TYPE, ...dateHeader], jsonHeaders: ["content-type", JSON_TYPE, ...dateHeader] };
+  const date = new Date(now).toUTCString();
+  return {
+    dateHeader: Object.freeze(["date", date]),
+    textHeaders: Object.freeze(["content-type", TEXT_TYPE, "date", date]),
+    jsonHeaders: Object.freeze(["content-type", JSON_TYPE, "date", date]),
+  };
 }

@@ -84,9 +84,9 @@ export abstract class WireRequest extends TakoRequest {
     return this.pipe;
   }
 
-  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T): Promise<T> {
+  protected override readWhole<T>(limit: number, deadline: BodyDeadline | null, finish: (bytes: Uint8Array) => T, keeps: boolean): Promise<T> {
     const pipe = this.pipe;
-    return pipe === null ? Promise.resolve(finish(NO_BYTES)) : pipe.collect(limit, deadline, finish);
+    return pipe === null ? Promise.resolve(finish(NO_BYTES)) : pipe.collect(limit, deadline, finish, keeps);
   }
 
   /** The client is gone when its connection (or stream) ends before the response is complete. */

@@ -7,6 +7,7 @@
  * reaches the wire).
  */
 
+import { slabBytes } from "../bytes.ts";
 import { defaultReason } from "../errors.ts";
 import { FIELD_VALUE, TOKEN } from "./chars.ts";
 
@@ -92,8 +93,7 @@ function isFraming(name: string): boolean {
  * once, here. Values are latin1, as node:http writes them.
  */
 export function serializeResponseHead(status: number, headers: readonly string[], framing: Http1BodyFraming, close = false, reason?: string): Uint8Array {
-  const head = headText(status, headers, framing, close, reason);
-  return toBytes(head, 0, null);
+  return assemble(headPrefix(status, headers, reason), framing, close, 0);
 }
 
 /**
@@ -102,34 +102,9 @@ export function serializeResponseHead(status: number, headers: readonly string[]
  * request) writes the head alone, with the length the body would have.
  */
 export function serializeResponse(status: number, headers: readonly string[], body: Uint8Array, close = false, omitBody = false): Uint8Array {
-  const head = headText(status, headers, { length: body.length }, close, undefined);
-  return toBytes(head, omitBody ? 0 : body.length, body);
-}
-
-function headText(status: number, headers: readonly string[], framing: Http1BodyFraming, close: boolean, reason: string | undefined): string {
-  let head = statusLine(status, reason);
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
-    if (!isToken(name)) throw new Http1ResponseError(`invalid response header name ${JSON.stringify(name)}`);
-    if (isFraming(name)) throw new Http1ResponseError(`${name} is set by the framing argument`);
-    if (!validValue(value)) throw new Http1ResponseError(`invalid character in the value of response header ${name}`);
-    head += `${name}: ${value}\r\n`;
-  }
-  if (framing === "chunked") head += "transfer-encoding: chunked\r\n";
-  else if (framing !== "none") {
-    if (!Number.isSafeInteger(framing.length) || framing.length < 0) throw new Http1ResponseError(`invalid content length ${framing.length}`);
-    head += `content-length: ${framing.length}\r\n`;
-  }
-  if (close) head += "connection: close\r\n";
-  return `${head}\r\n`;
-}
-
-/** `head` (latin1: one byte per char) followed by `bodyLength` bytes (of `body`, when given), in one array. */
-function toBytes(head: string, bodyLength: number, body: Uint8Array | null): Uint8Array {
-  const out = new Uint8Array(head.length + bodyLength);
-  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
-  if (body !== null && bodyLength > 0) out.set(body, head.length);
+  const length = body.length;
+  const out = assemble(headPrefix(status, headers, undefined), { length }, close, omitBody ? 0 : length);
+  if (!omitBody && length > 0) out.set(body, out.length - length);
   return out;
 }
 
@@ -139,10 +114,90 @@ function toBytes(head: string, bodyLength: number, body: Uint8Array | null): Uin
  * text is encoded first.
  */
 export function serializeTextResponse(status: number, headers: readonly string[], text: string, close = false, omitBody = false): Uint8Array {
-  if (text.length > SHORT_TEXT || !isAscii(text)) return serializeResponse(status, headers, utf8.encode(text), close, omitBody);
-  const head = headText(status, headers, { length: text.length }, close, undefined);
-  const out = toBytes(head, omitBody ? 0 : text.length, null);
-  if (!omitBody) for (let i = 0, at = head.length; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  const length = text.length;
+  if (length > SHORT_TEXT || !isAscii(text)) return serializeResponse(status, headers, utf8.encode(text), close, omitBody);
+  const out = assemble(headPrefix(status, headers, undefined), { length }, close, omitBody ? 0 : length);
+  if (!omitBody) for (let i = 0, at = out.length - length; i < length; i++) out[at + i] = text.charCodeAt(i);
+  return out;
+}
+
+/**
+ * The status line and header lines as bytes, checked. Hot path: the fields of most responses are
+ * one of a few frozen arrays the server keeps (the Date field and a content type, renewed each
+ * second), so their bytes are kept by array identity; a frozen array cannot have changed since.
+ */
+function headPrefix(status: number, headers: readonly string[], reason: string | undefined): Uint8Array {
+  const cacheable = reason === undefined && Object.isFrozen(headers);
+  if (cacheable) {
+    for (let i = 0; i < PREFIXES; i++) {
+      if (prefixHeaders[i] === headers && prefixStatus[i] === status) return prefixBytes[i]!;
+    }
+  }
+  let head = statusLine(status, reason);
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (!isToken(name)) throw new Http1ResponseError(`invalid response header name ${JSON.stringify(name)}`);
+    if (isFraming(name)) throw new Http1ResponseError(`${name} is set by the framing argument`);
+    if (!validValue(value)) throw new Http1ResponseError(`invalid character in the value of response header ${name}`);
+    head += `${name}: ${value}\r\n`;
+  }
+  const bytes = new Uint8Array(head.length);
+  for (let i = 0; i < head.length; i++) bytes[i] = head.charCodeAt(i);
+  if (cacheable) {
+    const slot = nextSlot;
+    nextSlot = (slot + 1) % PREFIXES;
+    prefixHeaders[slot] = headers;
+    prefixStatus[slot] = status;
+    prefixBytes[slot] = bytes;
+  }
+  return bytes;
+}
+
+/** Prefixes kept: a text and a JSON response with the current Date, and the same around a Date change. */
+const PREFIXES = 4;
+const prefixHeaders: (readonly string[] | null)[] = new Array<readonly string[] | null>(PREFIXES).fill(null);
+const prefixStatus: number[] = new Array<number>(PREFIXES).fill(0);
+const prefixBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(PREFIXES).fill(null);
+let nextSlot = 0;
+
+const latin1Bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const CONTENT_LENGTH = latin1Bytes("content-length: ");
+const CHUNKED = latin1Bytes("transfer-encoding: chunked\r\n");
+const CLOSE = latin1Bytes("connection: close\r\n");
+
+/** `prefix`, the framing and close fields, the empty line, and room for `bodyLength` bytes after them, in one array (a slab piece: it goes to the socket). */
+function assemble(prefix: Uint8Array, framing: Http1BodyFraming, close: boolean, bodyLength: number): Uint8Array {
+  let length = -1;
+  let digits = 0;
+  let tail = 2 + (close ? CLOSE.length : 0);
+  if (framing === "chunked") tail += CHUNKED.length;
+  else if (framing !== "none") {
+    length = framing.length;
+    if (!Number.isSafeInteger(length) || length < 0) throw new Http1ResponseError(`invalid content length ${length}`);
+    digits = 1;
+    for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+    tail += CONTENT_LENGTH.length + digits + 2;
+  }
+  const out = slabBytes(prefix.length + tail + bodyLength);
+  out.set(prefix);
+  let at = prefix.length;
+  if (framing === "chunked") {
+    out.set(CHUNKED, at);
+    at += CHUNKED.length;
+  } else if (length >= 0) {
+    out.set(CONTENT_LENGTH, at);
+    at += CONTENT_LENGTH.length + digits;
+    for (let n = length, i = at - 1; i >= at - digits; i--, n = Math.floor(n / 10)) out[i] = 48 + (n % 10);
+    out[at++] = 13;
+    out[at++] = 10;
+  }
+  if (close) {
+    out.set(CLOSE, at);
+    at += CLOSE.length;
+  }
+  out[at] = 13;
+  out[at + 1] = 10;
   return out;
 }
 
