@@ -27,12 +27,22 @@ describe("byte slabs", () => {
       const n = 1 + (i % 300);
       const piece = i % 2 === 0 ? slabBytes(n) : slabCopy(new Uint8Array(n));
       assert.equal(piece.length, n);
-      assert.ok(piece.every((b) => b === 0), "a piece starts zeroed");
+      assert.ok(
+        piece.every((b) => b === 0),
+        "a piece starts zeroed",
+      );
       piece.fill(i & 0xff);
       pieces.push([piece, i & 0xff]);
     }
-    for (const [piece, v] of pieces) assert.ok(piece.every((b) => b === v), "no piece was overwritten by a later one");
-    assert.ok(pieces.some(([p]) => !own(p)), "pieces are views of a slab");
+    for (const [piece, v] of pieces)
+      assert.ok(
+        piece.every((b) => b === v),
+        "no piece was overwritten by a later one",
+      );
+    assert.ok(
+      pieces.some(([p]) => !own(p)),
+      "pieces are views of a slab",
+    );
     assert.ok(own(slabBytes(5000)));
     assert.ok(own(slabCopy(new Uint8Array(5000))));
   });

@@ -70,7 +70,11 @@ describe("whole response", () => {
   });
 
   test("a frozen field list's bytes are kept by identity: every status, length and close gets the same bytes as an unfrozen copy", () => {
-    const lists = [Object.freeze(["content-type", "text/plain", "date", "Mon, 30 Nov 2026 15:00:00 GMT"]), Object.freeze(["content-type", "application/json", "date", "Mon, 30 Nov 2026 15:00:01 GMT"]), Object.freeze([] as string[])];
+    const lists = [
+      Object.freeze(["content-type", "text/plain", "date", "Mon, 30 Nov 2026 15:00:00 GMT"]),
+      Object.freeze(["content-type", "application/json", "date", "Mon, 30 Nov 2026 15:00:01 GMT"]),
+      Object.freeze([] as string[]),
+    ];
     // More lists and statuses than the cache holds, in turns, so entries are replaced and found again.
     for (let round = 0; round < 3; round++) {
       for (const list of lists) {
@@ -104,7 +108,10 @@ describe("whole response", () => {
         kept.push([got, want]);
       }
       for (const [got, want] of kept) assert.equal(text(got), want);
-      assert.ok(kept.some(([got]) => got.buffer.byteLength > got.length), "some responses are views of a larger buffer");
+      assert.ok(
+        kept.some(([got]) => got.buffer.byteLength > got.length),
+        "some responses are views of a larger buffer",
+      );
     } finally {
       useByteSlabs(false);
     }
