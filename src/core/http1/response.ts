@@ -127,12 +127,11 @@ export function serializeTextResponse(status: number, headers: readonly string[]
  * second), so their bytes are kept by array identity; a frozen array cannot have changed since.
  */
 function headPrefix(status: number, headers: readonly string[], reason: string | undefined): Uint8Array {
-  const cacheable = reason === undefined && Object.isFrozen(headers);
-  if (cacheable) {
-    for (let i = 0; i < PREFIXES; i++) {
-      if (prefixHeaders[i] === headers && prefixStatus[i] === status) return prefixBytes[i]!;
-    }
+  // Only frozen lists are kept, so one found by identity is unchanged.
+  for (let i = 0; i < PREFIXES; i++) {
+    if (prefixHeaders[i] === headers && prefixStatus[i] === status && reason === undefined) return prefixBytes[i]!;
   }
+  const cacheable = reason === undefined && Object.isFrozen(headers);
   let head = statusLine(status, reason);
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i]!;

@@ -49,7 +49,11 @@ export function hasTab(buf: Uint8Array, from: number, to: number): boolean {
 
 /** The method `buf[start, end)` names, or null. */
 export function methodAt(buf: Uint8Array, start: number, end: number): string | null {
-  const candidates = METHODS_BY_LENGTH[end - start];
+  const n = end - start;
+  // Hot path: GET and POST, three and four byte compares.
+  if (n === 3 && buf[start] === 71 && buf[start + 1] === 69 && buf[start + 2] === 84) return "GET";
+  if (n === 4 && buf[start] === 80 && buf[start + 1] === 79 && buf[start + 2] === 83 && buf[start + 3] === 84) return "POST";
+  const candidates = METHODS_BY_LENGTH[n];
   if (candidates === undefined) return null;
   next: for (const m of candidates) {
     for (let i = 0; i < m.length; i++) if (buf[start + i] !== m.charCodeAt(i)) continue next;
