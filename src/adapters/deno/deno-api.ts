@@ -46,4 +46,29 @@ export interface DenoApi {
   readonly errors: { readonly BadResource: new (...args: never[]) => Error; readonly Interrupted: new (...args: never[]) => Error };
 }
 
+/**
+ * Deno's own read and write ops on a resource (`Deno[Deno.internal].core`), which `Deno.Conn`'s
+ * `read` and `write` wrap in an async function and a set of pending promises each call. An
+ * internal API: {@link connOps} feature-detects it, and test/deno-engine asserts that the pinned
+ * Deno has it, so an upgrade that removes it fails CI rather than slowing every read silently.
+ */
+export interface DenoCoreOps {
+  /** Reads into `into`: the byte count, 0 at the end of the stream. */
+  read(rid: number, into: Uint8Array): Promise<number>;
+  write(rid: number, bytes: Uint8Array): Promise<number>;
+}
+
+/** The core ops and `conn`'s resource id, or `null` when this Deno does not expose them. */
+export function connOps(conn: DenoConn): { readonly core: DenoCoreOps; readonly rid: number } | null {
+  const d = globalThis as unknown as { Deno?: Record<PropertyKey, unknown> & { internal?: symbol } };
+  const internal = d.Deno?.internal;
+  const core = internal === undefined ? undefined : (d.Deno![internal] as { core?: Partial<DenoCoreOps> } | undefined)?.core;
+  if (typeof core?.read !== "function" || typeof core.write !== "function") return null;
+  ridSymbol ??= Object.getOwnPropertySymbols(conn).find((s) => s.description === "Deno.internal.rid") ?? null;
+  const rid = ridSymbol === null ? undefined : (conn as unknown as Record<symbol, unknown>)[ridSymbol];
+  return typeof rid === "number" ? { core: core as DenoCoreOps, rid } : null;
+}
+
+let ridSymbol: symbol | null | undefined;
+
 export const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;

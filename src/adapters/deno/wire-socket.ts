@@ -1,7 +1,7 @@
 import { joinBytes } from "../../core/body.ts";
 import type { H1Conn } from "../wire/h1-conn.ts";
 import type { WireSocket } from "../wire/socket.ts";
-import type { DenoConn } from "./deno-api.ts";
+import { connOps, type DenoConn, type DenoCoreOps } from "./deno-api.ts";
 
 /** The first read buffer of a connection: a request head, or a few HTTP/2 frames. */
 const READ_SMALL = 16 * 1024;
@@ -56,10 +56,22 @@ export class DenoWireSocket implements WireSocket {
   #closed = false;
   #finTimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** `ready`: false for a TLS connection before its handshake. */
-  constructor(conn: DenoConn, ready = true) {
+  /** Deno's read and write ops and the connection's resource (`connOps`), or `null`: `conn.read`/`conn.write`. */
+  readonly #core: DenoCoreOps | null;
+  readonly #rid: number;
+
+  /** `ready`: false for a TLS connection before its handshake. `direct`: false keeps to `conn.read`/`conn.write` (the fallback, tested). */
+  constructor(conn: DenoConn, ready = true, direct = true) {
     this.conn = conn;
     this.#ready = ready;
+    const ops = direct ? connOps(conn) : null;
+    this.#core = ops?.core ?? null;
+    this.#rid = ops?.rid ?? -1;
+  }
+
+  /** Reads and writes go through Deno's ops directly (see `connOps`). */
+  get direct(): boolean {
+    return this.#core !== null;
   }
 
   /** Events go to {@link data} from now on: reading starts (once {@link ready}). */
@@ -88,13 +100,16 @@ export class DenoWireSocket implements WireSocket {
    */
   #readNext(): void {
     this.#reading = true;
-    this.conn.read((this.#buf ??= new Uint8Array(READ_SMALL))).then(this.#onRead, this.#onReadError);
+    const buf = (this.#buf ??= new Uint8Array(READ_SMALL));
+    const core = this.#core;
+    (core !== null ? core.read(this.#rid, buf) : this.conn.read(buf)).then(this.#onRead, this.#onReadError);
   }
 
+  /** `n`: bytes read; `null` (`conn.read`) or 0 (the op) at the end of the stream. */
   readonly #onRead = (n: number | null): void => {
     this.#reading = false;
     if (this.#closed) return;
-    if (n === null) return this.#eof();
+    if (n === null || n === 0) return this.#eof();
     const buf = this.#buf!;
     this.data.data(n === buf.length ? buf : buf.subarray(0, n));
     // A read that filled the buffer: a body or a busy HTTP/2 connection streams in.
@@ -133,7 +148,8 @@ export class DenoWireSocket implements WireSocket {
   #send(bytes: Uint8Array): void {
     this.#writing = true;
     this.#out = bytes;
-    this.conn.write(bytes).then(this.#onWritten, this.#onWriteError);
+    const core = this.#core;
+    (core !== null ? core.write(this.#rid, bytes) : this.conn.write(bytes)).then(this.#onWritten, this.#onWriteError);
   }
 
   readonly #onWritten = (n: number): void => {
