@@ -160,6 +160,28 @@ describe("HPACK encoder → decoder", () => {
     });
   }
 
+  test("one decoder over many blocks (literals it keeps by their octets): every block decodes to its own fields", () => {
+    // Values from a small pool repeat (the decoder answers them from what it kept), others are
+    // new, with the same lengths as kept ones (so a byte compare, not the length, tells them apart).
+    const pooled = fc.constantFrom("/echo", "/users/42", "62", "61", "/echp", "application/json", "");
+    const list = fc.array(fc.tuple(fc.constantFrom("content-length", ":path", "x-a", "x-b"), fc.oneof(pooled, value)), { maxLength: 12 });
+    for (const huffman of [false, true]) {
+      fc.assert(
+        fc.property(fc.array(list, { minLength: 1, maxLength: 40 }), (blocks) => {
+          const d = new HpackDecoder();
+          const enc = new HpackEncoder(huffman);
+          for (const fields of blocks) {
+            const flat = fields.flat();
+            const out = new Uint8Array(16 + flat.reduce((n, s) => n + s.length + 6, 0));
+            const end = enc.encodeInto(200, flat, out, 0);
+            assert.deepEqual(d.decode(out, 0, end), [":status", "200", ...flat]);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+
   test("names go out in lower case; connection-specific fields are left out", () => {
     const enc = new HpackEncoder();
     const out = new Uint8Array(256);

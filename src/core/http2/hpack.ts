@@ -75,6 +75,10 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 /** The request-side HPACK decoder of one connection. */
+/** Literals each decoder keeps (by their octets), and the longest kept. */
+const LITERALS_KEPT = 8;
+const LITERAL_KEPT_MAX = 64;
+
 export class HpackDecoder {
   /** Dynamic table, newest first: names, values, and whether the field broke §8.2.1. */
   #names: string[] = [];
@@ -89,6 +93,15 @@ export class HpackDecoder {
   malformed: string | null = null;
   /** After {@link decode}: the header list passed the size limit; fields past it were dropped. */
   oversize = false;
+  /**
+   * Literals decoded lately, by their octets (see {@link #string}): a client may send the same
+   * field as a literal with every request (nghttp2 never indexes `:path` or `content-length`),
+   * and comparing a few octets costs less than decoding them again.
+   */
+  readonly #litOctets: Uint8Array[] = [];
+  readonly #litHuffman: boolean[] = [];
+  readonly #litText: string[] = [];
+  #litNext = 0;
 
   /** `limit` is our SETTINGS_HEADER_TABLE_SIZE, the most a size update may ask for. */
   constructor(limit = HPACK_TABLE_SIZE) {
@@ -202,7 +215,21 @@ export class HpackDecoder {
     if (length > end - start) throw connError(H2Code.COMPRESSION_ERROR, "string longer than the block");
     this.#pos = start + length;
     if (skip) return "";
-    return huffman ? huffmanDecode(bytes, start, start + length) : latin1(bytes, start, start + length);
+    if (length > LITERAL_KEPT_MAX) return huffman ? huffmanDecode(bytes, start, start + length) : latin1(bytes, start, start + length);
+    const octets = this.#litOctets;
+    next: for (let k = 0; k < octets.length; k++) {
+      const known = octets[k]!;
+      if (known.length !== length || this.#litHuffman[k] !== huffman) continue;
+      for (let i = 0; i < length; i++) if (known[i] !== bytes[start + i]) continue next;
+      return this.#litText[k]!;
+    }
+    const text = huffman ? huffmanDecode(bytes, start, start + length) : latin1(bytes, start, start + length);
+    const k = this.#litNext;
+    this.#litNext = (k + 1) % LITERALS_KEPT;
+    octets[k] = bytes.slice(start, start + length);
+    this.#litHuffman[k] = huffman;
+    this.#litText[k] = text;
+    return text;
   }
 
   #insert(name: string, value: string, bad: boolean): void {
