@@ -80,6 +80,9 @@ const CLOSED = 8; // after a request that does not keep the connection
 
 const LONGEST_METHOD = Math.max(...HTTP1_METHODS.map((m) => m.length));
 
+/** How far a line's LF is looked for by a loop before `indexOf` takes over. */
+const SHORT_LINE = 64;
+
 /** The largest chunk size accepted: within exact integers (llhttp's limit is 2^64 - 1). */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -212,7 +215,17 @@ export class Http1Parser {
 
   /** Consumes one line (through its LF) from `chunk` at `pos`, or buffers what there is of it. */
   #lineStep(chunk: Uint8Array, pos: number): number {
-    const lf = chunk.indexOf(10, pos);
+    // Most lines are short: a loop finds their LF sooner than a call to indexOf; longer ones get the call.
+    const len = chunk.length;
+    const near = pos + SHORT_LINE < len ? pos + SHORT_LINE : len;
+    let lf = -1;
+    for (let i = pos; i < near; i++) {
+      if (chunk[i] === 10) {
+        lf = i;
+        break;
+      }
+    }
+    if (lf === -1 && near < len) lf = chunk.indexOf(10, near);
     const end = lf === -1 ? chunk.length : lf + 1;
     this.#count(end - pos);
     if (lf === -1) {
