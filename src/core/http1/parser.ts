@@ -217,7 +217,7 @@ export class Http1Parser {
   #lineStep(chunk: Uint8Array, pos: number): number {
     // Most lines are short: a loop finds their LF sooner than a call to indexOf; longer ones get the call.
     const len = chunk.length;
-    const near = pos + SHORT_LINE < len ? pos + SHORT_LINE : len;
+    const near = Math.min(pos + SHORT_LINE, len);
     let lf = -1;
     for (let i = pos; i < near; i++) {
       if (chunk[i] === 10) {
