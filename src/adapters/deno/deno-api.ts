@@ -60,15 +60,20 @@ export interface DenoCoreOps {
 
 /** The core ops and `conn`'s resource id, or `null` when this Deno does not expose them. */
 export function connOps(conn: DenoConn): { readonly core: DenoCoreOps; readonly rid: number } | null {
-  const d = globalThis as unknown as { Deno?: Record<PropertyKey, unknown> & { internal?: symbol } };
-  const internal = d.Deno?.internal;
-  const core = internal === undefined ? undefined : (d.Deno![internal] as { core?: Partial<DenoCoreOps> } | undefined)?.core;
-  if (typeof core?.read !== "function" || typeof core.write !== "function") return null;
+  if (coreOps === undefined) {
+    const d = globalThis as unknown as { Deno?: Record<PropertyKey, unknown> & { internal?: symbol } };
+    const internal = d.Deno?.internal;
+    const core = internal === undefined ? undefined : (d.Deno![internal] as { core?: Partial<DenoCoreOps> } | undefined)?.core;
+    coreOps = typeof core?.read === "function" && typeof core.write === "function" ? (core as DenoCoreOps) : null;
+  }
+  if (coreOps === null) return null;
   ridSymbol ??= Object.getOwnPropertySymbols(conn).find((s) => s.description === "Deno.internal.rid") ?? null;
   const rid = ridSymbol === null ? undefined : (conn as unknown as Record<symbol, unknown>)[ridSymbol];
-  return typeof rid === "number" ? { core: core as DenoCoreOps, rid } : null;
+  return typeof rid === "number" ? { core: coreOps, rid } : null;
 }
 
+/** Looked up once per process (`undefined`: not yet). */
+let coreOps: DenoCoreOps | null | undefined;
 let ridSymbol: symbol | null | undefined;
 
 export const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;

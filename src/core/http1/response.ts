@@ -93,7 +93,9 @@ function isFraming(name: string): boolean {
  * once, here. Values are latin1, as node:http writes them.
  */
 export function serializeResponseHead(status: number, headers: readonly string[], framing: Http1BodyFraming, close = false, reason?: string): Uint8Array {
-  return assemble(headPrefix(status, headers, reason), framing, close, 0);
+  if (typeof framing === "object" && (!Number.isSafeInteger(framing.length) || framing.length < 0)) throw new Http1ResponseError(`invalid content length ${framing.length}`);
+  const length = framing === "chunked" ? CHUNKED_FRAMING : framing === "none" ? NO_FRAMING : framing.length;
+  return assemble(headPrefix(status, headers, reason), length, close, 0);
 }
 
 /**
@@ -103,7 +105,7 @@ export function serializeResponseHead(status: number, headers: readonly string[]
  */
 export function serializeResponse(status: number, headers: readonly string[], body: Uint8Array, close = false, omitBody = false): Uint8Array {
   const length = body.length;
-  const out = assemble(headPrefix(status, headers, undefined), { length }, close, omitBody ? 0 : length);
+  const out = assemble(headPrefix(status, headers, undefined), length, close, omitBody ? 0 : length);
   if (!omitBody && length > 0) out.set(body, out.length - length);
   return out;
 }
@@ -115,9 +117,18 @@ export function serializeResponse(status: number, headers: readonly string[], bo
  */
 export function serializeTextResponse(status: number, headers: readonly string[], text: string, close = false, omitBody = false): Uint8Array {
   const length = text.length;
-  if (length > SHORT_TEXT || !isAscii(text)) return serializeResponse(status, headers, utf8.encode(text), close, omitBody);
-  const out = assemble(headPrefix(status, headers, undefined), { length }, close, omitBody ? 0 : length);
-  if (!omitBody) for (let i = 0, at = out.length - length; i < length; i++) out[at + i] = text.charCodeAt(i);
+  if (length > SHORT_TEXT) return serializeResponse(status, headers, utf8.encode(text), close, omitBody);
+  if (omitBody) {
+    // The head alone, with the UTF-8 length.
+    return isAscii(text) ? assemble(headPrefix(status, headers, undefined), length, close, 0) : serializeResponse(status, headers, utf8.encode(text), close, true);
+  }
+  const out = assemble(headPrefix(status, headers, undefined), length, close, length);
+  // One pass: copied as ASCII, checked as it goes; a char above 0x7f sends the text to the encoder instead.
+  for (let i = 0, at = out.length - length; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return serializeResponse(status, headers, utf8.encode(text), close, false);
+    out[at + i] = c;
+  }
   return out;
 }
 
@@ -128,8 +139,8 @@ export function serializeTextResponse(status: number, headers: readonly string[]
  */
 function headPrefix(status: number, headers: readonly string[], reason: string | undefined): Uint8Array {
   // Only frozen lists are kept, so one found by identity is unchanged.
-  for (let i = 0; i < PREFIXES; i++) {
-    if (prefixHeaders[i] === headers && prefixStatus[i] === status && reason === undefined) return prefixBytes[i]!;
+  if (reason === undefined) {
+    for (let i = 0; i < PREFIXES; i++) if (prefixHeaders[i] === headers && prefixStatus[i] === status) return prefixBytes[i]!;
   }
   const cacheable = reason === undefined && Object.isFrozen(headers);
   let head = statusLine(status, reason);
@@ -165,15 +176,21 @@ const CONTENT_LENGTH = latin1Bytes("content-length: ");
 const CHUNKED = latin1Bytes("transfer-encoding: chunked\r\n");
 const CLOSE = latin1Bytes("connection: close\r\n");
 
-/** `prefix`, the framing and close fields, the empty line, and room for `bodyLength` bytes after them, in one array (a slab piece: it goes to the socket). */
-function assemble(prefix: Uint8Array, framing: Http1BodyFraming, close: boolean, bodyLength: number): Uint8Array {
-  let length = -1;
+/** {@link assemble}'s framing other than a Content-Length. */
+const NO_FRAMING = -1;
+const CHUNKED_FRAMING = -2;
+
+/**
+ * `prefix`, the framing (`content-length: length`, or {@link CHUNKED_FRAMING}, or
+ * {@link NO_FRAMING}) and close fields, the empty line, and room for `bodyLength` bytes after
+ * them, in one array (a slab piece: it goes to the socket).
+ */
+function assemble(prefix: Uint8Array, length: number, close: boolean, bodyLength: number): Uint8Array {
   let digits = 0;
   let tail = 2 + (close ? CLOSE.length : 0);
-  if (framing === "chunked") tail += CHUNKED.length;
-  else if (framing !== "none") {
-    length = framing.length;
-    if (!Number.isSafeInteger(length) || length < 0) throw new Http1ResponseError(`invalid content length ${length}`);
+  if (length === CHUNKED_FRAMING) tail += CHUNKED.length;
+  else if (length !== NO_FRAMING) {
+    // A body's length, or one serializeResponseHead checked: a safe non-negative integer.
     digits = 1;
     for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
     tail += CONTENT_LENGTH.length + digits + 2;
@@ -181,7 +198,7 @@ function assemble(prefix: Uint8Array, framing: Http1BodyFraming, close: boolean,
   const out = slabBytes(prefix.length + tail + bodyLength);
   out.set(prefix);
   let at = prefix.length;
-  if (framing === "chunked") {
+  if (length === CHUNKED_FRAMING) {
     out.set(CHUNKED, at);
     at += CHUNKED.length;
   } else if (length >= 0) {

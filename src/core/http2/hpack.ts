@@ -74,11 +74,11 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** The request-side HPACK decoder of one connection. */
 /** Literals each decoder keeps (by their octets), and the longest kept. */
 const LITERALS_KEPT = 8;
 const LITERAL_KEPT_MAX = 64;
 
+/** The request-side HPACK decoder of one connection. */
 export class HpackDecoder {
   /** Dynamic table, newest first: names, values, and whether the field broke §8.2.1. */
   #names: string[] = [];
@@ -98,9 +98,11 @@ export class HpackDecoder {
    * field as a literal with every request (nghttp2 never indexes `:path` or `content-length`),
    * and comparing a few octets costs less than decoding them again.
    */
-  readonly #litOctets: Uint8Array[] = [];
-  readonly #litHuffman: boolean[] = [];
-  readonly #litText: string[] = [];
+  readonly #litOctets = new Uint8Array(LITERALS_KEPT * LITERAL_KEPT_MAX);
+  /** Each kept literal's octet count (-1: none yet), its coding, its text; slot `k`'s octets start at `k * LITERAL_KEPT_MAX`. */
+  readonly #litLength: number[] = new Array<number>(LITERALS_KEPT).fill(-1);
+  readonly #litHuffman: boolean[] = new Array<boolean>(LITERALS_KEPT).fill(false);
+  readonly #litText: string[] = new Array<string>(LITERALS_KEPT).fill("");
   #litNext = 0;
 
   /** `limit` is our SETTINGS_HEADER_TABLE_SIZE, the most a size update may ask for. */
@@ -215,20 +217,26 @@ export class HpackDecoder {
     if (length > end - start) throw connError(H2Code.COMPRESSION_ERROR, "string longer than the block");
     this.#pos = start + length;
     if (skip) return "";
-    if (length > LITERAL_KEPT_MAX) return huffman ? huffmanDecode(bytes, start, start + length) : latin1(bytes, start, start + length);
+    const kept = length <= LITERAL_KEPT_MAX;
     const octets = this.#litOctets;
-    next: for (let k = 0; k < octets.length; k++) {
-      const known = octets[k]!;
-      if (known.length !== length || this.#litHuffman[k] !== huffman) continue;
-      for (let i = 0; i < length; i++) if (known[i] !== bytes[start + i]) continue next;
-      return this.#litText[k]!;
+    if (kept) {
+      next: for (let k = 0; k < LITERALS_KEPT; k++) {
+        if (this.#litLength[k] !== length || this.#litHuffman[k] !== huffman) continue;
+        const at = k * LITERAL_KEPT_MAX;
+        for (let i = 0; i < length; i++) if (octets[at + i] !== bytes[start + i]) continue next;
+        return this.#litText[k]!;
+      }
     }
     const text = huffman ? huffmanDecode(bytes, start, start + length) : latin1(bytes, start, start + length);
-    const k = this.#litNext;
-    this.#litNext = (k + 1) % LITERALS_KEPT;
-    octets[k] = bytes.slice(start, start + length);
-    this.#litHuffman[k] = huffman;
-    this.#litText[k] = text;
+    if (kept) {
+      // Copied into the decoder's own buffer: nothing is allocated for a literal that does not repeat.
+      const k = this.#litNext;
+      this.#litNext = (k + 1) % LITERALS_KEPT;
+      octets.set(bytes.subarray(start, start + length), k * LITERAL_KEPT_MAX);
+      this.#litLength[k] = length;
+      this.#litHuffman[k] = huffman;
+      this.#litText[k] = text;
+    }
     return text;
   }
 
