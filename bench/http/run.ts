@@ -120,6 +120,8 @@ function tlsContenders(
   return RUNTIMES.flatMap((runtime): Contender[] => [
     { id: "raw", ...raw[runtime], runtime, baseline: true },
     { id: "tako", label: "tako (serveTls)", runtime, file: "tako-tls.ts" },
+    // The certificate from a resolver: on Deno, node:tls over each Deno.listen connection.
+    { id: "tako-resolver", label: "tako (serveTls, a resolver)", runtime, file: "tako-tls-resolver.ts" },
     // HTTP/2 switched off (ALPN offers only http/1.1): on Bun, TLS on its Bun.listen path.
     ...(http1Only ? [{ id: "tako-h1", label: "tako (serveTls, http2 off)", runtime, file: "tako-tls-h1.ts" }] : []),
     ...peers[runtime].map((peer) => ({ ...peer, runtime })),

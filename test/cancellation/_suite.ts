@@ -163,9 +163,7 @@ export function cancellationSuite(runtime: Runtime): void {
   describe(`cancellation over PROXY then TLS (${runtime})`, () => {
     const fx = useFixture(runtime, FIXTURE, { TAKO_CANCEL: "proxy-tls" });
     wireSuite("proxy-tls-h1", fx);
-    // Deno serves PROXY before TLS on its node:net path with HTTP/1.1 only (ALPN offers no h2
-    // there: see the README coverage table), so there is no h2 to cancel on it.
-    if (runtime !== "deno") wireSuite("proxy-tls-h2", fx);
+    wireSuite("proxy-tls-h2", fx);
   });
   describe(`cancellation over TLS and PROXY then TLS, HTTP/2 off (${runtime})`, () => {
     const tls = useFixture(runtime, FIXTURE, { TAKO_CANCEL: "tls-http1" });

@@ -168,7 +168,6 @@ export function listenersSuite(runtime: Runtime): void {
       const certs = testCerts();
       const path = join(dir, "tls.sock");
       const p = await start(runtime, { env: { TAKO_LISTEN: `unix:${path}:600`, TAKO_TRANSPORT: "tls" } });
-      // Deno serves TLS here on its node:net path, which binds the path again: the mode holds there too.
       assert.equal(lstatSync(path).mode & 0o777, 0o600);
       const h1 = await curl(["--http1.1", "--cacert", certs.ca.cert, "--unix-socket", path, "https://localhost/conn"]);
       assert.equal(h1.code, 0, h1.out);
@@ -177,11 +176,7 @@ export function listenersSuite(runtime: Runtime): void {
       const h2 = await curl(["--http2", "--cacert", certs.ca.cert, "--unix-socket", path, "https://localhost/conn"]);
       assert.equal(h2.code, 0, h2.out);
       const c2 = JSON.parse(h2.out);
-      if (runtime === "deno") {
-        // Deno.listenTls binds TCP only: TLS on a Unix socket is node:tls on Deno's node:net,
-        // where tako serves HTTP/1.1 only (Deno's node:http2 is not stable enough).
-        assert.deepEqual([c2.httpVersion, c2.tls], ["1.1", { alpnProtocol: "http/1.1" }]);
-      } else assert.deepEqual([c2.family, c2.httpVersion, c2.tls], ["unix", "2.0", { alpnProtocol: "h2" }]);
+      assert.deepEqual([c2.family, c2.httpVersion, c2.tls], ["unix", "2.0", { alpnProtocol: "h2" }]);
       assert.equal(await sigterm(p), 0);
       assert.throws(() => lstatSync(path), /ENOENT/);
     });

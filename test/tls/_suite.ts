@@ -214,6 +214,17 @@ export function tlsSuite(runtime: Runtime, options: TlsSuiteOptions = {}): void 
       const conn = JSON.parse((await https(certs, fx.port, "/conn", { servername: "a.test" })).text);
       assert.equal(conn.tls.serverName, "a.test");
     });
+    test("req.conn.tls is complete over HTTP/1.1 and h2: ALPN, server name, version, cipher", async () => {
+      // node:https offers no ALPN (null); node:http2 offers h2.
+      const views: { tls: Record<string, unknown> }[] = [JSON.parse((await https(certs, fx.port, "/conn", { servername: "b.test" })).text)];
+      if (h2) views.push(JSON.parse((await h2get(certs, fx.port, "/conn")).text));
+      const seen = views.flatMap((v) => [v.tls.alpnProtocol, v.tls.serverName]);
+      assert.deepEqual(seen, h2 ? [null, "b.test", "h2", "localhost"] : [null, "b.test"]);
+      for (const { tls } of views) {
+        assert.match(String(tls.protocol), /^TLSv1\.[23]$/);
+        assert.match(String(tls.cipher), /^(TLS_|ECDHE-)/);
+      }
+    });
   });
 
   describe(`a resolver function (${label})`, () => {

@@ -11,6 +11,7 @@ import { loadCert } from "../shared/tls-material.ts";
 import { H1Conn } from "../wire/h1-conn.ts";
 import { type H1Opening, H1Server } from "../wire/h1-server.ts";
 import { type DenoConn, type DenoListener as NativeListener, type DenoNetAddr, deno } from "./deno-api.ts";
+import { DenoNodeTls } from "./node-tls.ts";
 import { DenoWireTls } from "./wire-tls.ts";
 import { DenoWireSocket } from "./wire-socket.ts";
 
@@ -19,20 +20,23 @@ useByteSlabs(true);
 
 /**
  * Where `spec` is served: on tako's codecs over the native listener (an {@link H1Opening}), or
- * on Deno's node:net (`null`). What `Deno.listenTls` cannot do stays on node:net: client
- * certificates (it has no client authentication), SNI resolvers (tako reports the SNI name and
- * reloads certificates, which Deno's resolver neither shows nor allows), an explicit
- * `tlsHandshakeTimeout` (a `Deno.listenTls` connection whose handshake stalls could not be
- * closed from JavaScript when measured, Deno 2.9.6), a PROXY header before TLS (Deno.listenTls
- * starts the handshake itself), and TLS on a Unix socket (it binds TCP only).
+ * on Deno's node:net (`null`). TLS with a plain certificate runs on `Deno.listenTls`
+ * ({@link DenoWireTls}). What `Deno.listenTls` cannot do runs on `Deno.listen` with Deno's
+ * node:tls over the connection ({@link DenoNodeTls}): SNI resolvers (tako reads the ClientHello,
+ * reports the SNI name and reloads certificates, which Deno's resolver neither shows nor
+ * allows), an explicit `tlsHandshakeTimeout` (a `Deno.listenTls` connection whose handshake
+ * stalls could not be closed from JavaScript when measured, Deno 2.9.6), a PROXY header before
+ * TLS (`Deno.listenTls` starts the handshake itself), and TLS on a Unix socket (it binds TCP
+ * only). Client certificates stay on node:net: only node:tls on its own sockets verifies them.
  */
 function nativeOpening(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd" }>): H1Opening | null {
   const { proxy } = spec;
   if (spec.protocol === "http1") return { proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const { cert, http2 } = spec.tls;
-  if (target.kind === "unix" || proxy.mode !== "off" || cert.source.kind === "resolver" || cert.clientAuth !== null || spec.explicit.has("tlsHandshakeTimeout")) return null;
-  return { proxy, tls: new DenoWireTls(http2), http2: http2 ? "alpn" : "off" };
+  if (cert.clientAuth !== null) return null;
+  const native = target.kind === "tcp" && proxy.mode === "off" && cert.source.kind !== "resolver" && !spec.explicit.has("tlsHandshakeTimeout");
+  return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls), http2: http2 ? "alpn" : "off" };
 }
 
 /**
@@ -44,9 +48,11 @@ function nativeOpening(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd"
  * the client preface next to HTTP/1.1, or by ALPN over TLS), the PROXY header read first in
  * either mode, WebSocket upgrades handed to the `ws` package, and every policy of the lifecycle
  * kernel (cap, deadlines with 408, drain). TLS swaps the plain listener for a `Deno.listenTls`
- * on the same port in one synchronous step ({@link DenoWireTls} runs each handshake). What
- * `Deno.listenTls` cannot do ({@link nativeOpening}) moves the listener to Deno's node:net, the
- * Node engine's transports. Accept errors (EMFILE …) back off (`acceptBackoff`) and go on.
+ * on the same port in one synchronous step ({@link DenoWireTls} runs each handshake); what
+ * `Deno.listenTls` cannot do stays on the plain listener with Deno's node:tls over each
+ * connection ({@link DenoNodeTls}). Client certificates ({@link nativeOpening}) move the
+ * listener to Deno's node:net, the Node engine's transports. Accept errors (EMFILE …) back off
+ * (`acceptBackoff`) and go on.
  */
 class DenoListener implements EngineListener {
   #listener: NativeListener;
@@ -89,7 +95,7 @@ class DenoListener implements EngineListener {
   serve(spec: ServeSpec): Serving {
     const opening = nativeOpening(spec, this.#target);
     if (opening === null) return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
-    if (spec.protocol === "tls") {
+    if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
       const material = loadCert(spec.tls.cert);
       // One synchronous step: no connect can be refused between the two listeners (a connect
       // queued on the plain one since bind, before the port was in use, would be reset).

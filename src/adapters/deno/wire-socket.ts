@@ -1,6 +1,6 @@
 import { joinBytes } from "../../core/body.ts";
 import type { H1Conn } from "../wire/h1-conn.ts";
-import type { WireSocket } from "../wire/socket.ts";
+import type { WireEvents, WireSocket } from "../wire/socket.ts";
 import { connOps, type DenoConn, type DenoCoreOps } from "./deno-api.ts";
 
 /** The first read buffer of a connection: a request head, or a few HTTP/2 frames. */
@@ -36,8 +36,8 @@ export class DenoWireSocket implements WireSocket {
   readonly conn: DenoConn;
   /** TLS: the protocol ALPN chose (`null`: none), once the handshake is done. */
   alpn: string | null = null;
-  /** The connection the events go to; set before {@link start}. */
-  data: H1Conn = null as unknown as H1Conn;
+  /** Where the events go (the connection, or TLS run over this socket); set before {@link start}. */
+  data: WireEvents = null as unknown as WireEvents;
   #buf: Uint8Array | null = null;
   #reading = false;
   #paused = false;

@@ -28,6 +28,21 @@ export interface WireSocket {
   readonly remoteFamily: string | undefined;
 }
 
+/**
+ * Where a raw socket's events go: the connection ({@link H1Conn}), or a layer over the socket
+ * (TLS run in JavaScript) that passes them on.
+ */
+export interface WireEvents {
+  /** Bytes read (the runtime may reuse the buffer after the call). */
+  data(chunk: Uint8Array): void;
+  /** The socket takes writes again after a short one. */
+  drain(): void;
+  /** The peer sent FIN. */
+  ended(): void;
+  /** The socket closed (either side, or reset). */
+  closed(): void;
+}
+
 /** The settings a {@link WireTls} chose for one handshake (the runtime's own form). */
 export type TlsChoice = object;
 
