@@ -35,35 +35,50 @@ router.get("/n/{i}", (req) => req.params.i);
 const env = process.env;
 const proto = env.TAKO_PROTO ?? "http1";
 const config = JSON.parse(env.TAKO_CONFIG ?? "{}");
-const certs = proto === "tls" ? testCerts() : null;
+const tls = proto === "tls" || proto === "tls-resolver";
+const certs = tls ? testCerts() : null;
 let builder = Server.builder().config(config);
-if (certs !== null) builder = builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
+if (certs !== null) {
+  const cert = TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key);
+  // "tls-resolver": the certificate from an async resolver (Deno's node:tls over Deno.listen).
+  builder = builder.tls(proto === "tls" ? cert : TlsCert.resolver(async () => cert));
+}
 const server = builder.build();
 const listener = await TcpListener.bind("127.0.0.1:0");
 const port = listener.localAddr().port;
-const handle =
-  proto === "tls" ? server.spawnTls(listener, router) : proto === "http1" ? server.spawnHttp(listener, router) : server.spawnH2c(listener, router, { http1: proto === "h2c-h1" });
 
+// Each connection must get an answer from the server: an HTTP/1.1 response, the server's
+// SETTINGS frame (h2c), or a completed handshake (TLS).
+const one = (): Promise<boolean> =>
+  new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    const socket = tls
+      ? tlsConnect({ host: "127.0.0.1", port, servername: "localhost", ca: certs!.read(certs!.ca.cert) }, () => done(true))
+      : netConnect({ host: "127.0.0.1", port }, () =>
+          socket.write(proto === "h2c" ? "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00" : "GET / HTTP/1.1\r\nHost: t\r\n\r\n"),
+        );
+    socket.on("data", (d: Buffer) => (proto === "h2c" ? d.length >= 9 && d[3] === 4 : d.toString("latin1").startsWith("HTTP/1.1 200")) && done(true));
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(false));
+  });
+
+// TAKO_EARLY: connections opened (and their first bytes sent) between bind and spawn, queued in
+// the kernel's backlog until the server accepts.
+const early = Array.from({ length: Number(env.TAKO_EARLY ?? "0") }, one);
+if (early.length > 0) await new Promise((r) => setTimeout(r, 200));
+
+const handle = tls ? server.spawnTls(listener, router) : proto === "http1" ? server.spawnHttp(listener, router) : server.spawnH2c(listener, router, { http1: proto === "h2c-h1" });
+
+if (early.length > 0) {
+  const results = await Promise.all(early);
+  const ok = results.filter(Boolean).length;
+  console.log(`EARLY ${ok} ${early.length - ok}`);
+}
 const self = Number(env.TAKO_SELF ?? "0");
 if (self > 0) {
-  // Each connection must get an answer from the server: an HTTP/1.1 response, the server's
-  // SETTINGS frame (h2c), or a completed handshake (TLS).
-  const one = (): Promise<boolean> =>
-    new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        socket.destroy();
-        resolve(ok);
-      };
-      const socket =
-        proto === "tls"
-          ? tlsConnect({ host: "127.0.0.1", port, servername: "localhost", ca: certs!.read(certs!.ca.cert) }, () => done(true))
-          : netConnect({ host: "127.0.0.1", port }, () =>
-              socket.write(proto === "h2c" ? "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00" : "GET / HTTP/1.1\r\nHost: t\r\n\r\n"),
-            );
-      socket.on("data", (d: Buffer) => (proto === "h2c" ? d.length >= 9 && d[3] === 4 : d.toString("latin1").startsWith("HTTP/1.1 200")) && done(true));
-      socket.on("error", () => done(false));
-      socket.on("close", () => done(false));
-    });
   const results = await Promise.all(Array.from({ length: self }, one));
   const ok = results.filter(Boolean).length;
   console.log(`SELF ${ok} ${self - ok}`);

@@ -13,11 +13,12 @@ import { commandFor, startFixture, type Fixture } from "../_shared/spawn.ts";
 
 const FIXTURE = "test/deno-engine/_main.ts";
 
-function start(env: { config?: Record<string, unknown>; proto?: string; self?: number } = {}): Promise<Fixture> {
+function start(env: { config?: Record<string, unknown>; proto?: string; self?: number; early?: number } = {}): Promise<Fixture> {
   return startFixture("deno", FIXTURE, {
     TAKO_CONFIG: JSON.stringify(env.config ?? {}),
     TAKO_PROTO: env.proto ?? "http1",
     TAKO_SELF: String(env.self ?? 0),
+    TAKO_EARLY: String(env.early ?? 0),
   });
 }
 
@@ -190,7 +191,7 @@ describe("Deno engine: keep-alive clients", () => {
 });
 
 describe("Deno engine: connecting right after spawn is never refused", () => {
-  for (const proto of ["http1", "h2c", "h2c-h1", "tls"]) {
+  for (const proto of ["http1", "h2c", "h2c-h1", "tls", "tls-resolver"]) {
     test(`${proto}: 100 connections opened in the process right after spawn are all served; 100 more from outside after READY`, { timeout: 60_000 }, async () => {
       const f = await start({ proto, self: 100 });
       try {
@@ -199,6 +200,23 @@ describe("Deno engine: connecting right after spawn is never refused", () => {
         const outside = await Promise.allSettled(Array.from({ length: 100 }, () => RawConn.open(f.port)));
         assert.equal(outside.filter((r) => r.status === "rejected").length, 0);
         for (const r of outside) if (r.status === "fulfilled") r.value.destroy();
+      } finally {
+        await f.stop();
+      }
+    });
+  }
+});
+
+describe("Deno engine: connections made between bind and spawn", () => {
+  // Deno.listen is bound at bind; connects wait in the backlog and are served at spawn. Only a
+  // plain certificate swaps the listener for Deno.listenTls (connections queued before would be
+  // reset); TLS from a resolver stays on the bound listener.
+  for (const proto of ["http1", "h2c", "tls-resolver"]) {
+    test(`${proto}: 50 connections whose first bytes were sent before spawn are all served`, { timeout: 60_000 }, async () => {
+      const f = await start({ proto, early: 50 });
+      try {
+        const m = await f.waitForLine(/^EARLY (\d+) (\d+)$/, 30_000);
+        assert.deepEqual([Number(m[1]), Number(m[2])], [50, 0]);
       } finally {
         await f.stop();
       }
