@@ -466,7 +466,7 @@ export function observabilitySuite(runtime: Runtime): void {
     });
 
     describe(`observability: TLS handshake timeout (${tag})`, () => {
-      // An explicit tlsHandshakeTimeout: on Deno that is the node:net path (Deno.listenTls has no handshake deadline).
+      // An explicit tlsHandshakeTimeout: on Deno, node:tls over Deno.listen (Deno.listenTls has no handshake deadline).
       test("a connection that never sends a ClientHello is refused (tls) at tlsHandshakeTimeout, then closed", { timeout: 15_000 }, async () => {
         const w = await Watched.start(runtime, tlsMode, { tlsHandshakeTimeout: 300 });
         try {
@@ -485,7 +485,7 @@ export function observabilitySuite(runtime: Runtime): void {
     });
   }
 
-  // Optional mode is served on Deno's node:net path (required mode on its native one).
+  // Both modes are read by tako's PROXY reader on every runtime but Node (Bun.listen, Deno.listen).
   for (const mode of ["required", "optional"] as const)
     describe(`observability behind PROXY, ${mode} (${runtime})`, () => {
       let w: Watched;

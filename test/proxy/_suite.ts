@@ -210,8 +210,8 @@ export function proxySuite(runtime: Runtime): void {
       assert.equal(proxied.remoteAddress, "198.51.100.2");
     });
     test("a kept-alive connection serves requests in turn, with and without a header, never announced as closing", async () => {
-      // On Deno this mode is served on the node:net path (on Bun on Bun.listen), where Deno's node:http had
-      // destroyed every connection after its response while announcing keep-alive.
+      // Deno used to serve this mode on its node:net path, where Deno's node:http destroyed every
+      // connection after its response while announcing keep-alive; it runs on Deno.listen now.
       for (const header of [Buffer.alloc(0), v1("198.51.100.2", "192.0.2.1", 2, 80)]) {
         const conn = await RawConn.open(fx.port);
         try {

@@ -343,11 +343,10 @@ export function tlsSuite(runtime: Runtime, options: TlsSuiteOptions = {}): void 
       assert.equal((await handshake(certs, fx.port, { client: certs.client })).ok, true);
     });
 
-    test("the handler sees the verified peer certificate, over HTTP/1.1 and h2 (Deno: HTTP/1.1)", async () => {
+    test("the handler sees the verified peer certificate, over HTTP/1.1 and h2", async () => {
       const x509 = new X509Certificate(certs.read(certs.client.cert));
       const views = [JSON.parse((await https(certs, fx.port, "/conn", { client: certs.client })).text)];
-      // Deno serves mTLS on its node:net path, which offers HTTP/1.1 only (see the README).
-      if (runtime !== "deno" && h2) views.push(JSON.parse((await h2get(certs, fx.port, "/conn", certs.client)).text));
+      if (h2) views.push(JSON.parse((await h2get(certs, fx.port, "/conn", certs.client)).text));
       else assert.equal((await handshake(certs, fx.port, { client: certs.client, alpn: ["h2", "http/1.1"] })).alpn, "http/1.1");
       for (const conn of views) {
         const peer = conn.tls.peerCertificate;

@@ -1,11 +1,10 @@
-import type { Socket } from "node:net";
 import { TakoError } from "../../core/errors.ts";
 import { useByteSlabs } from "../../core/bytes.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
-import { bindNodeListener, moveToNetPath } from "../node/node-engine.ts";
+import { bindNodeListener } from "../node/node-engine.ts";
 import { Backoff } from "../shared/backoff.ts";
-import { Lifecycle } from "../shared/lifecycle.ts";
+import type { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { loadCert } from "../shared/tls-material.ts";
 import { H1Conn } from "../wire/h1-conn.ts";
@@ -19,23 +18,21 @@ import { DenoWireSocket } from "./wire-socket.ts";
 useByteSlabs(true);
 
 /**
- * Where `spec` is served: on tako's codecs over the native listener (an {@link H1Opening}), or
- * on Deno's node:net (`null`). TLS with a plain certificate runs on `Deno.listenTls`
- * ({@link DenoWireTls}). What `Deno.listenTls` cannot do runs on `Deno.listen` with Deno's
- * node:tls over the connection ({@link DenoNodeTls}): SNI resolvers (tako reads the ClientHello,
- * reports the SNI name and reloads certificates, which Deno's resolver neither shows nor
- * allows), an explicit `tlsHandshakeTimeout` (a `Deno.listenTls` connection whose handshake
- * stalls could not be closed from JavaScript when measured, Deno 2.9.6), a PROXY header before
- * TLS (`Deno.listenTls` starts the handshake itself), and TLS on a Unix socket (it binds TCP
- * only). Client certificates stay on node:net: only node:tls on its own sockets verifies them.
+ * What a connection of `spec` opens with. TLS with a plain certificate runs on `Deno.listenTls`
+ * ({@link DenoWireTls}). What `Deno.listenTls` cannot do runs on the plain `Deno.listen` with
+ * Deno's node:tls over each connection ({@link DenoNodeTls}): SNI resolvers (tako reads the
+ * ClientHello, reports the SNI name and reloads certificates, which Deno's resolver neither
+ * shows nor allows), client certificates (`Deno.listenTls` has no client authentication), an
+ * explicit `tlsHandshakeTimeout` (a `Deno.listenTls` connection whose handshake stalls could not
+ * be closed from JavaScript when measured, Deno 2.9.6), a PROXY header before TLS
+ * (`Deno.listenTls` starts the handshake itself), and TLS on a Unix socket (it binds TCP only).
  */
-function nativeOpening(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd" }>): H1Opening | null {
+function openingOf(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd" }>): H1Opening {
   const { proxy } = spec;
   if (spec.protocol === "http1") return { proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const { cert, http2 } = spec.tls;
-  if (cert.clientAuth !== null) return null;
-  const native = target.kind === "tcp" && proxy.mode === "off" && cert.source.kind !== "resolver" && !spec.explicit.has("tlsHandshakeTimeout");
+  const native = target.kind === "tcp" && proxy.mode === "off" && cert.source.kind !== "resolver" && cert.clientAuth === null && !spec.explicit.has("tlsHandshakeTimeout");
   return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls), http2: http2 ? "alpn" : "off" };
 }
 
@@ -49,9 +46,8 @@ function nativeOpening(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd"
  * either mode, WebSocket upgrades handed to the `ws` package, and every policy of the lifecycle
  * kernel (cap, deadlines with 408, drain). TLS swaps the plain listener for a `Deno.listenTls`
  * on the same port in one synchronous step ({@link DenoWireTls} runs each handshake); what
- * `Deno.listenTls` cannot do stays on the plain listener with Deno's node:tls over each
- * connection ({@link DenoNodeTls}). Client certificates ({@link nativeOpening}) move the
- * listener to Deno's node:net, the Node engine's transports. Accept errors (EMFILE …) back off
+ * `Deno.listenTls` cannot do ({@link openingOf}) stays on the plain listener with Deno's
+ * node:tls over each connection ({@link DenoNodeTls}). Accept errors (EMFILE …) back off
  * (`acceptBackoff`) and go on.
  */
 class DenoListener implements EngineListener {
@@ -65,8 +61,6 @@ class DenoListener implements EngineListener {
   #accepting: Promise<void> = Promise.resolve();
   #stopped = false;
   #served: Lifecycle<H1Conn> | null = null;
-  /** The listener moved to Deno's node:net: its lifecycle. */
-  #moved: Lifecycle<Socket> | null = null;
 
   constructor(target: Exclude<BindTarget, { kind: "fd" }>) {
     this.#target = target;
@@ -93,8 +87,7 @@ class DenoListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    const opening = nativeOpening(spec, this.#target);
-    if (opening === null) return this.#moveToNetPath(spec.protocol === "tls" ? { ...spec, tls: { ...spec.tls, http2: false } } : spec);
+    const opening = openingOf(spec, this.#target);
     if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
       const material = loadCert(spec.tls.cert);
       // One synchronous step: no connect can be refused between the two listeners (a connect
@@ -157,21 +150,7 @@ class DenoListener implements EngineListener {
     return this.#accepting;
   }
 
-  /** Moves this listener to Deno's node:net on the same port (closed first: connects are refused meanwhile). */
-  #moveToNetPath(spec: ServeSpec): Serving {
-    const moved = new Lifecycle<Socket>();
-    this.#moved = moved;
-    this.#h1.abandon();
-    const t = this.#target;
-    const target: BindTarget = t.kind === "unix" ? t : { kind: "tcp", host: this.#local.address, port: this.#local.port, reusePort: t.reusePort };
-    return moveToNetPath(Promise.resolve(), target, moved, spec);
-  }
-
   close(): Promise<void> {
-    if (this.#moved !== null) {
-      this.#moved.forceClose();
-      return this.#moved.closed;
-    }
     if (this.#served !== null) {
       this.#served.forceClose();
       return this.#served.closed;

@@ -12,28 +12,37 @@ import type { DenoWireSocket } from "./wire-socket.ts";
 /**
  * TLS run by Deno's node:tls over a `Deno.listen` connection, for what `Deno.listenTls` cannot
  * do: a certificate chosen per connection by a resolver (the connection reads the ClientHello
- * and asks it first, {@link choose}, as on Bun), a PROXY header before the handshake, TLS on a
- * Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the handshake is tako's,
- * so the deadline closes it and frees its descriptor). The ciphertext goes between the
- * {@link DenoWireSocket} and a server-side `TLSSocket` through a {@link WireSocketDuplex}; the
- * cleartext side is the connection's socket ({@link NodeTlsWireSocket}), so both codecs serve:
- * HTTP/2 when ALPN chose `h2`, HTTP/1.1 otherwise. `req.conn.tls` is complete (ALPN, server
- * name, version, cipher).
+ * and asks it first, {@link choose}, as on Bun), client certificates, a PROXY header before the
+ * handshake, TLS on a Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the
+ * handshake is tako's, so the deadline closes it and frees its descriptor). The ciphertext goes
+ * between the {@link DenoWireSocket} and a server-side `TLSSocket` through a
+ * {@link WireSocketDuplex}; the cleartext side is the connection's socket
+ * ({@link NodeTlsWireSocket}), so both codecs serve: HTTP/2 when ALPN chose `h2`, HTTP/1.1
+ * otherwise. `req.conn.tls` is complete (ALPN, server name, version, cipher, the verified peer
+ * certificate).
  *
- * Client certificates are not served here: Deno's node:tls over a stream neither verifies one
- * against the CA nor refuses an unverifiable one (measured, Deno 2.9.6: `authorized` false for a
- * valid certificate, a self-signed one accepted with `rejectUnauthorized`), so mTLS stays on
- * Deno's node:net, where node:tls owns the socket and verifies.
+ * Client certificates: a `TLSSocket` made this way asks for one (`requestCert`; `required` also
+ * fails the handshake without one) but Deno does not judge it: `authorized` stays false and a
+ * self-signed certificate is accepted even with `rejectUnauthorized` (measured, Deno 2.9.6).
+ * node:tls's server judges it after the handshake with the TLS handle's `verifyError()`
+ * (against the configured CA; measured on Deno: nothing for a certificate the CA signed,
+ * `DEPTH_ZERO_SELF_SIGNED_CERT` for a stranger's), and so does {@link settle} here: an
+ * unverifiable certificate refuses the connection, as no certificate does when required. A
+ * runtime whose handle has no `verifyError` refuses every client certificate (fail closed).
  */
 export class DenoNodeTls implements WireTls {
   readonly #alpn: string[];
   readonly #h2: boolean;
+  readonly #auth: "optional" | "required" | null;
+  readonly #caPem: string | undefined;
   readonly #static: SecureContext | null;
   readonly #contexts = new WeakMap<TlsCert, SecureContext>();
   readonly choose: ((serverName: string | null) => TlsChoice | Promise<TlsChoice>) | undefined;
 
   constructor(tls: TlsOptions) {
     this.#h2 = tls.http2;
+    this.#auth = tls.cert.clientAuth?.mode ?? null;
+    this.#caPem = tls.cert.clientAuth?.caPem;
     this.#alpn = tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"];
     const source = tls.cert.source;
     if (source.kind === "resolver") {
@@ -54,7 +63,7 @@ export class DenoNodeTls implements WireTls {
     let context = this.#contexts.get(cert);
     if (context === undefined) {
       const material = loadCert(cert);
-      this.#contexts.set(cert, (context = createSecureContext({ ...TLS_POLICY, cert: material.certPem, key: material.keyPem })));
+      this.#contexts.set(cert, (context = createSecureContext({ ...TLS_POLICY, cert: material.certPem, key: material.keyPem, ca: this.#caPem })));
     }
     return context;
   }
@@ -63,7 +72,7 @@ export class DenoNodeTls implements WireTls {
     const context = (choice as SecureContext | undefined) ?? this.#static;
     if (context === null) throw new Error("no certificate chosen for the handshake");
     const raw = conn.raw as DenoWireSocket;
-    const secure = new NodeTlsWireSocket(raw, conn, context, this.#alpn);
+    const secure = new NodeTlsWireSocket(raw, conn, context, this.#alpn, this.#auth);
     conn.raw = secure;
     conn.socket = secure;
     if (initial !== undefined) secure.cipher.received(initial);
@@ -72,7 +81,10 @@ export class DenoNodeTls implements WireTls {
   }
 
   settle(socket: WireSocket): Error | AlpnProtocol {
-    const alpn = (socket as NodeTlsWireSocket).tls.alpnProtocol;
+    const secure = socket as NodeTlsWireSocket;
+    const refusal = secure.refusal();
+    if (refusal !== null) return refusal;
+    const alpn = secure.tls.alpnProtocol;
     if (alpn === false || alpn === null || alpn === "http/1.1") return "http/1.1";
     if (alpn === "h2" && this.#h2) return "h2";
     return new Error(`no handler for ALPN protocol ${String(alpn)}`);
@@ -85,7 +97,7 @@ export class DenoNodeTls implements WireTls {
       serverName: (tls as TLSSocket & { servername?: string | false }).servername,
       protocol: tls.getProtocol(),
       cipher: tls.getCipher(),
-      verifiedPeer: null,
+      verifiedPeer: (socket as NodeTlsWireSocket).verifiedPeer,
     });
   }
 }
@@ -102,13 +114,17 @@ export class NodeTlsWireSocket implements WireSocket {
   readonly cipher: WireSocketDuplex;
   readonly #raw: DenoWireSocket;
   readonly #conn: H1Conn;
+  readonly #auth: "optional" | "required" | null;
+  /** The client's certificate (DER) once verified against the CA; else `null`. */
+  verifiedPeer: Uint8Array | null = null;
   #secure = false;
   #owed = false;
   #closed = false;
 
-  constructor(raw: DenoWireSocket, conn: H1Conn, context: SecureContext, alpn: string[]) {
+  constructor(raw: DenoWireSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null) {
     this.#raw = raw;
     this.#conn = conn;
+    this.#auth = auth;
     const cipher = (this.cipher = new WireSocketDuplex(raw));
     const events: WireEvents = {
       data: (chunk) => cipher.received(chunk),
@@ -120,7 +136,14 @@ export class NodeTlsWireSocket implements WireSocket {
       },
     };
     raw.data = events;
-    const tls = (this.tls = new TLSSocket(cipher as unknown as ConstructorParameters<typeof TLSSocket>[0], { isServer: true, secureContext: context, ALPNProtocols: alpn }));
+    const tls = (this.tls = new TLSSocket(cipher as unknown as ConstructorParameters<typeof TLSSocket>[0], {
+      isServer: true,
+      secureContext: context,
+      ALPNProtocols: alpn,
+      requestCert: auth !== null,
+      // Fails the handshake of a client without a certificate; a certificate is judged by `refusal`.
+      rejectUnauthorized: auth === "required",
+    }));
     tls.on("secure", () => {
       this.#secure = true;
       if (!this.#closed) conn.handshake(true, null);
@@ -136,6 +159,28 @@ export class NodeTlsWireSocket implements WireSocket {
       if (!this.#secure && !this.#closed) conn.handshake(false, error);
     });
     tls.on("close", () => this.#gone());
+  }
+
+  /**
+   * After the handshake, with client authentication: why the connection is refused (a
+   * certificate that does not verify against the CA, or none when required), or `null`; a
+   * verified certificate becomes {@link verifiedPeer}.
+   */
+  refusal(): Error | null {
+    const auth = this.#auth;
+    if (auth === null) return null;
+    const peer = this.tls.getPeerCertificate(true) as { raw?: Uint8Array } | null;
+    const raw = peer?.raw;
+    if (raw === undefined || raw.length === 0) return auth === "required" ? new Error("no client certificate (ClientAuth.required)") : null;
+    const handle = (this.tls as TLSSocket & { _handle?: { verifyError?: () => unknown } })._handle;
+    if (typeof handle?.verifyError !== "function") return new Error("the client certificate cannot be verified on this runtime (no verifyError on the TLS handle)");
+    const error = handle.verifyError();
+    if (error) {
+      const code = (error as { code?: unknown }).code ?? error;
+      return new Error(`the client certificate did not verify against the configured CA (${String(code)})`);
+    }
+    this.verifiedPeer = raw;
+    return null;
   }
 
   #gone(): void {

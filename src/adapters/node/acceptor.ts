@@ -49,10 +49,9 @@ export class NodeAcceptor {
   /** The path of a Unix listener (`null`: TCP; `undefined`: not listening yet), noted on each connection for `req.conn`. */
   #unixPath: string | null | undefined;
 
-  /** `lifecycle`: the kernel to feed, when the engine created it before binding (moving servers). */
-  constructor(server: NetServer, lifecycle: Lifecycle<Socket> = new Lifecycle()) {
+  constructor(server: NetServer) {
     this.server = server;
-    this.lifecycle = lifecycle;
+    const lifecycle = (this.lifecycle = new Lifecycle<Socket>());
     server.on("connection", (socket) => this.#onConnection(socket));
     server.once("close", () => {
       this.#listening = false;

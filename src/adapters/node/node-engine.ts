@@ -1,9 +1,7 @@
 import nodeCluster from "node:cluster";
-import { unlink } from "node:fs/promises";
-import { createServer as createNetServer, type Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import { TakoError } from "../../core/errors.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
-import type { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode } from "../shared/socket-file.ts";
 import { NodeAcceptor } from "./acceptor.ts";
 import { h2Transport } from "./h2.ts";
@@ -119,11 +117,8 @@ function listenOptions(target: BindTarget): { host?: string; port?: number; excl
   }
 }
 
-/**
- * Binds a node:net listener on `target`. `lifecycle`: the kernel to feed, when the engine handed
- * out its `Serving` before binding (Bun and Deno moving a listener to their node:net path).
- */
-export function bindNodeListener(target: BindTarget, options: NetPathOptions = { emulated: false }, lifecycle?: Lifecycle<Socket>): Promise<NodeListener> {
+/** Binds a node:net listener on `target` (Node; Deno for an inherited descriptor). */
+export function bindNodeListener(target: BindTarget, options: NetPathOptions = { emulated: false }): Promise<NodeListener> {
   return new Promise((resolve, reject) => {
     refuseAbstractOnNode(target);
     const server = createNetServer({ noDelay: true });
@@ -136,25 +131,9 @@ export function bindNodeListener(target: BindTarget, options: NetPathOptions = {
         server.close();
         return reject(error);
       }
-      resolve(new NodeListener(new NodeAcceptor(server, lifecycle), options));
+      resolve(new NodeListener(new NodeAcceptor(server), options));
     });
   });
-}
-
-/**
- * Bun and Deno: serves `spec` on the runtime's node:net at `target` once `stopped` (the native
- * server has let go of the socket) resolves, feeding `lifecycle`, which the engine has already
- * handed out as the `Serving` and which replays a drain asked for meanwhile. A failure (e.g. the
- * port taken in between) rejects `ready` and resolves `closed`. A Unix socket file the native
- * server left behind is removed first (it was this listener's own).
- */
-export function moveToNetPath(stopped: Promise<void>, target: BindTarget, lifecycle: Lifecycle<Socket>, spec: ServeSpec): Serving {
-  stopped
-    .then(() => (target.kind === "unix" && !target.path.startsWith("\0") ? unlink(target.path).catch(() => {}) : undefined))
-    .then(() => bindNodeListener(target, { emulated: true }, lifecycle))
-    .then((listener) => listener.serve(spec))
-    .catch((error: unknown) => lifecycle.fail(error));
-  return lifecycle;
 }
 
 export const nodeEngine: Engine = {
