@@ -1,8 +1,9 @@
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { DEFAULT_SERVER_CONFIG } from "../../core/config.ts";
 import { TakoError } from "../../core/errors.ts";
 import { useByteSlabs } from "../../core/bytes.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
-import { bindNodeListener } from "../node/node-engine.ts";
 import { Backoff } from "../shared/backoff.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
@@ -10,6 +11,7 @@ import { loadCert } from "../shared/tls-material.ts";
 import { H1Conn } from "../wire/h1-conn.ts";
 import { type H1Opening, H1Server } from "../wire/h1-server.ts";
 import { type DenoConn, type DenoListener as NativeListener, type DenoNetAddr, deno } from "./deno-api.ts";
+import { NodeNetWireSocket } from "./net-socket.ts";
 import { DenoNodeTls } from "./node-tls.ts";
 import { DenoWireTls } from "./wire-tls.ts";
 import { DenoWireSocket } from "./wire-socket.ts";
@@ -27,7 +29,7 @@ useByteSlabs(true);
  * be closed from JavaScript when measured, Deno 2.9.6), a PROXY header before TLS
  * (`Deno.listenTls` starts the handshake itself), and TLS on a Unix socket (it binds TCP only).
  */
-function openingOf(spec: ServeSpec, target: Exclude<BindTarget, { kind: "fd" }>): H1Opening {
+function openingOf(spec: ServeSpec, target: BindTarget): H1Opening {
   const { proxy } = spec;
   if (spec.protocol === "http1") return { proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
@@ -160,6 +162,95 @@ class DenoListener implements EngineListener {
   }
 }
 
+/**
+ * A listening socket inherited as a descriptor (`TcpListener.fromFd`, systemd), which
+ * `Deno.listen` cannot adopt: Deno's node:net listens on it (from adoption on: connections made
+ * before `serve` wait in their parser's stash, as on `Bun.listen`), and each connection, as a
+ * {@link NodeNetWireSocket}, goes to the same raw-socket server as a `Deno.listen` one: tako's
+ * codecs, PROXY, TLS with Deno's node:tls over the connection ({@link DenoNodeTls}), every
+ * policy of the lifecycle kernel. Accept errors are node:net's own to retry.
+ */
+class DenoFdListener implements EngineListener {
+  readonly #server: NetServer;
+  readonly #h1: H1Server;
+  readonly #local: SocketAddr;
+  readonly #unix: boolean;
+  #served: Lifecycle<H1Conn> | null = null;
+  #backoff = new Backoff(DEFAULT_SERVER_CONFIG.acceptBackoff);
+  #nextReport = 0;
+
+  private constructor(server: NetServer) {
+    this.#server = server;
+    const a = server.address();
+    // A Unix socket adopted from a descriptor has no path node:net can tell: shown as "".
+    this.#unix = a === null || typeof a === "string" || typeof a.port !== "number";
+    this.#local =
+      a !== null && typeof a === "object" && typeof a.port === "number"
+        ? { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" }
+        : { address: typeof a === "string" ? displayPath(a) : "", port: 0, family: "unix" };
+    const local = this.#local;
+    this.#h1 = new H1Server(() => ({ local, unixPath: this.#unix ? local.address : null, stop: () => this.#stop() }));
+    server.on("connection", (socket: Socket) => {
+      this.#backoff.reset();
+      const raw = new NodeNetWireSocket(socket, this.#unix);
+      const conn = new H1Conn(raw, this.#h1, Date.now());
+      raw.data = conn;
+      this.#h1.accept(conn);
+      raw.start();
+    });
+  }
+
+  /** Listens on descriptor `fd`; rejects when it is not a listening socket. */
+  static adopt(fd: number): Promise<DenoFdListener> {
+    return new Promise((resolve, reject) => {
+      const server = createNetServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+      server.once("error", reject);
+      server.listen({ fd }, () => {
+        server.off("error", reject);
+        const listener = new DenoFdListener(server);
+        server.on("error", (error: Error) => listener.#acceptFailed(error));
+        resolve(listener);
+      });
+    });
+  }
+
+  localAddr(): SocketAddr {
+    return this.#local;
+  }
+
+  /**
+   * An accept error (EMFILE …): node:net keeps listening and retries; reports are paced by the
+   * `acceptBackoff` schedule (the first of a streak, then at most one per step).
+   */
+  #acceptFailed(error: Error): void {
+    const now = Date.now();
+    const delay = this.#backoff.next();
+    if (now < this.#nextReport) return;
+    this.#nextReport = now + delay;
+    console.error(`tako: accept failed (${(error as Error & { code?: string }).code ?? error.message}); still listening`);
+  }
+
+  serve(spec: ServeSpec): Serving {
+    this.#backoff = new Backoff(spec.config.acceptBackoff);
+    const lifecycle = this.#h1.serve(spec.router, spec.config, openingOf(spec, { kind: "fd", fd: -1 }));
+    this.#served = lifecycle;
+    return lifecycle;
+  }
+
+  #stop(): void {
+    if (this.#server.listening) this.#server.close();
+  }
+
+  close(): Promise<void> {
+    if (this.#served !== null) {
+      this.#served.forceClose();
+      return this.#served.closed;
+    }
+    this.#h1.abandon();
+    return Promise.resolve();
+  }
+}
+
 /** The listener was closed (our drain, or `close()`): the accept loop ends. */
 function isClosed(error: unknown): boolean {
   const errors = deno().errors;
@@ -172,10 +263,10 @@ export const denoEngine: Engine = {
    * TCP and Unix sockets (paths and abstract names): `Deno.listen`. `reusePort` is an unstable
    * option there: without `--unstable-net` Deno exits the process (code 70) when it is asked,
    * so it is refused first. A descriptor: `Deno.listen` cannot adopt one, Deno's node:net can
-   * (served on the node:net path).
+   * ({@link DenoFdListener}: its connections on the same raw-socket server).
    */
   async bind(target) {
-    if (target.kind === "fd") return bindNodeListener(target, { emulated: true });
+    if (target.kind === "fd") return DenoFdListener.adopt(target.fd);
     if (target.kind === "tcp" && target.reusePort && deno().listenDatagram === undefined) {
       throw new TakoError(
         "TAKO_ERR_UNSUPPORTED",

@@ -7,7 +7,9 @@ import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import type { H1Conn } from "../wire/h1-conn.ts";
 import { WireSocketDuplex } from "../wire/socket-duplex.ts";
 import type { AlpnProtocol, TlsChoice, WireEvents, WireSocket, WireTls } from "../wire/socket.ts";
-import type { DenoWireSocket } from "./wire-socket.ts";
+
+/** A raw socket whose events can be taken over (`DenoWireSocket`, `NodeNetWireSocket`). */
+type RawSocket = WireSocket & { data: WireEvents };
 
 /**
  * TLS run by Deno's node:tls over a `Deno.listen` connection, for what `Deno.listenTls` cannot
@@ -15,7 +17,7 @@ import type { DenoWireSocket } from "./wire-socket.ts";
  * and asks it first, {@link choose}, as on Bun), client certificates, a PROXY header before the
  * handshake, TLS on a Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the
  * handshake is tako's, so the deadline closes it and frees its descriptor). The ciphertext goes
- * between the {@link DenoWireSocket} and a server-side `TLSSocket` through a
+ * between the `DenoWireSocket` (or an adopted descriptor's `NodeNetWireSocket`) and a server-side `TLSSocket` through a
  * {@link WireSocketDuplex}; the cleartext side is the connection's socket
  * ({@link NodeTlsWireSocket}), so both codecs serve: HTTP/2 when ALPN chose `h2`, HTTP/1.1
  * otherwise. `req.conn.tls` is complete (ALPN, server name, version, cipher, the verified peer
@@ -71,7 +73,7 @@ export class DenoNodeTls implements WireTls {
   upgrade(conn: H1Conn, initial?: Uint8Array, choice?: TlsChoice): void {
     const context = (choice as SecureContext | undefined) ?? this.#static;
     if (context === null) throw new Error("no certificate chosen for the handshake");
-    const raw = conn.raw as DenoWireSocket;
+    const raw = conn.raw as RawSocket;
     const secure = new NodeTlsWireSocket(raw, conn, context, this.#alpn, this.#auth);
     conn.raw = secure;
     conn.socket = secure;
@@ -112,7 +114,7 @@ export class NodeTlsWireSocket implements WireSocket {
   readonly tls: TLSSocket;
   /** The ciphertext stream between the TCP socket and {@link tls}. */
   readonly cipher: WireSocketDuplex;
-  readonly #raw: DenoWireSocket;
+  readonly #raw: RawSocket;
   readonly #conn: H1Conn;
   readonly #auth: "optional" | "required" | null;
   /** The client's certificate (DER) once verified against the CA; else `null`. */
@@ -121,7 +123,7 @@ export class NodeTlsWireSocket implements WireSocket {
   #owed = false;
   #closed = false;
 
-  constructor(raw: DenoWireSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null) {
+  constructor(raw: RawSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null) {
     this.#raw = raw;
     this.#conn = conn;
     this.#auth = auth;
