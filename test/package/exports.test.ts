@@ -31,7 +31,9 @@ before(() => {
   execFileSync("npm", ["pack", "--silent", "--pack-destination", project], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   const tarball = readdirSync(project).find((n) => n.endsWith(".tgz"))!;
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { tako: `file:./${tarball}` } }));
-  execFileSync("npm", ["install", "--silent", "--no-audit", "--no-fund", "--offline"], { cwd: project, stdio: ["ignore", "ignore", "inherit"] });
+  // From npm's cache where it can: `--offline` failed on a machine whose cache held the `ws`
+  // tarball (from `npm ci`) but not its registry metadata, which resolving `ws@^8` needs.
+  execFileSync("npm", ["install", "--silent", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: project, stdio: ["ignore", "ignore", "inherit"] });
   writeFileSync(join(project, "main.js"), userCode);
 });
 
