@@ -34,8 +34,7 @@ export interface AcceptTarget {
 /**
  * The accept side of the lifecycle on node:net: feeds the {@link Lifecycle} kernel every
  * connection from accept to close (abrupt resets included), refuses those over the cap,
- * survives accept errors, and hands connections to the attached transport. Used by Node, and
- * by Bun and Deno on their node:net path.
+ * survives accept errors, and hands connections to the attached transport (the Node engine).
  */
 export class NodeAcceptor {
   readonly server: NetServer;

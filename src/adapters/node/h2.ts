@@ -175,7 +175,7 @@ function headerListSize(raw: string[]): number {
 }
 
 /** The h2c transport: node:http2's stream API fed accepted connections, with tako's policies on top. */
-export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: boolean, served: ServedState = servedState()): Transport {
+export function h2Transport(router: Dispatcher, config: ServerConfig, served: ServedState = servedState()): Transport {
   const ctx: H2SendContext = { router, maxSendBuf: config.h2MaxSendBufSize };
   const server: Http2Server = createServer(http2Options(config));
   const sessions = new Set<Http2Session>();
@@ -241,8 +241,8 @@ export function h2Transport(router: Dispatcher, config: ServerConfig, emulated: 
   });
 
   return {
-    // Node's node:http2 reads put-back bytes itself; Bun's and Deno's read the socket as a stream.
-    handOff: emulated ? "flowing" : "paused",
+    // node:http2 reads put-back bytes itself.
+    handOff: "paused",
     refuse: (socket) => refuseWith(socket, BUSY_H2),
     accept(socket) {
       const conn = new H2Conn(socket, config, served);

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { ServerConfig } from "../../core/config.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { Socket } from "node:net";
-import { Deadline, http1Deadlines } from "../shared/deadline.ts";
 import { RateSample } from "../shared/rate.ts";
 import { BUSY_HTTP1, refuseWith } from "./acceptor.ts";
 import { type NodeRequest, nodeRequestClass, refusedHead, type ServedState, servedState } from "./request.ts";
@@ -84,7 +83,7 @@ export function clientErrorAnswer(code: string | undefined): string {
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
       return "HTTP/1.1 413 Content Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return REQUEST_TIMEOUT;
+      return "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
     default:
       return "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
   }
@@ -184,15 +183,8 @@ function httpOptions(config: ServerConfig): Parameters<typeof createServer>[0] {
   };
 }
 
-/** How the node:net path runs: on Node itself, or on Bun's or Deno's emulation of it. */
+/** What the Node engine's transports share. */
 export interface NetPathOptions {
-  /**
-   * `true` on Bun and Deno. Their node:http ignores node's `headersTimeout`/`keepAliveTimeout`,
-   * so tako enforces `headerReadTimeout` and `keepAliveTimeout` with its own per-connection
-   * timers; and their node:http2 reads a handed-over socket through its stream interface, so a
-   * socket whose first bytes were put back must be resumed (Node's reads them itself).
-   */
-  readonly emulated: boolean;
   /** The served state the server's requests share (the drain deadline marks it); one per `serve`. */
   readonly served?: ServedState;
 }
@@ -228,19 +220,11 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
   // node:http starts its connection tracking (header timeouts, idle list) on "listening"; the
   // listening socket is the acceptor's, so announce it once.
   http.emit("listening");
-  // This server never listens itself (the acceptor does), so its `listening` is false, and
-  // Deno's node:http takes that for a server shutting down: it destroys every kept-alive socket
-  // after its response, while the response says `Connection: keep-alive` (measured, Deno 2.9.6:
-  // a client reusing the connection got ECONNRESET). It listens as long as the transport is open.
-  let listening = true;
-  if (options.emulated) Object.defineProperty(http, "listening", { configurable: true, get: () => listening });
-  const timers = options.emulated ? connectionTimers(http, config) : null;
   let sweep: ReturnType<typeof setInterval> | null = null;
   return {
     handOff: "flowing",
     refuse: (socket) => refuseWith(socket, BUSY_HTTP1),
     accept(socket) {
-      timers?.accepted(socket);
       socket.destroySoon = lingeringClose;
       http.emit("connection", socket);
     },
@@ -254,7 +238,6 @@ export function http1Transport(router: Dispatcher, config: ServerConfig, options
       sweep = setInterval(() => http.closeIdleConnections(), DRAIN_SWEEP_MS);
     },
     close() {
-      listening = false;
       if (sweep !== null) clearInterval(sweep);
       http.close();
     },
@@ -281,42 +264,4 @@ type RateSocket = Socket & { [kRate]?: RateSample };
 function stalledBody(socket: RateSocket, req: IncomingMessage, minRate: number): boolean {
   if (req.complete || req.readableLength >= req.readableHighWaterMark) return false;
   return (socket[kRate] ??= new RateSample()).below(socket.bytesRead, minRate);
-}
-
-const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-
-/**
- * The HTTP/1.1 deadlines ({@link http1Deadlines}) kept by tako, one {@link Deadline} per
- * connection: the first request head must be complete in time (else 408 and close); after its
- * last response a connection must complete its next head in time, else it is closed.
- */
-function connectionTimers(http: HttpServer, config: ServerConfig): { accepted(socket: Socket): void } {
-  const state = new Map<Socket, { deadline: Deadline; busy: number }>();
-  const { firstHead, nextHead } = http1Deadlines(config);
-  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    const s = state.get(socket);
-    if (s === undefined) return;
-    s.busy++;
-    s.deadline.clear();
-    res.once("close", () => {
-      if (--s.busy === 0 && !socket.destroyed) s.deadline.arm(nextHead, () => socket.destroy());
-    });
-  });
-  // An upgraded connection (WebSocket) is no longer HTTP: no head deadline applies to it.
-  http.on("upgrade", (req: IncomingMessage) => state.get(req.socket)?.deadline.clear());
-  return {
-    accepted(socket) {
-      const deadline = new Deadline();
-      state.set(socket, { deadline, busy: 0 });
-      socket.once("close", () => {
-        deadline.clear();
-        state.delete(socket);
-      });
-      deadline.arm(firstHead, () => {
-        socket.end(REQUEST_TIMEOUT);
-        setTimeout(() => socket.destroy(), 1000).unref();
-      });
-    },
-  };
 }

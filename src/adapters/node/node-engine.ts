@@ -19,7 +19,7 @@ function transportFor(spec: ServeSpec, options: NetPathOptions): Transport {
     case "http1":
       return http1Transport(router, config, options);
     case "h2c": {
-      const h2 = h2Transport(router, config, options.emulated, options.served);
+      const h2 = h2Transport(router, config, options.served);
       return spec.http1 ? sniffingTransport(http1Transport(router, config, options), h2, config) : h2;
     }
     case "tls":
@@ -28,19 +28,16 @@ function transportFor(spec: ServeSpec, options: NetPathOptions): Transport {
 }
 
 /**
- * A node:net listener serving tako's transports. Node.js serves every spec this way; so do Bun
- * and Deno for specs their native servers cannot honour (their node:net path). Connections
+ * A node:net listener serving tako's transports: how Node.js serves every spec. Connections
  * reach node:http / node:http2 / node:tls by `emit("connection")`, the entry node:http uses for
  * its own listener, so parsing and its error answers (400, 431, 413 …) are the runtime's.
  * Every `ServerConfig` field is honoured here, so `spec.explicit` changes nothing.
  */
 export class NodeListener implements EngineListener {
   readonly #acceptor: NodeAcceptor;
-  readonly #options: NetPathOptions;
 
-  constructor(acceptor: NodeAcceptor, options: NetPathOptions) {
+  constructor(acceptor: NodeAcceptor) {
     this.#acceptor = acceptor;
-    this.#options = options;
   }
 
   localAddr(): SocketAddr {
@@ -50,7 +47,7 @@ export class NodeListener implements EngineListener {
   /** Every transport, behind the PROXY protocol reader when the builder asked for it. */
   serve(spec: ServeSpec): Serving {
     const served = servedState();
-    const transport = transportFor(spec, { ...this.#options, served });
+    const transport = transportFor(spec, { served });
     const { mode, onBadCrc } = spec.proxy;
     return serveTransport(this.#acceptor, mode === "off" ? transport : proxyTransport(transport, mode, spec.config, onBadCrc), spec.config, served);
   }
@@ -62,7 +59,7 @@ export class NodeListener implements EngineListener {
   }
 }
 
-/** True on Node.js itself (this engine also runs under Bun and Deno for their node:net path). */
+/** True on Node.js itself (guards the Node-only refusals when this module runs elsewhere). */
 function onNode(): boolean {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   return g.Bun === undefined && g.Deno === undefined;
@@ -117,8 +114,8 @@ function listenOptions(target: BindTarget): { host?: string; port?: number; excl
   }
 }
 
-/** Binds a node:net listener on `target` (Node; Deno for an inherited descriptor). */
-export function bindNodeListener(target: BindTarget, options: NetPathOptions = { emulated: false }): Promise<NodeListener> {
+/** Binds a node:net listener on `target`. */
+export function bindNodeListener(target: BindTarget): Promise<NodeListener> {
   return new Promise((resolve, reject) => {
     refuseAbstractOnNode(target);
     const server = createNetServer({ noDelay: true });
@@ -131,7 +128,7 @@ export function bindNodeListener(target: BindTarget, options: NetPathOptions = {
         server.close();
         return reject(error);
       }
-      resolve(new NodeListener(new NodeAcceptor(server), options));
+      resolve(new NodeListener(new NodeAcceptor(server)));
     });
   });
 }

@@ -18,7 +18,7 @@ import type { Transport } from "./transport.ts";
  */
 export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsOptions, options: NetPathOptions): Transport {
   const h1 = http1Transport(router, config, options);
-  const h2 = tls.http2 ? h2Transport(router, config, options.emulated, options.served) : null;
+  const h2 = tls.http2 ? h2Transport(router, config, options.served) : null;
   const auth = tls.cert.clientAuth;
   /** tako's policy with `cert`'s material (read and checked once per TlsCert) and the client CA. */
   const contextOptions = (cert: TlsCert): SecureContextOptions => {
@@ -97,9 +97,8 @@ export function tlsTransport(router: Dispatcher, config: ServerConfig, tls: TlsO
   };
 
   return {
-    // Node's node:tls takes bytes already read (the socket's buffer) itself; Bun's and Deno's
-    // read the socket as a stream.
-    handOff: options.emulated ? "flowing" : "paused",
+    // node:tls takes bytes already read (the socket's buffer) itself.
+    handOff: "paused",
     // A connection over the cap is closed before its handshake: there is nothing to say in clear.
     refuse: (socket: Socket) => socket.destroy(),
     accept(socket) {
