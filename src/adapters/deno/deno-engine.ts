@@ -4,7 +4,7 @@ import { TakoError } from "../../core/errors.ts";
 import { useByteSlabs } from "../../core/bytes.ts";
 import type { BindTarget, Engine, EngineListener, ServeSpec, Serving, SocketAddr } from "../engine.ts";
 import { serveH3WithAddon } from "../node/h3.ts";
-import { Backoff } from "../shared/backoff.ts";
+import { AcceptErrorReports, Backoff } from "../shared/backoff.ts";
 import type { Lifecycle } from "../shared/lifecycle.ts";
 import { applyMode, displayPath } from "../shared/socket-file.ts";
 import { loadCert } from "../shared/tls-material.ts";
@@ -20,21 +20,22 @@ import { DenoWireSocket } from "./wire-socket.ts";
 useByteSlabs(true);
 
 /**
- * What a connection of `spec` opens with. TLS with a plain certificate runs on `Deno.listenTls`
- * ({@link DenoWireTls}). What `Deno.listenTls` cannot do runs on the plain `Deno.listen` with
- * Deno's node:tls over each connection ({@link DenoNodeTls}): SNI resolvers (tako reads the
+ * What a connection of `spec` opens with. TLS with a plain certificate on a TCP listener bound by
+ * `Deno.listen` (`tcp`) runs on `Deno.listenTls` ({@link DenoWireTls}). What `Deno.listenTls`
+ * cannot do runs on the plain listener with Deno's node:tls over each connection
+ * ({@link DenoNodeTls}): an adopted descriptor, SNI resolvers (tako reads the
  * ClientHello, reports the SNI name and reloads certificates, which Deno's resolver neither
  * shows nor allows), client certificates (`Deno.listenTls` has no client authentication), an
  * explicit `tlsHandshakeTimeout` (a `Deno.listenTls` connection whose handshake stalls could not
  * be closed from JavaScript when measured, Deno 2.9.6), a PROXY header before TLS
  * (`Deno.listenTls` starts the handshake itself), and TLS on a Unix socket (it binds TCP only).
  */
-function openingOf(spec: ServeSpec, target: BindTarget): H1Opening {
+function openingOf(spec: ServeSpec, tcp: boolean): H1Opening {
   const { proxy } = spec;
   if (spec.protocol === "http1") return { proxy, tls: null };
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const { cert, http2 } = spec.tls;
-  const native = target.kind === "tcp" && proxy.mode === "off" && cert.source.kind !== "resolver" && cert.clientAuth === null && !spec.explicit.has("tlsHandshakeTimeout");
+  const native = tcp && proxy.mode === "off" && cert.source.kind !== "resolver" && cert.clientAuth === null && !spec.explicit.has("tlsHandshakeTimeout");
   return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls), http2: http2 ? "alpn" : "off" };
 }
 
@@ -89,7 +90,7 @@ class DenoListener implements EngineListener {
   }
 
   serve(spec: ServeSpec): Serving {
-    const opening = openingOf(spec, this.#target);
+    const opening = openingOf(spec, this.#target.kind === "tcp");
     if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
       const material = loadCert(spec.tls.cert);
       // One synchronous step: no connect can be refused between the two listeners (a connect
@@ -176,8 +177,8 @@ class DenoFdListener implements EngineListener {
   readonly #local: SocketAddr;
   readonly #unix: boolean;
   #served: Lifecycle<H1Conn> | null = null;
-  #backoff = new Backoff(DEFAULT_SERVER_CONFIG.acceptBackoff);
-  #nextReport = 0;
+  /** Accept errors: node:net keeps listening and retries; reports paced by `acceptBackoff`. */
+  readonly #errors = new AcceptErrorReports(DEFAULT_SERVER_CONFIG.acceptBackoff);
 
   private constructor(server: NetServer) {
     this.#server = server;
@@ -191,7 +192,7 @@ class DenoFdListener implements EngineListener {
     const local = this.#local;
     this.#h1 = new H1Server(() => ({ local, unixPath: this.#unix ? local.address : null, stop: () => this.#stop() }));
     server.on("connection", (socket: Socket) => {
-      this.#backoff.reset();
+      this.#errors.accepted();
       const raw = new NodeNetWireSocket(socket, this.#unix);
       const conn = new H1Conn(raw, this.#h1, Date.now());
       raw.data = conn;
@@ -208,7 +209,7 @@ class DenoFdListener implements EngineListener {
       server.listen({ fd }, () => {
         server.off("error", reject);
         const listener = new DenoFdListener(server);
-        server.on("error", (error: Error) => listener.#acceptFailed(error));
+        server.on("error", (error: Error) => listener.#errors.report(error));
         resolve(listener);
       });
     });
@@ -218,21 +219,9 @@ class DenoFdListener implements EngineListener {
     return this.#local;
   }
 
-  /**
-   * An accept error (EMFILE …): node:net keeps listening and retries; reports are paced by the
-   * `acceptBackoff` schedule (the first of a streak, then at most one per step).
-   */
-  #acceptFailed(error: Error): void {
-    const now = Date.now();
-    const delay = this.#backoff.next();
-    if (now < this.#nextReport) return;
-    this.#nextReport = now + delay;
-    console.error(`tako: accept failed (${(error as Error & { code?: string }).code ?? error.message}); still listening`);
-  }
-
   serve(spec: ServeSpec): Serving {
-    this.#backoff = new Backoff(spec.config.acceptBackoff);
-    const lifecycle = this.#h1.serve(spec.router, spec.config, openingOf(spec, { kind: "fd", fd: -1 }));
+    this.#errors.schedule(spec.config.acceptBackoff);
+    const lifecycle = this.#h1.serve(spec.router, spec.config, openingOf(spec, false));
     this.#served = lifecycle;
     return lifecycle;
   }

@@ -1,7 +1,8 @@
 import type { Server as NetServer, Socket } from "node:net";
 import type { AcceptBackoff } from "../../core/config.ts";
 import type { SocketAddr } from "../engine.ts";
-import { Backoff } from "../shared/backoff.ts";
+import { AcceptErrorReports } from "../shared/backoff.ts";
+import { DEFAULT_SERVER_CONFIG } from "../../core/config.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
 import { displayPath } from "../shared/socket-file.ts";
 import { markUnix } from "./unix-peer.ts";
@@ -40,8 +41,8 @@ export class NodeAcceptor {
   readonly server: NetServer;
   readonly lifecycle: Lifecycle<Socket>;
   #listening = true;
-  #backoff = new Backoff({ initial: 5, max: 1000 });
-  #nextReport = 0;
+  /** Accept errors (EMFILE, ENFILE …) never stop the server: libuv sheds what it cannot take and keeps listening. */
+  readonly #errors = new AcceptErrorReports(DEFAULT_SERVER_CONFIG.acceptBackoff);
   /** Connections accepted before a transport was attached; handed over when it is. */
   #pending: Socket[] | null = [];
   #target: AcceptTarget | null = null;
@@ -56,7 +57,7 @@ export class NodeAcceptor {
       this.#listening = false;
       lifecycle.listenerClosed();
     });
-    server.on("error", (error) => this.#onAcceptError(error));
+    server.on("error", (error) => this.#errors.report(error));
   }
 
   /** The Unix listener's path as tako shows it, or `null` on TCP. */
@@ -80,7 +81,7 @@ export class NodeAcceptor {
 
   /** Starts handing connections (queued ones first) to `target`, with the accept-error `backoff`. */
   attach(target: AcceptTarget, backoff: AcceptBackoff): void {
-    this.#backoff = new Backoff(backoff);
+    this.#errors.schedule(backoff);
     this.#target = target;
     const pending = this.#pending ?? [];
     this.#pending = null;
@@ -88,7 +89,7 @@ export class NodeAcceptor {
   }
 
   #onConnection(socket: Socket): void {
-    this.#backoff.reset();
+    this.#errors.accepted();
     const lifecycle = this.lifecycle;
     if (!lifecycle.admit(socket)) return (this.#target?.refuse ?? refuseHttp1)(socket);
     const unix = this.#unix();
@@ -100,19 +101,6 @@ export class NodeAcceptor {
     socket.once("close", () => lifecycle.release(socket));
     if (this.#target !== null) this.#target.accept(socket);
     else this.#pending!.push(socket);
-  }
-
-  /**
-   * An accept error (EMFILE, ENFILE …) never stops the server: libuv sheds connections it
-   * cannot take and keeps listening. Reports are paced by the backoff schedule (initial,
-   * doubling to max) so a descriptor shortage does not flood the log.
-   */
-  #onAcceptError(error: Error): void {
-    const now = Date.now();
-    const delay = this.#backoff.next();
-    if (now < this.#nextReport) return;
-    this.#nextReport = now + delay;
-    console.error(`tako: accept failed (${(error as NodeJS.ErrnoException).code ?? error.message}); still listening`);
   }
 
   /** Stops accepting: the listening socket closes, so new connects are refused. */
