@@ -3,7 +3,7 @@
 //   fd:<n>                      TcpListener.fromFd(n)
 //   systemd                     systemdListeners()[0]
 //   tcp-reuse:<host:port>       TcpListener.bind(addr, { reusePort: true })
-// over TAKO_TRANSPORT (http | h2c | h2c+http1 | tls) with TAKO_PROXY (off | required | optional)
+// over TAKO_TRANSPORT (http | h2c | h2c+http1 | tls | tls-resolver: the certificate from a resolver) with TAKO_PROXY (off | required | optional)
 // and TAKO_CONFIG. Prints "ADDR <localAddr JSON>", then "READY 0"; a bind error prints
 // "BIND_ERROR <code> <message>" and exits 3. SIGTERM drains it; it then prints "STOPPED <ms>".
 import { Server, systemdListeners, TakoError, TcpListener, TlsCert, UnixListener, type ProxyMode, Router } from "../../src/index.ts";
@@ -68,15 +68,16 @@ const transport = env.TAKO_TRANSPORT ?? "http";
 const builder = Server.builder()
   .config(JSON.parse(env.TAKO_CONFIG ?? "{}"))
   .proxyProtocol((env.TAKO_PROXY ?? "off") as ProxyMode);
-if (transport === "tls") {
+if (transport === "tls" || transport === "tls-resolver") {
   const certs = testCerts();
-  builder.tls(TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key));
+  const cert = TlsCert.pemPaths(certs.localhost.cert, certs.localhost.key);
+  builder.tls(transport === "tls" ? cert : TlsCert.resolver(async () => cert));
 }
 const server = builder.build();
 const handle =
   transport === "h2c" || transport === "h2c+http1"
     ? server.spawnH2c(listener, router, { http1: transport === "h2c+http1" })
-    : transport === "tls"
+    : transport === "tls" || transport === "tls-resolver"
       ? server.spawnTls(listener, router)
       : server.spawnHttp(listener, router);
 await runFixture(handle);

@@ -410,25 +410,31 @@ backend b
       assert.equal(await sigterm(p), 0);
     });
 
-    test("TcpListener.fromFd: h2c next to HTTP/1.1, and TLS with ALPN h2 and http/1.1, on an adopted descriptor", async () => {
+    test("TcpListener.fromFd: h2c next to HTTP/1.1, and TLS with ALPN h2 and http/1.1 (a certificate, one from a resolver, and after a PROXY header), on an adopted descriptor", async () => {
       const certs = testCerts();
-      for (const transport of ["h2c+http1", "tls"]) {
+      for (const [transport, proxy] of [
+        ["h2c+http1", "off"],
+        ["tls", "off"],
+        ["tls-resolver", "off"],
+        ["tls", "required"],
+      ] as const) {
+        const tls = transport !== "h2c+http1";
         const parent = await listenNet({ host: "127.0.0.1", port: 0 });
         const port = (parent.address() as { port: number }).port;
         const fd = (parent as unknown as { _handle: { fd: number } })._handle.fd;
-        const p = await start(runtime, { env: { TAKO_LISTEN: "fd:3", TAKO_TRANSPORT: transport }, fds: [fd] });
+        const p = await start(runtime, { env: { TAKO_LISTEN: "fd:3", TAKO_TRANSPORT: transport, TAKO_PROXY: proxy }, fds: [fd] });
         await closeNet(parent);
         assert.equal(p.line("BIND_ERROR"), undefined, p.line("BIND_ERROR"));
-        const base = transport === "tls" ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
-        const tlsArgs = transport === "tls" ? ["--cacert", certs.ca.cert, "--resolve", `localhost:${port}:127.0.0.1`] : [];
-        const h2 = await curl([...tlsArgs, transport === "tls" ? "--http2" : "--http2-prior-knowledge", `${base}/conn`]);
+        const base = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
+        const tlsArgs = [...(tls ? ["--cacert", certs.ca.cert, "--resolve", `localhost:${port}:127.0.0.1`] : []), ...(proxy === "required" ? ["--haproxy-protocol"] : [])];
+        const h2 = await curl([...tlsArgs, tls ? "--http2" : "--http2-prior-knowledge", `${base}/conn`]);
         assert.equal(h2.code, 0, h2.out);
         const c2 = JSON.parse(h2.out);
         const h1 = await curl([...tlsArgs, "--http1.1", `${base}/conn`]);
         assert.equal(h1.code, 0, h1.out);
         const c1 = JSON.parse(h1.out);
         assert.deepEqual([c2.httpVersion, c1.httpVersion], ["2.0", "1.1"], transport);
-        if (transport === "tls") assert.deepEqual([c2.tls.alpnProtocol, c1.tls.alpnProtocol], ["h2", "http/1.1"]);
+        if (tls) assert.deepEqual([c2.tls.alpnProtocol, c1.tls.alpnProtocol], ["h2", "http/1.1"], `${transport} ${proxy}`);
         assert.equal(await sigterm(p), 0);
       }
     });

@@ -6,6 +6,7 @@ import { tlsInfoFrom } from "../shared/tls-info.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import type { H1Conn } from "../wire/h1-conn.ts";
 import { WireSocketDuplex } from "../wire/socket-duplex.ts";
+import { NodeNetWireSocket } from "./net-socket.ts";
 import type { AlpnProtocol, TlsChoice, WireEvents, WireSocket, WireTls } from "../wire/socket.ts";
 
 /** A raw socket whose events can be taken over (`DenoWireSocket`, `NodeNetWireSocket`). */
@@ -16,9 +17,12 @@ type RawSocket = WireSocket & { data: WireEvents };
  * do: a certificate chosen per connection by a resolver (the connection reads the ClientHello
  * and asks it first, {@link choose}, as on Bun), client certificates, a PROXY header before the
  * handshake, TLS on a Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the
- * handshake is tako's, so the deadline closes it and frees its descriptor). The ciphertext goes
- * between the `DenoWireSocket` (or an adopted descriptor's `NodeNetWireSocket`) and a server-side `TLSSocket` through a
- * {@link WireSocketDuplex}; the cleartext side is the connection's socket
+ * handshake is tako's, so the deadline closes it and frees its descriptor). On a `Deno.listen`
+ * connection the ciphertext goes between the `DenoWireSocket` and a server-side `TLSSocket`
+ * through a {@link WireSocketDuplex} (Deno runs TLS over a JavaScript stream with a pump in
+ * JavaScript); on an adopted descriptor's node:net socket (`NodeNetWireSocket`) the `TLSSocket`
+ * wraps the socket itself, and Deno runs TLS on its handle in Rust (its TLSWrap: ~1.35× the
+ * requests/s of the stream, measured). The cleartext side is the connection's socket
  * ({@link NodeTlsWireSocket}), so both codecs serve: HTTP/2 when ALPN chose `h2`, HTTP/1.1
  * otherwise. `req.conn.tls` is complete (ALPN, server name, version, cipher, the verified peer
  * certificate).
@@ -74,12 +78,12 @@ export class DenoNodeTls implements WireTls {
     const context = (choice as SecureContext | undefined) ?? this.#static;
     if (context === null) throw new Error("no certificate chosen for the handshake");
     const raw = conn.raw as RawSocket;
-    const secure = new NodeTlsWireSocket(raw, conn, context, this.#alpn, this.#auth);
+    const secure = new NodeTlsWireSocket(raw, conn, context, this.#alpn, this.#auth, initial);
     conn.raw = secure;
     conn.socket = secure;
-    if (initial !== undefined) secure.cipher.received(initial);
-    // The connection may have paused the TCP socket while it read the hello; the stream decides now.
-    raw.resume();
+    // The connection may have paused the TCP socket while it read the hello; the stream decides now
+    // (a node:net socket's handle is read by TLS itself).
+    if (!(raw instanceof NodeNetWireSocket)) raw.resume();
   }
 
   settle(socket: WireSocket): Error | AlpnProtocol {
@@ -112,8 +116,6 @@ export class DenoNodeTls implements WireTls {
  */
 export class NodeTlsWireSocket implements WireSocket {
   readonly tls: TLSSocket;
-  /** The ciphertext stream between the TCP socket and {@link tls}. */
-  readonly cipher: WireSocketDuplex;
   readonly #raw: RawSocket;
   readonly #conn: H1Conn;
   readonly #auth: "optional" | "required" | null;
@@ -123,22 +125,34 @@ export class NodeTlsWireSocket implements WireSocket {
   #owed = false;
   #closed = false;
 
-  constructor(raw: RawSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null) {
+  /** `initial`: ciphertext read from `raw` already (the ClientHello, or what followed a PROXY header). */
+  constructor(raw: RawSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null, initial: Uint8Array | undefined) {
     this.#raw = raw;
     this.#conn = conn;
     this.#auth = auth;
-    const cipher = (this.cipher = new WireSocketDuplex(raw));
-    const events: WireEvents = {
-      data: (chunk) => cipher.received(chunk),
-      drain: () => cipher.drained(),
-      ended: () => cipher.ended(),
-      closed: () => {
-        cipher.gone();
-        this.#gone();
-      },
-    };
-    raw.data = events;
-    const tls = (this.tls = new TLSSocket(cipher as unknown as ConstructorParameters<typeof TLSSocket>[0], {
+    let under: ConstructorParameters<typeof TLSSocket>[0];
+    let cipher: WireSocketDuplex | null = null;
+    if (raw instanceof NodeNetWireSocket) {
+      // A node:net socket: Deno's TLS runs on its handle in Rust (TLSWrap), and takes what was read
+      // already (paused, so the bytes wait in its buffer instead of flowing to its listener).
+      raw.socket.pause();
+      if (initial !== undefined) raw.socket.unshift(initial);
+      raw.data = { data: () => {}, drain: () => {}, ended: () => {}, closed: () => this.#gone() };
+      under = raw.socket;
+    } else {
+      const duplex = (cipher = new WireSocketDuplex(raw));
+      raw.data = {
+        data: (chunk) => duplex.received(chunk),
+        drain: () => duplex.drained(),
+        ended: () => duplex.ended(),
+        closed: () => {
+          duplex.gone();
+          this.#gone();
+        },
+      };
+      under = duplex as unknown as ConstructorParameters<typeof TLSSocket>[0];
+    }
+    const tls = (this.tls = new TLSSocket(under, {
       isServer: true,
       secureContext: context,
       ALPNProtocols: alpn,
@@ -161,6 +175,7 @@ export class NodeTlsWireSocket implements WireSocket {
       if (!this.#secure && !this.#closed) conn.handshake(false, error);
     });
     tls.on("close", () => this.#gone());
+    if (cipher !== null && initial !== undefined) cipher.received(initial);
   }
 
   /**
@@ -209,7 +224,7 @@ export class NodeTlsWireSocket implements WireSocket {
     if (this.#closed) return;
     // Before the handshake (a refusal, a deadline): nothing to say in TLS; what was written (an
     // alert) goes out, then FIN on the TCP socket.
-    if (!this.#secure) return void this.#raw.end();
+    if (!this.#secure) return void (this.#raw instanceof NodeNetWireSocket ? this.tls.destroy() : this.#raw.end());
     this.tls.end();
   }
 
