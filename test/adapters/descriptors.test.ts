@@ -45,4 +45,10 @@ describe("descriptor-derived connection cap", () => {
     assert.ok(cap !== null && cap < limit && cap >= limit - 1024, `cap ${cap} for limit ${limit}`);
     assert.equal(connectionCap({ ...DEFAULT_SERVER_CONFIG, maxConnections: 7 }), 7);
   });
+
+  test("connections holding two descriptors each: the derived cap is halved; an explicit maxConnections is kept", () => {
+    const cap = connectionCap(DEFAULT_SERVER_CONFIG)!;
+    assert.equal(connectionCap(DEFAULT_SERVER_CONFIG, 2), Math.floor(cap / 2));
+    assert.equal(connectionCap({ ...DEFAULT_SERVER_CONFIG, maxConnections: 7 }, 2), 7);
+  });
 });

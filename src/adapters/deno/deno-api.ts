@@ -77,3 +77,36 @@ let coreOps: DenoCoreOps | null | undefined;
 let ridSymbol: symbol | null | undefined;
 
 export const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
+
+/**
+ * Deno's node:net TCP handle (`process.binding("tcp_wrap")`), whose `openFromRid` opens a
+ * duplicate of a `Deno.listen` connection's descriptor as a node:net handle: Deno's node:tls then
+ * runs TLS on it in Rust (its TLSWrap) rather than over a JavaScript stream. An internal API:
+ * {@link tcpWrap} feature-detects it, and test/deno-engine asserts that the pinned Deno has it.
+ */
+export interface DenoTcpWrap {
+  readonly TCP: new (type: number) => DenoTcpHandle;
+  readonly constants: { readonly SOCKET: number };
+}
+
+/** A node:net TCP handle (what `new net.Socket({ handle })` takes). */
+export interface DenoTcpHandle {
+  /** Opens a duplicate of TCP resource `rid`'s descriptor; 0 on success (a Unix socket's resource fails). */
+  openFromRid(rid: number): number;
+  close(): void;
+}
+
+/** The TCP handle binding, or `null` when this Deno does not expose it. */
+export function tcpWrap(): DenoTcpWrap | null {
+  if (tcpWrapCache !== undefined) return tcpWrapCache;
+  try {
+    const b = (globalThis as unknown as { process?: { binding?(name: string): Partial<DenoTcpWrap> } }).process?.binding?.("tcp_wrap");
+    const proto = typeof b?.TCP === "function" ? (b.TCP.prototype as Record<string, unknown>) : null;
+    tcpWrapCache = proto !== null && typeof proto.openFromRid === "function" && typeof b?.constants?.SOCKET === "number" ? (b as DenoTcpWrap) : null;
+  } catch {
+    tcpWrapCache = null;
+  }
+  return tcpWrapCache;
+}
+
+let tcpWrapCache: DenoTcpWrap | null | undefined;

@@ -36,7 +36,7 @@ function openingOf(spec: ServeSpec, tcp: boolean): H1Opening {
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const { cert, http2 } = spec.tls;
   const native = tcp && proxy.mode === "off" && cert.source.kind !== "resolver" && cert.clientAuth === null && !spec.explicit.has("tlsHandshakeTimeout");
-  return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls), http2: http2 ? "alpn" : "off" };
+  return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls, tcp), http2: http2 ? "alpn" : "off" };
 }
 
 /**

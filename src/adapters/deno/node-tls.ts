@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import type { TlsInfo } from "../../core/conn-info.ts";
 import { TlsCert } from "../../core/tls.ts";
@@ -6,7 +7,9 @@ import { tlsInfoFrom } from "../shared/tls-info.ts";
 import { loadCert, TLS_POLICY } from "../shared/tls-material.ts";
 import type { H1Conn } from "../wire/h1-conn.ts";
 import { WireSocketDuplex } from "../wire/socket-duplex.ts";
+import { type DenoTcpHandle, tcpWrap } from "./deno-api.ts";
 import { NodeNetWireSocket } from "./net-socket.ts";
+import { DenoWireSocket } from "./wire-socket.ts";
 import type { AlpnProtocol, TlsChoice, WireEvents, WireSocket, WireTls } from "../wire/socket.ts";
 
 /** A raw socket whose events can be taken over (`DenoWireSocket`, `NodeNetWireSocket`). */
@@ -17,17 +20,21 @@ type RawSocket = WireSocket & { data: WireEvents };
  * do: a certificate chosen per connection by a resolver (the connection reads the ClientHello
  * and asks it first, {@link choose}, as on Bun), client certificates, a PROXY header before the
  * handshake, TLS on a Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the
- * handshake is tako's, so the deadline closes it and frees its descriptor). On a `Deno.listen`
- * connection the ciphertext goes between the `DenoWireSocket` and a server-side `TLSSocket`
- * through a {@link WireSocketDuplex} (Deno runs TLS over a JavaScript stream with a pump in
- * JavaScript); on an adopted descriptor's node:net socket (`NodeNetWireSocket`) the `TLSSocket`
- * wraps the socket itself, and Deno runs TLS on its handle in Rust (its TLSWrap: ~1.35× the
- * requests/s of the stream, measured). The cleartext side is the connection's socket
+ * handshake is tako's, so the deadline closes it and frees its descriptor). Deno runs the TLS in
+ * Rust on a node:net handle (its TLSWrap) where there is one: an adopted descriptor's node:net
+ * socket (`NodeNetWireSocket`), or a duplicate of a `Deno.listen` TCP connection's descriptor
+ * (`openFromRid`; the `Deno.Conn` stays open, unread, until the connection closes, because
+ * closing it sends FIN: two descriptors per connection, {@link descriptors}). Otherwise (a Unix
+ * socket, a read under way when an async resolver answers, a Deno without the handle) the
+ * ciphertext goes between the raw socket and a server-side `TLSSocket` through a
+ * {@link WireSocketDuplex}, with Deno's record pump in JavaScript (measured on HTTPS/1.1: the
+ * handle serves ~1.15× the requests/s on `Deno.listen`, ~1.35× on an adopted descriptor). The
+ * cleartext side is the connection's socket
  * ({@link NodeTlsWireSocket}), so both codecs serve: HTTP/2 when ALPN chose `h2`, HTTP/1.1
  * otherwise. `req.conn.tls` is complete (ALPN, server name, version, cipher, the verified peer
  * certificate).
  *
- * Client certificates: a `TLSSocket` made this way asks for one (`requestCert`; `required` also
+ * Client certificates: a `TLSSocket` over a stream asks for one (`requestCert`; `required` also
  * fails the handshake without one) but Deno does not judge it: `authorized` stays false and a
  * self-signed certificate is accepted even with `rejectUnauthorized` (measured, Deno 2.9.6).
  * node:tls's server judges it after the handshake with the TLS handle's `verifyError()`
@@ -44,8 +51,11 @@ export class DenoNodeTls implements WireTls {
   readonly #static: SecureContext | null;
   readonly #contexts = new WeakMap<TlsCert, SecureContext>();
   readonly choose: ((serverName: string | null) => TlsChoice | Promise<TlsChoice>) | undefined;
+  readonly descriptors: number;
 
-  constructor(tls: TlsOptions) {
+  /** `listened`: connections come from `Deno.listen` on TCP (TLS on a duplicate of their descriptor: two each). */
+  constructor(tls: TlsOptions, listened: boolean) {
+    this.descriptors = listened && tcpWrap() !== null ? 2 : 1;
     this.#h2 = tls.http2;
     this.#auth = tls.cert.clientAuth?.mode ?? null;
     this.#caPem = tls.cert.clientAuth?.caPem;
@@ -82,8 +92,8 @@ export class DenoNodeTls implements WireTls {
     conn.raw = secure;
     conn.socket = secure;
     // The connection may have paused the TCP socket while it read the hello; the stream decides now
-    // (a node:net socket's handle is read by TLS itself).
-    if (!(raw instanceof NodeNetWireSocket)) raw.resume();
+    // (a node:net handle is read by TLS itself).
+    if (!secure.native) raw.resume();
   }
 
   settle(socket: WireSocket): Error | AlpnProtocol {
@@ -109,6 +119,30 @@ export class DenoNodeTls implements WireTls {
 }
 
 /**
+ * The node:net socket TLS can run on in Rust: an adopted descriptor's own socket, or, for a
+ * `Deno.listen` TCP connection, a socket on a duplicate of its descriptor (`openFromRid`). The
+ * `Deno.Conn` stops reading and stays open until the TLS connection closes: closing it shuts the
+ * shared socket's sending side down (FIN), so such a connection holds two descriptors. `null`:
+ * TLS runs over a stream (a Unix socket, or a Deno without the handle).
+ */
+function nativeSocket(raw: RawSocket): Socket | null {
+  if (raw instanceof NodeNetWireSocket) return raw.socket;
+  // A read under way on the connection's own resource would take bytes meant for the handle
+  // (a ClientHello whose certificate an async resolver chose while reading went on): TLS runs
+  // over the stream then.
+  if (!(raw instanceof DenoWireSocket) || raw.rid < 0 || raw.reading) return null;
+  const wrap = tcpWrap();
+  if (wrap === null) return null;
+  raw.pause();
+  const handle: DenoTcpHandle = new wrap.TCP(wrap.constants.SOCKET);
+  if (handle.openFromRid(raw.rid) !== 0) {
+    handle.close();
+    return null;
+  }
+  return new Socket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+}
+
+/**
  * The cleartext side of a {@link DenoNodeTls} connection as the connection's {@link WireSocket}:
  * writes go to the `TLSSocket` (refused with 0, `drain` owed, while its buffer is over its
  * high-water mark), its events go to the connection; the TCP socket's events go to the
@@ -124,6 +158,8 @@ export class NodeTlsWireSocket implements WireSocket {
   #secure = false;
   #owed = false;
   #closed = false;
+  /** TLS runs on a node:net handle (in Rust), not over a JavaScript stream. */
+  readonly native: boolean;
 
   /** `initial`: ciphertext read from `raw` already (the ClientHello, or what followed a PROXY header). */
   constructor(raw: RawSocket, conn: H1Conn, context: SecureContext, alpn: string[], auth: "optional" | "required" | null, initial: Uint8Array | undefined) {
@@ -132,13 +168,14 @@ export class NodeTlsWireSocket implements WireSocket {
     this.#auth = auth;
     let under: ConstructorParameters<typeof TLSSocket>[0];
     let cipher: WireSocketDuplex | null = null;
-    if (raw instanceof NodeNetWireSocket) {
+    const native = nativeSocket(raw);
+    if (native !== null) {
       // A node:net socket: Deno's TLS runs on its handle in Rust (TLSWrap), and takes what was read
-      // already (paused, so the bytes wait in its buffer instead of flowing to its listener).
-      raw.socket.pause();
-      if (initial !== undefined) raw.socket.unshift(initial);
+      // already (paused, so the bytes wait in its buffer instead of flowing to a listener).
+      native.pause();
+      if (initial !== undefined) native.unshift(initial);
       raw.data = { data: () => {}, drain: () => {}, ended: () => {}, closed: () => this.#gone() };
-      under = raw.socket;
+      under = native;
     } else {
       const duplex = (cipher = new WireSocketDuplex(raw));
       raw.data = {
@@ -152,6 +189,7 @@ export class NodeTlsWireSocket implements WireSocket {
       };
       under = duplex as unknown as ConstructorParameters<typeof TLSSocket>[0];
     }
+    this.native = native !== null;
     const tls = (this.tls = new TLSSocket(under, {
       isServer: true,
       secureContext: context,
@@ -176,6 +214,8 @@ export class NodeTlsWireSocket implements WireSocket {
     });
     tls.on("close", () => this.#gone());
     if (cipher !== null && initial !== undefined) cipher.received(initial);
+    // A socket made here on a duplicate descriptor has not started reading its handle yet.
+    if (native !== null && !(raw instanceof NodeNetWireSocket) && initial === undefined) native.resume();
   }
 
   /**
@@ -203,6 +243,8 @@ export class NodeTlsWireSocket implements WireSocket {
   #gone(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // A `Deno.listen` connection under a duplicate handle: its own descriptor goes now.
+    if (this.native && this.#raw instanceof DenoWireSocket) this.#raw.terminate();
     this.#conn.closed();
   }
 
@@ -224,7 +266,7 @@ export class NodeTlsWireSocket implements WireSocket {
     if (this.#closed) return;
     // Before the handshake (a refusal, a deadline): nothing to say in TLS; what was written (an
     // alert) goes out, then FIN on the TCP socket.
-    if (!this.#secure) return void (this.#raw instanceof NodeNetWireSocket ? this.tls.destroy() : this.#raw.end());
+    if (!this.#secure) return void (this.native ? this.tls.destroy() : this.#raw.end());
     this.tls.end();
   }
 

@@ -69,6 +69,16 @@ export class DenoWireSocket implements WireSocket {
     this.#rid = ops?.rid ?? -1;
   }
 
+  /** The connection's resource id (`connOps`); -1 when this Deno does not expose it. */
+  get rid(): number {
+    return this.#rid;
+  }
+
+  /** A read is under way. */
+  get reading(): boolean {
+    return this.#reading;
+  }
+
   /** Reads and writes go through Deno's ops directly (see `connOps`). */
   get direct(): boolean {
     return this.#core !== null;

@@ -35,9 +35,13 @@ export function descriptorCap(limit: number | null = descriptorLimit()): number 
 
 let cached: number | null | undefined;
 
-/** The cap in force for `config`: `maxConnections`, or {@link descriptorCap} when it is `null`. */
-export function connectionCap(config: ServerConfig): number | null {
+/**
+ * The cap in force for `config`: `maxConnections`, or {@link descriptorCap} when it is `null`,
+ * divided by `perConnection`, the descriptors each connection holds (two for TLS on a duplicate
+ * of a `Deno.listen` connection's descriptor).
+ */
+export function connectionCap(config: ServerConfig, perConnection = 1): number | null {
   if (config.maxConnections !== null) return config.maxConnections;
   if (cached === undefined) cached = descriptorCap();
-  return cached;
+  return cached === null ? null : Math.max(1, Math.floor(cached / perConnection));
 }

@@ -179,7 +179,7 @@ export class H1Server {
           return (conn as H1Conn).peer();
         },
       },
-      connectionCap(config),
+      connectionCap(config, opening.tls?.descriptors ?? 1),
     );
     const h2Deadlines = this.http2 === "off" ? [] : [config.headerReadTimeout, config.keepAliveTimeout, config.h2KeepAliveInterval];
     const gates = [opening.proxy.mode === "off" ? null : config.proxyReadTimeout, opening.tls === null ? null : config.tlsHandshakeTimeout];

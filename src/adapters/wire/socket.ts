@@ -72,4 +72,6 @@ export interface WireTls {
   settle(socket: WireSocket): Error | AlpnProtocol;
   /** `req.conn.tls` once the handshake is done. */
   info(socket: WireSocket): TlsInfo;
+  /** Descriptors each connection holds (the default cap counts them); absent: one. */
+  readonly descriptors?: number;
 }
