@@ -123,7 +123,7 @@ export class DenoNodeTls implements WireTls {
  * `Deno.listen` TCP connection, a socket on a duplicate of its descriptor (`openFromRid`). The
  * `Deno.Conn` stops reading and stays open until the TLS connection closes: closing it shuts the
  * shared socket's sending side down (FIN), so such a connection holds two descriptors. `null`:
- * TLS runs over a stream (a Unix socket, or a Deno without the handle).
+ * TLS runs over a stream (a Unix socket, a read under way, or a Deno without the handle).
  */
 function nativeSocket(raw: RawSocket): Socket | null {
   if (raw instanceof NodeNetWireSocket) return raw.socket;
