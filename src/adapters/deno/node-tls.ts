@@ -25,7 +25,7 @@ type RawSocket = WireSocket & { data: WireEvents };
  * socket (`NodeNetWireSocket`), or a duplicate of a `Deno.listen` TCP connection's descriptor
  * (`openFromRid`; the `Deno.Conn` stays open, unread, until the connection closes, because
  * closing it sends FIN: two descriptors per connection, {@link descriptors}). Otherwise (a Unix
- * socket, a read under way when an async resolver answers, a Deno without the handle) the
+ * socket, a Deno without the handle) the
  * ciphertext goes between the raw socket and a server-side `TLSSocket` through a
  * {@link WireSocketDuplex}, with Deno's record pump in JavaScript (measured on HTTPS/1.1: the
  * handle serves ~1.15× the requests/s on `Deno.listen`, ~1.35× on an adopted descriptor). The
@@ -127,9 +127,9 @@ export class DenoNodeTls implements WireTls {
  */
 function nativeSocket(raw: RawSocket): Socket | null {
   if (raw instanceof NodeNetWireSocket) return raw.socket;
-  // A read under way on the connection's own resource would take bytes meant for the handle
-  // (a ClientHello whose certificate an async resolver chose while reading went on): TLS runs
-  // over the stream then.
+  // A read under way on the connection's own resource would take bytes meant for the handle: TLS
+  // runs over the stream then (not expected: the connection resumes reading in a microtask, after
+  // this hand-over, when an async resolver has answered).
   if (!(raw instanceof DenoWireSocket) || raw.rid < 0 || raw.reading) return null;
   const wrap = tcpWrap();
   if (wrap === null) return null;

@@ -237,10 +237,16 @@ export class DenoWireSocket implements WireSocket {
     this.#paused = true;
   }
 
+  /**
+   * Reading starts again from the next microtask: a `pause` (or a hand-over of the connection,
+   * such as TLS taking its descriptor) in the same turn keeps the resource unread.
+   */
   resume(): void {
     this.#paused = false;
-    this.#kick();
+    queueMicrotask(this.#kickSoon);
   }
+
+  readonly #kickSoon = (): void => this.#kick();
 
   setNoDelay(noDelay: boolean): boolean {
     if (this.conn.remoteAddr.transport !== "tcp") return false;
