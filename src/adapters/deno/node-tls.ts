@@ -214,8 +214,9 @@ export class NodeTlsWireSocket implements WireSocket {
     });
     tls.on("close", () => this.#gone());
     if (cipher !== null && initial !== undefined) cipher.received(initial);
-    // A socket made here on a duplicate descriptor has not started reading its handle yet.
-    if (native !== null && !(raw instanceof NodeNetWireSocket) && initial === undefined) native.resume();
+    // TLS reads the bytes waiting in the socket's buffer first, then its handle; with none waiting
+    // the socket is resumed so the handle is read (a resume would let waiting bytes flow past TLS).
+    if (native !== null && initial === undefined) native.resume();
   }
 
   /**
