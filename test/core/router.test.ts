@@ -240,6 +240,36 @@ describe("lookup edge cases", () => {
     assert.deepEqual(r.match("GET", "/x"), { pattern: "/{*all}", params: { all: "x" } });
   });
 
+  test("a branch the walk backtracks from leaves no parameter value behind", () => {
+    const r = new Router();
+    r.get("/a/{x}/{y}/z", () => "xyz");
+    r.get("/a/{p}/q/{r}", () => "pqr");
+    r.get("/a/{*rest}", () => "rest");
+    r.get("/b/{id}/posts", () => "posts");
+    r.get("/b/{*tail}", () => "tail");
+    assert.deepEqual(r.match("GET", "/a/1/2/z"), { pattern: "/a/{x}/{y}/z", params: { x: "1", y: "2" } });
+    // {x}/{y} take "1" and "q", then fail at "3": the same depth is retried as {p}/q/{r}.
+    assert.deepEqual(r.match("GET", "/a/1/q/3"), { pattern: "/a/{p}/q/{r}", params: { p: "1", r: "3" } });
+    assert.deepEqual(r.match("GET", "/a/1/q/3/4"), { pattern: "/a/{*rest}", params: { rest: "1/q/3/4" } });
+    assert.deepEqual(r.match("GET", "/b/42/other"), { pattern: "/b/{*tail}", params: { tail: "42/other" } });
+    assert.deepEqual(r.match("GET", "/b/42/posts"), { pattern: "/b/{id}/posts", params: { id: "42" } });
+    assert.deepEqual(r.match("GET", "/b/caf%C3%A9/x"), { pattern: "/b/{*tail}", params: { tail: "café/x" } });
+  });
+
+  test("params are a plain object of the route's own names; __proto__ cannot be a parameter name", async () => {
+    const r = new Router();
+    r.get("/u/{id}/{*rest}", (req) => ({ keys: Object.keys(req.params), proto: Object.getPrototypeOf(req.params) === Object.prototype, ...req.params }));
+    assert.deepEqual(await (await get(r, "/u/7/a/b")).json(), { keys: ["id", "rest"], proto: true, id: "7", rest: "a/b" });
+    assert.throws(
+      () => r.get("/p/{__proto__}", () => "x"),
+      (e: unknown) => e instanceof TakoError && e.code === "TAKO_ERR_ROUTE_PATTERN",
+    );
+    assert.throws(
+      () => r.get("/p/{*__proto__}", () => "x"),
+      (e: unknown) => e instanceof TakoError && e.code === "TAKO_ERR_ROUTE_PATTERN",
+    );
+  });
+
   test("static paths alike in length and last character are told apart from each other and from params", () => {
     const r = new Router();
     const long = `/${"a".repeat(70)}`;

@@ -214,10 +214,11 @@ describe("Deno engine: connecting right after spawn is never refused", () => {
 });
 
 describe("Deno engine: connections made between bind and spawn", () => {
-  // Deno.listen is bound at bind; connects wait in the backlog and are served at spawn. Only a
-  // plain certificate swaps the listener for Deno.listenTls (connections queued before would be
-  // reset); TLS from a resolver stays on the bound listener.
-  for (const proto of ["http1", "h2c", "tls-resolver"]) {
+  // Deno.listen is bound at bind; connects wait in the backlog and are served at spawn. TLS from a
+  // resolver stays on the bound listener; a plain certificate moves the port to Deno.listenTls,
+  // after the connections queued on the bound listener have been accepted (served with node:tls
+  // over their own descriptor), so none is reset by the move.
+  for (const proto of ["http1", "h2c", "tls-resolver", "tls"]) {
     test(`${proto}: 50 connections whose first bytes were sent before spawn are all served`, { timeout: 60_000 }, async () => {
       const f = await start({ proto, early: 50 });
       try {

@@ -36,7 +36,8 @@ function openingOf(spec: ServeSpec, tcp: boolean): H1Opening {
   if (spec.protocol === "h2c") return { proxy, tls: null, http2: spec.http1 ? "sniff" : "only" };
   const { cert, http2 } = spec.tls;
   const native = tcp && proxy.mode === "off" && cert.source.kind !== "resolver" && cert.clientAuth === null && !spec.explicit.has("tlsHandshakeTimeout");
-  return { proxy, tls: native ? new DenoWireTls(http2) : new DenoNodeTls(spec.tls, tcp), http2: http2 ? "alpn" : "off" };
+  const node = new DenoNodeTls(spec.tls, tcp);
+  return { proxy, tls: native ? new DenoWireTls(http2, node) : node, http2: http2 ? "alpn" : "off" };
 }
 
 /**
@@ -47,12 +48,30 @@ function openingOf(spec: ServeSpec, tcp: boolean): H1Opening {
  * tako's HTTP/1.1 codec (`core/http1/`) and HTTP/2 codec (h2c from the first byte, or chosen by
  * the client preface next to HTTP/1.1, or by ALPN over TLS), the PROXY header read first in
  * either mode, WebSocket upgrades handed to the `ws` package, and every policy of the lifecycle
- * kernel (cap, deadlines with 408, drain). TLS swaps the plain listener for a `Deno.listenTls`
- * on the same port in one synchronous step ({@link DenoWireTls} runs each handshake); what
+ * kernel (cap, deadlines with 408, drain). TLS moves the port from the plain listener to a
+ * `Deno.listenTls` once the connections waiting on it are accepted (`#moveToTls`;
+ * {@link DenoWireTls} runs each handshake); what
  * `Deno.listenTls` cannot do ({@link openingOf}) stays on the plain listener with Deno's
  * node:tls over each connection ({@link DenoNodeTls}). Accept errors (EMFILE …) back off
  * (`acceptBackoff`) and go on.
  */
+/**
+ * Whether `next` settles before a 0 ms timer (`false`: the timer came first). Deno runs expired
+ * timers before it resolves the ops its last I/O poll completed, in the same turn, so one `false`
+ * does not mean `next` is still pending: asking again answers after that turn's op results, and a
+ * third time after one more poll of the kernel.
+ */
+function settles(next: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 0, false);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    next.then(done, done);
+  });
+}
+
 class DenoListener implements EngineListener {
   #listener: NativeListener;
   readonly #local: SocketAddr;
@@ -91,32 +110,87 @@ class DenoListener implements EngineListener {
 
   serve(spec: ServeSpec): Serving {
     const opening = openingOf(spec, this.#target.kind === "tcp");
-    if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
-      const material = loadCert(spec.tls.cert);
-      // One synchronous step: no connect can be refused between the two listeners (a connect
-      // queued on the plain one since bind, before the port was in use, would be reset).
-      this.#listener.close();
-      this.#listener = deno().listenTls({
-        hostname: this.#local.address,
-        port: this.#local.port,
-        ...(this.#target.kind === "tcp" && this.#target.reusePort ? { reusePort: true } : {}),
-        cert: material.certPem,
-        key: material.keyPem,
-        alpnProtocols: spec.tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
-      });
-      this.#tls = true;
-    }
     this.#backoff = new Backoff(spec.config.acceptBackoff);
     const lifecycle = this.#h1.serve(spec.router, spec.config, opening);
     this.#served = lifecycle;
-    if (!this.#stopped) this.#accepting = this.#accept(this.#listener, spec.config.acceptBackoff.initial);
+    if (this.#stopped) return lifecycle;
+    const backoffInitial = spec.config.acceptBackoff.initial;
+    if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
+      const material = loadCert(spec.tls.cert);
+      const alpnProtocols = spec.tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"];
+      const moved = this.#moveToTls(() =>
+        deno().listenTls({
+          hostname: this.#local.address,
+          port: this.#local.port,
+          ...(this.#target.kind === "tcp" && this.#target.reusePort ? { reusePort: true } : {}),
+          cert: material.certPem,
+          key: material.keyPem,
+          alpnProtocols,
+        }),
+      );
+      this.#accepting = moved.then(
+        (done) => (done ? this.#accept(this.#listener, backoffInitial) : undefined),
+        () => undefined,
+      );
+      // Ready once the port is on Deno.listenTls (connections made before are served all the same).
+      const ready = Promise.all([lifecycle.ready, moved]).then(() => undefined);
+      ready.catch(() => {}); // reported to whoever awaits ready()
+      return { closed: lifecycle.closed, ready, drain: () => lifecycle.drain(), forceClose: () => lifecycle.forceClose() };
+    }
+    this.#accepting = this.#accept(this.#listener, backoffInitial);
     return lifecycle;
+  }
+
+  /**
+   * Moves the port from the plain listener to `Deno.listenTls` (`listenTls` binds it), with no
+   * connection lost on the way: `Deno.listenTls` binds a socket of its own, and closing the plain
+   * one resets every connection still queued on it. So the connections queued since bind are
+   * accepted first and served with TLS over their own descriptor (the opening's `plain`, node:tls),
+   * until an accept has stayed pending over three turns of the event loop (see {@link settles}):
+   * well under a millisecond after spawn when nothing waits. Only then is the plain listener
+   * closed, and the port bound again at once. A connect can still be reset if it lands in that
+   * last turn, between the kernel's last poll and the close, as with any move of the port.
+   * Resolves `false` when serving stopped meanwhile; rejects when the port could not be bound
+   * again (the server stops accepting; `ready()` rejects with the error).
+   */
+  async #moveToTls(listenTls: () => NativeListener): Promise<boolean> {
+    const plain = this.#listener;
+    for (;;) {
+      const next = plain.accept();
+      const settled = (await settles(next)) || (await settles(next)) || (await settles(next));
+      if (this.#stopped) {
+        next.then(
+          (late) => late.close(),
+          () => {},
+        );
+        return false;
+      }
+      if (settled) {
+        const conn = await next.catch(() => null);
+        if (conn !== null) this.#admit(conn, false);
+        continue;
+      }
+      // Nothing queued: the accept under way is cancelled by the close and settles in the
+      // next turn (with a connection that came meanwhile, served like the others).
+      plain.close();
+      const late = await next.catch(() => null);
+      if (late !== null) this.#admit(late, false);
+      break;
+    }
+    if (this.#stopped) return false;
+    try {
+      this.#listener = listenTls();
+    } catch (error) {
+      void this.#stopAccepting();
+      throw error;
+    }
+    this.#tls = true;
+    return true;
   }
 
   /** Accepts until the listener closes; accept errors (EMFILE …) back off and go on (the first of a streak is logged). */
   async #accept(listener: NativeListener, backoffInitial: number): Promise<void> {
     const backoff = this.#backoff!;
-    const h1 = this.#h1;
     const tls = this.#tls;
     for (;;) {
       let conn: DenoConn;
@@ -132,12 +206,17 @@ class DenoListener implements EngineListener {
         continue;
       }
       backoff.reset();
-      const socket = new DenoWireSocket(conn, !tls);
-      const c = new H1Conn(socket, h1, Date.now());
-      socket.data = c;
-      h1.accept(c);
-      socket.start();
+      this.#admit(conn, tls);
     }
+  }
+
+  /** Hands an accepted connection to the server; `tls`: a `Deno.TlsConn` (nothing to read before its handshake). */
+  #admit(conn: DenoConn, tls: boolean): void {
+    const socket = new DenoWireSocket(conn, !tls);
+    const c = new H1Conn(socket, this.#h1, Date.now());
+    socket.data = c;
+    this.#h1.accept(c);
+    socket.start();
   }
 
   /** Stops accepting; settles once the listener is closed. */

@@ -29,6 +29,7 @@ export function parsePattern(pattern: string): Segment[] {
       const name = part.slice(catchAll ? 2 : 1, -1);
       if (name === "") fail(pattern, `empty parameter name in "${part}"`);
       if (!NAME.test(name)) fail(pattern, `parameter name "${name}" must match ${NAME.source}`);
+      if (name === "__proto__") fail(pattern, 'parameter name "__proto__" is reserved');
       if (seen.has(name)) fail(pattern, `duplicate parameter name "${name}"`);
       seen.add(name);
       if (catchAll && i !== parts.length - 1) fail(pattern, `catch-all "{*${name}}" must be the last segment`);
