@@ -211,9 +211,13 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
   hs: TLS_CONTENDERS.h1s,
 };
 
-/** How each runtime runs a server file (one process, so its pid is the process group leader). */
+/**
+ * How each runtime runs a server file (one process, so its pid is the process group leader). On
+ * Node, tsx compiles the server file and tako comes from the checkout's compiled package
+ * (`bench/node-dist.mjs`, built by {@link buildPackages}), as a Node user runs it.
+ */
 function command(runtime: Runtime, file: string): string[] {
-  if (runtime === "node") return [process.execPath, "--import", "tsx", file];
+  if (runtime === "node") return [process.execPath, "--import", "tsx", "--import", join(ROOT, "bench", "node-dist.mjs"), file];
   if (runtime === "bun") return [join(BIN, "bun"), file];
   return [join(BIN, "deno"), "run", "-A", "--no-lock", file];
 }
@@ -1041,6 +1045,19 @@ function tryRun(cmd: string, args: string[]): string | null {
   return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
 }
 
+/**
+ * Builds tako's package (`dist/`, `tsc -p tsconfig.build.json`) in this checkout and in `--base`
+ * when a Node tako server will run, so it runs the compiled code a Node user gets: a stale `dist/`
+ * would measure other code than `src/`. Fails loudly when a build fails.
+ */
+function buildPackages(o: Options): void {
+  if (!o.runtimes.includes("node") || !contendersOf(o, "node").some((c) => c.id === "tako" || c.id === "base")) return;
+  for (const dir of o.base === null ? [ROOT] : [ROOT, o.base]) {
+    const r = spawnSync(join(BIN, "tsc"), ["-p", "tsconfig.build.json"], { cwd: dir, encoding: "utf8" });
+    if (r.status !== 0) fail(`tsc -p tsconfig.build.json failed in ${dir}:\n${r.stdout}${r.stderr}`);
+  }
+}
+
 function preflight(o: Options): Record<string, string> {
   const load = LOAD[o.proto];
   if (availableParallelism() < 2) fail(`needs 2 CPUs (server on CPU 0, ${load.name} on CPU 1)`);
@@ -1271,6 +1288,7 @@ function tables(
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const versions = preflight(o);
+  buildPackages(o);
   const started = new Date();
   const samples: Sample[] = [];
   const servers: ServerRun[] = [];
