@@ -50,7 +50,16 @@ function write(stream: ServerHttp2Stream, value: HandlerResult, req: H2Request, 
   writeReply(stream, settle(ctx.router, value, req, toReply, undefined), req, ctx);
 }
 
-/** A whole body: one HEADERS (with content-length) and one DATA frame, or HEADERS alone for HEAD. */
+/**
+ * A whole body: one HEADERS (with content-length) and one DATA frame, or HEADERS alone for HEAD.
+ *
+ * When the request's body has been read to its end (a POST whose body the handler read), the
+ * DATA frame is written first and the stream ended once node:http2 has taken it (an empty DATA
+ * frame with END_STREAM). With `end(body)` the stream closes, and node:http2 destroys it at once
+ * (its readable side is over), before the write's callback runs; Node's Writable then builds an
+ * `ERR_STREAM_DESTROYED` error with its stack for nobody on every such response (`errorBuffer`,
+ * Node 20): measured 3.5 µs of the 23 µs of an h2c `POST /echo`, and the garbage after it.
+ */
 function whole(stream: ServerHttp2Stream, status: number, headers: OutgoingHttpHeaders, body: string | Uint8Array | null, req: H2Request): void {
   headers[":status"] = status;
   const size = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
@@ -60,7 +69,11 @@ function whole(stream: ServerHttp2Stream, status: number, headers: OutgoingHttpH
     stream.respond(headers, END);
   } else {
     stream.respond(headers);
-    stream.end(body);
+    if (stream.readableEnded) {
+      stream.write(body, (error) => {
+        if (error == null && !stream.destroyed) stream.end();
+      });
+    } else stream.end(body);
   }
   req.answered();
   if (req.bodyLeft) stopUpload(stream);
