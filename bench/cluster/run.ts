@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { buildPackage, NODE_SERVER } from "../node-package.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const arg = (name: string, fallback: string): string => {
@@ -15,6 +16,7 @@ const arg = (name: string, fallback: string): string => {
   return i === -1 ? fallback : process.argv[i + 1]!;
 };
 const RUNTIMES = arg("runtime", "node,bun,deno").split(",");
+if (RUNTIMES.includes("node")) buildPackage();
 const ROUNDS = Number(arg("rounds", "3"));
 const DURATION = Number(arg("duration", "5"));
 
@@ -22,7 +24,7 @@ function command(runtime: string): string[] {
   const file = "bench/cluster/server.ts";
   if (runtime === "bun") return [`${root}node_modules/.bin/bun`, file];
   if (runtime === "deno") return [`${root}node_modules/.bin/deno`, "run", "-A", file];
-  return [process.execPath, "--import", "tsx", file];
+  return [...NODE_SERVER, file];
 }
 
 function freePort(): Promise<number> {

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildPackage, NODE_SERVER } from "../node-package.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const { values } = parseArgs({
@@ -28,7 +29,7 @@ const { values } = parseArgs({
 const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
 
 function command(runtime: string, file: string): string[] {
-  return runtime === "deno" ? [bin("deno"), "run", "-A", "--quiet", file] : [process.execPath, "--import", "tsx", file];
+  return runtime === "deno" ? [bin("deno"), "run", "-A", "--quiet", file] : [...NODE_SERVER, file];
 }
 
 async function start(runtime: string, file: string): Promise<{ child: ChildProcess; port: number }> {
@@ -68,6 +69,7 @@ const contenders = [
   ["raw", "_raw.ts"],
   ["tako", "_tako.ts"],
 ] as const;
+if (values.runtime!.split(",").includes("node")) buildPackage();
 for (const runtime of values.runtime!.split(",")) {
   const results: Record<string, number[]> = { raw: [], tako: [] };
   for (let round = 0; round < Number(values.rounds); round++) {

@@ -76,6 +76,7 @@ import { fileURLToPath } from "node:url";
 import type { TLSSocket } from "node:tls";
 import { isDeepStrictEqual } from "node:util";
 import { devCert, type DevCert } from "../../examples/demo/dev-cert.ts";
+import { buildPackage, NODE_SERVER } from "../node-package.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
@@ -217,7 +218,7 @@ const CONTENDERS: Readonly<Record<Proto, readonly Contender[]>> = {
  * (`bench/node-dist.mjs`, built by {@link buildPackages}), as a Node user runs it.
  */
 function command(runtime: Runtime, file: string): string[] {
-  if (runtime === "node") return [process.execPath, "--import", "tsx", "--import", join(ROOT, "bench", "node-dist.mjs"), file];
+  if (runtime === "node") return [...NODE_SERVER, file];
   if (runtime === "bun") return [join(BIN, "bun"), file];
   return [join(BIN, "deno"), "run", "-A", "--no-lock", file];
 }
@@ -1052,9 +1053,10 @@ function tryRun(cmd: string, args: string[]): string | null {
  */
 function buildPackages(o: Options): void {
   if (!o.runtimes.includes("node") || !contendersOf(o, "node").some((c) => c.id === "tako" || c.id === "base")) return;
-  for (const dir of o.base === null ? [ROOT] : [ROOT, o.base]) {
-    const r = spawnSync(join(BIN, "tsc"), ["-p", "tsconfig.build.json"], { cwd: dir, encoding: "utf8" });
-    if (r.status !== 0) fail(`tsc -p tsconfig.build.json failed in ${dir}:\n${r.stdout}${r.stderr}`);
+  try {
+    buildPackage(o.base === null ? [ROOT] : [ROOT, o.base]);
+  } catch (error) {
+    fail((error as Error).message);
   }
 }
 

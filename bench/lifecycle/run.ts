@@ -9,6 +9,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { buildPackage, NODE_SERVER } from "../node-package.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const arg = (name: string, fallback: number): number => {
@@ -24,7 +25,7 @@ interface Srv {
 }
 
 function startServer(env: Record<string, string>): Promise<Srv> {
-  const child = spawn("taskset", ["-c", "0", process.execPath, "--import", "tsx", "bench/lifecycle/server.ts"], {
+  const child = spawn("taskset", ["-c", "0", ...NODE_SERVER, "bench/lifecycle/server.ts"], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -112,6 +113,7 @@ async function drainBench(label: string, env: Record<string, string>): Promise<s
   return `| ${label} | ${handled} | ${requests} | ${-lost} | ${non2xx} | ${readE} | ${(writeE ?? 0) + (connectE ?? 0)} | ${stopped} ms |`;
 }
 
+buildPackage();
 console.log(`## Idle keep-alive connections (${CONNS}), Node ${process.version}\n`);
 console.log("| server | RSS growth | per connection | SIGTERM → all closed (client) | SIGTERM → join() |\n|---|---:|---:|---:|---:|");
 console.log(await idleBench("raw node:http (close + closeIdleConnections)", { RAW: "1" }));

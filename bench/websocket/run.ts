@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
+import { buildPackage, NODE_SERVER } from "../node-package.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const arg = (name: string, fallback: string): string => {
@@ -38,7 +39,7 @@ const median = (xs: number[]): number => {
 };
 
 const commands: Record<string, string[]> = {
-  node: [process.execPath, "--import", "tsx"],
+  node: [...NODE_SERVER],
   bun: [`${root}node_modules/.bin/bun`],
   deno: [`${root}node_modules/.bin/deno`, "run", "-A", "--quiet"],
 };
@@ -104,6 +105,7 @@ async function idleBytes(port: number): Promise<number> {
 }
 
 const rows: string[] = [];
+if (only === "" || only === "node") buildPackage();
 for (const runtime of ["node", "bun", "deno"].filter((r) => only === "" || r === only)) {
   const kinds = runtime === "node" ? ["ws-node-http", "tako"] : ["native", "ws-node-http", "tako"];
   const results: Record<string, { rate: number[]; cpu: number[]; bytes: number[] }> = {};
