@@ -41,21 +41,6 @@ function openingOf(spec: ServeSpec, tcp: boolean): H1Opening {
 }
 
 /**
- * Deno engine: a plain `Deno.listen` (TCP, or a Unix path or abstract name) bound at bind time;
- * `serve` starts accepting on it (connections made meanwhile wait in the kernel's backlog: no
- * connect is refused between bind and the drain) and hands each accepted `Deno.Conn`, as a
- * {@link DenoWireSocket}, to the same raw-socket server as Bun's (`wire/H1Server`, `H1Conn`):
- * tako's HTTP/1.1 codec (`core/http1/`) and HTTP/2 codec (h2c from the first byte, or chosen by
- * the client preface next to HTTP/1.1, or by ALPN over TLS), the PROXY header read first in
- * either mode, WebSocket upgrades handed to the `ws` package, and every policy of the lifecycle
- * kernel (cap, deadlines with 408, drain). TLS moves the port from the plain listener to a
- * `Deno.listenTls` once the connections waiting on it are accepted (`#moveToTls`;
- * {@link DenoWireTls} runs each handshake); what
- * `Deno.listenTls` cannot do ({@link openingOf}) stays on the plain listener with Deno's
- * node:tls over each connection ({@link DenoNodeTls}). Accept errors (EMFILE …) back off
- * (`acceptBackoff`) and go on.
- */
-/**
  * Whether `next` settles before a 0 ms timer (`false`: the timer came first). Deno runs expired
  * timers before it resolves the ops its last I/O poll completed, in the same turn, so one `false`
  * does not mean `next` is still pending: asking again answers after that turn's op results, and a
@@ -72,6 +57,21 @@ function settles(next: Promise<unknown>): Promise<boolean> {
   });
 }
 
+/**
+ * Deno engine: a plain `Deno.listen` (TCP, or a Unix path or abstract name) bound at bind time;
+ * `serve` starts accepting on it (connections made meanwhile wait in the kernel's backlog: no
+ * connect is refused between bind and the drain) and hands each accepted `Deno.Conn`, as a
+ * {@link DenoWireSocket}, to the same raw-socket server as Bun's (`wire/H1Server`, `H1Conn`):
+ * tako's HTTP/1.1 codec (`core/http1/`) and HTTP/2 codec (h2c from the first byte, or chosen by
+ * the client preface next to HTTP/1.1, or by ALPN over TLS), the PROXY header read first in
+ * either mode, WebSocket upgrades handed to the `ws` package, and every policy of the lifecycle
+ * kernel (cap, deadlines with 408, drain). TLS moves the port from the plain listener to a
+ * `Deno.listenTls` once the connections waiting on it are accepted (`#moveToTls`;
+ * {@link DenoWireTls} runs each handshake); what
+ * `Deno.listenTls` cannot do ({@link openingOf}) stays on the plain listener with Deno's
+ * node:tls over each connection ({@link DenoNodeTls}). Accept errors (EMFILE …) back off
+ * (`acceptBackoff`) and go on.
+ */
 class DenoListener implements EngineListener {
   #listener: NativeListener;
   readonly #local: SocketAddr;
@@ -118,15 +118,17 @@ class DenoListener implements EngineListener {
     if (spec.protocol === "tls" && opening.tls instanceof DenoWireTls) {
       const material = loadCert(spec.tls.cert);
       const alpnProtocols = spec.tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"];
-      const moved = this.#moveToTls(() =>
-        deno().listenTls({
-          hostname: this.#local.address,
-          port: this.#local.port,
-          ...(this.#target.kind === "tcp" && this.#target.reusePort ? { reusePort: true } : {}),
-          cert: material.certPem,
-          key: material.keyPem,
-          alpnProtocols,
-        }),
+      const moved = this.#moveToTls(
+        () =>
+          deno().listenTls({
+            hostname: this.#local.address,
+            port: this.#local.port,
+            ...(this.#target.kind === "tcp" && this.#target.reusePort ? { reusePort: true } : {}),
+            cert: material.certPem,
+            key: material.keyPem,
+            alpnProtocols,
+          }),
+        backoffInitial,
       );
       this.#accepting = moved.then(
         (done) => (done ? this.#accept(this.#listener, backoffInitial) : undefined),
@@ -147,14 +149,15 @@ class DenoListener implements EngineListener {
    * one resets every connection still queued on it. So the connections queued since bind are
    * accepted first and served with TLS over their own descriptor (the opening's `plain`, node:tls),
    * until an accept has stayed pending over three turns of the event loop (see {@link settles}):
-   * well under a millisecond after spawn when nothing waits. Only then is the plain listener
+   * a few milliseconds after spawn when nothing waits. Only then is the plain listener
    * closed, and the port bound again at once. A connect can still be reset if it lands in that
    * last turn, between the kernel's last poll and the close, as with any move of the port.
    * Resolves `false` when serving stopped meanwhile; rejects when the port could not be bound
    * again (the server stops accepting; `ready()` rejects with the error).
    */
-  async #moveToTls(listenTls: () => NativeListener): Promise<boolean> {
+  async #moveToTls(listenTls: () => NativeListener, backoffInitial: number): Promise<boolean> {
     const plain = this.#listener;
+    const backoff = this.#backoff!;
     for (;;) {
       const next = plain.accept();
       const settled = (await settles(next)) || (await settles(next)) || (await settles(next));
@@ -166,8 +169,19 @@ class DenoListener implements EngineListener {
         return false;
       }
       if (settled) {
-        const conn = await next.catch(() => null);
-        if (conn !== null) this.#admit(conn, false);
+        let conn: DenoConn;
+        try {
+          conn = await next;
+        } catch (error) {
+          if (isClosed(error)) return false;
+          // EMFILE …: paced as in the accept loop; the move waits for descriptors to come back.
+          const delay = backoff.next();
+          if (delay === backoffInitial) console.error(`tako: accept failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        backoff.reset();
+        this.#admit(conn, false);
         continue;
       }
       // Nothing queued: the accept under way is cancelled by the close and settles in the
