@@ -175,9 +175,7 @@ class DenoListener implements EngineListener {
         } catch (error) {
           if (isClosed(error)) return false;
           // EMFILE …: paced as in the accept loop; the move waits for descriptors to come back.
-          const delay = backoff.next();
-          if (delay === backoffInitial) console.error(`tako: accept failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`);
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          await this.#acceptFailed(error, backoffInitial);
           continue;
         }
         backoff.reset();
@@ -213,15 +211,20 @@ class DenoListener implements EngineListener {
       } catch (error) {
         if (this.#stopped) return;
         if (isClosed(error)) return void this.#stopAccepting();
-        const delay = backoff.next();
-        if (delay === backoffInitial) console.error(`tako: accept failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await this.#acceptFailed(error, backoffInitial);
         if (this.#stopped) return;
         continue;
       }
       backoff.reset();
       this.#admit(conn, tls);
     }
+  }
+
+  /** Waits out an accept error (EMFILE …) by the backoff; the first of a streak is logged. */
+  #acceptFailed(error: unknown, backoffInitial: number): Promise<void> {
+    const delay = this.#backoff!.next();
+    if (delay === backoffInitial) console.error(`tako: accept failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delay} ms`);
+    return new Promise((resolve) => setTimeout(resolve, delay));
   }
 
   /** Hands an accepted connection to the server; `tls`: a `Deno.TlsConn` (nothing to read before its handshake). */
