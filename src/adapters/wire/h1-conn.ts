@@ -385,7 +385,10 @@ export class H1Conn implements Http1Sink, BodyOwner, RequestHost, H2Socket {
     req.pipe?.end();
     if (!req.head.keepAlive) this.closeAfter = true;
     if (req.finished) this.#afterResponse();
-    else this.parser.pause(); // one request in flight: the rest waits
+    else {
+      this.parser.pause(); // one request in flight: the rest waits
+      this.socket.deferRead?.();
+    }
   }
 
   // ---- responses

@@ -20,6 +20,13 @@ export interface WireSocket {
   /** Stops reading (no more `data` until `resume`; a read under way may still deliver). */
   pause(): void;
   resume(): void;
+  /**
+   * A response is on its way: the next read may wait until it has been written (at the latest
+   * until the event loop's next turn). Where reads are ops issued one at a time (Deno), a read
+   * issued before the response finds nothing and costs a second system call when the next
+   * request comes; a runtime that reads on readiness (Bun) has no such method.
+   */
+  deferRead?(): void;
   setNoDelay(noDelay: boolean): boolean;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
