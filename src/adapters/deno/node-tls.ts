@@ -20,7 +20,9 @@ type RawSocket = WireSocket & { data: WireEvents };
  * do: a certificate chosen per connection by a resolver (the connection reads the ClientHello
  * and asks it first, {@link choose}, as on Bun), client certificates, a PROXY header before the
  * handshake, TLS on a Unix socket, and an explicit `tlsHandshakeTimeout` (the socket under the
- * handshake is tako's, so the deadline closes it and frees its descriptor). Deno runs the TLS in
+ * handshake is tako's, so the deadline closes it and frees its descriptor). (`Deno.listenTls`'s
+ * unstable SNI callback asks once per server name for the listener's life, which would freeze a
+ * reloading resolver, and has no client authentication.) Deno runs the TLS in
  * Rust on a node:net handle (its TLSWrap) where there is one: an adopted descriptor's node:net
  * socket (`NodeNetWireSocket`), or a duplicate of a `Deno.listen` TCP connection's descriptor
  * (`openFromRid`; the `Deno.Conn` stays open, unread, until the connection closes, because
