@@ -6,7 +6,7 @@ import { ProxyHeaderReader } from "../../core/proxy-protocol/index.ts";
 import type { Dispatcher } from "../../core/router/types.ts";
 import type { ProxyOptions, SocketAddr } from "../engine.ts";
 import { BUSY_HTTP1 } from "../node/acceptor.ts";
-import { WsBridge } from "../node/ws.ts";
+import { WsBridge } from "../shared/ws-bridge.ts";
 import { http1Deadlines } from "../shared/deadline.ts";
 import { connectionCap } from "../shared/descriptors.ts";
 import { Lifecycle } from "../shared/lifecycle.ts";
@@ -122,7 +122,7 @@ export class H1Server {
   readonly #binding: H1Binding;
   #listening = true;
 
-  /** WebSocket upgrades (the `ws` package, fed by {@link H1Conn}): made at the first one. */
+  /** WebSocket upgrades (the `ws` package, fed by {@link H1Conn}): made at {@link serve} for a router with WebSocket routes, else at the first upgrade. */
   get ws(): WsBridge {
     return (this.#ws ??= new WsBridge(this.router));
   }
@@ -144,6 +144,7 @@ export class H1Server {
    */
   serve(router: Dispatcher, config: ServerConfig, opening: H1Opening = CLEARTEXT): Lifecycle<H1Conn> {
     this.router = router;
+    if (router.hasUpgrades?.() === true) void this.ws; // starts loading `ws`
     this.#opening = opening;
     this.proxyReadTimeout = config.proxyReadTimeout;
     this.tlsHandshakeTimeout = config.tlsHandshakeTimeout;
